@@ -1,0 +1,76 @@
+"""The `smallstep` command.
+
+    smallstep                         the console (same as `smallstep console`)
+    smallstep console [--config FILE] [--db FILE]
+    smallstep config check [--config FILE]
+
+Problems an operator can fix (a bad config, a database that cannot be written, a
+broken template override) end with a message that says what to change, and exit
+status 2. Nothing a person can fix ends in a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from bot import __version__
+from bot.config import ConfigError, load_config
+from bot.render import TemplateProblem
+from bot.storage import StorageError
+
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="smallstep", description="Small Step Bot: helps members stay involved.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    console = commands.add_parser("console", help="run the bot in this terminal (no token needed)")
+    _config_option(console)
+    console.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+
+    config = commands.add_parser("config", help="work with the configuration file")
+    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    _config_option(config_commands.add_parser("check", help="validate the config and say what it enables"))
+    return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "console"
+    try:
+        config = load_config(getattr(args, "config", None))
+        logging.basicConfig(level=config.bot.log_level.upper(), stream=sys.stderr,
+                            format="%(levelname)s %(name)s: %(message)s")
+        if command == "config":
+            print(f"{config.source}: OK. Cogs enabled: {', '.join(config.cogs.enabled) or 'none'}.")
+            return 0
+        from bot.platforms.console import run_console
+
+        asyncio.run(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin, write=_print))
+        return 0
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    except (StorageError, TemplateProblem) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def _print(text: str) -> None:
+    print(text, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""The core API that every cog uses, and nothing platform-specific.
+
+    from bot.core import Cog, Invocation, Message, Button, command, action, option
+"""
+
+from bot.core.bot import Bot
+from bot.core.clock import Clock, parse_duration
+from bot.core.cog import Cog, action, command, job, listener, option
+from bot.core.commands import UsageError
+from bot.core.context import Channel, Community, Invocation, Member
+from bot.core.events import DomainEvent
+from bot.core.message import Button, ButtonStyle, Field, Image, Message
+
+__all__ = [
+    "Bot",
+    "Button",
+    "ButtonStyle",
+    "Channel",
+    "Clock",
+    "Cog",
+    "Community",
+    "DomainEvent",
+    "Field",
+    "Image",
+    "Invocation",
+    "Member",
+    "Message",
+    "UsageError",
+    "action",
+    "command",
+    "job",
+    "listener",
+    "option",
+    "parse_duration",
+]

@@ -1,0 +1,35 @@
+"""What the core needs from a platform adapter (console, Discord, Slack).
+
+Adapters live in bot.platforms and implement this protocol; the core and the cogs
+only ever talk to it, which is how a cog runs unchanged on every platform.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+from bot.core.context import Channel, Community, Member
+from bot.core.message import Message
+
+if TYPE_CHECKING:
+    from bot.core.context import Invocation
+
+
+class MemberUnreachable(Exception):
+    """A direct message could not be delivered (the member closed their DMs, or left)."""
+
+
+class Adapter(Protocol):
+    platform: str
+
+    async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
+        """Answer an invocation in place (or privately, seen only by the member)."""
+
+    async def send(self, community: Community, to: Channel | Member, message: Message) -> None:
+        """Post in a channel, or send a direct message to a member. May raise MemberUnreachable."""
+
+    async def resolve_channel(self, community: Community, text: str) -> Channel | None:
+        """Find a channel from what a member typed (`#general`, an id); None if there is none."""
+
+    async def resolve_member(self, community: Community, text: str) -> Member | None:
+        """Find a member from what was typed (`@alice`, an id); None if there is none."""

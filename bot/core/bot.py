@@ -1,0 +1,163 @@
+"""The core: everything a cog stands on, and the one path every command takes.
+
+An adapter turns a platform event into an `Invocation` and calls `run_line` (a typed
+command line), `run_command` (a command with named options, as Discord sends them),
+`press` (a button) or `receive_dm` (free text in a direct message). Each goes through
+the same guard: moderator check, option checks, the handler, and a friendly private
+reply for anything that goes wrong, so a member never sees a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from bot.config import Config
+from bot.core.clock import Clock
+from bot.core.commands import RawArgument, UsageError, bind_options, closest, find_command, raw_arguments, split_line
+from bot.core.context import Invocation
+from bot.core.events import EventBus
+from bot.core.registry import CogRegistry, Handler
+from bot.render import Rendered, Templates
+from bot.scheduler import Scheduler
+from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, apply_migrations
+
+log = logging.getLogger(__name__)
+
+ERRORS = "core/errors.j2"
+
+
+class Bot:
+    """Config, database, clock, templates, the event bus, the scheduler and the loaded cogs."""
+
+    def __init__(self, config: Config, db: Database, clock: Clock, templates: Templates) -> None:
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.templates = templates
+        self.events = EventBus(db, clock)
+        self.scheduler = Scheduler(db, clock)
+        self.cogs = CogRegistry(self)
+
+    @classmethod
+    async def open(cls, config: Config, *, database: Path | None = None, clock: Clock | None = None) -> Bot:
+        """Open the database, apply the core's migrations and check every template compiles."""
+        overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
+        templates = Templates(overrides)
+        templates.check()
+        db = await Database.open(database or config.path(config.bot.database))
+        try:
+            await apply_migrations(db, "core", importlib.resources.files("bot.storage") / "migrations")
+        except StorageError:
+            await db.close()
+            raise
+        return cls(config, db, clock or Clock(config.bot.timezone), templates)
+
+    async def start(self) -> None:
+        """Load the core's own commands, then every enabled cog."""
+        from bot.core.builtin import CoreCommands
+
+        await self.cogs.add_builtin("core", CoreCommands)
+        await self.cogs.load_enabled(self.config.cogs.enabled)
+
+    async def close(self) -> None:
+        for name in [n for n in self.cogs.loaded if n not in self.cogs.builtin]:
+            await self.cogs.unload(name)
+        await self.db.close()
+
+    def render(self, template: str, dialect: str, /, **variables: Any) -> Rendered:
+        """Render a template for a platform; `program` (name, links) is always available."""
+        return self.templates.render(template, dialect, program=self.config.program, **variables)
+
+    # -- the ways in ---------------------------------------------------------------
+
+    async def run_line(self, ctx: Invocation, line: str) -> None:
+        """A command typed as text: `/share-prompt #general` (the leading slash is optional)."""
+
+        async def run() -> None:
+            words = split_line(line.strip().removeprefix("/"))
+            if not words:
+                raise UsageError("unknown_command", typed="", suggestion="")
+            handler, rest = self._find(words)
+            await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
+
+        await self._guarded(ctx, run)
+
+    async def run_command(self, ctx: Invocation, name: str, arguments: list[RawArgument]) -> None:
+        """A command whose options arrive already named (Discord's slash commands)."""
+
+        async def run() -> None:
+            handler = self.cogs.commands.get(name)
+            if handler is None:
+                raise UsageError("unknown_command", typed=name, suggestion=closest(name, self.cogs.commands))
+            await self._run_handler(ctx, handler, arguments)
+
+        await self._guarded(ctx, run)
+
+    async def press(self, ctx: Invocation, action: str, value: str = "") -> None:
+        """A button was pressed."""
+
+        async def run() -> None:
+            handler = self.cogs.actions.get(action)
+            if handler is None:
+                raise UsageError("unknown_button")
+            self._require_permission(ctx, handler, f"button {action}")
+            await handler.callback(ctx, value)
+
+        await self._guarded(ctx, run)
+
+    async def receive_dm(self, ctx: Invocation, text: str) -> None:
+        """Free text sent to the bot in a direct message."""
+
+        async def run() -> None:
+            await ctx.reply(ctx.render(ERRORS)["dm_unknown"])
+
+        await self._guarded(ctx, run)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _find(self, words: list[str]) -> tuple[Handler, list[str]]:
+        spec, rest = find_command(words, self.cogs.command_specs())
+        if spec is None:
+            typed = words[0].lower()
+            groups = {name.split(" ")[0] for name in self.cogs.commands}
+            suggestion = closest(typed, list(self.cogs.commands) + list(groups))
+            raise UsageError("unknown_command", typed=" ".join(words[:2]), suggestion=suggestion)
+        return self.cogs.commands[spec.name], rest
+
+    async def _run_handler(self, ctx: Invocation, handler: Handler, arguments: list[RawArgument]) -> None:
+        spec = handler.spec
+        ctx.command = spec.name
+        self._require_permission(ctx, handler, f"/{spec.name}")
+        ctx.options = await bind_options(spec, arguments, ctx)
+        await handler.callback(ctx, **ctx.options)
+
+    def _require_permission(self, ctx: Invocation, handler: Handler, what: str) -> None:
+        if not handler.spec.moderator or ctx.member.is_moderator:
+            return
+        log.warning("refused %s to %s (%s) in %s: not a moderator",
+                    what, ctx.member.display_name, ctx.member.id, ctx.community.key)
+        raise UsageError("not_moderator", what=what)
+
+    async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]]) -> None:
+        """Run a handler; whatever goes wrong, the member gets a clear private answer."""
+        try:
+            await run()
+        except UsageError as exc:
+            usage = self.cogs.commands[ctx.command].spec.usage if ctx.command in self.cogs.commands else ""
+            errors = ctx.render(ERRORS, command=ctx.command, usage=usage, **exc.details)
+            reply = errors[exc.reason]
+            if exc.show_usage and usage:
+                reply = f"{reply}\n\n{errors['usage_hint']}"
+            await ctx.reply_private(reply)
+        except StorageError as exc:
+            log.error("database trouble in %s for %s: %s", ctx.command or "a button", ctx.member.id, exc)
+            reason = {DatabaseBusy: "storage_busy", DatabaseReadOnly: "storage_read_only",
+                      DatabaseFull: "storage_full"}.get(type(exc), "storage_error")
+            await ctx.reply_private(ctx.render(ERRORS)[reason])
+        except Exception:
+            log.exception("%s failed for %s in %s", ctx.command or "a button", ctx.member.id, ctx.community.key)
+            await ctx.reply_private(ctx.render(ERRORS)["internal_error"])
+

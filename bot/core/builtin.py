@@ -1,0 +1,57 @@
+"""The core's own commands: /help, and /cogs for moderators to manage features at runtime."""
+
+from __future__ import annotations
+
+from bot.config import ConfigError, available_cogs
+from bot.core.cog import Cog, CommandSpec, command, option
+from bot.core.commands import UsageError, closest
+from bot.core.context import Invocation
+from bot.core.registry import CogLoadError
+
+
+class CoreCommands(Cog):
+    """Help for members, and cog management for moderators."""
+
+    def _visible(self, ctx: Invocation) -> list[CommandSpec]:
+        specs = self.bot.cogs.command_specs().values()
+        return sorted((s for s in specs if ctx.member.is_moderator or not s.moderator), key=lambda s: s.name)
+
+    @command("help", help="List the commands you can use, or explain one")
+    async def help(self, ctx: Invocation, command: str | None = option("A command to explain, e.g. share")) -> None:
+        if command is None:
+            await ctx.reply_private(ctx.render("core/help.j2", commands=self._visible(ctx))["list"])
+            return
+        name = command.strip().removeprefix("/").lower()
+        spec = self.bot.cogs.command_specs().get(name)
+        if spec is None or (spec.moderator and not ctx.member.is_moderator):
+            names = [s.name for s in self._visible(ctx)]
+            raise UsageError("unknown_command", typed=name, suggestion=closest(name, names))
+        await ctx.reply_private(ctx.render("core/help.j2", spec=spec)["one"])
+
+    @command("cogs list", help="Show which features are loaded, which failed and which are available", moderator=True)
+    async def list_cogs(self, ctx: Invocation) -> None:
+        registry = self.bot.cogs
+        loaded = {name: len(cog.commands) for name, cog in registry.loaded.items() if name not in registry.builtin}
+        available = [name for name in available_cogs() if name not in loaded and name not in registry.failed]
+        text = ctx.render("core/cogs.j2", loaded=loaded, failed=registry.failed, available=available)["list"]
+        await ctx.reply_private(text)
+
+    @command("cogs load", help="Switch a feature on until the next restart", moderator=True)
+    async def load(self, ctx: Invocation, name: str = option("The cog's name, e.g. share")) -> None:
+        await self._change(ctx, "loaded", name, self.bot.cogs.load)
+
+    @command("cogs unload", help="Switch a feature off until the next restart", moderator=True)
+    async def unload(self, ctx: Invocation, name: str = option("The cog's name, e.g. share")) -> None:
+        await self._change(ctx, "unloaded", name, self.bot.cogs.unload)
+
+    @command("cogs reload", help="Reload a feature from its files (after editing it)", moderator=True)
+    async def reload(self, ctx: Invocation, name: str = option("The cog's name, e.g. share")) -> None:
+        await self._change(ctx, "reloaded", name, self.bot.cogs.reload)
+
+    async def _change(self, ctx: Invocation, done: str, name: str, change) -> None:
+        try:
+            await change(name)
+        except (CogLoadError, ConfigError) as exc:
+            await ctx.reply_private(ctx.render("core/cogs.j2", name=name, problem=str(exc))["failed"])
+            return
+        await ctx.reply_private(ctx.render("core/cogs.j2", name=name, done=done)["changed"])

@@ -1,0 +1,236 @@
+"""Cogs: one class per feature, its commands and handlers declared by decorators.
+
+```python
+class Share(Cog):
+    '''Step 1: members share their experience.'''
+
+    @command("share", help="Ready-to-post texts and your badge graphic")
+    async def share(self, ctx: Invocation) -> None: ...
+
+    @command("share-prompt", help="Invite a channel to share", moderator=True)
+    async def prompt(self, ctx: Invocation, channel: Channel = option("Where to post")) -> None: ...
+
+    @action("share:done")
+    async def done(self, ctx: Invocation, value: str) -> None: ...
+
+    @listener("testimonial.approved")
+    async def thank(self, event: DomainEvent) -> None: ...
+
+    @job(every="7d")
+    async def weekly(self, now: datetime) -> None: ...
+```
+
+A command's options are its parameters after `ctx`: the type hint is the option's type
+(`str`, `int`, `float`, `bool`, `Channel`, `Member`, or `Literal["a", "b"]` for a fixed
+choice), and `option(...)` gives its description and default. A cog's settings are a
+dataclass assigned to `Settings`; the `[cogs.NAME]` table of the config fills it in.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import types
+import typing
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
+
+from bot.core.clock import parse_duration
+from bot.core.context import Channel, Member
+
+if TYPE_CHECKING:
+    from bot.core.bot import Bot
+
+REQUIRED: Any = inspect.Parameter.empty
+OPTION_TYPES = (str, int, float, bool, Channel, Member)
+_COMMAND_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}( [a-z][a-z0-9-]{0,31})?$")
+_ACTION_ID = re.compile(r"^[a-z][a-z0-9_-]*:[a-z][a-z0-9_-]*$")
+DEFAULT_MAX_LENGTH = 1000
+
+
+@dataclass(frozen=True)
+class Option:
+    """The default value of a command parameter, carrying its description."""
+
+    help: str
+    default: Any = REQUIRED
+    max_length: int = DEFAULT_MAX_LENGTH
+
+
+def option(help: str, *, default: Any = REQUIRED, max_length: int = DEFAULT_MAX_LENGTH) -> Any:
+    """Describe a command option: `channel: Channel = option("Where to post")`."""
+    return Option(help, default, max_length)
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    kind: type
+    help: str
+    required: bool
+    default: Any
+    choices: tuple[str, ...] = ()
+    max_length: int = DEFAULT_MAX_LENGTH
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A slash command: `name` may be two words, a group and a subcommand (`cogs load`)."""
+
+    name: str
+    help: str
+    moderator: bool
+    options: tuple[OptionSpec, ...]
+    attribute: str
+
+    @property
+    def usage(self) -> str:
+        parts = [f"/{self.name}"]
+        for opt in self.options:
+            parts.append(f"<{opt.name}>" if opt.required else f"[{opt.name}]")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """A button handler, found by the button's stable action id."""
+
+    action: str
+    moderator: bool
+    attribute: str
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    event: str
+    attribute: str
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    every: timedelta
+    attribute: str
+
+
+_MARK = "__smallstep__"
+
+
+def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callable[..., Any]:
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(f"{fn.__qualname__} must be declared with 'async def'")
+    setattr(fn, _MARK, spec_factory)
+    return fn
+
+
+def command(name: str, *, help: str, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run)."""
+    if not _COMMAND_NAME.match(name):
+        raise ValueError(f"command name {name!r}: lower-case words, at most two (a group and a subcommand)")
+    if not help.strip():
+        raise ValueError(f"command {name!r} needs a help text")
+
+    def decorate(fn: Callable[..., Awaitable[None]]) -> Any:
+        options = _options_of(fn, name)
+        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr))
+
+    return decorate
+
+
+def action(action_id: str, *, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a button handler: `async def f(self, ctx, value: str)`. Ids look like `share:done`."""
+    if not _ACTION_ID.match(action_id):
+        raise ValueError(f"action id {action_id!r} must look like 'cog:what' (lower case)")
+    return lambda fn: _mark(fn, lambda attr: ActionSpec(action_id, moderator, attr))
+
+
+def listener(event: str) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a domain-event listener: `async def f(self, event: DomainEvent)`."""
+    return lambda fn: _mark(fn, lambda attr: ListenerSpec(event, attr))
+
+
+def job(*, every: str, name: str | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a periodic job: `async def f(self, now: datetime)`; its schedule survives restarts."""
+    period = parse_duration(every)
+    return lambda fn: _mark(fn, lambda attr: JobSpec(name or attr, period, attr))
+
+
+def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, ...]:
+    """Read a command's options from its signature: the hints are the schema."""
+    params = list(inspect.signature(fn).parameters.values())[2:]  # after self, ctx
+    options = []
+    for param in params:
+        declared = param.default if isinstance(param.default, Option) else Option("", param.default)
+        if not declared.help:
+            raise ValueError(f"/{command_name}: option {param.name!r} needs a description: = option('...')")
+        hint = param.annotation
+        if isinstance(hint, str):  # postponed annotations: evaluate them as typing.get_type_hints would
+            hint = eval(hint, fn.__globals__)  # noqa: S307 - the cog's own source code
+        if hint is inspect.Parameter.empty:
+            hint = str
+        kind, choices, optional = _kind_of(hint, command_name, param.name)
+        required = declared.default is REQUIRED and not optional
+        default = None if declared.default is REQUIRED else declared.default
+        options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length))
+    return tuple(options)
+
+
+def _kind_of(hint: Any, command_name: str, option_name: str) -> tuple[type, tuple[str, ...], bool]:
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        if len(args) != 1:
+            raise TypeError(f"/{command_name} {option_name}: an option has one type (or that type | None)")
+        hint = args[0]
+    if typing.get_origin(hint) is Literal:
+        return str, tuple(str(a) for a in typing.get_args(hint)), optional
+    if hint not in OPTION_TYPES:
+        raise TypeError(f"/{command_name} {option_name}: options may be {', '.join(t.__name__ for t in OPTION_TYPES)}")
+    return hint, (), optional
+
+
+class Cog:
+    """Base class of every feature. Subclasses declare commands and handlers with decorators.
+
+    Available to every cog: `self.bot`, `self.db`, `self.clock`, `self.events`, `self.config`
+    (the whole config) and `self.settings` (this cog's own `Settings`, from `[cogs.NAME]`).
+    """
+
+    #: A dataclass of this cog's settings; each field's default is used when the config is silent.
+    Settings: ClassVar[type | None] = None
+
+    commands: ClassVar[tuple[CommandSpec, ...]] = ()
+    actions: ClassVar[tuple[ActionSpec, ...]] = ()
+    listeners: ClassVar[tuple[ListenerSpec, ...]] = ()
+    jobs: ClassVar[tuple[JobSpec, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: []}
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                factory = getattr(value, _MARK, None)
+                if factory is not None:
+                    spec = factory(attr)
+                    found[type(spec)].append(spec)
+        cls.commands = tuple(found[CommandSpec])
+        cls.actions = tuple(found[ActionSpec])
+        cls.listeners = tuple(found[ListenerSpec])
+        cls.jobs = tuple(found[JobSpec])
+
+    def __init__(self, bot: Bot, name: str) -> None:
+        self.bot = bot
+        self.name = name
+        self.config = bot.config
+        self.db = bot.db
+        self.clock = bot.clock
+        self.events = bot.events
+        self.settings = bot.config.cog_settings(name, self.Settings) if self.Settings else None
+
+    async def cog_load(self) -> None:
+        """Called once the cog's migrations ran, before it receives anything."""
+
+    async def cog_unload(self) -> None:
+        """Called when the cog is unloaded or reloaded."""

@@ -1,0 +1,165 @@
+"""From what a member typed to the values a command handler receives.
+
+Text commands (the console, and Slack's `/smallstep share ...`) arrive as one line:
+`/timezone set Europe/Berlin` or `/timezone set zone:Europe/Berlin`. Options are given
+as `name:value` or `name:"value with spaces"`; bare values fill the options in their
+declared order, and a last text option takes the rest of the line. Discord sends
+options already named; both end in `bind_options`, which checks and converts them.
+
+Every mistake raises `UsageError` with a reason (a block name in core/errors.j2) and the
+details the template needs, so the member is told exactly what to change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterable
+
+from bot.core.cog import CommandSpec, OptionSpec
+from bot.core.context import Channel, Member
+
+if TYPE_CHECKING:
+    from bot.core.context import Invocation
+
+_TRUE = {"yes", "y", "true", "on", "1"}
+_FALSE = {"no", "n", "false", "off", "0"}
+
+
+class UsageError(Exception):
+    """The member's command could not be understood; `reason` names the template block that explains it.
+
+    `show_usage` adds the command's usage line to the answer (for mistakes in its options).
+    """
+
+    def __init__(self, reason: str, *, show_usage: bool = False, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.show_usage = show_usage
+        self.details = details
+
+
+@dataclass(frozen=True)
+class RawArgument:
+    """One option as the member gave it: named (`zone:Europe/Berlin`) or bare (`Europe/Berlin`)."""
+
+    name: str | None
+    value: Any
+
+
+def split_line(text: str) -> list[str]:
+    """Split a command line into words, honouring quotes."""
+    try:
+        return shlex.split(text)
+    except ValueError:
+        raise UsageError("unbalanced_quotes") from None
+
+
+def find_command(words: list[str], commands: dict[str, CommandSpec]) -> tuple[CommandSpec | None, list[str]]:
+    """The command the words name (two-word names first) and the words left for its options."""
+    if len(words) >= 2 and f"{words[0]} {words[1]}".lower() in commands:
+        return commands[f"{words[0]} {words[1]}".lower()], words[2:]
+    if words and words[0].lower() in commands:
+        return commands[words[0].lower()], words[1:]
+    return None, words
+
+
+def closest(typed: str, names: Iterable[str]) -> str:
+    """The known name nearest to what was typed, or "" when nothing is close."""
+    by_lower = {name.lower(): name for name in names}
+    matches = difflib.get_close_matches(typed.lower(), list(by_lower), n=1, cutoff=0.5)
+    return by_lower[matches[0]] if matches else ""
+
+
+def raw_arguments(spec: CommandSpec, words: list[str]) -> list[RawArgument]:
+    """Tell named options (`name:value`, for names this command has) from bare values."""
+    names = {opt.name for opt in spec.options}
+    arguments = []
+    for word in words:
+        name, sep, value = word.partition(":")
+        if sep and name.lower() in names:
+            arguments.append(RawArgument(name.lower(), value))
+        else:
+            arguments.append(RawArgument(None, word))
+    return arguments
+
+
+async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Invocation) -> dict[str, Any]:
+    """Match arguments to the command's options, convert them, and fill in defaults."""
+    by_name = {opt.name: opt for opt in spec.options}
+    given: dict[str, Any] = {}
+    bare = []
+    for argument in arguments:
+        if argument.name is None:
+            bare.append(argument.value)
+        elif argument.name not in by_name:
+            raise UsageError("unknown_option", show_usage=True, option=argument.name,
+                             suggestion=closest(argument.name, by_name))
+        elif argument.name in given:
+            raise UsageError("repeated_option", show_usage=True, option=argument.name)
+        else:
+            given[argument.name] = argument.value
+    open_options = [opt for opt in spec.options if opt.name not in given]
+    for index, value in enumerate(bare):
+        if index >= len(open_options):
+            raise UsageError("too_many_values", show_usage=True, value=str(value))
+        opt = open_options[index]
+        is_last_text = index == len(open_options) - 1 and opt.kind is str and not opt.choices
+        if is_last_text and len(bare) > len(open_options):
+            given[opt.name] = " ".join(str(v) for v in bare[index:])
+            break
+        given[opt.name] = value
+
+    values = {}
+    for opt in spec.options:
+        if opt.name in given:
+            values[opt.name] = await convert(opt, given[opt.name], ctx)
+        elif opt.required:
+            raise UsageError("missing_option", show_usage=True, option=opt.name, help=opt.help)
+        else:
+            values[opt.name] = opt.default
+    return values
+
+
+async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
+    """Check one value against its option and turn it into the declared type."""
+    if opt.kind is Channel:
+        if isinstance(value, Channel):
+            return value
+        found = await ctx.adapter.resolve_channel(ctx.community, str(value))
+        if found is None:
+            raise UsageError("unknown_channel", show_usage=True, option=opt.name, value=str(value))
+        return found
+    if opt.kind is Member:
+        if isinstance(value, Member):
+            return value
+        found = await ctx.adapter.resolve_member(ctx.community, str(value))
+        if found is None:
+            raise UsageError("unknown_member", show_usage=True, option=opt.name, value=str(value))
+        return found
+    if opt.kind is bool:
+        if isinstance(value, bool):
+            return value
+        word = str(value).strip().lower()
+        if word in _TRUE | _FALSE:
+            return word in _TRUE
+        raise UsageError("not_yes_no", show_usage=True, option=opt.name, value=str(value))
+    if opt.kind in (int, float):
+        try:
+            return opt.kind(value)
+        except (TypeError, ValueError):
+            reason = "not_whole_number" if opt.kind is int else "not_number"
+            raise UsageError(reason, show_usage=True, option=opt.name, value=str(value)) from None
+    text = str(value).strip()
+    if not text:
+        raise UsageError("empty_value", show_usage=True, option=opt.name)
+    if len(text) > opt.max_length:
+        raise UsageError("too_long", show_usage=True, option=opt.name, limit=opt.max_length, over=len(text) - opt.max_length)
+    if opt.choices:
+        for choice in opt.choices:
+            if choice.lower() == text.lower():
+                return choice
+        raise UsageError("not_a_choice", show_usage=True, option=opt.name, value=text, choices=opt.choices,
+                         suggestion=closest(text, opt.choices))
+    return text

@@ -1,0 +1,93 @@
+"""Who did what, where: the Invocation a handler receives, and the people and places in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.core.message import Message
+from bot.render import Rendered
+
+if TYPE_CHECKING:
+    from bot.core.adapter import Adapter
+    from bot.core.bot import Bot
+
+
+@dataclass(frozen=True)
+class Community:
+    """A Discord guild, a Slack team, or the console's pretend community."""
+
+    platform: str
+    id: str
+    name: str = ""
+
+    @property
+    def key(self) -> str:
+        """The value stored in every row's `community` column."""
+        return f"{self.platform}:{self.id}"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person in a community: identified by (platform, id); the name is for display only."""
+
+    platform: str
+    id: str
+    display_name: str
+    is_moderator: bool = False
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A place in the community where messages are posted."""
+
+    id: str
+    name: str
+
+
+@dataclass
+class Invocation:
+    """A member's command or button press, and the ways to answer it.
+
+    `channel` is None when the member wrote to the bot in a direct message.
+    Adapters keep what they need to answer (an interaction, a response URL) in
+    `platform_data`; cogs never look at it.
+    """
+
+    bot: Bot
+    adapter: Adapter
+    community: Community
+    member: Member
+    channel: Channel | None
+    platform_data: Any = None
+    command: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def platform(self) -> str:
+        return self.community.platform
+
+    @property
+    def in_dm(self) -> bool:
+        return self.channel is None
+
+    async def reply(self, content: Message | str) -> None:
+        """Answer where the member asked (the channel, or the DM)."""
+        message = Message.of(content)
+        await self.adapter.respond(self, message, private=message.ephemeral)
+
+    async def reply_private(self, content: Message | str) -> None:
+        """Answer so that only this member sees it (ephemeral)."""
+        await self.adapter.respond(self, Message.of(content), private=True)
+
+    async def dm(self, content: Message | str, member: Member | None = None) -> None:
+        """Send a direct message to this member (or to `member`)."""
+        await self.adapter.send(self.community, member or self.member, Message.of(content))
+
+    async def send_to(self, channel: Channel, content: Message | str) -> None:
+        """Post in a channel of this community."""
+        await self.adapter.send(self.community, channel, Message.of(content))
+
+    def render(self, template: str, /, **variables: Any) -> Rendered:
+        """Render a template for this member's platform, with the usual variables filled in."""
+        return self.bot.render(template, self.platform, member=self.member, community=self.community, **variables)

@@ -1,0 +1,67 @@
+"""The platform-neutral message a cog sends.
+
+A cog fills in a `Message`; each adapter turns it into what its platform shows:
+a Discord embed with a view of buttons and attached files, Slack Block Kit, or
+lines of text in the console. Every string in a Message is already formatted
+for the target platform (it came out of a template, where member text was escaped).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ButtonStyle(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    SUCCESS = "success"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that runs the cog's `@action(action)` handler with `value` when pressed.
+
+    The action id is stable (it may be pressed days later, after restarts);
+    `value` carries what the handler needs to know, e.g. a story id.
+    """
+
+    label: str
+    action: str
+    value: str = ""
+    style: ButtonStyle = ButtonStyle.PRIMARY
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image sent with the message (PNG bytes and the file name members will download)."""
+
+    filename: str
+    data: bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Field:
+    """A labelled block of text (an embed field on Discord, a section on Slack)."""
+
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass
+class Message:
+    """What to say. `ephemeral` means only the member who asked sees it."""
+
+    text: str = ""
+    title: str = ""
+    fields: list[Field] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    buttons: list[Button] = field(default_factory=list)
+    ephemeral: bool = False
+
+    @classmethod
+    def of(cls, content: Message | str) -> Message:
+        return content if isinstance(content, Message) else cls(text=content)

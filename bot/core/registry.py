@@ -1,0 +1,178 @@
+"""Loading, unloading and reloading cogs, and the index of what they declare.
+
+A cog is a package (`cogs/share/`) whose `__init__.py` has `setup(bot, name)` returning
+the Cog. Loading a cog imports it fresh, applies its migrations, calls `cog_load`, then
+makes its commands, buttons, listeners and jobs live. A cog that fails is reported
+with the reason and left out; the others carry on.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.resources
+import inspect
+import logging
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.config import ConfigError, cog_module_name
+from bot.core.cog import Cog, CommandSpec
+from bot.scheduler import PeriodicJob
+from bot.storage import apply_migrations
+
+if TYPE_CHECKING:
+    from bot.core.bot import Bot
+
+log = logging.getLogger(__name__)
+
+
+class CogLoadError(Exception):
+    """A cog could not be loaded; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Handler:
+    """A declared command or action, bound to the cog instance that handles it."""
+
+    spec: Any
+    cog: Cog
+
+    @property
+    def callback(self) -> Any:
+        return getattr(self.cog, self.spec.attribute)
+
+
+class CogRegistry:
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        self.loaded: dict[str, Cog] = {}
+        self.failed: dict[str, str] = {}
+        self.commands: dict[str, Handler] = {}
+        self.actions: dict[str, Handler] = {}
+        self.builtin: set[str] = set()
+
+    def command_specs(self) -> dict[str, CommandSpec]:
+        return {name: handler.spec for name, handler in self.commands.items()}
+
+    async def load_enabled(self, names: list[str]) -> None:
+        """Load the configured cogs; one that fails is reported and the rest still load.
+
+        A ConfigError (a bad [cogs.NAME] table) is not swallowed: the bot must not start
+        on a config it cannot honour.
+        """
+        for name in names:
+            try:
+                await self.load(name)
+            except CogLoadError as exc:
+                log.error("cog %r was not loaded: %s (the other cogs are running)", name, exc)
+
+    async def load(self, name: str, module_name: str | None = None) -> Cog:
+        if name in self.loaded:
+            raise CogLoadError(f"{name} is already loaded")
+        module_name = module_name or cog_module_name(name)
+        try:
+            cog = await self._set_up(name, module_name)
+        except ConfigError:
+            raise
+        except CogLoadError as exc:
+            self.failed[name] = str(exc)
+            raise
+        except Exception as exc:
+            self.failed[name] = _one_line(exc)
+            log.debug("cog %s failed:\n%s", name, traceback.format_exc())
+            raise CogLoadError(self.failed[name]) from exc
+        self.failed.pop(name, None)
+        self._activate(name, cog)
+        log.info("cog %s loaded (%d commands)", name, len(cog.commands))
+        return cog
+
+    async def unload(self, name: str) -> None:
+        if name in self.builtin:
+            raise CogLoadError(f"{name} is part of the core and always loaded")
+        cog = self.loaded.pop(name, None)
+        if cog is None:
+            raise CogLoadError(f"{name} is not loaded")
+        self.commands = {k: h for k, h in self.commands.items() if h.cog is not cog}
+        self.actions = {k: h for k, h in self.actions.items() if h.cog is not cog}
+        self._bot.events.unsubscribe_owner(name)
+        self._bot.scheduler.remove_component(f"cog:{name}")
+        try:
+            await cog.cog_unload()
+        except Exception:
+            log.exception("cog %s failed while unloading; it is unloaded anyway", name)
+        _forget_modules(cog_module_name(name))
+        log.info("cog %s unloaded", name)
+
+    async def reload(self, name: str) -> Cog:
+        if name in self.loaded:
+            await self.unload(name)
+        self._bot.templates.refresh()
+        return await self.load(name)
+
+    async def add_builtin(self, name: str, cog_class: type[Cog]) -> Cog:
+        """Register a cog that is part of the core (help, cogs) rather than a module of its own."""
+        cog = cog_class(self._bot, name)
+        await cog.cog_load()
+        self._activate(name, cog)
+        self.builtin.add(name)
+        return cog
+
+    # -- internals ---------------------------------------------------------------
+
+    async def _set_up(self, name: str, module_name: str) -> Cog:
+        _forget_modules(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                raise CogLoadError(f"there is no cog named {name!r}") from None
+            raise
+        setup = getattr(module, "setup", None)
+        if setup is None:
+            raise CogLoadError(f"{module_name} has no setup(bot, name) function")
+        cog = setup(self._bot, name)
+        if inspect.isawaitable(cog):
+            cog = await cog
+        if not isinstance(cog, Cog):
+            raise CogLoadError(f"{module_name}.setup returned {type(cog).__name__}, not a Cog")
+        self._check_clashes(name, cog)
+        await apply_migrations(self._bot.db, f"cog:{name}", importlib.resources.files(module_name) / "migrations")
+        await cog.cog_load()
+        for job in cog.jobs:
+            await self._bot.scheduler.add(
+                PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute)))
+        return cog
+
+    def _check_clashes(self, name: str, cog: Cog) -> None:
+        for spec in cog.commands:
+            if spec.name in self.commands:
+                raise CogLoadError(f"/{spec.name} is already a command of {self.commands[spec.name].cog.name}")
+        for action in cog.actions:
+            if action.action in self.actions:
+                raise CogLoadError(f"button {action.action} is already handled by {self.actions[action.action].cog.name}")
+
+    def _activate(self, name: str, cog: Cog) -> None:
+        self._check_clashes(name, cog)
+        self.loaded[name] = cog
+        for spec in cog.commands:
+            self.commands[spec.name] = Handler(spec, cog)
+        for action in cog.actions:
+            self.actions[action.action] = Handler(action, cog)
+        for spec in cog.listeners:
+            self._bot.events.subscribe(spec.event, getattr(cog, spec.attribute), owner=name)
+
+
+def _forget_modules(module_name: str) -> None:
+    """Drop a cog's modules from the import cache so the next load reads the files afresh."""
+    for loaded in [m for m in sys.modules if m == module_name or m.startswith(module_name + ".")]:
+        del sys.modules[loaded]
+
+
+def _one_line(exc: BaseException) -> str:
+    """`ValueError: bad thing (in cog.py, line 12)`: enough to find it, short enough for a chat reply."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (in {Path(frames[-1].filename).name}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"

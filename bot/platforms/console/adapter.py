@@ -1,0 +1,294 @@
+"""The console adapter: the whole bot in a terminal, with no token and no network.
+
+You act as any member, type slash commands, press buttons and move the clock:
+
+    /share                      a command in the current channel (#general at start)
+    /share-prompt #general      options: bare values in order, or name:value / name:"a b"
+    :as alice                   act as alice (created on first use)
+    :mod alice                  make alice a moderator
+    :dm hello                   send the bot a direct message (":dm /share" runs a command there)
+    :press I shared it          press a button of the last message you can see (or :press 1)
+    :channel events             move to #events
+    :clock +25h                 move the bot's clock forward; scheduled work runs
+    :quit
+
+What the bot says is printed with where it went: `[#general]`, `[DM alice]`, or
+`[private alice]` (seen only by alice). Buttons show as `[1] Label`; images are saved
+to a folder and their path printed. The console is also what tests and demos drive:
+given a script on standard input, it runs it line by line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Callable
+
+from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
+from bot.storage import apply_migrations
+
+log = logging.getLogger(__name__)
+
+COMMUNITY_ID = "local"
+_CONSOLE_HELP = """\
+Console commands:
+  /command [options]   run a slash command in the current channel (try /help)
+  :as NAME             act as member NAME
+  :mod NAME            make NAME a moderator
+  :dm TEXT             send the bot a direct message (:dm /command runs a command in your DMs)
+  :press LABEL | N     press a button of the last message you can see
+  :channel NAME        move to #NAME
+  :clock +DURATION     move the bot's clock forward (e.g. +25h, +7d); due work runs
+  :quit                leave"""
+
+
+@dataclass
+class Delivery:
+    """One message as the console showed it: where it went, what it said, images saved."""
+
+    where: str
+    message: Message
+    text: str
+    image_paths: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class Pressable:
+    """Buttons a viewer can still press, and where the message was."""
+
+    seq: int
+    channel: str | None
+    buttons: list[Button]
+
+
+class ConsoleAdapter:
+    """A chat platform simulated in a terminal. See the module docstring for the commands."""
+
+    platform = "console"
+
+    def __init__(self, bot: Bot, *, images_dir: Path, write: Callable[[str], None] = print) -> None:
+        self.bot = bot
+        self.write = write
+        self.images_dir = images_dir
+        settings = bot.config.console
+        self.community = Community(self.platform, COMMUNITY_ID, settings.community_name)
+        self.acting = settings.member
+        self.channel = settings.channel.lstrip("#")
+        self.moderators = {name.lower() for name in settings.moderators}
+        self.transcript: list[Delivery] = []
+        self._pressable: dict[str, Pressable] = {}
+        self._seq = 0
+        self._names: dict[str, str] = {}
+        self._started = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Restore what the console remembers: moderators, the clock, buttons on screen."""
+        db = self.bot.db
+        await apply_migrations(db, "console", files("bot.platforms.console") / "migrations")
+        key = self.community.key
+        for row in await db.fetchall("SELECT member_id FROM console_moderators WHERE community = ?", (key,)):
+            self.moderators.add(row["member_id"])
+        offset = await db.fetchval(
+            "SELECT value FROM console_state WHERE community = ? AND key = 'clock_offset_seconds'", (key,))
+        if offset is not None:
+            self.bot.clock.offset = timedelta(seconds=float(offset))
+        for row in await db.fetchall("SELECT * FROM console_buttons WHERE community = ?", (key,)):
+            buttons = [Button(b["label"], b["action"], b["value"], b["style"]) for b in json.loads(row["buttons"])]
+            self._pressable[row["viewer"]] = Pressable(row["seq"], row["channel"], buttons)
+            self._seq = max(self._seq, row["seq"])
+        self._started = True
+
+    async def close(self) -> None:
+        """Keep the buttons on screen for next time (they are screen state, saved once at exit)."""
+        if not self._started:
+            return
+        rows = [
+            (self.community.key, viewer, p.seq, p.channel,
+             json.dumps([{"label": b.label, "action": b.action, "value": b.value, "style": b.style}
+                         for b in p.buttons]))
+            for viewer, p in self._pressable.items()
+        ]
+        async with self.bot.db.transaction() as tx:
+            await tx.execute("DELETE FROM console_buttons WHERE community = ?", (self.community.key,))
+            await tx.executemany("INSERT INTO console_buttons VALUES (?, ?, ?, ?, ?)", rows)
+
+    # -- one line of input -------------------------------------------------------------
+
+    async def handle_line(self, line: str) -> bool:
+        """Carry out one line; returns False when the console should stop."""
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return True
+        if line.startswith("/"):
+            await self.bot.run_line(self.invocation(self.channel), line)
+            return True
+        if not line.startswith(":"):
+            self.note("commands start with / (try /help); console commands start with : (try :help)")
+            return True
+        word, _, rest = line[1:].partition(" ")
+        rest = rest.strip()
+        handler = {
+            "as": self._as, "mod": self._mod, "dm": self._dm, "press": self._press,
+            "channel": self._channel, "clock": self._clock, "help": self._help,
+        }.get(word.lower())
+        if word.lower() in ("quit", "exit", "q"):
+            return False
+        if handler is None:
+            self.note(f"unknown console command :{word} (try :help)")
+        else:
+            await handler(rest)
+        return True
+
+    def invocation(self, channel: str | None) -> Invocation:
+        return Invocation(
+            bot=self.bot, adapter=self, community=self.community, member=self.member(self.acting),
+            channel=Channel(channel, channel) if channel else None,
+        )
+
+    def member(self, name: str) -> Member:
+        name = name.strip().lstrip("@")
+        member_id = name.lower()
+        display = self._names.setdefault(member_id, name)
+        return Member(self.platform, member_id, display, is_moderator=member_id in self.moderators)
+
+    def note(self, text: str) -> None:
+        """A line from the console itself, not from the bot."""
+        self.write(f"(console) {text}")
+
+    async def _as(self, name: str) -> None:
+        if not name:
+            self.note(f"you are {self.acting}; write :as NAME to act as someone else")
+            return
+        self.acting = self.member(name).display_name
+        self.note(f"you are now {self.acting}")
+
+    async def _mod(self, name: str) -> None:
+        if not name:
+            self.note("write :mod NAME")
+            return
+        member = self.member(name)
+        self.moderators.add(member.id)
+        await self.bot.db.execute("INSERT OR IGNORE INTO console_moderators VALUES (?, ?)",
+                                  (self.community.key, member.id))
+        self.note(f"{member.display_name} is now a moderator")
+
+    async def _dm(self, text: str) -> None:
+        ctx = self.invocation(None)
+        if text.startswith("/"):
+            await self.bot.run_line(ctx, text)
+        else:
+            await self.bot.receive_dm(ctx, text)
+
+    async def _press(self, which: str) -> None:
+        viewer = self.member(self.acting).id
+        candidates = [p for key, p in self._pressable.items() if key in (viewer, f"#{self.channel}")]
+        if not candidates:
+            self.note("there is no message with buttons here")
+            return
+        pressable = max(candidates, key=lambda p: p.seq)
+        button = _pick(pressable.buttons, which)
+        if button is None:
+            labels = ", ".join(f"[{i}] {b.label}" for i, b in enumerate(pressable.buttons, 1))
+            self.note(f"no button {which!r}; the buttons are {labels}")
+            return
+        await self.bot.press(self.invocation(pressable.channel), button.action, button.value)
+
+    async def _channel(self, name: str) -> None:
+        if not name:
+            self.note(f"you are in #{self.channel}")
+            return
+        self.channel = name.lstrip("#").lower()
+        self.note(f"you are now in #{self.channel}")
+
+    async def _clock(self, text: str) -> None:
+        try:
+            delta = parse_duration(text)
+        except ValueError as exc:
+            self.note(str(exc))
+            return
+        self.bot.clock.advance(delta)
+        await self.bot.db.execute(
+            "INSERT OR REPLACE INTO console_state VALUES (?, 'clock_offset_seconds', ?)",
+            (self.community.key, str(self.bot.clock.offset.total_seconds())),
+        )
+        self.note(f"the clock is now {self.bot.clock.now():%a %d %b %Y %H:%M} UTC")
+        await self.bot.scheduler.run_due()
+
+    async def _help(self, _: str) -> None:
+        self.write(_CONSOLE_HELP)
+
+    # -- the Adapter protocol ----------------------------------------------------------
+
+    async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
+        if private and ctx.channel is not None:
+            self._show(f"private {ctx.member.display_name}", ctx.member.id, ctx.channel.id, message)
+        elif ctx.channel is None:
+            self._show(f"DM {ctx.member.display_name}", ctx.member.id, None, message)
+        else:
+            self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
+
+    async def send(self, community: Community, to: Channel | Member, message: Message) -> None:
+        if isinstance(to, Member):
+            self._show(f"DM {to.display_name}", to.id, None, message)
+        else:
+            self._show(f"#{to.id}", f"#{to.id}", to.id, message)
+
+    async def resolve_channel(self, community: Community, text: str) -> Channel | None:
+        name = text.strip().lstrip("#").lower()
+        return Channel(name, name) if name and " " not in name else None
+
+    async def resolve_member(self, community: Community, text: str) -> Member | None:
+        name = text.strip()
+        return self.member(name) if name.startswith("@") and len(name) > 1 else None
+
+    # -- output ------------------------------------------------------------------------
+
+    def _show(self, where: str, viewer: str, channel: str | None, message: Message) -> None:
+        paths = [self._save_image(image.filename, image.data) for image in message.images]
+        text = format_message(where, message, paths)
+        self.transcript.append(Delivery(where, message, text, paths))
+        if message.buttons:
+            self._seq += 1
+            self._pressable[viewer] = Pressable(self._seq, channel, list(message.buttons))
+        self.write(text)
+
+    def _save_image(self, filename: str, data: bytes) -> Path:
+        self.images_dir.mkdir(parents=True, exist_ok=True)
+        stem, dot, suffix = Path(filename).name.partition(".")
+        n = 1
+        while (path := self.images_dir / f"{stem}-{n}{dot}{suffix}").exists():
+            n += 1
+        path.write_bytes(data)
+        return path.resolve()
+
+
+def format_message(where: str, message: Message, image_paths: list[Path]) -> str:
+    """A message as console lines: `[where] title`, then the rest indented."""
+    body = message.text.splitlines()
+    head = message.title or (body.pop(0) if body else "")
+    lines = [f"[{where}] {head}"]
+    lines += [f"  {line}".rstrip() for line in body]
+    for f in message.fields:
+        lines.append(f"  {f.name}")
+        lines += [f"    {line}".rstrip() for line in f.value.splitlines()]
+    lines += [f"  image: {path}" for path in image_paths]
+    lines += [f"  [{i}] {b.label}" for i, b in enumerate(message.buttons, 1)]
+    return "\n".join(lines)
+
+
+def _pick(buttons: list[Button], which: str) -> Button | None:
+    which = which.strip()
+    if which.isdigit():
+        index = int(which) - 1
+        return buttons[index] if 0 <= index < len(buttons) else None
+    for button in buttons:
+        if button.label.lower() == which.lower():
+            return button
+    return None
+

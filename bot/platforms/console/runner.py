@@ -1,0 +1,92 @@
+"""`smallstep console`: start the bot on the console adapter and feed it lines.
+
+Lines come from the keyboard, or from a script on standard input (for tests and
+demos). Lines are read on a thread and handled one at a time on the event loop;
+between lines, scheduled jobs are checked every `bot.scheduler_interval_seconds`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Callable, TextIO
+
+from bot.config import Config
+from bot.core import Bot
+from bot.platforms.console.adapter import ConsoleAdapter
+
+
+class LineReader:
+    """Reads standard input on a thread and hands lines to the event loop; None means the end."""
+
+    def __init__(self, stream: TextIO, prompt: Callable[[], str]) -> None:
+        self._stream = stream
+        self._prompt = prompt
+        self._interactive = stream.isatty()
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+        # At a keyboard, wait until a line is handled before prompting for the next.
+        self._ready = threading.Event()
+        self._ready.set()
+        threading.Thread(target=self._read, name="console-input", daemon=True).start()
+
+    @property
+    def interactive(self) -> bool:
+        return self._interactive
+
+    def _read(self) -> None:
+        try:
+            while True:
+                if self._interactive:
+                    self._ready.wait()
+                    self._ready.clear()
+                    line = input(self._prompt())
+                else:
+                    line = self._stream.readline()
+                    if not line:
+                        break
+                self._loop.call_soon_threadsafe(self._queue.put_nowait, line)
+        except (EOFError, KeyboardInterrupt):
+            pass
+        finally:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+
+    async def next(self, timeout: float) -> str | None:
+        """The next line; raises TimeoutError if none came within `timeout` seconds."""
+        return await asyncio.wait_for(self._queue.get(), timeout)
+
+    def done_with_line(self) -> None:
+        self._ready.set()
+
+
+async def run_console(config: Config, *, database: Path | None, stdin: TextIO, write: Callable[[str], None]) -> None:
+    """Run the bot in the console until :quit or the end of the input."""
+    db_path = database or config.path(config.bot.database)
+    images_dir = config.path(config.console.images_dir) if config.console.images_dir else db_path.parent / "smallstep-images"
+    bot = await Bot.open(config, database=db_path)
+    adapter = ConsoleAdapter(bot, images_dir=images_dir, write=write)
+    try:
+        await adapter.start()
+        await bot.start()
+        reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
+        if reader.interactive:
+            write(f"Small Step Bot console: {config.program.name}, database {db_path}.")
+            write(f"You are {adapter.acting} in #{adapter.channel}. Type /help for the bot's commands, :help for the console's.")
+        while True:
+            try:
+                line = await reader.next(timeout=config.bot.scheduler_interval_seconds)
+            except TimeoutError:
+                await bot.scheduler.run_due()
+                continue
+            if line is None:
+                break
+            if not reader.interactive and line.strip():
+                write(f"{adapter.acting}> {line.strip()}")
+            keep_going = await adapter.handle_line(line)
+            reader.done_with_line()
+            if not keep_going:
+                break
+    finally:
+        await adapter.close()
+        await bot.close()

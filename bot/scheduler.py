@@ -1,0 +1,72 @@
+"""Periodic jobs whose next run is kept in SQLite.
+
+A cog declares `@job(every="7d")`; the scheduler stores when it is due next. When the
+bot was down at that moment, the job runs once as soon as the bot is back (not once
+per missed period). The next run is written before the job starts, so a crash in
+the middle of a job does not make it run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable
+
+from bot.core.clock import Clock, stamp
+from bot.storage import Database
+
+log = logging.getLogger(__name__)
+
+JobHandler = Callable[[datetime], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    component: str
+    name: str
+    every: timedelta
+    handler: JobHandler
+
+
+class Scheduler:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._jobs: dict[tuple[str, str], PeriodicJob] = {}
+
+    async def add(self, job: PeriodicJob) -> None:
+        """Register a job; the first run is one period from now unless one is already on record."""
+        self._jobs[(job.component, job.name)] = job
+        first = stamp(self._clock.now() + job.every)
+        await self._db.execute(
+            "INSERT OR IGNORE INTO scheduled_jobs (component, name, next_run_at) VALUES (?, ?, ?)",
+            (job.component, job.name, first),
+        )
+
+    def remove_component(self, component: str) -> None:
+        """Forget a component's jobs (its cog was unloaded); their schedule stays on record."""
+        self._jobs = {key: job for key, job in self._jobs.items() if key[0] != component}
+
+    async def run_due(self) -> int:
+        """Run every registered job whose time has come; returns how many ran."""
+        now = self._clock.now()
+        rows = await self._db.fetchall(
+            "SELECT component, name FROM scheduled_jobs WHERE next_run_at <= ? ORDER BY next_run_at",
+            (stamp(now),),
+        )
+        ran = 0
+        for row in rows:
+            job = self._jobs.get((row["component"], row["name"]))
+            if job is None:
+                continue
+            await self._db.execute(
+                "UPDATE scheduled_jobs SET next_run_at = ? WHERE component = ? AND name = ?",
+                (stamp(now + job.every), job.component, job.name),
+            )
+            try:
+                await job.handler(now)
+            except Exception:
+                log.exception("scheduled job %s/%s failed; it runs again in %s", job.component, job.name, job.every)
+            ran += 1
+        return ran

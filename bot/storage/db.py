@@ -1,0 +1,203 @@
+"""One SQLite file, opened through aiosqlite, shared by the core and every cog.
+
+The connection runs in autocommit mode: a single statement is its own transaction
+(one thread hop, one commit). Several statements that must land together go in
+`async with db.transaction() as tx:`. A lock keeps a transaction's statements from
+interleaving with other coroutines' statements on the same connection.
+
+SQLite errors that a member or an operator can act on are turned into
+`StorageError` subclasses with a sentence that says what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+class StorageError(Exception):
+    """The database could not do what was asked; `str()` explains it for an operator."""
+
+
+class DatabaseBusy(StorageError):
+    """Another process held the database longer than the busy timeout."""
+
+
+class DatabaseReadOnly(StorageError):
+    """The database file or its folder cannot be written."""
+
+
+class DatabaseFull(StorageError):
+    """The disk holding the database is full."""
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StorageError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return DatabaseBusy(f"the database {path} is busy (locked by another process): {exc}")
+    if "readonly" in text or "read-only" in text:
+        return DatabaseReadOnly(f"the database {path} cannot be written (read-only): {exc}")
+    if "full" in text:
+        return DatabaseFull(f"the disk holding {path} is full: {exc}")
+    return StorageError(f"database error on {path}: {exc}")
+
+
+class Database:
+    """The bot's SQLite database. Create it with `await Database.open(path)`."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        """Open (creating if needed) the database file, in WAL mode with foreign keys on.
+
+        Raises StorageError with a plain explanation when the file or its folder
+        cannot be created or written.
+        """
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"cannot create the folder {path.parent} for the database: {exc.strerror or exc}. "
+                "Set bot.database (or --db) to a file in a folder you can write."
+            ) from None
+        if path.is_dir():
+            raise StorageError(f"the database path {path} is a folder; give a file name, e.g. {path / 'smallstep.db'}")
+        try:
+            conn = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StorageError(
+                f"cannot open the database {path}: {exc}. "
+                "Set bot.database (or --db) to a file in a folder you can write."
+            ) from None
+        conn.row_factory = aiosqlite.Row
+        db = cls(conn, path)
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA journal_mode = WAL")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            # Take the write lock once now, so a read-only database fails at start, not mid-conversation.
+            await conn.execute("BEGIN IMMEDIATE")
+            await conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            await conn.close()
+            error = _translate(exc, path)
+            raise type(error)(f"{error} Check the file's permissions, or set bot.database (or --db) elsewhere.") from None
+        return db
+
+    async def close(self) -> None:
+        await self._conn.close()
+
+    # -- single statements (each commits on its own) -----------------------------
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run one statement; returns the number of rows it changed."""
+        async with self._lock:
+            return (await self._cursor(sql, params)).rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        async with self.transaction() as tx:
+            return await tx.executemany(sql, rows)
+
+    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        """Run an INSERT and return the new row's id."""
+        async with self._lock:
+            return (await self._cursor(sql, params)).lastrowid
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
+        async with self._lock:
+            return await self._fetch(sql, params, one=True)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        async with self._lock:
+            return await self._fetch(sql, params, one=False)
+
+    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def executescript(self, script: str) -> None:
+        """Run several statements as one transaction (used by migrations)."""
+        async with self._lock:
+            try:
+                await self._conn.executescript(script)
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    await self._conn.rollback()
+                raise _translate(exc, self.path) from exc
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """Statements that must land together: all of them, or none."""
+        async with self._lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+            try:
+                yield Transaction(self)
+            except BaseException:
+                await self._conn.rollback()
+                raise
+            else:
+                try:
+                    await self._conn.commit()
+                except sqlite3.Error as exc:
+                    await self._conn.rollback()
+                    raise _translate(exc, self.path) from exc
+
+    # -- internals -----------------------------------------------------------------
+
+    async def _cursor(self, sql: str, params: Any) -> aiosqlite.Cursor:
+        try:
+            return await self._conn.execute(sql, params)
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    async def _fetch(self, sql: str, params: Any, *, one: bool) -> Any:
+        try:
+            cursor = await self._conn.execute(sql, params)
+            return await (cursor.fetchone() if one else cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+
+class Transaction:
+    """Statements inside `Database.transaction()`; the lock is already held."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        return (await self._db._cursor(sql, params)).rowcount
+
+    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+        return (await self._db._cursor(sql, params)).lastrowid
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        try:
+            cursor = await self._db._conn.executemany(sql, rows)
+            return cursor.rowcount
+        except sqlite3.Error as exc:
+            raise _translate(exc, self._db.path) from exc
+
+    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
+        return await self._db._fetch(sql, params, one=True)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
+        return await self._db._fetch(sql, params, one=False)

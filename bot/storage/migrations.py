@@ -1,0 +1,80 @@
+"""Numbered SQL migrations, applied once each, in order, per component.
+
+A component is the core, an adapter or a cog. Each ships a `migrations/` folder of
+files named `NNNN_what_it_does.sql`. The runner records every applied file in
+`schema_migrations`; running it again applies nothing. A migration and its record
+are committed together, so a crash never leaves one without the other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib.resources.abc import Traversable
+
+from bot.storage.db import Database, StorageError
+
+_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_COMPONENT = re.compile(r"^[a-z0-9_.:-]+$")
+
+_CREATE_LEDGER = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    component  TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    name       TEXT NOT NULL,
+    applied_at TEXT NOT NULL DEFAULT (datetime('now')),
+    PRIMARY KEY (component, version)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def read_migrations(folder: Traversable, component: str) -> list[Migration]:
+    """The migrations in a folder, in order. Misnamed or duplicate files are errors."""
+    if not folder.is_dir():
+        return []
+    found: dict[int, Migration] = {}
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        match = _FILE.match(entry.name)
+        if not match:
+            raise StorageError(
+                f"{component}: migration file {entry.name!r} must be named NNNN_description.sql "
+                "(four digits, then lower-case words joined by _)"
+            )
+        version = int(match.group(1))
+        if version in found:
+            raise StorageError(f"{component}: two migrations are numbered {version:04d}")
+        found[version] = Migration(version, entry.name, entry.read_text(encoding="utf-8"))
+    return [found[v] for v in sorted(found)]
+
+
+async def apply_migrations(db: Database, component: str, folder: Traversable) -> list[str]:
+    """Apply the component's migrations that are not yet recorded; return their file names."""
+    if not _COMPONENT.match(component):
+        raise StorageError(f"invalid component name for migrations: {component!r}")
+    await db.execute(_CREATE_LEDGER)
+    done = {row[0] for row in await db.fetchall(
+        "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
+    applied = []
+    for migration in read_migrations(folder, component):
+        if migration.version in done:
+            continue
+        # The names are checked by the regexes above, so quoting them into the script is safe.
+        record = (
+            "INSERT INTO schema_migrations (component, version, name) "
+            f"VALUES ('{component}', {migration.version}, '{migration.name}');"
+        )
+        try:
+            await db.executescript(f"BEGIN;\n{migration.sql}\n;\n{record}\nCOMMIT;")
+        except StorageError as exc:
+            raise StorageError(f"migration {component}/{migration.name} failed: {exc}") from exc
+        applied.append(migration.name)
+    return applied

@@ -1,0 +1,1 @@
+"""The bot's features, one folder each. Enable them in the config's [cogs] enabled list."""
