@@ -81,6 +81,7 @@ class Bot:
             if not words:
                 raise UsageError("unknown_command", typed="", suggestion="")
             handler, rest = self._find(words)
+            ctx.command = handler.spec.name
             await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
 
         await self._guarded(ctx, run)

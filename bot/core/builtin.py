@@ -23,9 +23,11 @@ class CoreCommands(Cog):
             return
         name = command.strip().removeprefix("/").lower()
         spec = self.bot.cogs.command_specs().get(name)
-        if spec is None or (spec.moderator and not ctx.member.is_moderator):
+        if spec is None:
             names = [s.name for s in self._visible(ctx)]
             raise UsageError("unknown_command", typed=name, suggestion=closest(name, names))
+        if spec.moderator and not ctx.member.is_moderator:
+            raise UsageError("not_moderator", what=f"/{spec.name}")
         await ctx.reply_private(ctx.render("core/help.j2", spec=spec)["one"])
 
     @command("cogs list", help="Show which features are loaded, which failed and which are available", moderator=True)

@@ -73,13 +73,20 @@ def closest(typed: str, names: Iterable[str]) -> str:
 
 
 def raw_arguments(spec: CommandSpec, words: list[str]) -> list[RawArgument]:
-    """Tell named options (`name:value`, for names this command has) from bare values."""
-    names = {opt.name for opt in spec.options}
+    """Tell named options (`name:value`, for names this command has) from bare values.
+
+    `colur:red` is taken for a misspelt option when it is close to a real one; other
+    words with a colon (a URL, "3:30") are plain values.
+    """
+    names = [opt.name for opt in spec.options]
     arguments = []
     for word in words:
         name, sep, value = word.partition(":")
-        if sep and name.lower() in names:
-            arguments.append(RawArgument(name.lower(), value))
+        name = name.lower()
+        if sep and name in names:
+            arguments.append(RawArgument(name, value))
+        elif sep and name.isidentifier() and not value.startswith("//") and closest(name, names):
+            raise UsageError("unknown_option", show_usage=True, option=name, suggestion=closest(name, names))
         else:
             arguments.append(RawArgument(None, word))
     return arguments

@@ -3,6 +3,8 @@
 `await bot.events.emit("share.completed", community, member)` records the event in
 the `domain_events` table (the history badges are computed from) and then calls every
 listener subscribed to that name. A listener that fails is logged; the others still run.
+When the event belongs with a change of the cog's own, `record` writes it inside the
+cog's transaction and `publish` tells the listeners after the commit.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from typing import Any, Awaitable, Callable
 
 from bot.core.clock import Clock, stamp
 from bot.core.context import Community, Member
-from bot.storage import Database
+from bot.storage import Database, Transaction
 
 log = logging.getLogger(__name__)
 
 _EVENT_NAME = re.compile(r"^[a-z][a-z_]*\.[a-z][a-z_]*$")
+
+_INSERT = "INSERT INTO domain_events (community, member_id, name, data, at) VALUES (?, ?, ?, ?, ?)"
 
 Listener = Callable[["DomainEvent"], Awaitable[None]]
 
@@ -34,6 +38,11 @@ class DomainEvent:
     member: Member | None
     at: datetime
     data: dict[str, Any] = field(default_factory=dict)
+
+
+def _row(event: DomainEvent) -> tuple[Any, ...]:
+    member_id = event.member.id if event.member else None
+    return (event.community.key, member_id, event.name, json.dumps(event.data), stamp(event.at))
 
 
 def check_event_name(name: str) -> str:
@@ -58,17 +67,31 @@ class EventBus:
 
     async def emit(self, name: str, community: Community, member: Member | None = None, **data: Any) -> DomainEvent:
         """Record the event, then tell every listener."""
-        event = DomainEvent(check_event_name(name), community, member, self._clock.now(), data)
-        await self._db.execute(
-            "INSERT INTO domain_events (community, member_id, name, data, at) VALUES (?, ?, ?, ?, ?)",
-            (community.key, member.id if member else None, name, json.dumps(data), stamp(event.at)),
-        )
-        for owner, listener in list(self._listeners.get(name, [])):
+        event = self._event(name, community, member, data)
+        await self._db.execute(_INSERT, _row(event))
+        await self.publish(event)
+        return event
+
+    async def record(self, tx: Transaction, name: str, community: Community,
+                     member: Member | None = None, **data: Any) -> DomainEvent:
+        """Record an event inside the caller's transaction, with the change that caused it.
+
+        Call `publish(event)` once the transaction has committed.
+        """
+        event = self._event(name, community, member, data)
+        await tx.execute(_INSERT, _row(event))
+        return event
+
+    async def publish(self, event: DomainEvent) -> None:
+        """Tell every listener; one that fails is logged and the others still hear it."""
+        for owner, listener in list(self._listeners.get(event.name, [])):
             try:
                 await listener(event)
             except Exception:
-                log.exception("listener %s for %s failed; the other listeners still ran", owner, name)
-        return event
+                log.exception("listener %s for %s failed; the other listeners still ran", owner, event.name)
+
+    def _event(self, name: str, community: Community, member: Member | None, data: dict[str, Any]) -> DomainEvent:
+        return DomainEvent(check_event_name(name), community, member, self._clock.now(), data)
 
     async def count(self, community: Community, name: str, member_id: str | None = None) -> int:
         """How many times an event happened in a community (for one member, if given)."""

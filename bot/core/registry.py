@@ -139,7 +139,10 @@ class CogRegistry:
         if not isinstance(cog, Cog):
             raise CogLoadError(f"{module_name}.setup returned {type(cog).__name__}, not a Cog")
         self._check_clashes(name, cog)
-        await apply_migrations(self._bot.db, f"cog:{name}", importlib.resources.files(module_name) / "migrations")
+        package = importlib.resources.files(module_name)
+        await apply_migrations(self._bot.db, f"cog:{name}", package / "migrations")
+        if isinstance(package, Path):
+            self._bot.templates.add_folder(package / "templates")
         await cog.cog_load()
         for job in cog.jobs:
             await self._bot.scheduler.add(

@@ -75,6 +75,7 @@ class Templates:
         folders = [str(overrides)] if overrides else []
         folders.append(str(builtin_templates_dir()))
         self._loader = jinja2.FileSystemLoader(folders, encoding="utf-8")
+        self._first_shipped = 1 if overrides else 0
         self._environments: dict[str, jinja2.Environment] = {}
         self._names: list[str] | None = None
 
@@ -114,6 +115,12 @@ class Templates:
         if self._names is None:
             self._names = sorted(self._loader.list_templates())
         return [n for n in self._names if n.startswith(prefix)]
+
+    def add_folder(self, folder: Path) -> None:
+        """Templates shipped inside a cog's package: below the community's overrides, above the built-ins."""
+        if folder.is_dir() and str(folder) not in self._loader.searchpath:
+            self._loader.searchpath.insert(self._first_shipped, str(folder))
+            self.refresh()
 
     def refresh(self) -> None:
         """Forget the list of template files (after files were added or removed)."""

@@ -52,8 +52,13 @@ class Delivery:
 
     where: str
     message: Message
-    text: str
+    printed: str
     image_paths: list[Path] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The message's text, without the console's decoration."""
+        return self.message.text
 
 
 @dataclass

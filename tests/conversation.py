@@ -1,0 +1,94 @@
+"""A test helper that reads like a conversation, driving the real console adapter in-process.
+
+    chat = await Chat.open(tmp_path)
+    await chat.as_member("alice").run("/share")
+    await chat.press("I shared it")
+    assert "Thank you" in chat.last_private("alice").text
+    await chat.restart()          # same database, fresh bot: nothing in memory survives
+
+Everything goes through the real core, the real templates and a real SQLite file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Config, parse_config
+from bot.core import Bot
+from bot.platforms.console import ConsoleAdapter, Delivery
+
+
+class Chat:
+    def __init__(self, tmp_path: Path, config: Config) -> None:
+        self.tmp_path = tmp_path
+        self.config = config
+        self.db_path = tmp_path / "bot.db"
+        self.images_dir = tmp_path / "images"
+        self.printed: list[str] = []
+        self.bot: Bot | None = None
+        self.adapter: ConsoleAdapter | None = None
+        self._acting = config.console.member
+
+    @classmethod
+    async def open(cls, tmp_path: Path, config_text: str = "") -> Chat:
+        chat = cls(tmp_path, parse_config(config_text, base_dir=tmp_path))
+        await chat._start()
+        return chat
+
+    async def _start(self) -> None:
+        self.bot = await Bot.open(self.config, database=self.db_path)
+        self.adapter = ConsoleAdapter(self.bot, images_dir=self.images_dir, write=self.printed.append)
+        self.adapter.acting = self._acting
+        await self.adapter.start()
+        await self.bot.start()
+
+    async def close(self) -> None:
+        if self.adapter is not None:
+            self._acting = self.adapter.acting
+            await self.adapter.close()
+            await self.bot.close()
+            self.adapter = self.bot = None
+
+    async def restart(self) -> None:
+        """Stop the bot and start a new one on the same database, as after a crash-free restart."""
+        await self.close()
+        await self._start()
+
+    # -- acting ---------------------------------------------------------------------
+
+    def as_member(self, name: str) -> Chat:
+        self.adapter.acting = self.adapter.member(name).display_name
+        return self
+
+    async def run(self, *lines: str) -> list[Delivery]:
+        """Type lines into the console; returns what the bot said in answer."""
+        before = len(self.adapter.transcript)
+        for line in lines:
+            await self.adapter.handle_line(line)
+        return self.adapter.transcript[before:]
+
+    async def press(self, label: str) -> list[Delivery]:
+        return await self.run(f":press {label}")
+
+    # -- reading what the bot said -----------------------------------------------------
+
+    @property
+    def db(self):
+        return self.bot.db
+
+    def said(self, where: str) -> list[Delivery]:
+        return [d for d in self.adapter.transcript if d.where == where]
+
+    def last(self, where: str) -> Delivery:
+        found = self.said(where)
+        assert found, f"the bot said nothing to {where!r}; it said: {[d.where for d in self.adapter.transcript]}"
+        return found[-1]
+
+    def last_private(self, name: str) -> Delivery:
+        return self.last(f"private {name}")
+
+    def last_dm(self, name: str) -> Delivery:
+        return self.last(f"DM {name}")
+
+    def last_in(self, channel: str) -> Delivery:
+        return self.last(f"#{channel.lstrip('#')}")

@@ -1,0 +1,67 @@
+"""A small cog used by the core's tests: options of every type, a listener, a job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from bot.config import setting
+from bot.core import Channel, Cog, DomainEvent, Invocation, Member, Message, command, job, listener, option
+from bot.core.clock import stamp
+
+
+@dataclass(frozen=True)
+class EchoSettings:
+    greeting: str = setting("Hello", "What /greet says.")
+    repeat: int = setting(1, "How many times /greet says it.")
+
+
+class Echo(Cog):
+    """Says back what it is given."""
+
+    Settings = EchoSettings
+
+    @command("echo", help="Say the text back")
+    async def echo(self, ctx: Invocation, text: str = option("What to say", max_length=20)) -> None:
+        await ctx.reply(ctx.render("echo/said.j2", text=text).body)
+
+    @command("greet", help="Greet someone")
+    async def greet(self, ctx: Invocation, who: Member = option("Who to greet"),
+                    where: Channel | None = option("Where to greet them")) -> None:
+        text = " ".join([self.settings.greeting] * self.settings.repeat)
+        message = Message(text=f"{text}, {who.display_name}")
+        if where:
+            await ctx.send_to(where, message)
+        else:
+            await ctx.reply(message)
+
+    @command("pick", help="Pick a colour and a number")
+    async def pick(self, ctx: Invocation, colour: Literal["red", "green"] = option("A colour"),
+                   number: int = option("A number", default=7), loud: bool = option("Shout?", default=False)) -> None:
+        await ctx.reply(f"{colour} {number} {'!' if loud else ''}".strip())
+
+    @command("secret", help="Something only moderators may do", moderator=True)
+    async def secret(self, ctx: Invocation) -> None:
+        await ctx.reply_private("the secret")
+
+    @command("crash", help="Fail on purpose")
+    async def crash(self, ctx: Invocation) -> None:
+        raise RuntimeError("deliberate failure")
+
+    @listener("share.completed")
+    async def failing_listener(self, event: DomainEvent) -> None:
+        raise RuntimeError("this listener always fails")
+
+    @listener("share.completed")
+    async def count_shares(self, event: DomainEvent) -> None:
+        await self.db.execute("INSERT INTO echo_heard (community, member_id, at) VALUES (?, ?, ?)",
+                              (event.community.key, event.member.id, stamp(event.at)))
+
+    @job(every="1d")
+    async def daily(self, now: datetime) -> None:
+        await self.db.execute("INSERT INTO echo_runs (community, at) VALUES ('console:local', ?)", (stamp(now),))
+
+
+def setup(bot, name):
+    return Echo(bot, name)

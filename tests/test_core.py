@@ -1,0 +1,201 @@
+"""The core: loading cogs, a broken cog, permissions, options, help, events and jobs."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from conversation import Chat
+
+WITH_SAMPLES = """
+[cogs]
+enabled = ["share", "sample_cogs.echo", "sample_cogs.broken", "sample_cogs.broken_setup"]
+"""
+
+
+@pytest.fixture
+async def samples(tmp_path):
+    chat = await Chat.open(tmp_path, WITH_SAMPLES)
+    yield chat
+    await chat.close()
+
+
+async def test_broken_cogs_are_reported_and_the_others_run(tmp_path, caplog):
+    caplog.set_level(logging.ERROR)
+    chat = await Chat.open(tmp_path, WITH_SAMPLES)
+    try:
+        assert set(chat.bot.cogs.loaded) == {"core", "share", "sample_cogs.echo"}
+        assert "broken on purpose" in chat.bot.cogs.failed["sample_cogs.broken"]
+        assert "setup failed on purpose" in chat.bot.cogs.failed["sample_cogs.broken_setup"]
+        assert any("sample_cogs.broken" in r.getMessage() and "not loaded" in r.getMessage() for r in caplog.records)
+
+        await chat.as_member("you").run("/echo hi")
+        assert chat.last_in("general").text == "You said: hi"
+
+        await chat.run(":mod you", "/cogs list")
+        listing = chat.last_private("you").text
+        assert "share (2 commands)" in listing
+        assert "sample_cogs.broken: RuntimeError: this cog is broken on purpose" in listing
+    finally:
+        await chat.close()
+
+
+async def test_moderators_unload_load_and_reload_cogs_at_runtime(chat):
+    await chat.run(":mod you", "/cogs unload share")
+    assert "share is unloaded" in chat.last_private("you").text
+    await chat.run("/share")
+    assert "I don't know the command /share" in chat.last_private("you").text
+
+    await chat.run("/cogs load share")
+    assert "share is loaded" in chat.last_private("you").text
+    await chat.run("/share")
+    assert chat.last_private("you").message.title == "Share your One Small Step experience"
+
+    await chat.run("/cogs reload share", "/share")
+    assert chat.last_private("you").message.title == "Share your One Small Step experience"
+
+    await chat.run("/cogs load nothing_here")
+    assert "there is no cog named 'nothing_here'" in chat.last_private("you").text
+    await chat.run("/cogs unload core")
+    assert "part of the core" in chat.last_private("you").text
+
+
+async def test_a_member_who_is_not_a_moderator_is_refused_politely_and_logged(samples, caplog):
+    caplog.set_level(logging.WARNING)
+    await samples.as_member("alice").run("/secret")
+    reply = samples.last_private("alice").text
+    assert "Only moderators can use /secret" in reply
+    assert "the secret" not in reply
+    assert any("refused /secret to alice" in r.getMessage() for r in caplog.records)
+
+    await samples.run(":mod alice", "/secret")
+    assert samples.last_private("alice").text == "the secret"
+
+
+async def test_a_non_moderator_cannot_manage_cogs(chat):
+    await chat.as_member("bob").run("/cogs unload share")
+    assert "Only moderators" in chat.last_private("bob").text
+    assert "share" in chat.bot.cogs.loaded
+
+
+async def test_unknown_command_suggests_the_closest(chat):
+    await chat.run("/shrae")
+    assert "I don't know the command /shrae. Did you mean /share?" in chat.last_private("you").text
+    await chat.run("/cog list")
+    assert "Did you mean /cogs" in chat.last_private("you").text
+
+
+async def test_help_shows_what_this_member_may_use(samples):
+    await samples.as_member("alice").run("/help")
+    member_help = samples.last_private("alice").text
+    assert "/share: Get ready-to-post texts" in member_help
+    assert "/echo <text>: Say the text back" in member_help
+    assert "/secret" not in member_help and "/cogs" not in member_help
+
+    await samples.run(":mod alice", "/help")
+    moderator_help = samples.last_private("alice").text
+    assert "/secret: Something only moderators may do (moderators)" in moderator_help
+    assert "/cogs load <name>" in moderator_help
+
+    await samples.run("/help pick")
+    one = samples.last_private("alice").text
+    assert "/pick <colour> [number] [loud]" in one
+    assert "colour: A colour (one of: red, green)" in one
+    assert "number: A number (default: 7)" in one
+
+    await samples.run("/help cogs load")
+    assert "Switch a feature on" in samples.last_private("alice").text
+
+
+async def test_options_by_name_by_position_and_with_quotes(samples):
+    await samples.run("/pick green 3 yes")
+    assert samples.last_in("general").text == "green 3 !"
+    await samples.run("/pick number:4 colour:RED")
+    assert samples.last_in("general").text == "red 4"
+    await samples.run('/echo text:"two words"')
+    assert samples.last_in("general").text == "You said: two words"
+    await samples.run("/echo three bare words")
+    assert samples.last_in("general").text == "You said: three bare words"
+    await samples.run("/greet @Carol #events")
+    assert samples.last_in("events").text == "Hello, Carol"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/pick blue", '"blue" isn\'t one of the choices for "colour": red, green.'),
+        ("/pick gren", 'Did you mean "green"?'),
+        ("/pick red many", '"number" should be a whole number, not "many".'),
+        ("/pick red 1 perhaps", '"loud" should be yes or no, not "perhaps".'),
+        ("/pick colour:red colour:green", 'You gave "colour" twice'),
+        ("/pick colur:red", '/pick has no option called "colur". Did you mean "colour"?'),
+        ("/pick", '/pick needs "colour": A colour.'),
+        ("/echo this text is far too long to be echoed", '"text" is 18 characters too long (the limit is 20).'),
+        ('/echo "   "', '"text" can\'t be empty.'),
+        ('/echo "unclosed', "A quotation mark is missing its partner."),
+        ("/greet carol", 'I can\'t find the member "carol". Write it as @name.'),
+        ("/greet @carol #two words", 'I didn\'t expect "words" there'),
+    ],
+)
+async def test_bad_options_get_a_specific_friendly_answer(samples, line, expected):
+    await samples.run(line)
+    reply = samples.last_private("you").text
+    assert expected in reply
+    if "quotation" not in expected:
+        assert "How to write it: /" in reply
+
+
+async def test_a_failing_handler_gets_an_apology_not_a_traceback(samples, caplog):
+    caplog.set_level(logging.ERROR)
+    await samples.run("/crash")
+    reply = samples.last_private("you").text
+    assert "something went wrong on my side" in reply
+    assert "Traceback" not in reply and "deliberate" not in reply
+    assert any("deliberate failure" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+async def test_cog_settings_come_from_the_config(tmp_path):
+    config = '[cogs]\nenabled = ["sample_cogs.echo"]\n\n[cogs."sample_cogs.echo"]\ngreeting = "Hi"\nrepeat = 2\n'
+    chat = await Chat.open(tmp_path, config)
+    try:
+        await chat.run("/greet @dana")
+        assert chat.last_in("general").text == "Hi Hi, dana"
+    finally:
+        await chat.close()
+
+
+async def test_events_reach_listeners_even_when_one_of_them_fails(samples, caplog):
+    caplog.set_level(logging.ERROR)
+    await samples.as_member("erin").run("/share")
+    await samples.press("I shared it")
+    heard = await samples.db.fetchall("SELECT member_id FROM echo_heard")
+    assert [row["member_id"] for row in heard] == ["erin"]
+    assert any("this listener always fails" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+async def test_jobs_run_when_due_and_not_twice_after_a_restart(samples):
+    async def runs() -> int:
+        return await samples.db.fetchval("SELECT COUNT(*) FROM echo_runs")
+
+    await samples.run(":clock +23h")
+    assert await runs() == 0
+    await samples.run(":clock +2h")
+    assert await runs() == 1
+    await samples.restart()
+    await samples.bot.scheduler.run_due()
+    assert await runs() == 1, "a restart must not run the job again"
+    await samples.run(":clock +1d")
+    assert await runs() == 2
+
+
+async def test_a_job_whose_period_passed_several_times_runs_once(samples):
+    await samples.run(":clock +3d")
+    assert await samples.db.fetchval("SELECT COUNT(*) FROM echo_runs") == 1
+
+
+async def test_direct_messages_get_a_pointer_to_help(chat):
+    await chat.as_member("fay").run(":dm hello there")
+    assert "type /help" in chat.last_dm("fay").text
+    await chat.run(":dm /share")
+    assert chat.last_dm("fay").message.title == "Share your One Small Step experience"
