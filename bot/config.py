@@ -405,8 +405,9 @@ def _refuse_secrets(data: Mapping[str, Any], prefix: str, source: str) -> None:
         if isinstance(value, dict):
             _refuse_secrets(value, f"{full}.", source)
             continue
-        looks_secret = _SECRET_KEY_WORDS.search(key) or (
-            isinstance(value, str) and _SECRET_VALUE.search(value.strip())
+        values = value if isinstance(value, list) else [value]
+        looks_secret = _SECRET_KEY_WORDS.search(key) or any(
+            isinstance(v, str) and _SECRET_VALUE.search(v.strip()) for v in values
         )
         if looks_secret:
             env = SECRET_ENV.get(full)
