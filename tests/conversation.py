@@ -25,6 +25,7 @@ class Chat:
         self.db_path = tmp_path / "bot.db"
         self.images_dir = tmp_path / "images"
         self.printed: list[str] = []
+        self.transcript: list[Delivery] = []
         self.bot: Bot | None = None
         self.adapter: ConsoleAdapter | None = None
         self._acting = config.console.member
@@ -37,7 +38,8 @@ class Chat:
 
     async def _start(self) -> None:
         self.bot = await Bot.open(self.config, database=self.db_path)
-        self.adapter = ConsoleAdapter(self.bot, images_dir=self.images_dir, write=self.printed.append)
+        self.adapter = ConsoleAdapter(self.bot, images_dir=self.images_dir, write=self.printed.append,
+                                      observe=self.transcript.append)
         self.adapter.acting = self._acting
         await self.adapter.start()
         await self.bot.start()
@@ -62,10 +64,10 @@ class Chat:
 
     async def run(self, *lines: str) -> list[Delivery]:
         """Type lines into the console; returns what the bot said in answer."""
-        before = len(self.adapter.transcript)
+        before = len(self.transcript)
         for line in lines:
             await self.adapter.handle_line(line)
-        return self.adapter.transcript[before:]
+        return self.transcript[before:]
 
     async def press(self, label: str) -> list[Delivery]:
         return await self.run(f":press {label}")
@@ -77,11 +79,11 @@ class Chat:
         return self.bot.db
 
     def said(self, where: str) -> list[Delivery]:
-        return [d for d in self.adapter.transcript if d.where == where]
+        return [d for d in self.transcript if d.where == where]
 
     def last(self, where: str) -> Delivery:
         found = self.said(where)
-        assert found, f"the bot said nothing to {where!r}; it said: {[d.where for d in self.adapter.transcript]}"
+        assert found, f"the bot said nothing to {where!r}; it said: {[d.where for d in self.transcript]}"
         return found[-1]
 
     def last_private(self, name: str) -> Delivery:

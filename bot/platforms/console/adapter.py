@@ -75,16 +75,17 @@ class ConsoleAdapter:
 
     platform = "console"
 
-    def __init__(self, bot: Bot, *, images_dir: Path, write: Callable[[str], None] = print) -> None:
+    def __init__(self, bot: Bot, *, images_dir: Path, write: Callable[[str], None] = print,
+                 observe: Callable[[Delivery], None] | None = None) -> None:
         self.bot = bot
         self.write = write
+        self.observe = observe
         self.images_dir = images_dir
         settings = bot.config.console
         self.community = Community(self.platform, COMMUNITY_ID, settings.community_name)
         self.acting = settings.member
         self.channel = settings.channel.lstrip("#")
         self.moderators = {name.lower() for name in settings.moderators}
-        self.transcript: list[Delivery] = []
         self._pressable: dict[str, Pressable] = {}
         self._seq = 0
         self._names: dict[str, str] = {}
@@ -257,7 +258,8 @@ class ConsoleAdapter:
     def _show(self, where: str, viewer: str, channel: str | None, message: Message) -> None:
         paths = [self._save_image(image.filename, image.data) for image in message.images]
         text = format_message(where, message, paths)
-        self.transcript.append(Delivery(where, message, text, paths))
+        if self.observe is not None:
+            self.observe(Delivery(where, message, text, paths))
         if message.buttons:
             self._seq += 1
             self._pressable[viewer] = Pressable(self._seq, channel, list(message.buttons))
