@@ -41,8 +41,12 @@ class Chat:
         self.adapter = ConsoleAdapter(self.bot, images_dir=self.images_dir, write=self.printed.append,
                                       observe=self.transcript.append)
         self.adapter.acting = self._acting
-        await self.adapter.start()
-        await self.bot.start()
+        try:
+            await self.adapter.start()
+            await self.bot.start()
+        except BaseException:
+            await self.close()  # an unclosed aiosqlite connection keeps the test process alive
+            raise
 
     async def close(self) -> None:
         if self.adapter is not None:

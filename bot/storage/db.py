@@ -2,8 +2,12 @@
 
 The connection runs in autocommit mode: a single statement is its own transaction
 (one thread hop, one commit). Several statements that must land together go in
-`async with db.transaction() as tx:`. A lock keeps a transaction's statements from
-interleaving with other coroutines' statements on the same connection.
+`async with db.transaction() as tx:`, which holds a lock for its whole life.
+
+Single statements do not take that lock from each other: aiosqlite runs them in the
+order they were queued, so many coroutines' statements flow through its thread back
+to back. They only wait while a transaction is open, so that none of them lands
+inside someone else's transaction (and is lost if it rolls back).
 
 SQLite errors that a member or an operator can act on are turned into
 `StorageError` subclasses with a sentence that says what happened.
@@ -107,8 +111,8 @@ class Database:
 
     async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
-        async with self._lock:
-            return (await self._cursor(sql, params)).rowcount
+        await self._outside_transactions()
+        return (await self._cursor(sql, params)).rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         async with self.transaction() as tx:
@@ -116,16 +120,16 @@ class Database:
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         """Run an INSERT and return the new row's id."""
-        async with self._lock:
-            return (await self._cursor(sql, params)).lastrowid
+        await self._outside_transactions()
+        return (await self._cursor(sql, params)).lastrowid
 
     async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
-        async with self._lock:
-            return await self._fetch(sql, params, one=True)
+        await self._outside_transactions()
+        return await self._fetch(sql, params, one=True)
 
     async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
-        async with self._lock:
-            return await self._fetch(sql, params, one=False)
+        await self._outside_transactions()
+        return await self._fetch(sql, params, one=False)
 
     async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         row = await self.fetchone(sql, params)
@@ -163,6 +167,13 @@ class Database:
 
     # -- internals -----------------------------------------------------------------
 
+    async def _outside_transactions(self) -> None:
+        """Wait until no transaction is open. The caller must queue its statement right
+        after this returns, with no await in between, so no transaction can start first."""
+        if self._lock.locked():
+            async with self._lock:
+                pass
+
     async def _cursor(self, sql: str, params: Any) -> aiosqlite.Cursor:
         try:
             return await self._conn.execute(sql, params)
@@ -171,10 +182,12 @@ class Database:
 
     async def _fetch(self, sql: str, params: Any, *, one: bool) -> Any:
         try:
-            cursor = await self._conn.execute(sql, params)
-            return await (cursor.fetchone() if one else cursor.fetchall())
+            rows = await self._conn.execute_fetchall(sql, params)  # one thread hop for the query and its rows
         except sqlite3.Error as exc:
             raise _translate(exc, self.path) from exc
+        if one:
+            return rows[0] if rows else None
+        return list(rows)
 
 
 class Transaction:

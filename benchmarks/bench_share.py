@@ -1,0 +1,139 @@
+"""How fast is /share through the whole core, against the same work done by hand?
+
+    python benchmarks/bench_share.py [--n 10000] [--members 1000]
+
+The measured path is the console adapter's in-process one: the line `/share` is parsed,
+the command found, the member's permission checked, the handler run, the kit template
+and its post templates rendered, the offer written to SQLite, and the message formatted
+for the terminal (printed to nowhere).
+
+The floor is the least the same work can cost, done by hand in this run: render the same
+templates with jinja2 and insert the same row with aiosqlite (same PRAGMAs, one
+autocommit INSERT). The ratio says what the core's conveniences cost on top of that.
+Memory is measured in a separate pass with tracemalloc (which slows Python down), so
+it does not distort the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import aiosqlite
+import jinja2
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.config import Config  # noqa: E402
+from bot.core import Bot  # noqa: E402
+from bot.platforms.console import ConsoleAdapter  # noqa: E402
+from bot.render.escape import escape_console  # noqa: E402
+from bot.render.templates import builtin_templates_dir  # noqa: E402
+
+
+async def through_the_core(folder: Path, n: int, members: int, *, measure_memory: bool = False) -> dict:
+    bot = await Bot.open(Config(base_dir=folder), database=folder / "core.db")
+    adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
+    await adapter.start()
+    await bot.start()
+    names = [f"member{i}" for i in range(members)]
+    for name in names:  # first sight of each member happens once, as in a real community
+        adapter.member(name)
+    latencies = []
+    gc.collect()
+    if measure_memory:
+        tracemalloc.start()
+    started = time.perf_counter()
+    for i in range(n):
+        adapter.acting = names[i % members]
+        t0 = time.perf_counter()
+        await adapter.handle_line("/share")
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] if measure_memory else 0
+    if measure_memory:
+        tracemalloc.stop()
+    offers = await bot.db.fetchval("SELECT COUNT(*) FROM share_offers")
+    assert offers == n, f"expected {n} offers recorded, found {offers}"
+    await adapter.close()
+    await bot.close()
+    return {"elapsed": elapsed, "latencies": latencies, "peak": peak}
+
+
+async def by_hand(folder: Path, n: int, members: int) -> dict:
+    """The floor: the same templates rendered with plain jinja2, the same row inserted with aiosqlite."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(builtin_templates_dir())),
+                             finalize=lambda v: escape_console(str(v)), autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    kit = env.get_template("share/kit.j2")
+    posts = [env.get_template(name) for name in env.list_templates() if name.startswith("share/posts/")]
+    program = {"name": "One Small Step", "signup_url": "https://takeonesmallstep.org"}
+    conn = await aiosqlite.connect(folder / "floor.db", isolation_level=None)
+    for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        await conn.execute(f"PRAGMA {pragma}")
+    await conn.execute("CREATE TABLE share_offers (id INTEGER PRIMARY KEY, community TEXT NOT NULL,"
+                       " member_id TEXT NOT NULL, offered_at TEXT NOT NULL)")
+    await conn.execute("CREATE INDEX share_offers_by_member ON share_offers (community, member_id)")
+
+    def blocks(template: jinja2.Template, names: list[str]) -> list[str]:
+        context = template.new_context({"program": program})
+        return ["".join(template.blocks[name](context)).strip() for name in names]
+
+    latencies = []
+    gc.collect()
+    started = time.perf_counter()
+    for i in range(n):
+        t0 = time.perf_counter()
+        blocks(kit, ["title", "text", "button_badge", "button_done"])
+        for post in posts:
+            blocks(post, ["label", "text"])
+        await conn.execute("INSERT INTO share_offers (community, member_id, offered_at) VALUES (?, ?, ?)",
+                           ("console:local", f"member{i % members}", "2026-11-25T00:00:00.000000+00:00"))
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    await conn.close()
+    return {"elapsed": elapsed, "latencies": latencies}
+
+
+def describe(label: str, n: int, result: dict) -> None:
+    lat = sorted(result["latencies"])
+    p50 = statistics.median(lat) * 1e6
+    p99 = lat[int(len(lat) * 0.99) - 1] * 1e6
+    print(f"{label:<24} {n / result['elapsed']:>10,.0f} cmds/s   p50 {p50:>7.0f} µs   p99 {p99:>7.0f} µs")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--members", type=int, default=1_000)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        await through_the_core(folder / "warm", min(500, args.n), args.members)  # warm imports and caches
+        core = await through_the_core(folder / "core", args.n, args.members)
+        floor = await by_hand(folder, args.n, args.members)
+        memory = await through_the_core(folder / "memory", min(2_000, args.n), args.members, measure_memory=True)
+
+    print(f"/share through the full core on the console adapter, N = {args.n:,}, {args.members:,} members")
+    describe("full core", args.n, core)
+    describe("floor (jinja2 + insert)", args.n, floor)
+    print(f"ratio core / floor: {core['elapsed'] / floor['elapsed']:.2f}  (target <= 2)")
+    print(f"peak Python memory during {min(2_000, args.n):,} commands (tracemalloc): {memory['peak'] / 1e6:.1f} MB")
+    try:
+        import resource
+
+        print(f"process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    except ImportError:
+        pass
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
