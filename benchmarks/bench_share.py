@@ -10,6 +10,8 @@ for the terminal (printed to nowhere).
 The floor is the least the same work can cost, done by hand in this run: render the same
 templates with jinja2 and insert the same row with aiosqlite (same PRAGMAs, one
 autocommit INSERT). The ratio says what the core's conveniences cost on top of that.
+A second run overlaps commands (as a busy Discord or Slack server would send them):
+their database writes queue up on aiosqlite's thread instead of waiting one by one.
 Memory is measured in a separate pass with tracemalloc (which slows Python down), so
 it does not distort the timings.
 """
@@ -32,7 +34,7 @@ import jinja2
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import Config  # noqa: E402
-from bot.core import Bot  # noqa: E402
+from bot.core import Bot, Channel, Invocation  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.render.escape import escape_console  # noqa: E402
 from bot.render.templates import builtin_templates_dir  # noqa: E402
@@ -65,6 +67,35 @@ async def through_the_core(folder: Path, n: int, members: int, *, measure_memory
     await adapter.close()
     await bot.close()
     return {"elapsed": elapsed, "latencies": latencies, "peak": peak}
+
+
+async def through_the_core_concurrently(folder: Path, n: int, members: int, in_flight: int) -> dict:
+    """The same /share, with `in_flight` members' commands overlapping, as on a busy server."""
+    bot = await Bot.open(Config(base_dir=folder), database=folder / "core.db")
+    adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
+    await adapter.start()
+    await bot.start()
+    people = [adapter.member(f"member{i}") for i in range(members)]
+    latencies = []
+    gate = asyncio.Semaphore(in_flight)
+
+    async def one(i: int) -> None:
+        ctx = Invocation(bot=bot, adapter=adapter, community=adapter.community,
+                         member=people[i % members], channel=Channel("general", "general"))
+        async with gate:
+            t0 = time.perf_counter()
+            await bot.run_line(ctx, "/share")
+            latencies.append(time.perf_counter() - t0)
+
+    gc.collect()
+    started = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    elapsed = time.perf_counter() - started
+    offers = await bot.db.fetchval("SELECT COUNT(*) FROM share_offers")
+    assert offers == n, f"expected {n} offers recorded, found {offers}"
+    await adapter.close()
+    await bot.close()
+    return {"elapsed": elapsed, "latencies": latencies}
 
 
 async def by_hand(folder: Path, n: int, members: int) -> dict:
@@ -113,6 +144,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--members", type=int, default=1_000)
+    parser.add_argument("--in-flight", type=int, default=32, help="overlapping commands in the concurrent run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,12 +152,14 @@ async def main() -> None:
         await through_the_core(folder / "warm", min(500, args.n), args.members)  # warm imports and caches
         core = await through_the_core(folder / "core", args.n, args.members)
         floor = await by_hand(folder, args.n, args.members)
+        overlapping = await through_the_core_concurrently(folder / "concurrent", args.n, args.members, args.in_flight)
         memory = await through_the_core(folder / "memory", min(2_000, args.n), args.members, measure_memory=True)
 
     print(f"/share through the full core on the console adapter, N = {args.n:,}, {args.members:,} members")
     describe("full core", args.n, core)
     describe("floor (jinja2 + insert)", args.n, floor)
     print(f"ratio core / floor: {core['elapsed'] / floor['elapsed']:.2f}  (target <= 2)")
+    describe(f"full core, {args.in_flight} in flight", args.n, overlapping)
     print(f"peak Python memory during {min(2_000, args.n):,} commands (tracemalloc): {memory['peak'] / 1e6:.1f} MB")
     try:
         import resource
