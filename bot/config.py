@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib.util
-import os
 import re
 import tomllib
 import types
@@ -418,14 +417,3 @@ def _refuse_secrets(data: Mapping[str, Any], prefix: str, source: str) -> None:
                 f"delete it from the file and set {where} instead",
                 source,
             )
-
-
-# -- secrets --------------------------------------------------------------------------
-
-
-def require_secret(name: str, purpose: str, environ: Mapping[str, str] | None = None) -> str:
-    """Read a secret from the environment, or explain exactly what to set."""
-    value = (environ if environ is not None else os.environ).get(name, "").strip()
-    if not value:
-        raise ConfigError(name, f"is not set, and it is needed {purpose}", f"export {name}=... before starting")
-    return value

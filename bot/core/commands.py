@@ -131,19 +131,14 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
 
 async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
     """Check one value against its option and turn it into the declared type."""
-    if opt.kind is Channel:
-        if isinstance(value, Channel):
+    if opt.kind in (Channel, Member):
+        if isinstance(value, opt.kind):  # Discord resolves channels and members itself
             return value
-        found = await ctx.adapter.resolve_channel(ctx.community, str(value))
+        resolve = ctx.adapter.resolve_channel if opt.kind is Channel else ctx.adapter.resolve_member
+        found = await resolve(ctx.community, str(value))
         if found is None:
-            raise UsageError("unknown_channel", show_usage=True, option=opt.name, value=str(value))
-        return found
-    if opt.kind is Member:
-        if isinstance(value, Member):
-            return value
-        found = await ctx.adapter.resolve_member(ctx.community, str(value))
-        if found is None:
-            raise UsageError("unknown_member", show_usage=True, option=opt.name, value=str(value))
+            reason = "unknown_channel" if opt.kind is Channel else "unknown_member"
+            raise UsageError(reason, show_usage=True, option=opt.name, value=str(value))
         return found
     if opt.kind is bool:
         if isinstance(value, bool):

@@ -69,10 +69,10 @@ async def run_console(config: Config, *, database: Path | None, stdin: TextIO, w
     try:
         await adapter.start()
         await bot.start()
-        reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
-        if reader.interactive:
+        if stdin.isatty():
             write(f"Small Step Bot console: {config.program.name}, database {db_path}.")
             write(f"You are {adapter.acting} in #{adapter.channel}. Type /help for the bot's commands, :help for the console's.")
+        reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
         while True:
             try:
                 line = await reader.next(timeout=config.bot.scheduler_interval_seconds)
@@ -83,10 +83,9 @@ async def run_console(config: Config, *, database: Path | None, stdin: TextIO, w
                 break
             if not reader.interactive and line.strip():
                 write(f"{adapter.acting}> {line.strip()}")
-            keep_going = await adapter.handle_line(line)
-            reader.done_with_line()
-            if not keep_going:
+            if not await adapter.handle_line(line):
                 break
+            reader.done_with_line()
     finally:
         await adapter.close()
         await bot.close()
