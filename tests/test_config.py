@@ -170,3 +170,10 @@ def test_config_check_accepts_the_example(tmp_path):
     result = run_cli("config", "check", "--config", str(REPO / "config.example.toml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
+
+
+async def test_a_missing_templates_folder_stops_the_start(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        await Chat.open(tmp_path, '[bot]\ntemplates_dir = "my-templates"\n')
+    assert caught.value.key == "bot.templates_dir"
+    assert "my-templates" in caught.value.problem

@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.core.clock import Clock
 from bot.core.commands import RawArgument, UsageError, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
@@ -45,6 +45,10 @@ class Bot:
     async def open(cls, config: Config, *, database: Path | None = None, clock: Clock | None = None) -> Bot:
         """Open the database, apply the core's migrations and check every template compiles."""
         overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
+        if overrides and not overrides.is_dir():
+            raise ConfigError("bot.templates_dir", f"the folder {overrides} does not exist",
+                              "create it (relative paths start at the config file's folder), or leave it empty",
+                              config.source)
         templates = Templates(overrides)
         templates.check()
         db = await Database.open(database or config.path(config.bot.database))

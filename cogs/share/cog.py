@@ -50,6 +50,8 @@ class Share(Cog):
         self.store = ShareStore(self.db, self.events)
         self.background = self._checked_background()
         self.fonts = FontChain.default(self._checked_fonts())
+        # Badges are drawn on a worker thread, one at a time: Pillow's font objects are shared.
+        self.drawing = asyncio.Lock()
 
     @command("share", help="Get ready-to-post texts and your badge graphic for social media")
     async def share(self, ctx: Invocation) -> None:
@@ -69,7 +71,8 @@ class Share(Cog):
         if missing:
             log.warning("no font can draw %r in a member's name; add a font file to cogs.share.fonts",
                         "".join(missing))
-        png = await asyncio.to_thread(render_badge, texts, self.fonts, self.background)
+        async with self.drawing:
+            png = await asyncio.to_thread(render_badge, texts, self.fonts, self.background)
         page = ctx.render("share/kit.j2")
         await ctx.reply_private(Message(
             text=page["badge_ready"],
