@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -199,3 +200,18 @@ async def test_direct_messages_get_a_pointer_to_help(chat):
     assert "type /help" in chat.last_dm("fay").text
     await chat.run(":dm /share")
     assert chat.last_dm("fay").message.title == "Share your One Small Step experience"
+
+
+async def test_a_broken_error_template_still_gets_the_member_an_answer(tmp_path, caplog):
+    (tmp_path / "mine" / "core").mkdir(parents=True)
+    shipped = (Path(__file__).resolve().parents[1] / "templates" / "core" / "errors.j2").read_text()
+    broken = shipped.replace("I don't know the command", "{{ no_such_variable }}")
+    (tmp_path / "mine" / "core" / "errors.j2").write_text(broken)
+    chat = await Chat.open(tmp_path, '[bot]\ntemplates_dir = "mine"\n')
+    try:
+        await chat.run("/nosuch")
+        assert "couldn't explain why" in chat.last_private("you").text
+        await chat.run("/share")
+        assert chat.last_private("you").message.title == "Share your One Small Step experience"
+    finally:
+        await chat.close()

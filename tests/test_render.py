@@ -14,6 +14,7 @@ from conversation import Chat
 
 HOSTILE = [
     "@everyone look at this",
+    "@everyones and @here2 and @everyone_",
     "@here now!",
     "hey @Channel",
     "<@&123456789> role ping",
@@ -71,6 +72,24 @@ def test_every_template_value_is_escaped_unless_marked_safe(tmp_path):
     assert slack == "&lt;!here&gt; &amp; &lt;@U1&gt; | <https://a.example|a>"
 
 
+def test_jinjas_own_escape_filters_cannot_smuggle_a_mention(tmp_path):
+    (tmp_path / "t.j2").write_text("{{ said|e }} {{ said|escape }} {{ said|forceescape }} {{ said|tojson }}")
+    templates = Templates(tmp_path)
+    for dialect in ("discord", "slack", "console"):
+        out = templates.render("t.j2", dialect, said="@everyone <@&1>").body
+        assert not LIVE_MENTION[dialect].search(out), (dialect, out)
+    assert templates.render("t.j2", "slack", said="a & b").body.split()[0:3] == ["a", "&amp;", "b"]
+
+
+def test_rendered_output_is_plain_text_to_python_code(tmp_path):
+    """A cog that glues member text to rendered output gets text that is escaped again, not a live ping."""
+    (tmp_path / "t.j2").write_text("{% block text %}Hello{% endblock %}")
+    (tmp_path / "show.j2").write_text("{{ text }}")
+    templates = Templates(tmp_path)
+    glued = templates.render("t.j2", "discord")["text"] + " @everyone"
+    assert templates.render("show.j2", "discord", text=glued).body == f"Hello @{ZERO_WIDTH_SPACE}everyone"
+
+
 def test_rendered_output_is_not_escaped_twice(tmp_path):
     (tmp_path / "inner.j2").write_text("{{ name }}!")
     (tmp_path / "outer.j2").write_text("Hello {{ inner }}")
@@ -99,6 +118,15 @@ def test_a_broken_override_is_reported_with_its_line(tmp_path):
     with pytest.raises(TemplateProblem) as caught:
         Templates(tmp_path).check()
     assert "kit.j2" in str(caught.value) and "line" in str(caught.value)
+
+
+def test_an_override_must_keep_the_blocks_the_bot_uses(tmp_path):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "errors.j2").write_text("{% block unknown_command %}Hm?{% endblock %}")
+    with pytest.raises(TemplateProblem) as caught:
+        Templates(tmp_path).check()
+    message = str(caught.value)
+    assert "errors.j2" in message and "internal_error" in message and "not_moderator" in message
 
 
 def test_every_shipped_template_compiles():

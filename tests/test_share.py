@@ -52,6 +52,8 @@ async def test_a_community_adds_its_own_post_and_blanks_out_one(tmp_path):
     posts.mkdir(parents=True)
     (posts / "04-ours.j2").write_text("{% block label %}Ours{% endblock %}{% block text %}Join us at {{ program.signup_url }}{% endblock %}")
     (posts / "01-short.j2").write_text("{% block label %}{% endblock %}{% block text %}{% endblock %}")
+    (posts / "README.txt").write_text("Notes for our team: these files are the posts members see.")
+    (posts / "02-what-i-learned.j2~").write_text("an editor's backup copy")
     chat = await Chat.open(tmp_path, '[bot]\ntemplates_dir = "mine"\n')
     try:
         await chat.run("/share")

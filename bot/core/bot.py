@@ -21,12 +21,15 @@ from bot.core.context import Invocation
 from bot.core.events import EventBus
 from bot.core.registry import CogRegistry, Handler
 from bot.render import Rendered, Templates
+from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
 from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, apply_migrations
 
 log = logging.getLogger(__name__)
 
 ERRORS = "core/errors.j2"
+# Said only when core/errors.j2 itself cannot be rendered (a broken community override).
+FALLBACK_APOLOGY = "Sorry, I couldn't do that, and I couldn't explain why either. Please tell a moderator."
 
 
 class Bot:
@@ -151,18 +154,26 @@ class Bot:
         try:
             await run()
         except UsageError as exc:
-            usage = self.cogs.commands[ctx.command].spec.usage if ctx.command in self.cogs.commands else ""
-            errors = ctx.render(ERRORS, command=ctx.command, usage=usage, **exc.details)
-            reply = errors[exc.reason]
-            if exc.show_usage and usage:
-                reply = f"{reply}\n\n{errors['usage_hint']}"
-            await ctx.reply_private(reply)
+            await self._apologise(ctx, exc.reason, exc.show_usage, exc.details)
         except StorageError as exc:
             log.error("database trouble in %s for %s: %s", ctx.command or "a button", ctx.member.id, exc)
             reason = {DatabaseBusy: "storage_busy", DatabaseReadOnly: "storage_read_only",
                       DatabaseFull: "storage_full"}.get(type(exc), "storage_error")
-            await ctx.reply_private(ctx.render(ERRORS)[reason])
+            await self._apologise(ctx, reason)
         except Exception:
             log.exception("%s failed for %s in %s", ctx.command or "a button", ctx.member.id, ctx.community.key)
-            await ctx.reply_private(ctx.render(ERRORS)["internal_error"])
+            await self._apologise(ctx, "internal_error")
 
+    async def _apologise(self, ctx: Invocation, reason: str, show_usage: bool = False,
+                         details: dict[str, Any] | None = None) -> None:
+        """Tell the member what went wrong, from core/errors.j2; if even that fails, in plain words."""
+        usage = self.cogs.commands[ctx.command].spec.usage if ctx.command in self.cogs.commands else ""
+        try:
+            errors = ctx.render(ERRORS, command=ctx.command, usage=usage, **(details or {}))
+            reply = errors[reason]
+            if show_usage and usage:
+                reply = Escaped(f"{reply}\n\n{errors['usage_hint']}")
+        except Exception:
+            log.exception("the template %s could not explain %r; sent the plain apology", ERRORS, reason)
+            reply = FALLBACK_APOLOGY
+        await ctx.reply_private(reply)

@@ -14,7 +14,8 @@ from typing import Callable
 ZERO_WIDTH_SPACE = "\u200b"
 
 # @everyone / @here (Discord), @channel / @here / @everyone (Slack, when names are linked).
-_BROADCAST = re.compile(r"@(?=(everyone|here|channel)\b)", re.IGNORECASE)
+# No word boundary: "@everyones" is broken too, since a platform may still read a mention in it.
+_BROADCAST = re.compile(r"@(?=everyone|here|channel)", re.IGNORECASE)
 # <@123>, <@!123>, <@&123> (role), <#123> (channel), </cmd:1>, Slack <!channel>, <!subteam^S1>, <@U1>.
 _ANGLE_MENTION = re.compile(r"<(?=[@#!/])")
 # Control characters, including ESC (terminal escape sequences), except tab and newline.

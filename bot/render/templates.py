@@ -2,26 +2,39 @@
 
 Templates live in `templates/` (shipped inside the package as `bot/templates`). A
 community's own folder (`bot.templates_dir`) comes first: a file there with the same
-relative path wins. Undefined variables are errors, never blank text.
+relative path wins, and must keep every block the bot uses from the file it replaces.
+Undefined variables are errors, never blank text.
 
 Escaping is automatic: every `{{ value }}` is escaped for the platform being rendered
-for (see bot.render.escape), unless the value is already-rendered template output or
-is marked `|safe` in the template. So member text cannot format or ping by accident.
+for (see bot.render.escape), unless the value is already-rendered template output
+(`Escaped`) or is marked `|safe` in the template. So member text cannot ping anyone or
+use the platform's markup by accident. Jinja's own `|e` filter escapes for HTML, which
+is wrong here, so it only marks a value as needing the usual escaping.
 
-A message template names its parts with blocks — `{% block title %}`, `{% block text %}`,
-`{% block button_done %}` — so a community overrides a button label the same way as a paragraph.
+A message template names its parts with blocks (`{% block title %}`, `{% block text %}`,
+`{% block button_done %}`), so a community overrides a button label the same way as a
+paragraph. Each block is rendered on its own: a macro or `{% set %}` defined outside a
+block is not visible inside it. Output of a macro or a `{% set %}` block is text you
+wrote, whose values were already escaped: print it with `|safe`.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
-from markupsafe import Markup
 
 from bot.render.escape import ESCAPERS
+
+
+class Escaped(str):
+    """Text already formatted for its platform: template output, or `|safe` in a template.
+
+    Only this type passes through unescaped. Joining it with plain text (`+`, f-strings)
+    gives plain text again, which is escaped when shown: the safe way to be wrong.
+    """
 
 
 def builtin_templates_dir() -> Path:
@@ -32,7 +45,7 @@ def builtin_templates_dir() -> Path:
 
 
 def long_date(value: date) -> str:
-    """25 November 2026 — the same on every machine, whatever its locale."""
+    """25 November 2026: the same on every machine, whatever its locale."""
     months = ("January", "February", "March", "April", "May", "June", "July",
               "August", "September", "October", "November", "December")
     return f"{value.day} {months[value.month - 1]} {value.year}"
@@ -49,23 +62,20 @@ class Rendered:
         self._template = template
         self._context = template.new_context(variables)
         self._variables = variables
-        self._blocks: dict[str, Markup] = {}
+        self._blocks: dict[str, Escaped] = {}
 
-    def __getitem__(self, block: str) -> Markup:
+    def __getitem__(self, block: str) -> Escaped:
         if block not in self._blocks:
             render = self._template.blocks.get(block)
             if render is None:
                 raise TemplateProblem(f"template {self._template.name} has no block {block!r}")
-            self._blocks[block] = Markup("".join(render(self._context)).strip())
+            self._blocks[block] = Escaped("".join(render(self._context)).strip())
         return self._blocks[block]
 
-    def get(self, block: str, default: str = "") -> str:
-        return self[block] if block in self._template.blocks else default
-
     @property
-    def body(self) -> Markup:
+    def body(self) -> Escaped:
         """The whole template, for templates without blocks."""
-        return Markup(self._template.render(self._variables).strip())
+        return Escaped(self._template.render(self._variables).strip())
 
 
 class Templates:
@@ -81,27 +91,9 @@ class Templates:
 
     def environment(self, dialect: str) -> jinja2.Environment:
         """One jinja2 environment per platform: they differ only in how values are escaped."""
-        env = self._environments.get(dialect)
-        if env is None:
-            escaper = ESCAPERS[dialect]
-
-            def finalize(value: Any) -> Any:
-                if isinstance(value, Markup):
-                    return value
-                return "" if value is None else escaper(str(value))
-
-            env = jinja2.Environment(
-                loader=self._loader,
-                undefined=jinja2.StrictUndefined,
-                finalize=finalize,
-                autoescape=False,
-                trim_blocks=True,
-                lstrip_blocks=True,
-                auto_reload=True,
-            )
-            env.filters["longdate"] = long_date
-            self._environments[dialect] = env
-        return env
+        if dialect not in self._environments:
+            self._environments[dialect] = _environment(self._loader, ESCAPERS[dialect])
+        return self._environments[dialect]
 
     def render(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
         try:
@@ -111,9 +103,9 @@ class Templates:
         return Rendered(template, variables)
 
     def names(self, prefix: str) -> list[str]:
-        """Template names under a folder, e.g. every share text variant, overrides included."""
+        """Template files (.j2) under a folder, e.g. every share text variant, overrides included."""
         if self._names is None:
-            self._names = sorted(self._loader.list_templates())
+            self._names = sorted(n for n in self._loader.list_templates() if n.endswith(".j2"))
         return [n for n in self._names if n.startswith(prefix)]
 
     def add_folder(self, folder: Path) -> None:
@@ -121,18 +113,51 @@ class Templates:
         if folder.is_dir() and str(folder) not in self._loader.searchpath:
             self._loader.searchpath.insert(self._first_shipped, str(folder))
             self.refresh()
+            self.check()
 
     def refresh(self) -> None:
         """Forget the list of template files (after files were added or removed)."""
         self._names = None
 
     def check(self) -> None:
-        """Compile every template now, so a broken override is reported at start with its line."""
+        """Compile every template now, and check each override keeps the blocks of the file it
+        replaces, so a broken override is reported at start with its file, not mid-conversation."""
         env = self.environment("console")
+        shipped = _environment(jinja2.FileSystemLoader(self._loader.searchpath[self._first_shipped:]), str)
         for name in self.names(""):
-            if not name.endswith(".j2"):
-                continue
             try:
-                env.get_template(name)
+                template = env.get_template(name)
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateProblem(f"template {exc.filename or name}, line {exc.lineno}: {exc.message}") from None
+            try:
+                original = shipped.get_template(name)
+            except jinja2.TemplateNotFound:
+                continue
+            missing = sorted(set(original.blocks) - set(template.blocks))
+            if missing:
+                raise TemplateProblem(
+                    f"template {template.filename} replaces the built-in {name} but lacks its block"
+                    f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}: copy them from {original.filename}")
+
+
+def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str]) -> jinja2.Environment:
+    def finalize(value: Any) -> str:
+        if isinstance(value, Escaped):
+            return value
+        return "" if value is None else escaper(str(value))
+
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        finalize=finalize,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,
+    )
+    env.filters["longdate"] = long_date
+    env.filters["safe"] = Escaped
+    # Jinja's escape filters know only HTML; here a value is escaped once, by finalize.
+    for name in ("e", "escape", "forceescape"):
+        env.filters[name] = str
+    return env
