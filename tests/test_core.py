@@ -215,3 +215,52 @@ async def test_a_broken_error_template_still_gets_the_member_an_answer(tmp_path,
         assert chat.last_private("you").message.title == "Share your One Small Step experience"
     finally:
         await chat.close()
+
+
+async def test_only_known_cogs_can_be_loaded(chat):
+    await chat.run(":mod you", "/cogs load bot.core")
+    assert "there is no cog named 'bot.core'" in chat.last_private("you").text
+    await chat.run("/cogs load shar")
+    assert "did you mean 'share'?" in chat.last_private("you").text
+    await chat.run("/share")
+    assert chat.last_private("you").message.title == "Share your One Small Step experience"
+
+
+GREETER = '''
+from bot.core import Cog, Invocation, command
+
+
+class Greeter(Cog):
+    @command("greeting", help="Say the greeting")
+    async def greeting(self, ctx: Invocation) -> None:
+        await ctx.reply("{text}")
+
+
+def setup(bot, name):
+    return Greeter(bot, name)
+'''
+
+
+async def test_reload_reads_the_files_again_and_a_broken_edit_keeps_the_old_version(tmp_path, monkeypatch):
+    package = tmp_path / "site" / "ourcogs" / "greeter"
+    package.mkdir(parents=True)
+    (package.parent / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(GREETER.replace("{text}", "first version"))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["ourcogs.greeter"]\n')
+    try:
+        await chat.run(":mod you", "/greeting")
+        assert chat.last_in("general").text == "first version"
+
+        (package / "__init__.py").write_text(GREETER.replace("{text}", "second version"))
+        await chat.run("/cogs reload ourcogs.greeter", "/greeting")
+        assert chat.last_in("general").text == "second version"
+
+        (package / "__init__.py").write_text("this is not python")
+        await chat.run("/cogs reload ourcogs.greeter")
+        assert "the version that was running stays on" in chat.last_private("you").text
+        await chat.run("/greeting")
+        assert chat.last_in("general").text == "second version"
+        assert "ourcogs.greeter" not in chat.bot.cogs.failed
+    finally:
+        await chat.close()

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.config import ConfigError, cog_module_name
+from bot.config import ConfigError, available_cogs, cog_module_name
+from bot.core.commands import closest
 from bot.core.cog import Cog, CommandSpec
 from bot.scheduler import PeriodicJob
 from bot.storage import apply_migrations
@@ -69,12 +70,63 @@ class CogRegistry:
             except CogLoadError as exc:
                 log.error("cog %r was not loaded: %s (the other cogs are running)", name, exc)
 
-    async def load(self, name: str, module_name: str | None = None) -> Cog:
+    def loadable(self) -> list[str]:
+        """The cogs a moderator may load: the built-in ones, and those named in the config."""
+        return sorted(set(available_cogs()) | set(self._bot.config.cogs.enabled))
+
+    async def load(self, name: str) -> Cog:
         if name in self.loaded:
             raise CogLoadError(f"{name} is already loaded")
-        module_name = module_name or cog_module_name(name)
+        if name not in self.loadable():
+            hint = closest(name, self.loadable())
+            raise CogLoadError(f"there is no cog named {name!r}" + (f"; did you mean {hint!r}?" if hint else ""))
+        cog = await self._prepare(name)
+        await self._activate(name, cog)
+        log.info("cog %s loaded (%d commands)", name, len(cog.commands))
+        return cog
+
+    async def unload(self, name: str) -> None:
+        if name in self.builtin:
+            raise CogLoadError(f"{name} is part of the core and always loaded")
+        cog = self.loaded.get(name)
+        if cog is None:
+            raise CogLoadError(f"{name} is not loaded")
+        await self._deactivate(name, cog)
+        _forget_modules(cog_module_name(name))
+        log.info("cog %s unloaded", name)
+
+    async def reload(self, name: str) -> Cog:
+        """Read the cog's files afresh. If the new version fails, the running one stays on."""
+        old = self.loaded.get(name)
+        if old is None:
+            return await self.load(name)
+        if name in self.builtin:
+            raise CogLoadError(f"{name} is part of the core and cannot be reloaded")
+        self._bot.templates.refresh()
         try:
-            cog = await self._set_up(name, module_name)
+            new = await self._prepare(name, replacing=old)
+        except CogLoadError as exc:
+            self.failed.pop(name, None)  # it is still loaded, in its previous version
+            raise CogLoadError(f"{exc} (the version that was running stays on)") from exc
+        await self._deactivate(name, old)
+        await self._activate(name, new)
+        log.info("cog %s reloaded", name)
+        return new
+
+    async def add_builtin(self, name: str, cog_class: type[Cog]) -> Cog:
+        """Register a cog that is part of the core (help, cogs) rather than a module of its own."""
+        cog = cog_class(self._bot, name)
+        await cog.cog_load()
+        await self._activate(name, cog)
+        self.builtin.add(name)
+        return cog
+
+    # -- internals ---------------------------------------------------------------
+
+    async def _prepare(self, name: str, replacing: Cog | None = None) -> Cog:
+        """Import and set up a cog without making it live; a failure is recorded and explained."""
+        try:
+            return await self._set_up(name, cog_module_name(name), replacing)
         except ConfigError:
             raise
         except CogLoadError as exc:
@@ -84,46 +136,10 @@ class CogRegistry:
             self.failed[name] = _one_line(exc)
             log.debug("cog %s failed:\n%s", name, traceback.format_exc())
             raise CogLoadError(self.failed[name]) from exc
-        self.failed.pop(name, None)
-        self._activate(name, cog)
-        log.info("cog %s loaded (%d commands)", name, len(cog.commands))
-        return cog
 
-    async def unload(self, name: str) -> None:
-        if name in self.builtin:
-            raise CogLoadError(f"{name} is part of the core and always loaded")
-        cog = self.loaded.pop(name, None)
-        if cog is None:
-            raise CogLoadError(f"{name} is not loaded")
-        self.commands = {k: h for k, h in self.commands.items() if h.cog is not cog}
-        self.actions = {k: h for k, h in self.actions.items() if h.cog is not cog}
-        self._bot.events.unsubscribe_owner(name)
-        self._bot.scheduler.remove_component(f"cog:{name}")
-        try:
-            await cog.cog_unload()
-        except Exception:
-            log.exception("cog %s failed while unloading; it is unloaded anyway", name)
-        _forget_modules(cog_module_name(name))
-        log.info("cog %s unloaded", name)
-
-    async def reload(self, name: str) -> Cog:
-        if name in self.loaded:
-            await self.unload(name)
-        self._bot.templates.refresh()
-        return await self.load(name)
-
-    async def add_builtin(self, name: str, cog_class: type[Cog]) -> Cog:
-        """Register a cog that is part of the core (help, cogs) rather than a module of its own."""
-        cog = cog_class(self._bot, name)
-        await cog.cog_load()
-        self._activate(name, cog)
-        self.builtin.add(name)
-        return cog
-
-    # -- internals ---------------------------------------------------------------
-
-    async def _set_up(self, name: str, module_name: str) -> Cog:
+    async def _set_up(self, name: str, module_name: str, replacing: Cog | None) -> Cog:
         _forget_modules(module_name)
+        importlib.invalidate_caches()  # files added since the last import are found
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -138,34 +154,47 @@ class CogRegistry:
             cog = await cog
         if not isinstance(cog, Cog):
             raise CogLoadError(f"{module_name}.setup returned {type(cog).__name__}, not a Cog")
-        self._check_clashes(name, cog)
+        self._check_clashes(cog, replacing)
         package = importlib.resources.files(module_name)
         await apply_migrations(self._bot.db, f"cog:{name}", package / "migrations")
         if isinstance(package, Path):
             self._bot.templates.add_folder(package / "templates")
         await cog.cog_load()
-        for job in cog.jobs:
-            await self._bot.scheduler.add(
-                PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute)))
         return cog
 
-    def _check_clashes(self, name: str, cog: Cog) -> None:
+    def _check_clashes(self, cog: Cog, replacing: Cog | None) -> None:
         for spec in cog.commands:
-            if spec.name in self.commands:
-                raise CogLoadError(f"/{spec.name} is already a command of {self.commands[spec.name].cog.name}")
+            owner = self.commands.get(spec.name)
+            if owner and owner.cog is not replacing:
+                raise CogLoadError(f"/{spec.name} is already a command of {owner.cog.name}")
         for action in cog.actions:
-            if action.action in self.actions:
-                raise CogLoadError(f"button {action.action} is already handled by {self.actions[action.action].cog.name}")
+            owner = self.actions.get(action.action)
+            if owner and owner.cog is not replacing:
+                raise CogLoadError(f"button {action.action} is already handled by {owner.cog.name}")
 
-    def _activate(self, name: str, cog: Cog) -> None:
-        self._check_clashes(name, cog)
+    async def _activate(self, name: str, cog: Cog) -> None:
+        """Make a set-up cog live: its commands, buttons, listeners and jobs."""
         self.loaded[name] = cog
+        self.failed.pop(name, None)
         for spec in cog.commands:
             self.commands[spec.name] = Handler(spec, cog)
         for action in cog.actions:
             self.actions[action.action] = Handler(action, cog)
         for spec in cog.listeners:
             self._bot.events.subscribe(spec.event, getattr(cog, spec.attribute), owner=name)
+        for job in cog.jobs:
+            await self._bot.scheduler.add(PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute)))
+
+    async def _deactivate(self, name: str, cog: Cog) -> None:
+        del self.loaded[name]
+        self.commands = {k: h for k, h in self.commands.items() if h.cog is not cog}
+        self.actions = {k: h for k, h in self.actions.items() if h.cog is not cog}
+        self._bot.events.unsubscribe_owner(name)
+        self._bot.scheduler.remove_component(f"cog:{name}")
+        try:
+            await cog.cog_unload()
+        except Exception:
+            log.exception("cog %s failed while unloading; it is unloaded anyway", name)
 
 
 def _forget_modules(module_name: str) -> None:
