@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from PIL import Image
+
+from bot.config import parse_config
+from bot.platforms.console import run_console
 
 
 def console(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess:
@@ -92,3 +99,71 @@ def test_the_console_starts_with_no_config_and_no_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "/share: Get ready-to-post texts" in result.stdout
     assert (tmp_path / "smallstep.db").exists()
+
+
+# -- odd input to the console, in-process ------------------------------------------------
+
+
+async def test_the_clock_refuses_what_it_cannot_do_and_keeps_working(chat):
+    before = chat.bot.clock.offset
+    for line in (":clock +3000000d", ":clock +99999999999d", ":clock -1h", ":clock"):
+        await chat.run(line)
+    assert chat.bot.clock.offset == before
+    assert any("longer than ten years" in line for line in chat.printed)
+    assert any("is not a duration" in line for line in chat.printed)
+    await chat.run("/share")
+    assert chat.last_private("you").message.title == "Share your One Small Step experience"
+
+
+async def test_pressing_odd_labels_explains_the_buttons(chat):
+    await chat.run("/share", ":press ²", ":press 9", ":press Nope")
+    assert sum("no button" in line and "[1] Get my badge graphic" in line for line in chat.printed) == 3
+
+
+async def test_a_member_named_like_a_channel_cannot_press_others_private_buttons(chat):
+    await chat.as_member("alice").run("/share")
+    await chat.as_member("#general").press("I shared it")
+    assert any("there is no message with buttons here" in line for line in chat.printed)
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM shares") == 0
+
+
+async def test_empty_names_and_channels_are_refused(chat):
+    await chat.run(":channel #", ":as @", ":mod @")
+    assert chat.adapter.channel == "general"
+    assert chat.adapter.acting == "you"
+    await chat.run("/share")
+    assert chat.last_private("you").where == "private you"
+
+
+async def test_the_console_never_prints_a_live_mention_or_escape_sequence(chat):
+    await chat.as_member("<@&1> @everyone \x1b[2J").run("/share")
+    printed = "\n".join(chat.printed)
+    assert "@everyone" not in printed and "<@&" not in printed and "\x1b" not in printed
+
+
+async def test_scheduled_jobs_run_at_start_and_while_members_keep_typing(tmp_path):
+    """Jobs are checked on a timer, not only when the console is idle, and once at start."""
+    config = parse_config('[bot]\nscheduler_interval_seconds = 1\n[cogs]\nenabled = ["sample_cogs.echo"]\n',
+                          base_dir=tmp_path)
+    db = tmp_path / "bot.db"
+    await run_console(config, database=db, stdin=io.StringIO("/echo first\n"), write=lambda text: None)
+    with sqlite3.connect(db) as conn:  # a day passes with the bot stopped
+        conn.execute("UPDATE scheduled_jobs SET next_run_at = '2000-01-01T00:00:00.000000+00:00' WHERE name = 'daily'")
+
+    read_end, write_end = os.pipe()
+
+    def type_slowly() -> None:
+        with open(write_end, "w") as keyboard:
+            for _ in range(10):
+                keyboard.write("/echo still here\n")
+                keyboard.flush()
+                time.sleep(0.3)
+
+    typist = threading.Thread(target=type_slowly)
+    typist.start()
+    with open(read_end) as stdin:
+        await run_console(config, database=db, stdin=stdin, write=lambda text: None)
+    typist.join()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM echo_runs").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM echo_ticks").fetchone()[0] >= 2

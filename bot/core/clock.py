@@ -8,17 +8,21 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-_DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
+_DURATION = re.compile(r"(\d{1,7})\s*(w|d|h|m|s)")
+LONGEST = timedelta(days=3650)
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def parse_duration(text: str) -> timedelta:
-    """'25h', '7d', '1d12h', '90m', '2w' → a timedelta. Raises ValueError with the accepted forms."""
+    """'25h', '7d', '1d12h', '90m', '2w' → a timedelta, up to ten years. Raises ValueError saying what fits."""
     cleaned = text.strip().lstrip("+").replace(" ", "").lower()
     parts = _DURATION.findall(cleaned)
     if not cleaned or "".join(n + u for n, u in parts) != cleaned:
         raise ValueError(f"{text!r} is not a duration; write e.g. 90m, 25h, 7d or 1d12h")
-    return sum((timedelta(**{_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
+    total = sum((timedelta(**{_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
+    if total > LONGEST:
+        raise ValueError(f"{text!r} is longer than ten years; move the clock in smaller steps")
+    return total
 
 
 class Clock:
@@ -37,8 +41,13 @@ class Clock:
         return self.now().astimezone(self.tz).date()
 
     def advance(self, delta: timedelta) -> None:
+        """Move the clock forward; refuses (ValueError) to go back or past the year 9999."""
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward")
+        try:
+            self.now() + delta
+        except OverflowError:
+            raise ValueError("that would move the clock past the year 9999") from None
         self.offset += delta
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
+from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class ConsoleAdapter:
         self._seq = 0
         self._names: dict[str, str] = {}
         self._started = False
+        self._images_saved: int | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -165,17 +168,17 @@ class ConsoleAdapter:
 
     def note(self, text: str) -> None:
         """A line from the console itself, not from the bot."""
-        self.write(f"(console) {text}")
+        self.write(f"(console) {escape_console(text)}")
 
     async def _as(self, name: str) -> None:
-        if not name:
+        if not name.strip().lstrip("@"):
             self.note(f"you are {self.acting}; write :as NAME to act as someone else")
             return
         self.acting = self.member(name).display_name
         self.note(f"you are now {self.acting}")
 
     async def _mod(self, name: str) -> None:
-        if not name:
+        if not name.strip().lstrip("@"):
             self.note("write :mod NAME")
             return
         member = self.member(name)
@@ -192,7 +195,7 @@ class ConsoleAdapter:
             await self.bot.receive_dm(ctx, text)
 
     async def _press(self, which: str) -> None:
-        viewer = self.member(self.acting).id
+        viewer = f"@{self.member(self.acting).id}"
         candidates = [p for key, p in self._pressable.items() if key in (viewer, f"#{self.channel}")]
         if not candidates:
             self.note("there is no message with buttons here")
@@ -206,19 +209,19 @@ class ConsoleAdapter:
         await self.bot.press(self.invocation(pressable.channel), button.action, button.value)
 
     async def _channel(self, name: str) -> None:
-        if not name:
-            self.note(f"you are in #{self.channel}")
+        name = name.strip().lstrip("#").lower()
+        if not name or " " in name:
+            self.note(f"you are in #{self.channel}; write :channel NAME (one word) to move")
             return
-        self.channel = name.lstrip("#").lower()
+        self.channel = name
         self.note(f"you are now in #{self.channel}")
 
     async def _clock(self, text: str) -> None:
         try:
-            delta = parse_duration(text)
+            self.bot.clock.advance(parse_duration(text))
         except ValueError as exc:
             self.note(str(exc))
             return
-        self.bot.clock.advance(delta)
         await self.bot.db.execute(
             "INSERT OR REPLACE INTO console_state VALUES (?, 'clock_offset_seconds', ?)",
             (self.community.key, str(self.bot.clock.offset.total_seconds())),
@@ -233,15 +236,15 @@ class ConsoleAdapter:
 
     async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
         if private and ctx.channel is not None:
-            self._show(f"private {ctx.member.display_name}", ctx.member.id, ctx.channel.id, message)
+            self._show(f"private {ctx.member.display_name}", f"@{ctx.member.id}", ctx.channel.id, message)
         elif ctx.channel is None:
-            self._show(f"DM {ctx.member.display_name}", ctx.member.id, None, message)
+            self._show(f"DM {ctx.member.display_name}", f"@{ctx.member.id}", None, message)
         else:
             self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
 
     async def send(self, community: Community, to: Channel | Member, message: Message) -> None:
         if isinstance(to, Member):
-            self._show(f"DM {to.display_name}", to.id, None, message)
+            self._show(f"DM {to.display_name}", f"@{to.id}", None, message)
         else:
             self._show(f"#{to.id}", f"#{to.id}", to.id, message)
 
@@ -257,7 +260,7 @@ class ConsoleAdapter:
 
     def _show(self, where: str, viewer: str, channel: str | None, message: Message) -> None:
         paths = [self._save_image(image.filename, image.data) for image in message.images]
-        text = format_message(where, message, paths)
+        text = format_message(escape_console(where), message, paths)
         if self.observe is not None:
             self.observe(Delivery(where, message, text, paths))
         if message.buttons:
@@ -266,11 +269,12 @@ class ConsoleAdapter:
         self.write(text)
 
     def _save_image(self, filename: str, data: bytes) -> Path:
-        self.images_dir.mkdir(parents=True, exist_ok=True)
-        stem, dot, suffix = Path(filename).name.partition(".")
-        n = 1
-        while (path := self.images_dir / f"{stem}-{n}{dot}{suffix}").exists():
-            n += 1
+        if self._images_saved is None:  # continue the numbering of an earlier session
+            self.images_dir.mkdir(parents=True, exist_ok=True)
+            numbers = [int(m.group(1)) for p in self.images_dir.iterdir() if (m := re.match(r"(\d+)-", p.name))]
+            self._images_saved = max(numbers, default=0)
+        self._images_saved += 1
+        path = self.images_dir / f"{self._images_saved:04d}-{Path(filename).name}"
         path.write_bytes(data)
         return path.resolve()
 
@@ -291,7 +295,7 @@ def format_message(where: str, message: Message, image_paths: list[Path]) -> str
 
 def _pick(buttons: list[Button], which: str) -> Button | None:
     which = which.strip()
-    if which.isdigit():
+    if which.isascii() and which.isdigit():
         index = int(which) - 1
         return buttons[index] if 0 <= index < len(buttons) else None
     for button in buttons:

@@ -1,13 +1,15 @@
 """`smallstep console`: start the bot on the console adapter and feed it lines.
 
 Lines come from the keyboard, or from a script on standard input (for tests and
-demos). Lines are read on a thread and handled one at a time on the event loop;
-between lines, scheduled jobs are checked every `bot.scheduler_interval_seconds`.
+demos). Lines are read on a thread and handled one at a time on the event loop.
+Scheduled jobs are checked at start (for what fell due while the bot was down) and
+then every `bot.scheduler_interval_seconds`, taking turns with the lines.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from pathlib import Path
 from typing import Callable, TextIO
@@ -52,9 +54,9 @@ class LineReader:
         finally:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
 
-    async def next(self, timeout: float) -> str | None:
-        """The next line; raises TimeoutError if none came within `timeout` seconds."""
-        return await asyncio.wait_for(self._queue.get(), timeout)
+    async def next(self) -> str | None:
+        """The next line, or None at the end of the input."""
+        return await self._queue.get()
 
     def done_with_line(self) -> None:
         self._ready.set()
@@ -65,27 +67,44 @@ async def run_console(config: Config, *, database: Path | None, stdin: TextIO, w
     db_path = database or config.path(config.bot.database)
     images_dir = config.path(config.console.images_dir) if config.console.images_dir else db_path.parent / "smallstep-images"
     bot = await Bot.open(config, database=db_path)
-    adapter = ConsoleAdapter(bot, images_dir=images_dir, write=write)
     try:
-        await adapter.start()
-        await bot.start()
-        if stdin.isatty():
-            write(f"Small Step Bot console: {config.program.name}, database {db_path}.")
-            write(f"You are {adapter.acting} in #{adapter.channel}. Type /help for the bot's commands, :help for the console's.")
-        reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
+        adapter = ConsoleAdapter(bot, images_dir=images_dir, write=write)
+        try:
+            await adapter.start()
+            await bot.start()
+            await _converse(bot, adapter, config, stdin, write)
+        finally:
+            await adapter.close()
+    finally:
+        await bot.close()  # always: an open aiosqlite connection would keep the process alive
+
+
+async def _converse(bot: Bot, adapter: ConsoleAdapter, config: Config, stdin: TextIO,
+                    write: Callable[[str], None]) -> None:
+    # Lines and scheduled jobs take turns, so a job's messages never land in the middle of a command's.
+    turn = asyncio.Lock()
+
+    async def run_jobs_when_due() -> None:
         while True:
-            try:
-                line = await reader.next(timeout=config.bot.scheduler_interval_seconds)
-            except TimeoutError:
+            await asyncio.sleep(config.bot.scheduler_interval_seconds)
+            async with turn:
                 await bot.scheduler.run_due()
-                continue
-            if line is None:
-                break
-            if not reader.interactive and line.strip():
-                write(f"{adapter.acting}> {line.strip()}")
-            if not await adapter.handle_line(line):
-                break
+
+    if stdin.isatty():
+        write(f"Small Step Bot console: {config.program.name}, database {bot.db.path}.")
+        write(f"You are {adapter.acting} in #{adapter.channel}. Type /help for the bot's commands, :help for the console's.")
+    await bot.scheduler.run_due()  # what fell due while the bot was down
+    jobs = asyncio.create_task(run_jobs_when_due())
+    reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
+    try:
+        while (line := await reader.next()) is not None:
+            async with turn:
+                if not reader.interactive and line.strip():
+                    write(f"{adapter.acting}> {line.strip()}")
+                if not await adapter.handle_line(line):
+                    break
             reader.done_with_line()
     finally:
-        await adapter.close()
-        await bot.close()
+        jobs.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await jobs

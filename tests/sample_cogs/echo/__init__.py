@@ -62,6 +62,10 @@ class Echo(Cog):
     async def daily(self, now: datetime) -> None:
         await self.db.execute("INSERT INTO echo_runs (community, at) VALUES ('console:local', ?)", (stamp(now),))
 
+    @job(every="1s")
+    async def often(self, now: datetime) -> None:
+        await self.db.execute("INSERT INTO echo_ticks (community, at) VALUES ('console:local', ?)", (stamp(now),))
+
 
 def setup(bot, name):
     return Echo(bot, name)

@@ -1,6 +1,6 @@
 -- The console pretends to be a chat platform; what a platform would remember, it keeps here.
 
--- Small values: the simulated clock's offset, the acting member and channel.
+-- Small values, such as the simulated clock's offset.
 CREATE TABLE console_state (
     community TEXT NOT NULL,
     key       TEXT NOT NULL,

@@ -1,0 +1,1 @@
+CREATE TABLE echo_ticks (community TEXT NOT NULL, at TEXT NOT NULL);
