@@ -15,10 +15,11 @@ import argparse
 import asyncio
 import logging
 import sys
+import tempfile
 from pathlib import Path
 
 from bot import __version__
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.render import TemplateProblem
 from bot.storage import StorageError
 
@@ -36,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="work with the configuration file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    _config_option(config_commands.add_parser("check", help="validate the config and say what it enables"))
+    _config_option(config_commands.add_parser(
+        "check", help="validate the config: start every enabled cog on a scratch database, then stop"))
     return parser
 
 
@@ -52,8 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=config.bot.log_level.upper(), stream=sys.stderr,
                             format="%(levelname)s %(name)s: %(message)s")
         if command == "config":
-            print(f"{config.source}: OK. Cogs enabled: {', '.join(config.cogs.enabled) or 'none'}.")
-            return 0
+            return asyncio.run(check_config(config))
         from bot.platforms.console import run_console
 
         asyncio.run(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin, write=_print))
@@ -66,6 +67,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+async def check_config(config: Config) -> int:
+    """Start the bot for real on a scratch database, so every cog checks its own settings, then stop."""
+    from bot.core import Bot
+
+    with tempfile.TemporaryDirectory() as scratch:
+        bot = await Bot.open(config, database=Path(scratch) / "check.db")
+        try:
+            await bot.start()
+            failed = dict(bot.cogs.failed)
+        finally:
+            await bot.close()
+    for name, problem in failed.items():
+        print(f"cog {name} would not load: {problem}", file=sys.stderr)
+    enabled = ", ".join(config.cogs.enabled) or "none"
+    print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
+    return 0 if not failed else 1
 
 
 def _print(text: str) -> None:

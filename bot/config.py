@@ -20,7 +20,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_CONFIG_NAME = "smallstep.toml"
 
@@ -53,10 +53,13 @@ class ConfigError(Exception):
         return f"config error: {where}{self.key}: {self.problem}\n  fix: {self.fix}"
 
 
-def setting(default: Any, help: str, check: Callable[[Any], str | None] | None = None) -> Any:
+Problem = tuple[str, str] | None  # (what is wrong, how to fix it), or None when the value is fine
+
+
+def setting(default: Any, help: str, check: Callable[[Any], Problem] | None = None) -> Any:
     """Declare one config key: its default, what it is for, and an optional check.
 
-    `check` returns a sentence saying what is wrong, or None when the value is fine.
+    `check` returns (what is wrong, how to fix it), or None when the value is fine.
     """
     metadata = {"help": help, "check": check}
     if isinstance(default, (list, dict)):
@@ -67,39 +70,45 @@ def setting(default: Any, help: str, check: Callable[[Any], str | None] | None =
 # -- checks shared by several keys ------------------------------------------------------
 
 
-def _https_url(value: str) -> str | None:
+def _https_url(value: str) -> Problem:
     if not re.match(r"^https://[^\s/]+\.[^\s]+$", value):
-        return f"must be a full https:// address, got {value!r}"
+        return f"must be a full https:// address, got {value!r}", 'write it like "https://example.org/join"'
     return None
 
 
-def _optional_https_url(value: str) -> str | None:
-    return _https_url(value) if value else None
-
-
-def _time_zone(value: str) -> str | None:
+def _time_zone(value: str) -> Problem:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        return f"{value!r} is not a time zone name from the IANA database (for example 'Europe/Berlin')"
+        near = difflib.get_close_matches(value, sorted(available_timezones()), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(repr(z) for z in near)}? " if near else ""
+        return (f"{value!r} is not a time zone name from the IANA database",
+                hint + "use a name like 'Europe/Berlin' or 'America/Chicago'")
     return None
 
 
-def _log_level(value: str) -> str | None:
+def _log_level(value: str) -> Problem:
     levels = ("DEBUG", "INFO", "WARNING", "ERROR")
-    return None if value.upper() in levels else f"must be one of {', '.join(levels)}, got {value!r}"
+    if value.upper() in levels:
+        return None
+    return f"must be one of {', '.join(levels)}, got {value!r}", 'write e.g. log_level = "INFO"'
 
 
-def _not_empty(value: str) -> str | None:
-    return None if value.strip() else "must not be empty"
+def _not_empty(value: str) -> Problem:
+    return None if value.strip() else ("must not be empty", "write some text, or remove the key to keep the default")
 
 
-def _cog_names(value: list[str]) -> str | None:
+def _seconds(value: int) -> Problem:
+    return None if 1 <= value <= 3600 else ("must be between 1 and 3600", "write a number of seconds, e.g. 30")
+
+
+def _cog_names(value: list[str]) -> Problem:
     for name in value:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
-            return f"{name!r} is not a cog name (a folder under cogs/, or a dotted module path)"
+            return (f"{name!r} is not a cog name",
+                    "name a folder under cogs/ (e.g. share) or a dotted module path (e.g. mycommunity.hello)")
     if len(set(value)) != len(value):
-        return "lists a cog twice"
+        return "lists a cog twice", "keep one of each"
     return None
 
 
@@ -129,7 +138,7 @@ class BotConfig:
     scheduler_interval_seconds: int = setting(
         30,
         "How often scheduled jobs are checked.",
-        lambda v: None if 1 <= v <= 3600 else "must be between 1 and 3600",
+        _seconds,
     )
 
 
@@ -332,9 +341,9 @@ def load_section(cls: type, table: dict[str, Any], prefix: str, source: str = ""
         if problem:
             raise ConfigError(full, problem, f"write it as {_example(expected)}", source)
         check = fields[key].metadata.get("check")
-        problem = check(value) if check else None
-        if problem:
-            raise ConfigError(full, problem, fields[key].metadata.get("help", "see config.example.toml"), source)
+        found = check(value) if check else None
+        if found:
+            raise ConfigError(full, *found, source=source)
         values[key] = value
     return cls(**values)
 

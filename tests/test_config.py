@@ -166,6 +166,24 @@ def test_the_command_exits_with_status_2_and_no_traceback_on_a_bad_config(tmp_pa
     assert result.returncode == 2 and "does not exist" in result.stderr
 
 
+def test_config_check_catches_what_only_a_cog_can_check(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[cogs.share]\nfonts = ["nope.ttf"]\n')
+    result = run_cli("config", "check", "--config", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "cogs.share.fonts[0]" in result.stderr and "nope.ttf" in result.stderr
+
+    bad.write_text('[cogs.share]\nbadge_backgrund = "x.png"\n')
+    result = run_cli("config", "check", "--config", str(bad), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "did you mean 'badge_background'?" in result.stderr
+
+
+def test_a_misspelt_time_zone_gets_suggestions():
+    error = error_for('[bot]\ntimezone = "Europe/Berln"\n')
+    assert "did you mean 'Europe/Berlin'" in error.fix
+
+
 def test_config_check_accepts_the_example(tmp_path):
     result = run_cli("config", "check", "--config", str(REPO / "config.example.toml"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
