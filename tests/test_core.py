@@ -83,8 +83,16 @@ async def test_a_non_moderator_cannot_manage_cogs(chat):
 async def test_unknown_command_suggests_the_closest(chat):
     await chat.run("/shrae")
     assert "I don't know the command /shrae. Did you mean /share?" in chat.last_private("you").text
-    await chat.run("/cog list")
-    assert "Did you mean /cogs" in chat.last_private("you").text
+    await chat.run("/share-promt #general")
+    reply = chat.last_private("you").text
+    assert "/share-promt" in reply and "share-prompt" not in reply, "members are not offered moderator commands"
+
+    await chat.run(":mod you", "/share-promt #general")
+    assert "Did you mean /share-prompt?" in chat.last_private("you").text
+    await chat.run("/cogs")
+    assert "/cogs needs one more word: /cogs list, /cogs load, /cogs unload, /cogs reload." in chat.last_private("you").text
+    await chat.run("/cogs lst")
+    assert "Did you mean /cogs list?" in chat.last_private("you").text
 
 
 async def test_help_shows_what_this_member_may_use(samples):
@@ -118,6 +126,12 @@ async def test_options_by_name_by_position_and_with_quotes(samples):
     assert samples.last_in("general").text == "You said: two words"
     await samples.run("/echo three bare words")
     assert samples.last_in("general").text == "You said: three bare words"
+    await samples.run("/echo don't stop")
+    assert samples.last_in("general").text == "You said: don't stop"
+    await samples.run("/echo next: soon")
+    assert samples.last_in("general").text == "You said: next: soon"
+    await samples.run("/echo \u201ccurly quotes\u201d")
+    assert samples.last_in("general").text == "You said: curly quotes"
     await samples.run("/greet @Carol #events")
     assert samples.last_in("events").text == "Hello, Carol"
 
@@ -134,7 +148,8 @@ async def test_options_by_name_by_position_and_with_quotes(samples):
         ("/pick", '/pick needs "colour": A colour.'),
         ("/echo this text is far too long to be echoed", '"text" is 18 characters too long (the limit is 20).'),
         ('/echo "   "', '"text" can\'t be empty.'),
-        ('/echo "unclosed', "A quotation mark is missing its partner."),
+        ('/echo "unclosed', "A double quotation mark is missing its partner."),
+        ("/pick red 3 yes colur:green", '/pick has no option called "colur". Did you mean "colour"?'),
         ("/greet carol", 'I can\'t find the member "carol". Write it as @name.'),
         ("/greet @carol #two words", 'I didn\'t expect "words" there'),
     ],

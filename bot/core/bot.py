@@ -87,7 +87,7 @@ class Bot:
             words = split_line(line.strip().removeprefix("/"))
             if not words:
                 raise UsageError("unknown_command", typed="", suggestion="")
-            handler, rest = self._find(words)
+            handler, rest = self._find(ctx, words)
             ctx.command = handler.spec.name
             await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
 
@@ -126,14 +126,17 @@ class Bot:
 
     # -- internals -----------------------------------------------------------------
 
-    def _find(self, words: list[str]) -> tuple[Handler, list[str]]:
+    def _find(self, ctx: Invocation, words: list[str]) -> tuple[Handler, list[str]]:
         spec, rest = find_command(words, self.cogs.command_specs())
-        if spec is None:
-            typed = words[0].lower()
-            groups = {name.split(" ")[0] for name in self.cogs.commands}
-            suggestion = closest(typed, list(self.cogs.commands) + list(groups))
-            raise UsageError("unknown_command", typed=" ".join(words[:2]), suggestion=suggestion)
-        return self.cogs.commands[spec.name], rest
+        if spec is not None:
+            return self.cogs.commands[spec.name], rest
+        visible = [name for name, h in self.cogs.commands.items() if ctx.member.is_moderator or not h.spec.moderator]
+        typed = words[0].lower()
+        subcommands = [name.split(" ", 1)[1] for name in visible if name.startswith(typed + " ")]
+        if subcommands:  # `/cogs` alone, or `/cogs lst`
+            raise UsageError("missing_subcommand", group=typed, subcommands=subcommands,
+                             suggestion=closest(words[1], subcommands) if len(words) > 1 else "")
+        raise UsageError("unknown_command", typed=" ".join(words[:2]), suggestion=closest(typed, visible))
 
     async def _run_handler(self, ctx: Invocation, handler: Handler, arguments: list[RawArgument]) -> None:
         spec = handler.spec

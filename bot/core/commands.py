@@ -3,7 +3,8 @@
 Text commands (the console, and Slack's `/smallstep share ...`) arrive as one line:
 `/timezone set Europe/Berlin` or `/timezone set zone:Europe/Berlin`. Options are given
 as `name:value` or `name:"value with spaces"`; bare values fill the options in their
-declared order, and a last text option takes the rest of the line. Discord sends
+declared order, and a last text option takes the rest of the line. A `word:value` that
+fits nowhere and looks like a misspelt option name is reported as one. Discord sends
 options already named; both end in `bind_options`, which checks and converts them.
 
 Every mistake raises `UsageError` with a reason (a block name in core/errors.j2) and the
@@ -13,7 +14,7 @@ details the template needs, so the member is told exactly what to change.
 from __future__ import annotations
 
 import difflib
-import shlex
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -48,12 +49,19 @@ class RawArgument:
     value: Any
 
 
+_WORD = re.compile(r'(?:[^\s"]+|"[^"]*")+')
+_SMART_QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"'})
+
+
 def split_line(text: str) -> list[str]:
-    """Split a command line into words, honouring quotes."""
-    try:
-        return shlex.split(text)
-    except ValueError:
-        raise UsageError("unbalanced_quotes") from None
+    """Split a command line into words; double quotes (straight or curly) keep spaces together.
+
+    Apostrophes are ordinary letters, so `/story submit ... why:don't miss it` works.
+    """
+    text = text.translate(_SMART_QUOTES)
+    if text.count('"') % 2:
+        raise UsageError("unbalanced_quotes")
+    return [word.replace('"', "") for word in _WORD.findall(text)]
 
 
 def find_command(words: list[str], commands: dict[str, CommandSpec]) -> tuple[CommandSpec | None, list[str]]:
@@ -73,20 +81,13 @@ def closest(typed: str, names: Iterable[str]) -> str:
 
 
 def raw_arguments(spec: CommandSpec, words: list[str]) -> list[RawArgument]:
-    """Tell named options (`name:value`, for names this command has) from bare values.
-
-    `colur:red` is taken for a misspelt option when it is close to a real one; other
-    words with a colon (a URL, "3:30") are plain values.
-    """
-    names = [opt.name for opt in spec.options]
+    """Tell named options (`name:value`, for names this command has) from bare values."""
+    names = {opt.name for opt in spec.options}
     arguments = []
     for word in words:
         name, sep, value = word.partition(":")
-        name = name.lower()
-        if sep and name in names:
-            arguments.append(RawArgument(name, value))
-        elif sep and name.isidentifier() and not value.startswith("//") and closest(name, names):
-            raise UsageError("unknown_option", show_usage=True, option=name, suggestion=closest(name, names))
+        if sep and name.lower() in names:
+            arguments.append(RawArgument(name.lower(), value))
         else:
             arguments.append(RawArgument(None, word))
     return arguments
@@ -96,6 +97,7 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
     """Match arguments to the command's options, convert them, and fill in defaults."""
     by_name = {opt.name: opt for opt in spec.options}
     given: dict[str, Any] = {}
+    from_bare: set[str] = set()
     bare = []
     for argument in arguments:
         if argument.name is None:
@@ -110,8 +112,9 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
     open_options = [opt for opt in spec.options if opt.name not in given]
     for index, value in enumerate(bare):
         if index >= len(open_options):
-            raise UsageError("too_many_values", show_usage=True, value=str(value))
+            raise _misspelt_option(spec, value) or UsageError("too_many_values", show_usage=True, value=str(value))
         opt = open_options[index]
+        from_bare.add(opt.name)
         is_last_text = index == len(open_options) - 1 and opt.kind is str and not opt.choices
         if is_last_text and len(bare) > len(open_options):
             given[opt.name] = " ".join(str(v) for v in bare[index:])
@@ -121,12 +124,23 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
     values = {}
     for opt in spec.options:
         if opt.name in given:
-            values[opt.name] = await convert(opt, given[opt.name], ctx)
+            try:
+                values[opt.name] = await convert(opt, given[opt.name], ctx)
+            except UsageError as exc:
+                misspelt = _misspelt_option(spec, given[opt.name]) if opt.name in from_bare else None
+                raise (misspelt or exc) from None
         elif opt.required:
             raise UsageError("missing_option", show_usage=True, option=opt.name, help=opt.help)
         else:
             values[opt.name] = opt.default
     return values
+
+
+def _misspelt_option(spec: CommandSpec, value: Any) -> UsageError | None:
+    """`colur:red` that did not fit anywhere was probably meant as `colour:red`."""
+    name, sep, rest = str(value).partition(":")
+    near = closest(name, [opt.name for opt in spec.options]) if sep and rest and name.isidentifier() else ""
+    return UsageError("unknown_option", show_usage=True, option=name, suggestion=near) if near else None
 
 
 async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
