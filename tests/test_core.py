@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.core import Channel, Member
+from bot.core.commands import RawArgument
 from conversation import Chat
 
 WITH_SAMPLES = """
@@ -279,3 +281,17 @@ async def test_reload_reads_the_files_again_and_a_broken_edit_keeps_the_old_vers
         assert "ourcogs.greeter" not in chat.bot.cogs.failed
     finally:
         await chat.close()
+
+
+async def test_commands_whose_options_arrive_already_named(samples):
+    """Discord sends a slash command's name and typed options; they take the same checked path."""
+    ctx = samples.adapter.invocation("general")
+    await samples.bot.run_command(ctx, "pick", [RawArgument("colour", "green"), RawArgument("number", 5)])
+    assert samples.last_in("general").text == "green 5"
+    zed = Member("console", "zed", "Zed")
+    await samples.bot.run_command(ctx, "greet", [RawArgument("who", zed), RawArgument("where", Channel("news", "news"))])
+    assert samples.last_in("news").text == "Hello, Zed"
+    await samples.bot.run_command(ctx, "pick", [RawArgument("colour", "blue")])
+    assert "isn't one of the choices" in samples.last_private("you").text
+    await samples.bot.run_command(ctx, "pik", [])
+    assert "Did you mean /pick?" in samples.last_private("you").text

@@ -88,7 +88,6 @@ class Bot:
             if not words:
                 raise UsageError("unknown_command", typed="", suggestion="")
             handler, rest = self._find(ctx, words)
-            ctx.command = handler.spec.name
             await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
 
         await self._guarded(ctx, run)
@@ -97,9 +96,7 @@ class Bot:
         """A command whose options arrive already named (Discord's slash commands)."""
 
         async def run() -> None:
-            handler = self.cogs.commands.get(name)
-            if handler is None:
-                raise UsageError("unknown_command", typed=name, suggestion=closest(name, self.cogs.commands))
+            handler, _ = self._find(ctx, name.split())
             await self._run_handler(ctx, handler, arguments)
 
         await self._guarded(ctx, run)
@@ -127,9 +124,10 @@ class Bot:
     # -- internals -----------------------------------------------------------------
 
     def _find(self, ctx: Invocation, words: list[str]) -> tuple[Handler, list[str]]:
-        spec, rest = find_command(words, self.cogs.command_specs())
-        if spec is not None:
-            return self.cogs.commands[spec.name], rest
+        """The handler the words name, or a UsageError that offers only what this member may use."""
+        name, rest = find_command(words, self.cogs.commands)
+        if name is not None:
+            return self.cogs.commands[name], rest
         visible = [name for name, h in self.cogs.commands.items() if ctx.member.is_moderator or not h.spec.moderator]
         typed = words[0].lower()
         subcommands = [name.split(" ", 1)[1] for name in visible if name.startswith(typed + " ")]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Container, Iterable
 
 from bot.core.cog import CommandSpec, OptionSpec
 from bot.core.context import Channel, Member
@@ -64,12 +64,12 @@ def split_line(text: str) -> list[str]:
     return [word.replace('"', "") for word in _WORD.findall(text)]
 
 
-def find_command(words: list[str], commands: dict[str, CommandSpec]) -> tuple[CommandSpec | None, list[str]]:
-    """The command the words name (two-word names first) and the words left for its options."""
-    if len(words) >= 2 and f"{words[0]} {words[1]}".lower() in commands:
-        return commands[f"{words[0]} {words[1]}".lower()], words[2:]
-    if words and words[0].lower() in commands:
-        return commands[words[0].lower()], words[1:]
+def find_command(words: list[str], names: Container[str]) -> tuple[str | None, list[str]]:
+    """The command name the words start with (two-word names first) and the words left for its options."""
+    if len(words) >= 2 and f"{words[0]} {words[1]}".lower() in names:
+        return f"{words[0]} {words[1]}".lower(), words[2:]
+    if words and words[0].lower() in names:
+        return words[0].lower(), words[1:]
     return None, words
 
 
