@@ -67,12 +67,8 @@ class Share(Cog):
         drawn = self.bot.render("share/badge.j2", "image", name=_shorten(ctx.member.display_name),
                                 date=self.clock.today())
         texts = BadgeTexts(drawn["headline"], drawn["name"], drawn["caption"], drawn["date"])
-        missing = self.fonts.missing(texts.name)
-        if missing:
-            log.warning("no font can draw %r in a member's name; add a font file to cogs.share.fonts",
-                        "".join(missing))
         async with self.drawing:
-            png = await asyncio.to_thread(render_badge, texts, self.fonts, self.background)
+            png = await asyncio.to_thread(self._draw, texts)
         page = ctx.render("share/kit.j2")
         await ctx.reply_private(Message(
             text=page["badge_ready"],
@@ -106,6 +102,14 @@ class Share(Cog):
                 Button(page["button_done"], "share:done", style=ButtonStyle.SUCCESS),
             ],
         ))
+
+    def _draw(self, texts: BadgeTexts) -> bytes:
+        """On the worker thread: reading fonts and drawing both take a while."""
+        missing = self.fonts.missing(texts.name)
+        if missing:
+            log.warning("no font can draw %r in a member's name; add a font file to cogs.share.fonts",
+                        "".join(missing))
+        return render_badge(texts, self.fonts, self.background)
 
     def _checked_background(self) -> Path | None:
         if not self.settings.badge_background:
