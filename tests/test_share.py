@@ -154,6 +154,7 @@ NAMES = [
     "Σωκράτης Παπαδόπουλος",
     "Ольга Николаевна Крупская-Шостакович",
     "Nguyễn Thị Minh Khai",
+    "प्रियंका चोपड़ा",
     "Zoë Ñúñez-Ærøskøbing",
     "家族の皆さんと話しました",
     "👩🏽‍🚀 Ada 🇺🇦",
@@ -182,7 +183,7 @@ def test_a_name_fits_its_box_whole(name):
 
 @pytest.mark.parametrize("name", [n for n in NAMES if not any("\u3000" <= c <= "\u9fff" for c in n)
                                   and not any(ord(c) > 0x1F000 for c in n)])
-def test_the_bundled_fonts_draw_latin_greek_cyrillic_and_arabic(name):
+def test_the_bundled_fonts_draw_latin_greek_cyrillic_arabic_and_devanagari(name):
     assert FontChain.default().missing(name) == []
 
 

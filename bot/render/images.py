@@ -2,8 +2,8 @@
 
 Names come in every script and length. `FontChain` picks, for each character, the first
 font that has it: the community's own fonts (config), then the fonts installed with the
-bot (Noto Sans for Latin, Greek and Cyrillic; Noto Sans Arabic), then common system
-fonts (Noto CJK, DejaVu) if the machine has them. `fit_text` then finds the largest size
+bot (Noto Sans for Latin, Greek and Cyrillic; Noto Sans Arabic and Devanagari), then
+common system fonts (Noto CJK, DejaVu) if the machine has them. `fit_text` then finds the largest size
 at which the text fits its box, wrapping at spaces and, for a word too long for a line,
 between whole characters (grapheme clusters), never inside one. Nothing is cut off.
 """
@@ -24,7 +24,7 @@ from PIL import ImageDraw, ImageFont
 
 log = logging.getLogger(__name__)
 
-BUNDLED_FAMILIES = ("Noto Sans", "Noto Sans Arabic")
+BUNDLED_FAMILIES = ("Noto Sans", "Noto Sans Arabic", "Noto Sans Devanagari")
 SYSTEM_FONT_PATTERNS = (
     "/usr/share/fonts/**/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/**/NotoSansCJK*-Regular.otf",
