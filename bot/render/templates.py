@@ -60,7 +60,9 @@ class Rendered:
 
     def __init__(self, template: jinja2.Template, variables: dict[str, Any]) -> None:
         self._template = template
-        self._context = template.new_context(variables)
+        # shared=True skips copying the environment's globals into every context; they are
+        # already merged into `variables` (see Templates.render): one dict, built once per render.
+        self._context = template.new_context(variables, shared=True)
         self._variables = variables
         self._blocks: dict[str, Escaped] = {}
 
@@ -100,7 +102,7 @@ class Templates:
             template = self.environment(dialect).get_template(name)
         except jinja2.TemplateNotFound:
             raise TemplateProblem(f"template {name} not found (looked in {self._loader.searchpath})") from None
-        return Rendered(template, variables)
+        return Rendered(template, {**template.environment.globals, **variables})
 
     def names(self, prefix: str) -> list[str]:
         """Template files (.j2) under a folder, e.g. every share text variant, overrides included."""
