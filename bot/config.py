@@ -169,6 +169,26 @@ class SlackConfig:
     moderators: list[str] = setting([], "Slack user ids (U…) who may run moderator commands.")
 
 
+def _duration(value: str) -> Problem:
+    from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
+
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        return str(exc), 'write a duration like "90m", "25h", "7d" or "1d12h"'
+    return None
+
+
+@dataclass(frozen=True)
+class FormsConfig:
+    """Conversational forms in direct messages."""
+
+    remind_after: str = setting("1d", "Silence after which a member with an unfinished form is reminded, once.",
+                                _duration)
+    expire_after: str = setting("7d", "Silence after which an unfinished form is deleted (the member is told).",
+                                _duration)
+
+
 @dataclass(frozen=True)
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
@@ -180,6 +200,7 @@ SECTIONS: dict[str, type] = {
     "program": ProgramConfig,
     "bot": BotConfig,
     "cogs": CogsConfig,
+    "forms": FormsConfig,
     "console": ConsoleConfig,
     "discord": DiscordConfig,
     "slack": SlackConfig,
@@ -193,6 +214,7 @@ class Config:
     program: ProgramConfig = field(default_factory=ProgramConfig)
     bot: BotConfig = field(default_factory=BotConfig)
     cogs: CogsConfig = field(default_factory=CogsConfig)
+    forms: FormsConfig = field(default_factory=FormsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
@@ -271,7 +293,16 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None =
         sections[key] = load_section(SECTIONS[key], table, key, source)
     config = Config(**sections, cog_tables=cog_tables, source=source, base_dir=base_dir or Path.cwd())
     check_cogs_exist(config)
+    _check_form_deadlines(config)
     return config
+
+
+def _check_form_deadlines(config: Config) -> None:
+    from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
+
+    if parse_duration(config.forms.remind_after) >= parse_duration(config.forms.expire_after):
+        raise ConfigError("forms.remind_after", "comes no earlier than forms.expire_after, so no reminder would be sent",
+                          "make remind_after shorter than expire_after", config.source)
 
 
 def _split_cog_tables(table: dict[str, Any], source: str) -> dict[str, Mapping[str, Any]]:

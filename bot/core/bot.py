@@ -18,8 +18,10 @@ from bot.config import Config, ConfigError
 from bot.core.clock import Clock
 from bot.core.commands import RawArgument, UsageError, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
+from bot.core.adapter import Adapter
 from bot.core.events import EventBus
 from bot.core.registry import CogRegistry, Handler
+from bot.forms.engine import FormEngine
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
@@ -43,6 +45,9 @@ class Bot:
         self.events = EventBus(db, clock)
         self.scheduler = Scheduler(db, clock)
         self.cogs = CogRegistry(self)
+        self.forms = FormEngine(self, config.forms)
+        # The adapters serving this bot, by platform: how jobs reach members outside a command.
+        self.adapters: dict[str, Adapter] = {}
 
     @classmethod
     async def open(cls, config: Config, *, database: Path | None = None, clock: Clock | None = None) -> Bot:
@@ -57,16 +62,23 @@ class Bot:
         db = await Database.open(database or config.path(config.bot.database))
         try:
             await apply_migrations(db, "core", importlib.resources.files("bot.storage") / "migrations")
+            await apply_migrations(db, "forms", importlib.resources.files("bot.forms") / "migrations")
         except StorageError:
             await db.close()
             raise
         return cls(config, db, clock or Clock(config.bot.timezone), templates)
 
+    def attach(self, adapter: Adapter) -> None:
+        """An adapter announces itself, so scheduled work can send on its platform."""
+        self.adapters[adapter.platform] = adapter
+
     async def start(self) -> None:
-        """Load the core's own commands, then every enabled cog."""
+        """Load the core's own commands and the forms' buttons and deadlines, then every enabled cog."""
         from bot.core.builtin import CoreCommands
+        from bot.forms.cog import FormsCog
 
         await self.cogs.add_builtin("core", CoreCommands)
+        await self.cogs.add_builtin("forms", FormsCog)
         await self.cogs.load_enabled(self.config.cogs.enabled)
 
     async def close(self) -> None:
@@ -117,7 +129,8 @@ class Bot:
         """Free text sent to the bot in a direct message."""
 
         async def run() -> None:
-            await ctx.reply(ctx.render(ERRORS)["dm_unknown"])
+            if not await self.forms.handle_text(ctx, text):
+                await ctx.reply(ctx.render(ERRORS)["dm_unknown"])
 
         await self._guarded(ctx, run)
 

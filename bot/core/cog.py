@@ -18,6 +18,9 @@ class Share(Cog):
 
     @job(every="7d")
     async def weekly(self, now: datetime) -> None: ...
+
+    @on_submit(TESTIMONIAL)
+    async def submitted(self, ctx: Invocation, submission: Submission) -> None: ...
 ```
 
 A command's options are its parameters after `ctx`: the type hint is the option's type
@@ -41,6 +44,7 @@ from bot.core.context import Channel, Member
 
 if TYPE_CHECKING:
     from bot.core.bot import Bot
+    from bot.forms.spec import Form
 
 REQUIRED: Any = inspect.Parameter.empty
 OPTION_TYPES = (str, int, float, bool, Channel, Member)
@@ -114,6 +118,12 @@ class JobSpec:
     attribute: str
 
 
+@dataclass(frozen=True)
+class SubmitSpec:
+    form: Form
+    attribute: str
+
+
 _MARK = "__smallstep__"
 
 
@@ -154,6 +164,14 @@ def job(*, every: str, name: str | None = None) -> Callable[[Callable[..., Await
     """Declare a periodic job: `async def f(self, now: datetime)`; its schedule survives restarts."""
     period = parse_duration(every)
     return lambda fn: _mark(fn, lambda attr: JobSpec(name or attr, period, attr))
+
+
+def on_submit(form: Form) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare the handler of a completed form: `async def f(self, ctx, submission: Submission)`.
+
+    `submission.id` stays the same if a submit is retried: record the submission under it, once.
+    """
+    return lambda fn: _mark(fn, lambda attr: SubmitSpec(form, attr))
 
 
 def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, ...]:
@@ -205,10 +223,11 @@ class Cog:
     actions: ClassVar[tuple[ActionSpec, ...]] = ()
     listeners: ClassVar[tuple[ListenerSpec, ...]] = ()
     jobs: ClassVar[tuple[JobSpec, ...]] = ()
+    submit_handlers: ClassVar[tuple[SubmitSpec, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: []}
+        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: [], SubmitSpec: []}
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():
                 factory = getattr(value, _MARK, None)
@@ -219,6 +238,7 @@ class Cog:
         cls.actions = tuple(found[ActionSpec])
         cls.listeners = tuple(found[ListenerSpec])
         cls.jobs = tuple(found[JobSpec])
+        cls.submit_handlers = tuple(found[SubmitSpec])
 
     def __init__(self, bot: Bot, name: str) -> None:
         self.bot = bot

@@ -171,6 +171,10 @@ class CogRegistry:
             owner = self.actions.get(action.action)
             if owner and owner.cog is not replacing:
                 raise CogLoadError(f"button {action.action} is already handled by {owner.cog.name}")
+        replaced_forms = {spec.form.name for spec in replacing.submit_handlers} if replacing else set()
+        for spec in cog.submit_handlers:
+            if self._bot.forms.is_registered(spec.form.name) and spec.form.name not in replaced_forms:
+                raise CogLoadError(f"the form {spec.form.name} is already handled by another cog")
 
     async def _activate(self, name: str, cog: Cog) -> None:
         """Make a set-up cog live: its commands, buttons, listeners and jobs."""
@@ -184,6 +188,8 @@ class CogRegistry:
             self._bot.events.subscribe(spec.event, getattr(cog, spec.attribute), owner=name)
         for job in cog.jobs:
             await self._bot.scheduler.add(PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute)))
+        for spec in cog.submit_handlers:
+            self._bot.forms.register(spec.form, getattr(cog, spec.attribute))
 
     async def _deactivate(self, name: str, cog: Cog) -> None:
         del self.loaded[name]
@@ -191,6 +197,8 @@ class CogRegistry:
         self.actions = {k: h for k, h in self.actions.items() if h.cog is not cog}
         self._bot.events.unsubscribe_owner(name)
         self._bot.scheduler.remove_component(f"cog:{name}")
+        for spec in cog.submit_handlers:
+            self._bot.forms.unregister(spec.form.name)
         try:
             await cog.cog_unload()
         except Exception:

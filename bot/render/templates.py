@@ -74,6 +74,9 @@ class Rendered:
             self._blocks[block] = Escaped("".join(render(self._context)).strip())
         return self._blocks[block]
 
+    def has(self, block: str) -> bool:
+        return block in self._template.blocks
+
     @property
     def body(self) -> Escaped:
         """The whole template, for templates without blocks."""

@@ -98,6 +98,7 @@ class ConsoleAdapter:
 
     async def start(self) -> None:
         """Restore what the console remembers: moderators, the clock, buttons on screen."""
+        self.bot.attach(self)
         db = self.bot.db
         await apply_migrations(db, "console", files("bot.platforms.console") / "migrations")
         key = self.community.key

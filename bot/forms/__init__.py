@@ -1,0 +1,23 @@
+"""Conversational forms: declared questions, asked one at a time in direct messages.
+
+    from bot.forms import Form, Submission, long_text, choice, consent
+"""
+
+from bot.forms.engine import FormEngine, Submission
+from bot.forms.spec import Form, Invalid, Kind, Question, choice, consent, email, long_text, short_text, url, yes_no
+
+__all__ = [
+    "Form",
+    "FormEngine",
+    "Invalid",
+    "Kind",
+    "Question",
+    "Submission",
+    "choice",
+    "consent",
+    "email",
+    "long_text",
+    "short_text",
+    "url",
+    "yes_no",
+]

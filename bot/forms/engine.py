@@ -1,0 +1,412 @@
+"""The conversational form engine: one question at a time, in the member's direct messages.
+
+State lives only in the `form_drafts` table, written after every answer; nothing about
+an open form is kept in memory between two messages. So a restart in the middle of a
+form continues at the same question, and reminders and expiry are rows with a time,
+checked by a job (`FormsCog.deadlines`), which also catches up on what fell due while
+the bot was down.
+
+While a form is open the member may say back, skip, cancel, review, edit N, submit and
+help (the words come from forms/engine.j2, so a community may translate them). When
+they submit, the cog's `@on_submit(form)` handler receives a `Submission` whose `id`
+stays the same if the submit is retried: handlers use it to record a submission once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+from bot.config import FormsConfig
+from bot.core.adapter import MemberUnreachable
+from bot.core.clock import parse_duration, stamp
+from bot.core.context import Community, Invocation, Member
+from bot.core.message import Button, ButtonStyle, Message
+from bot.forms.spec import Form, Invalid, Kind, Question
+from bot.forms.store import Draft, DraftStore
+from bot.render import Rendered
+
+if TYPE_CHECKING:
+    from bot.core.bot import Bot
+
+log = logging.getLogger(__name__)
+
+ENGINE = "forms/engine.j2"
+CONTROL_WORDS = ("back", "skip", "cancel", "review", "edit", "submit", "help")
+REVIEW_EXCERPT = 300  # characters of a long answer shown in the review
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A completed form, handed to the cog that owns it."""
+
+    id: str
+    form: Form
+    community: Community
+    member: Member
+    answers: dict[str, Any]
+    context: dict[str, Any]
+
+
+SubmitHandler = Callable[[Invocation, Submission], Awaitable[None]]
+
+
+class FormEngine:
+    def __init__(self, bot: Bot, settings: FormsConfig) -> None:
+        self._bot = bot
+        self.store = DraftStore(bot.db)
+        self._forms: dict[str, tuple[Form, SubmitHandler]] = {}
+        self.remind_after = parse_duration(settings.remind_after)
+        self.expire_after = parse_duration(settings.expire_after)
+
+    # -- forms that cogs declare -----------------------------------------------------
+
+    def register(self, form: Form, handler: SubmitHandler) -> None:
+        self._forms[form.name] = (form, handler)
+
+    def unregister(self, name: str) -> None:
+        self._forms.pop(name, None)
+
+    def is_registered(self, name: str) -> bool:
+        return name in self._forms
+
+    # -- starting --------------------------------------------------------------------
+
+    async def start(self, ctx: Invocation, form: Form, *, answers: dict[str, Any] | None = None,
+                    context: dict[str, Any] | None = None) -> None:
+        """Open `form` for the member in their DMs (answers may be filled in beforehand)."""
+        existing = await self.store.get(ctx.community.key, ctx.member.id)
+        if existing is not None and existing.form == form.name:
+            await self._deliver(ctx, existing, form, self._engine(ctx.platform, title=self._title(ctx.platform, form))["already_open_same"])
+            return
+        if existing is not None and existing.form in self._forms:
+            old_form = self._forms[existing.form][0]
+            existing.context["_switch_to"] = {"form": form.name, "answers": answers or {}, "context": context or {}}
+            await self._save(existing)
+            ui = self._engine(ctx.platform, old=self._title(ctx.platform, old_form), new=self._title(ctx.platform, form))
+            await self._send_dm(ctx, existing, form, Message(text=ui["already_open_other"], buttons=[
+                Button(ui["button_switch"], "forms:switch", style=ButtonStyle.PRIMARY),
+                Button(ui["button_continue"], "forms:continue", style=ButtonStyle.SECONDARY),
+            ]))
+            return
+        now = self._bot.clock.now()
+        draft = Draft(
+            community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
+            form=form.name, submission_id=uuid.uuid4().hex, answers=dict(answers or {}),
+            origin_channel=ctx.channel.id if ctx.channel else None, context=dict(context or {}),
+            started_at=stamp(now),
+        )
+        upcoming = form.next_unanswered(draft.answers)
+        draft.current = upcoming.key if upcoming else None
+        await self._save(draft)
+        await self._deliver(ctx, draft, form)
+
+    # -- what the member says --------------------------------------------------------
+
+    async def handle_text(self, ctx: Invocation, text: str) -> bool:
+        """Take a DM as an answer or a control word; False when the member has no open form."""
+        draft = await self.store.get(ctx.community.key, ctx.member.id)
+        if draft is None:
+            return False
+        form = self._form_of(draft)
+        if form is None:
+            await ctx.reply(self._engine(ctx.platform)["form_switched_off"])
+            return True
+        word, number = self._control_word(ctx.platform, text)
+        confirming_cancel = draft.context.pop("_confirm_cancel", False)
+        if word == "cancel":
+            if confirming_cancel:
+                await self._cancel(ctx, draft, form)
+            else:
+                draft.context["_confirm_cancel"] = True
+                await self._save(draft)
+                ui = self._engine(ctx.platform, title=self._title(ctx.platform, form))
+                await ctx.reply(Message(text=ui["confirm_cancel"], buttons=[
+                    Button(ui["button_cancel"], "forms:cancel", style=ButtonStyle.DANGER),
+                    Button(ui["button_continue"], "forms:continue", style=ButtonStyle.SECONDARY),
+                ]))
+            return True
+        if word == "help":
+            await self._save(draft)
+            await ctx.reply(self._engine(ctx.platform)["help"])
+        elif word == "review":
+            await self._save(draft)
+            await ctx.reply(self._review(ctx.platform, draft, form))
+        elif word == "back":
+            await self._back(ctx, draft, form)
+        elif word == "skip":
+            await self._skip(ctx, draft, form)
+        elif word == "edit":
+            await self._edit(ctx, draft, form, number)
+        elif word == "submit":
+            await self._submit(ctx, draft, form)
+        else:
+            await self._answer(ctx, draft, form, text)
+        return True
+
+    async def press(self, ctx: Invocation, what: str, value: str) -> None:
+        """A form button: an answer, switching forms, carrying on, cancelling or submitting."""
+        draft = await self.store.get(ctx.community.key, ctx.member.id)
+        form = self._form_of(draft) if draft else None
+        if draft is None or form is None:
+            await ctx.reply(self._engine(ctx.platform)["no_open_form"])
+            return
+        draft.context.pop("_confirm_cancel", None)
+        if what == "answer":
+            key, _, answer = value.partition("=")
+            if key != draft.current:  # a button of an earlier question, still on screen
+                await self._save(draft)
+                await self._ask(ctx, draft, form, self._engine(ctx.platform)["old_button"])
+                return
+            await self._answer(ctx, draft, form, answer)
+        elif what == "switch":
+            switch = draft.context.get("_switch_to")
+            await self.store.delete(draft)
+            target = self._forms.get(switch["form"])[0] if switch and switch["form"] in self._forms else None
+            if target is not None:
+                await self.start(ctx, target, answers=switch["answers"], context=switch["context"])
+        elif what == "continue":
+            draft.context.pop("_switch_to", None)
+            await self._save(draft)
+            await self._ask(ctx, draft, form)
+        elif what == "cancel":
+            await self._cancel(ctx, draft, form)
+        elif what == "submit":
+            await self._submit(ctx, draft, form)
+
+    # -- reminders and expiry ----------------------------------------------------------
+
+    async def run_deadlines(self, now: datetime) -> None:
+        """Remind silent members once, and delete drafts left too long, even if overdue at start-up."""
+        moment = stamp(now)
+        for draft in await self.store.due(now):
+            platform, _, community_id = draft.community.partition(":")
+            adapter = self._bot.adapters.get(platform)
+            form = self._form_of(draft)
+            if adapter is None or form is None:
+                continue  # another platform's draft, or its cog is off: it waits, untouched
+            community = Community(platform, community_id)
+            member = Member(platform, draft.member_id, draft.member_name)
+            title = self._title(platform, form)
+            if draft.expire_at <= moment:
+                await self.store.delete(draft)
+                text = self._engine(platform, title=title)["expired"]
+            else:
+                draft.remind_at = None
+                await self.store.save(draft)
+                expires = datetime.fromisoformat(draft.expire_at).astimezone(self._bot.clock.tz).date()
+                reminder = self._engine(platform, title=title, expires=expires)["reminder"]
+                text = f"{reminder}\n\n{self._question_message(platform, draft, form).text}"
+            try:
+                await adapter.send(community, member, Message(text=text))
+            except MemberUnreachable:
+                log.info("could not reach %s about their %s form", draft.member_id, draft.form)
+
+    # -- the steps ---------------------------------------------------------------------
+
+    async def _answer(self, ctx: Invocation, draft: Draft, form: Form, text: str) -> None:
+        if draft.current is None:
+            await self._save(draft)
+            await ctx.reply(self._engine(ctx.platform)["at_review"])
+            return
+        question = form.question(draft.current)
+        try:
+            value = question.check(text)
+        except Invalid as problem:
+            await self._save(draft)
+            choices = [self._choice_label(ctx.platform, form, question, c) for c in question.choices]
+            explanation = self._engine(ctx.platform, choices=choices, **problem.details)[problem.reason]
+            await self._ask(ctx, draft, form, explanation)
+            return
+        if question.kind is Kind.CONSENT:
+            value = {"agreed": value, "wording": str(self._texts(ctx.platform, form)[question.key]),
+                     "at": stamp(self._bot.clock.now())}
+        draft.answers[question.key] = value
+        await self._advance(ctx, draft, form)
+
+    async def _advance(self, ctx: Invocation, draft: Draft, form: Form) -> None:
+        upcoming = form.next_unanswered(draft.answers)
+        draft.current = upcoming.key if upcoming else None
+        await self._save(draft)
+        await self._ask(ctx, draft, form)
+
+    async def _back(self, ctx: Invocation, draft: Draft, form: Form) -> None:
+        previous = form.previous(draft.current, draft.answers)
+        if previous is None:
+            await self._save(draft)
+            await self._ask(ctx, draft, form, self._engine(ctx.platform)["nothing_before"])
+            return
+        draft.current = previous.key
+        await self._save(draft)
+        await self._ask(ctx, draft, form)
+
+    async def _skip(self, ctx: Invocation, draft: Draft, form: Form) -> None:
+        question = form.question(draft.current) if draft.current else None
+        if question is None or not question.optional:
+            await self._save(draft)
+            note = "at_review" if question is None else "cannot_skip"
+            await self._ask(ctx, draft, form, self._engine(ctx.platform)[note])
+            return
+        draft.answers[question.key] = None
+        await self._advance(ctx, draft, form)
+
+    async def _edit(self, ctx: Invocation, draft: Draft, form: Form, number: int | None) -> None:
+        asked = form.applicable(draft.answers)
+        if number is None or not 1 <= number <= len(asked):
+            await self._save(draft)
+            await ctx.reply(self._engine(ctx.platform, total=len(asked))["edit_which"])
+            return
+        draft.current = asked[number - 1].key
+        await self._save(draft)
+        await self._ask(ctx, draft, form)
+
+    async def _submit(self, ctx: Invocation, draft: Draft, form: Form) -> None:
+        remaining = [q for q in form.applicable(draft.answers) if q.key not in draft.answers]
+        if remaining:
+            draft.current = remaining[0].key
+            await self._save(draft)
+            await self._ask(ctx, draft, form, self._engine(ctx.platform, remaining=len(remaining))["not_all_answered"])
+            return
+        submission = Submission(
+            id=draft.submission_id, form=form, community=ctx.community, member=ctx.member,
+            answers={q.key: draft.answers.get(q.key) for q in form.applicable(draft.answers)},
+            context={k: v for k, v in draft.context.items() if not k.startswith("_")},
+        )
+        _, handler = self._forms[form.name]
+        await handler(ctx, submission)  # if it fails, the draft stays: nothing the member typed is lost
+        await self.store.delete(draft)
+
+    async def _cancel(self, ctx: Invocation, draft: Draft, form: Form) -> None:
+        await self.store.delete(draft)
+        await ctx.reply(self._engine(ctx.platform, title=self._title(ctx.platform, form))["cancelled"])
+
+    # -- messages ----------------------------------------------------------------------
+
+    async def _ask(self, ctx: Invocation, draft: Draft, form: Form, note: str = "") -> None:
+        """Send the current question (or the review), after an optional note."""
+        message = self._question_message(ctx.platform, draft, form)
+        if note:
+            message.text = f"{note}\n\n{message.text}"
+        await ctx.reply(message)
+
+    async def _deliver(self, ctx: Invocation, draft: Draft, form: Form, note: str = "") -> None:
+        """The first message of a form goes to the member's DMs, wherever they started it."""
+        message = self._question_message(ctx.platform, draft, form)
+        if note:
+            message.text = f"{note}\n\n{message.text}"
+        if await self._send_dm(ctx, draft, form, message) and ctx.channel is not None:
+            title = self._title(ctx.platform, form)
+            await ctx.reply_private(self._engine(ctx.platform, title=title)["sent_to_dm"])
+
+    async def _send_dm(self, ctx: Invocation, draft: Draft, form: Form, message: Message) -> bool:
+        try:
+            await ctx.dm(message)
+            return True
+        except MemberUnreachable:
+            title = self._title(ctx.platform, form)
+            await ctx.reply_private(self._engine(ctx.platform, title=title)["dm_closed"])
+            return False
+
+    def _question_message(self, platform: str, draft: Draft, form: Form) -> Message:
+        if draft.current is None:
+            return self._review(platform, draft, form)
+        question = form.question(draft.current)
+        texts = self._texts(platform, form)
+        asked = form.applicable(draft.answers)
+        number = [q.key for q in asked].index(question.key) + 1 if question in asked else len(asked)
+        ui = self._engine(platform, title=texts["title"], number=number, total=len(asked),
+                          answer=self._shown(platform, form, question, draft.answers.get(question.key)))
+        parts = [texts[question.key]]
+        if texts.has(f"{question.key}_help") and texts[f"{question.key}_help"]:
+            parts.append(texts[f"{question.key}_help"])
+        if question.optional:
+            parts.append(ui["optional_hint"])
+        if draft.answers.get(question.key) is not None:
+            parts.append(ui["answer_so_far"])
+        return Message(title=ui["progress"], text="\n\n".join(parts), buttons=self._buttons(platform, form, question))
+
+    def _buttons(self, platform: str, form: Form, question: Question) -> list[Button]:
+        if question.kind is Kind.CHOICE:
+            values = question.choices
+        elif question.kind in (Kind.YES_NO, Kind.CONSENT):
+            values = ("yes", "no")
+        else:
+            return []
+        return [Button(self._choice_label(platform, form, question, v), "forms:answer", f"{question.key}={v}",
+                       style=ButtonStyle.SECONDARY) for v in values]
+
+    def _review(self, platform: str, draft: Draft, form: Form) -> Message:
+        texts = self._texts(platform, form)
+        items = [
+            {"number": n, "question": texts[q.key], "answer": self._shown(platform, form, q, draft.answers.get(q.key))}
+            for n, q in enumerate(form.applicable(draft.answers), 1) if q.key in draft.answers
+        ]
+        ui = self._engine(platform, title=texts["title"], items=items)
+        buttons = [] if form.next_unanswered(draft.answers) else [
+            Button(ui["button_submit"], "forms:submit", style=ButtonStyle.SUCCESS)]
+        return Message(title=ui["review_title"], text=ui["review"], buttons=buttons)
+
+    def _shown(self, platform: str, form: Form, question: Question, value: Any) -> str:
+        """An answer as the review shows it (member text is escaped later, by the template)."""
+        ui = self._engine(platform)
+        if value is None:
+            return ui["skipped"]
+        if question.kind is Kind.CONSENT:
+            return ui["agreed" if value.get("agreed") else "declined"]
+        if question.kind is Kind.YES_NO:
+            return ui["yes" if value else "no"]
+        if question.kind is Kind.CHOICE:
+            return self._choice_label(platform, form, question, value)
+        text = str(value)
+        return text if len(text) <= REVIEW_EXCERPT else text[:REVIEW_EXCERPT].rstrip() + "…"
+
+    def _choice_label(self, platform: str, form: Form, question: Question, value: str) -> str:
+        if question.kind in (Kind.YES_NO, Kind.CONSENT):
+            ui = self._engine(platform)
+            agree = question.kind is Kind.CONSENT
+            return ui[("agreed" if agree else "yes") if value == "yes" else ("declined" if agree else "no")]
+        texts = self._texts(platform, form)
+        block = f"{question.key}_{value}"
+        return texts[block] if texts.has(block) else value
+
+    # -- small helpers -----------------------------------------------------------------
+
+    def _form_of(self, draft: Draft) -> Form | None:
+        entry = self._forms.get(draft.form)
+        return entry[0] if entry else None
+
+    def _engine(self, platform: str, **variables: Any) -> Rendered:
+        return self._bot.render(ENGINE, platform, **variables)
+
+    def _texts(self, platform: str, form: Form) -> Rendered:
+        return self._bot.render(form.template, platform)
+
+    def _title(self, platform: str, form: Form) -> str:
+        return self._texts(platform, form)["title"]
+
+    def _control_word(self, platform: str, text: str) -> tuple[str | None, int | None]:
+        """Which control word (if any) the member said; `edit 2` also gives the number."""
+        words = text.strip().lower().split()
+        if not words or len(words) > 2:
+            return None, None
+        ui = self._engine(platform)
+        for command in CONTROL_WORDS:
+            spellings = {w.strip().lower() for w in ui[f"words_{command}"].split(",")}
+            if words[0] not in spellings:
+                continue
+            if command == "edit":
+                number = int(words[1]) if len(words) == 2 and words[1].isascii() and words[1].isdigit() else None
+                return command, number
+            return (command, None) if len(words) == 1 else (None, None)
+        return None, None
+
+    async def _save(self, draft: Draft) -> None:
+        """Every interaction writes the draft and pushes its reminder and expiry back."""
+        now = self._bot.clock.now()
+        draft.updated_at = stamp(now)
+        draft.remind_at = stamp(now + self.remind_after)
+        draft.expire_at = stamp(now + self.expire_after)
+        await self.store.save(draft)

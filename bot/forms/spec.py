@@ -1,0 +1,175 @@
+"""Forms are declared, not hand-coded: an ordered tuple of questions.
+
+```python
+TESTIMONIAL = Form("testimonial", template="testimonials/form.j2", questions=(
+    long_text("story", min_length=50, max_length=2000),
+    yes_no("has_partner"),
+    short_text("partner_name", optional=True, ask_if=lambda answers: answers.get("has_partner") is True),
+    choice("credit", "full_name", "first_name", "anonymous"),
+    consent("may_quote"),
+))
+```
+
+The words come from the form's template: block `<key>` is the question, `<key>_help`
+its help, `<key>_<choice>` a choice's label, `title` the form's name. For a consent
+question, block `<key>` is the exact wording the member agrees to; it is stored with
+the answer and the moment it was given.
+
+`check(answer)` turns what the member typed into the stored value, or raises
+`Invalid(reason, **details)`, whose reason names the block of forms/engine.j2 that
+explains the problem to the member.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Callable, Mapping
+
+from bot.core.commands import closest
+
+Answers = Mapping[str, Any]
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_URL = re.compile(r"^https?://[^\s/]+\.[^\s]+$", re.IGNORECASE)
+_YES = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "true", "1"}
+_NO = {"no", "n", "nope", "false", "0"}
+
+
+class Kind(StrEnum):
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    CHOICE = "choice"
+    YES_NO = "yes_no"
+    URL = "url"
+    EMAIL = "email"
+    CONSENT = "consent"
+
+
+class Invalid(Exception):
+    """An answer that cannot be taken; `reason` is a block of forms/engine.j2."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    kind: Kind
+    optional: bool = False
+    min_length: int = 1
+    max_length: int = 200
+    choices: tuple[str, ...] = ()
+    # Ask this question only when the answers so far say so.
+    ask_if: Callable[[Answers], bool] | None = None
+    # A consent the member must give to submit (they may still cancel).
+    required: bool = True
+
+    def applies(self, answers: Answers) -> bool:
+        return self.ask_if is None or bool(self.ask_if(answers))
+
+    @property
+    def has_buttons(self) -> bool:
+        return self.kind in (Kind.CHOICE, Kind.YES_NO, Kind.CONSENT)
+
+    def check(self, answer: str) -> Any:
+        """The value to store for what the member typed, or Invalid."""
+        text = answer.strip()
+        if self.kind in (Kind.YES_NO, Kind.CONSENT):
+            word = text.lower().rstrip(".!")
+            if word in _YES:
+                return True
+            if word in _NO:
+                if self.kind is Kind.CONSENT and self.required:
+                    raise Invalid("consent_needed")
+                return False
+            raise Invalid("not_yes_no")
+        if self.kind is Kind.CHOICE:
+            for value in self.choices:
+                if text.lower() == value.lower():
+                    return value
+            raise Invalid("not_a_choice", suggestion=closest(text, self.choices))
+        if len(text) < self.min_length:
+            raise Invalid("too_short", short_by=self.min_length - len(text), minimum=self.min_length)
+        if len(text) > self.max_length:
+            raise Invalid("too_long", over_by=len(text) - self.max_length, maximum=self.max_length)
+        if self.kind is Kind.URL and not _URL.match(text):
+            raise Invalid("not_url")
+        if self.kind is Kind.EMAIL and not _EMAIL.match(text):
+            raise Invalid("not_email")
+        return answer.strip("\n") if self.kind is Kind.LONG_TEXT else text
+
+
+@dataclass(frozen=True)
+class Form:
+    """A named form: its template and its questions, in the order they are asked."""
+
+    name: str
+    template: str
+    questions: tuple[Question, ...]
+    _by_key: dict[str, Question] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        keys = [q.key for q in self.questions]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"form {self.name}: two questions share a key")
+        if not self.questions:
+            raise ValueError(f"form {self.name} has no questions")
+        object.__setattr__(self, "_by_key", {q.key: q for q in self.questions})
+
+    def question(self, key: str) -> Question:
+        return self._by_key[key]
+
+    def applicable(self, answers: Answers) -> list[Question]:
+        """The questions this member is asked, given their answers so far."""
+        return [q for q in self.questions if q.applies(answers)]
+
+    def next_unanswered(self, answers: Answers) -> Question | None:
+        """The first question still to be answered (a skipped one counts as answered)."""
+        return next((q for q in self.applicable(answers) if q.key not in answers), None)
+
+    def previous(self, key: str | None, answers: Answers) -> Question | None:
+        asked = self.applicable(answers)
+        if key is None:  # at the review: back goes to the last question
+            return asked[-1] if asked else None
+        keys = [q.key for q in asked]
+        index = keys.index(key) if key in keys else len(keys)
+        return asked[index - 1] if index > 0 else None
+
+
+def short_text(key: str, *, optional: bool = False, min_length: int = 1, max_length: int = 200,
+               ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    return Question(key, Kind.SHORT_TEXT, optional, min_length, max_length, ask_if=ask_if)
+
+
+def long_text(key: str, *, optional: bool = False, min_length: int = 1, max_length: int = 4000,
+              ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    return Question(key, Kind.LONG_TEXT, optional, min_length, max_length, ask_if=ask_if)
+
+
+def choice(key: str, *choices: str, optional: bool = False,
+           ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    if not choices:
+        raise ValueError(f"choice question {key} needs choices")
+    return Question(key, Kind.CHOICE, optional, choices=choices, ask_if=ask_if)
+
+
+def yes_no(key: str, *, optional: bool = False, ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    return Question(key, Kind.YES_NO, optional, ask_if=ask_if)
+
+
+def url(key: str, *, optional: bool = False, ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    return Question(key, Kind.URL, optional, max_length=2000, ask_if=ask_if)
+
+
+def email(key: str, *, optional: bool = False, ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    return Question(key, Kind.EMAIL, optional, max_length=320, ask_if=ask_if)
+
+
+def consent(key: str, *, required: bool = True, ask_if: Callable[[Answers], bool] | None = None) -> Question:
+    """Agreement to exact wording (the form template's block `<key>`), stored with the time it was given."""
+    return Question(key, Kind.CONSENT, optional=False, ask_if=ask_if, required=required)

@@ -1,0 +1,72 @@
+"""Form drafts in SQLite: one row per member per community, rewritten after every answer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.core.clock import stamp
+from bot.storage import Database
+
+
+@dataclass
+class Draft:
+    """A member's open form, as stored."""
+
+    community: str
+    member_id: str
+    member_name: str
+    form: str
+    submission_id: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    current: str | None = None
+    origin_channel: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+    started_at: str = ""
+    updated_at: str = ""
+    remind_at: str | None = None
+    expire_at: str = ""
+
+
+_COLUMNS = ("community, member_id, member_name, form, submission_id, answers, current, origin_channel,"
+            " context, started_at, updated_at, remind_at, expire_at")
+
+
+class DraftStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, community: str, member_id: str) -> Draft | None:
+        row = await self._db.fetchone(
+            f"SELECT {_COLUMNS} FROM form_drafts WHERE community = ? AND member_id = ?", (community, member_id))
+        return _draft(row) if row else None
+
+    async def save(self, draft: Draft) -> None:
+        """Insert or replace the draft: one statement, one commit, after every answer."""
+        await self._db.execute(
+            f"INSERT OR REPLACE INTO form_drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (draft.community, draft.member_id, draft.member_name, draft.form, draft.submission_id,
+             json.dumps(draft.answers), draft.current, draft.origin_channel, json.dumps(draft.context),
+             draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at),
+        )
+
+    async def delete(self, draft: Draft) -> None:
+        await self._db.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ?",
+                               (draft.community, draft.member_id, draft.submission_id))
+
+    async def due(self, now: datetime) -> list[Draft]:
+        """Drafts whose reminder or expiry has come (including while the bot was down)."""
+        moment = stamp(now)
+        rows = await self._db.fetchall(
+            f"SELECT {_COLUMNS} FROM form_drafts WHERE remind_at <= ? OR expire_at <= ? ORDER BY expire_at",
+            (moment, moment))
+        return [_draft(row) for row in rows]
+
+
+def _draft(row: Any) -> Draft:
+    values = dict(row)
+    values["answers"] = json.loads(values["answers"])
+    values["context"] = json.loads(values["context"])
+    return Draft(**values)
