@@ -27,6 +27,8 @@ class PeriodicJob:
     name: str
     every: timedelta
     handler: JobHandler
+    # Also run as soon as the bot starts: for jobs that look for work that fell due meanwhile.
+    at_start: bool = False
 
 
 class Scheduler:
@@ -36,12 +38,17 @@ class Scheduler:
         self._jobs: dict[tuple[str, str], PeriodicJob] = {}
 
     async def add(self, job: PeriodicJob) -> None:
-        """Register a job; the first run is one period from now unless one is already on record."""
+        """Register a job; the first run is one period from now unless one is already on record
+        (or now, for an `at_start` job)."""
         self._jobs[(job.component, job.name)] = job
-        first = stamp(self._clock.now() + job.every)
+        now = self._clock.now()
+        if job.at_start:
+            await self._db.execute("INSERT OR REPLACE INTO scheduled_jobs (component, name, next_run_at)"
+                                   " VALUES (?, ?, ?)", (job.component, job.name, stamp(now)))
+            return
         await self._db.execute(
             "INSERT OR IGNORE INTO scheduled_jobs (component, name, next_run_at) VALUES (?, ?, ?)",
-            (job.component, job.name, first),
+            (job.component, job.name, stamp(now + job.every)),
         )
 
     def remove_component(self, component: str) -> None:

@@ -116,6 +116,7 @@ class JobSpec:
     name: str
     every: timedelta
     attribute: str
+    at_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,10 +161,14 @@ def listener(event: str) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     return lambda fn: _mark(fn, lambda attr: ListenerSpec(event, attr))
 
 
-def job(*, every: str, name: str | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-    """Declare a periodic job: `async def f(self, now: datetime)`; its schedule survives restarts."""
+def job(*, every: str, name: str | None = None, at_start: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a periodic job: `async def f(self, now: datetime)`; its schedule survives restarts.
+
+    `at_start=True` also runs it when the bot starts: for a job that looks for work that
+    fell due while the bot was down (reminders, expiries).
+    """
     period = parse_duration(every)
-    return lambda fn: _mark(fn, lambda attr: JobSpec(name or attr, period, attr))
+    return lambda fn: _mark(fn, lambda attr: JobSpec(name or attr, period, attr, at_start))
 
 
 def on_submit(form: Form) -> Callable[[Callable[..., Awaitable[None]]], Any]:

@@ -187,7 +187,8 @@ class CogRegistry:
         for spec in cog.listeners:
             self._bot.events.subscribe(spec.event, getattr(cog, spec.attribute), owner=name)
         for job in cog.jobs:
-            await self._bot.scheduler.add(PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute)))
+            await self._bot.scheduler.add(
+                PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute), job.at_start))
         for spec in cog.submit_handlers:
             self._bot.forms.register(spec.form, getattr(cog, spec.attribute))
 

@@ -31,6 +31,6 @@ class FormsCog(Cog):
     async def submit(self, ctx: Invocation, value: str) -> None:
         await self.bot.forms.press(ctx, "submit", value)
 
-    @job(every="1m")
+    @job(every="1m", at_start=True)
     async def deadlines(self, now: datetime) -> None:
         await self.bot.forms.run_deadlines(now)

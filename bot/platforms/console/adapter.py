@@ -10,6 +10,7 @@ You act as any member, type slash commands, press buttons and move the clock:
     :press I shared it          press a button of the last message you can see (or :press 1)
     :channel events             move to #events
     :clock +25h                 move the bot's clock forward; scheduled work runs
+    :dms off                    close your direct messages (as a member with DMs closed); :dms on opens them
     :quit
 
 What the bot says is printed with where it went: `[#general]`, `[DM alice]`, or
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
+from bot.core.adapter import MemberUnreachable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
@@ -45,6 +47,7 @@ Console commands:
   :press LABEL | N     press a button of the last message you can see
   :channel NAME        move to #NAME
   :clock +DURATION     move the bot's clock forward (e.g. +25h, +7d); due work runs
+  :dms off | on        close or open your direct messages, to see what members with closed DMs see
   :quit                leave"""
 
 
@@ -93,6 +96,7 @@ class ConsoleAdapter:
         self._names: dict[str, str] = {}
         self._started = False
         self._images_saved: int | None = None
+        self.closed_dms: set[str] = set()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -145,7 +149,7 @@ class ConsoleAdapter:
         rest = rest.strip()
         handler = {
             "as": self._as, "mod": self._mod, "dm": self._dm, "press": self._press,
-            "channel": self._channel, "clock": self._clock, "help": self._help,
+            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms,
         }.get(word.lower())
         if word.lower() in ("quit", "exit", "q"):
             return False
@@ -230,6 +234,14 @@ class ConsoleAdapter:
         self.note(f"the clock is now {self.bot.clock.now():%a %d %b %Y %H:%M} UTC")
         await self.bot.scheduler.run_due()
 
+    async def _dms(self, setting: str) -> None:
+        member = self.member(self.acting)
+        if setting.lower() not in ("on", "off"):
+            self.note("write :dms off or :dms on")
+            return
+        (self.closed_dms.discard if setting.lower() == "on" else self.closed_dms.add)(member.id)
+        self.note(f"{member.display_name}'s direct messages are {setting.lower()}")
+
     async def _help(self, _: str) -> None:
         self.write(_CONSOLE_HELP)
 
@@ -245,6 +257,8 @@ class ConsoleAdapter:
 
     async def send(self, community: Community, to: Channel | Member, message: Message) -> None:
         if isinstance(to, Member):
+            if to.id in self.closed_dms:
+                raise MemberUnreachable(f"{to.display_name} does not accept direct messages")
             self._show(f"DM {to.display_name}", f"@{to.id}", None, message)
         else:
             self._show(f"#{to.id}", f"#{to.id}", to.id, message)

@@ -1,0 +1,54 @@
+"""A cog with one form of every kind of question, used by the form engine's tests."""
+
+from __future__ import annotations
+
+import json
+
+from bot.core import Cog, Invocation, command, on_submit
+from bot.forms import Form, Submission, choice, consent, email, long_text, short_text, url, yes_no
+
+SURVEY = Form("survey", template="survey/form.j2", questions=(
+    short_text("name", max_length=40),
+    long_text("story", min_length=20, max_length=500),
+    choice("colour", "red", "green", "blue"),
+    yes_no("has_partner"),
+    short_text("partner", ask_if=lambda answers: answers.get("has_partner") is True),
+    url("link", optional=True),
+    email("email", optional=True),
+    consent("may_quote"),
+))
+
+QUICK = Form("quick", template="survey/quick.j2", questions=(short_text("word"),))
+
+
+class Survey(Cog):
+    """Asks the survey and keeps what was submitted."""
+
+    @command("survey", help="Answer the survey")
+    async def survey(self, ctx: Invocation) -> None:
+        await self.bot.forms.start(ctx, SURVEY)
+
+    @command("quick", help="Answer one quick question")
+    async def quick(self, ctx: Invocation) -> None:
+        await self.bot.forms.start(ctx, QUICK, context={"asked_by": "test"})
+
+    @on_submit(SURVEY)
+    async def survey_submitted(self, ctx: Invocation, submission: Submission) -> None:
+        await self._keep(submission)
+        await ctx.reply("Thanks, your survey is in.")
+
+    @on_submit(QUICK)
+    async def quick_submitted(self, ctx: Invocation, submission: Submission) -> None:
+        await self._keep(submission)
+        await ctx.reply("Thanks for the quick answer.")
+
+    async def _keep(self, submission: Submission) -> None:
+        await self.db.execute(
+            "INSERT OR IGNORE INTO survey_answers (community, submission_id, member_id, form, answers, context)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (submission.community.key, submission.id, submission.member.id, submission.form.name,
+             json.dumps(submission.answers), json.dumps(submission.context)))
+
+
+def setup(bot, name):
+    return Survey(bot, name)

@@ -1,0 +1,8 @@
+CREATE TABLE survey_answers (
+    community     TEXT NOT NULL,
+    submission_id TEXT NOT NULL UNIQUE,
+    member_id     TEXT NOT NULL,
+    form          TEXT NOT NULL,
+    answers       TEXT NOT NULL,
+    context       TEXT NOT NULL
+);

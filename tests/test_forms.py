@@ -1,0 +1,288 @@
+"""The form engine, driven through the real console: every control word, every validation,
+restarts, reminders and expiry, two members at once, and hostile text."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.config import parse_config
+from bot.platforms.console import run_console
+from bot.render.escape import ZERO_WIDTH_SPACE
+from conversation import Chat
+
+WITH_SURVEY = '[cogs]\nenabled = ["sample_cogs.survey"]\n'
+STORY = "We talked for an hour about our towns and our parents."
+
+
+@pytest.fixture
+async def survey(tmp_path):
+    chat = await Chat.open(tmp_path, WITH_SURVEY)
+    yield chat
+    await chat.close()
+
+
+def dm(chat: Chat, name: str) -> str:
+    """The text of the last direct message to `name`, title included."""
+    message = chat.last_dm(name).message
+    return f"{message.title}\n{message.text}"
+
+
+async def draft(chat: Chat, member: str) -> dict | None:
+    row = await chat.db.fetchone("SELECT * FROM form_drafts WHERE member_id = ?", (member,))
+    return None if row is None else {**dict(row), "answers": json.loads(row["answers"])}
+
+
+async def submissions(chat: Chat) -> list[dict]:
+    rows = await chat.db.fetchall("SELECT * FROM survey_answers ORDER BY rowid")
+    return [{**dict(r), "answers": json.loads(r["answers"]), "context": json.loads(r["context"])} for r in rows]
+
+
+async def answer_all(chat: Chat, name: str = "Alice") -> None:
+    await chat.run(":dm " + name, ":dm " + STORY, ":press Green", ":press No", ":dm skip", ":dm skip", ":press I agree")
+
+
+async def test_a_form_from_start_to_submit(survey):
+    await survey.as_member("alice").run("/survey")
+    assert survey.last_private("alice").text == "I've sent you a direct message with the first question of The survey."
+    assert dm(survey, "alice") == "The survey: question 1 of 7\nWhat's your name?"
+
+    await survey.run(":dm Alice", ":dm " + STORY)
+    question = survey.last_dm("alice").message
+    assert question.title == "The survey: question 3 of 7"
+    assert [b.label for b in question.buttons] == ["Red", "Green", "Blue"]
+    await survey.press("Green")
+    await survey.press("No")  # no partner: the partner question is not asked
+    assert "A link to your recording?" in dm(survey, "alice") and "question 5 of 7" in dm(survey, "alice")
+    await survey.run(":dm skip", ":dm skip")
+    assert "I agree that the program may quote my story" in dm(survey, "alice")
+    await survey.press("I agree")
+
+    review = dm(survey, "alice")
+    assert review.startswith("The survey: your answers")
+    assert "1. What's your name?\n   Alice" in review
+    assert "3. Pick a colour.\n   Green" in review
+    assert "5. A link to your recording?\n   (skipped)" in review
+    assert "7. I agree that the program may quote my story in its outreach.\n   I agree" in review
+    await survey.press("Submit")
+    assert survey.last_dm("alice").text == "Thanks, your survey is in."
+
+    (kept,) = await submissions(survey)
+    answers = kept["answers"]
+    assert answers["name"] == "Alice" and answers["story"] == STORY and answers["colour"] == "green"
+    assert answers["has_partner"] is False and "partner" not in answers
+    assert answers["link"] is None and answers["email"] is None
+    assert answers["may_quote"]["agreed"] is True
+    assert answers["may_quote"]["wording"] == "I agree that the program may quote my story in its outreach."
+    assert answers["may_quote"]["at"].startswith(str(survey.bot.clock.today().year))
+    assert await draft(survey, "alice") is None
+
+
+async def test_a_conditional_question_follows_the_answer_it_depends_on(survey):
+    await survey.as_member("bo").run("/survey", ":dm Bo", ":dm " + STORY, ":dm blue", ":dm yes")
+    assert "What's their name?" in dm(survey, "bo") and "question 5 of 8" in dm(survey, "bo")
+    await survey.run(":dm Cy", ":dm skip", ":dm skip", ":dm yes", ":dm edit 4", ":dm no")
+    review = dm(survey, "bo")
+    assert "What's their name?" not in review, "a question that no longer applies is left out"
+    await survey.run(":dm submit")
+    assert "partner" not in (await submissions(survey))[0]["answers"]
+
+
+async def test_every_control_word(survey):
+    await survey.as_member("cy").run("/survey")
+    await survey.run(":dm help")
+    assert "back: go to the previous question" in survey.last_dm("cy").text
+    await survey.run(":dm BACK")
+    assert survey.last_dm("cy").text.startswith("This is the first question")
+    await survey.run(":dm skip")
+    assert survey.last_dm("cy").text.startswith("This question can't be skipped")
+    await survey.run(":dm Cy", ":dm back")
+    assert "What's your name?" in dm(survey, "cy") and "Your answer so far: Cy" in dm(survey, "cy")
+    await survey.run(":dm Cyrus")
+    assert "Tell us about your conversation." in dm(survey, "cy"), "back then answer returns to where you were"
+    await survey.run(":dm review")
+    assert "Cyrus" in dm(survey, "cy")
+    await survey.run(":dm submit")
+    assert "still 6 questions to answer" in dm(survey, "cy")
+    await survey.run(":dm edit 9")
+    assert 'Say "edit" and a number from 1 to 7' in survey.last_dm("cy").text
+    await survey.run(":dm edit 1", ":dm Cy")
+    assert (await draft(survey, "cy"))["answers"]["name"] == "Cy"
+
+    await survey.run(":dm cancel")
+    assert "Say \"cancel\" again to confirm" in survey.last_dm("cy").text
+    await survey.run(":dm " + STORY)
+    assert (await draft(survey, "cy"))["answers"]["story"] == STORY, "anything but a second cancel carries on"
+    await survey.run(":dm cancel", ":dm cancel")
+    assert survey.last_dm("cy").text == "Stopped. Your answers to The survey are deleted."
+    assert await draft(survey, "cy") is None
+    await survey.run(":dm hello")
+    assert "type /help" in survey.last_dm("cy").text
+
+
+async def test_cancel_can_be_confirmed_with_its_button(survey):
+    await survey.as_member("di").run("/survey", ":dm Di", ":dm cancel")
+    await survey.press("Yes, delete my answers")
+    assert await draft(survey, "di") is None
+
+
+@pytest.mark.parametrize(
+    ("setup", "bad", "expected"),
+    [
+        ([], "x" * 41, "That's 1 character too long (the limit is 40)."),
+        (["Al"], "too short", "That's a little short: 11 more characters, please (at least 20)."),
+        (["Al", STORY], "purple", "Please pick one of: Red, Green, Blue."),
+        (["Al", STORY], "gren", 'Did you mean "green"?'),
+        (["Al", STORY, "red"], "perhaps", "Please answer yes or no."),
+        (["Al", STORY, "red", "no"], "example dot org", "doesn't look like a web address"),
+        (["Al", STORY, "red", "no", "skip"], "not-an-email", "doesn't look like an email address"),
+        (["Al", STORY, "red", "no", "skip", "skip"], "no", "This agreement is needed to submit."),
+    ],
+)
+async def test_a_wrong_answer_is_asked_again_and_nothing_is_lost(survey, setup, bad, expected):
+    await survey.as_member("ed").run("/survey", *[f":dm {line}" for line in setup])
+    before = (await draft(survey, "ed"))["answers"]
+    await survey.run(f":dm {bad}")
+    reply = survey.last_dm("ed").message
+    assert expected in reply.text
+    assert reply.title.startswith("The survey: question"), "the question is asked again"
+    assert (await draft(survey, "ed"))["answers"] == before
+
+
+async def test_a_restart_mid_form_continues_at_the_same_question(survey):
+    await survey.as_member("fay").run("/survey", ":dm Fay", ":dm " + STORY)
+    await survey.restart()
+    await survey.as_member("fay").press("Blue")  # the button from before the restart
+    assert "Was your partner a member here?" in dm(survey, "fay")
+    await survey.run(":dm no", ":dm skip", ":dm skip", ":dm yes", ":dm submit")
+    (kept,) = await submissions(survey)
+    assert kept["answers"]["name"] == "Fay" and kept["answers"]["colour"] == "blue"
+
+
+async def test_one_reminder_then_expiry(survey):
+    await survey.as_member("gus").run("/survey", ":dm Gus")
+    await survey.run(":clock +23h")
+    assert "haven't finished" not in dm(survey, "gus")
+    await survey.run(":clock +2h")
+    reminder = survey.last_dm("gus").text
+    assert "You started The survey and haven't finished it." in reminder
+    assert "Tell us about your conversation." in reminder, "the reminder repeats the question"
+    count = len(survey.said("DM gus"))
+    await survey.run(":clock +2d")
+    assert len(survey.said("DM gus")) == count, "only one reminder"
+    await survey.run(":clock +5d")
+    assert "was deleted after a long silence" in survey.last_dm("gus").text
+    assert await draft(survey, "gus") is None
+
+
+async def test_answering_pushes_the_deadlines_back(survey):
+    await survey.as_member("hal").run("/survey", ":clock +20h", ":dm Hal", ":clock +20h")
+    assert "haven't finished" not in dm(survey, "hal")
+
+
+async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp_path):
+    config = parse_config(WITH_SURVEY, base_dir=tmp_path)
+    db = tmp_path / "bot.db"
+    printed: list[str] = []
+    await run_console(config, database=db, stdin=io.StringIO(":as ivy\n/survey\n:dm Ivy\n:as jo\n/survey\n"),
+                      write=printed.append)
+    with sqlite3.connect(db) as conn:  # the bot is down; ivy went quiet long ago, jo only recently
+        conn.execute("UPDATE form_drafts SET remind_at = '2000-01-01T00:00:00.000000+00:00' WHERE member_id = 'jo'")
+        conn.execute("UPDATE form_drafts SET expire_at = '2000-01-01T00:00:00.000000+00:00' WHERE member_id = 'ivy'")
+    printed.clear()
+    await run_console(config, database=db, stdin=io.StringIO(""), write=printed.append)
+    out = "\n".join(printed)
+    assert "[DM ivy] Your unfinished The survey was deleted" in out
+    assert "[DM jo] You started The survey and haven't finished it." in out
+    with sqlite3.connect(db) as conn:
+        assert [r[0] for r in conn.execute("SELECT member_id FROM form_drafts")] == ["jo"]
+
+
+async def test_two_members_filling_forms_at_once_do_not_cross_answers(survey):
+    await survey.as_member("kim").run("/survey")
+    await survey.as_member("lee").run("/survey")
+    await survey.as_member("kim").run(":dm Kim")
+    await survey.as_member("lee").run(":dm Lee")
+    await survey.as_member("kim").run(":dm " + STORY)
+    await survey.as_member("lee").run(":dm " + STORY.upper())
+    assert (await draft(survey, "kim"))["answers"] == {"name": "Kim", "story": STORY}
+    assert (await draft(survey, "lee"))["answers"] == {"name": "Lee", "story": STORY.upper()}
+
+
+async def test_hostile_answers_are_kept_as_typed_and_shown_harmless(survey):
+    hostile = "@everyone <@&1> **loud** \u202eevil 👩🏽‍🚀 שלום עולם مرحبا"
+    await survey.as_member("max").run("/survey", f":dm {hostile}")
+    assert "too long" in survey.last_dm("max").text  # 41+ characters for a 40-character name
+    await survey.run(":dm @everyone", ":dm " + "ש" * 30 + " 👩🏽‍🚀 " + "<!channel> " * 3)
+    stored = (await draft(survey, "max"))["answers"]
+    assert stored["name"] == "@everyone", "stored as typed"
+    await survey.run(":dm review")
+    shown = dm(survey, "max")
+    assert "@everyone" not in shown and f"@{ZERO_WIDTH_SPACE}everyone" in shown
+    assert "<!channel>" not in shown and "👩🏽‍🚀" in shown
+
+    await survey.run(":dm edit 2", ":dm " + "x" * 10_000)
+    assert "That's 9500 characters too long (the limit is 500)." in survey.last_dm("max").text
+
+
+async def test_starting_another_form_asks_before_abandoning_the_first(survey):
+    await survey.as_member("nia").run("/survey", ":dm Nia", "/quick")
+    offer = survey.last_dm("nia").message
+    assert "You have an unfinished The survey. Start The quick question instead?" in offer.text
+    await survey.press("Continue where I was")
+    assert "Tell us about your conversation." in dm(survey, "nia")
+    assert (await draft(survey, "nia"))["answers"] == {"name": "Nia"}
+
+    await survey.run("/quick")
+    await survey.press("Start the new one")
+    assert "One word, please." in dm(survey, "nia")
+    await survey.run(":dm hello", ":dm submit")
+    (kept,) = await submissions(survey)
+    assert kept["form"] == "quick" and kept["context"] == {"asked_by": "test"}
+
+    await survey.run("/quick")
+    await survey.run("/quick")
+    assert "You're already filling in The quick question; here is where you were." in survey.last_dm("nia").text
+
+
+async def test_a_member_with_closed_dms_is_told_where_they_started_and_nothing_is_lost(survey):
+    await survey.as_member("ola").run(":dms off", "/survey")
+    assert "I couldn't send you a direct message" in survey.last_private("ola").text
+    assert await draft(survey, "ola") is not None
+    await survey.run(":dms on", "/survey")
+    assert "here is where you were" in survey.last_dm("ola").text
+    assert "What's your name?" in dm(survey, "ola")
+
+
+async def test_an_old_button_does_not_answer_a_later_question(survey):
+    await survey.as_member("pat").run("/survey", ":dm Pat", ":dm " + STORY)
+    await survey.press("Red")
+    await survey.run(":dm back", ":dm back")  # now at the story again; the colour buttons are gone from view
+    await survey.as_member("pat").run(":dm " + STORY + " Again.")
+    assert (await draft(survey, "pat"))["answers"]["colour"] == "red"
+
+
+async def test_submitting_twice_records_once(survey):
+    await survey.as_member("quinn").run("/quick", ":dm word", ":dm review")
+    await survey.press("Submit")
+    await survey.press("Submit")
+    assert len(await submissions(survey)) == 1
+    assert "already closed" in survey.last_dm("quinn").text
+
+
+async def test_the_control_words_can_be_translated(tmp_path):
+    (tmp_path / "mine" / "forms").mkdir(parents=True)
+    shipped = (Path(__file__).resolve().parents[1] / "templates" / "forms" / "engine.j2").read_text()
+    french = shipped.replace("{% block words_back %}back, previous{% endblock %}",
+                             "{% block words_back %}retour, précédent{% endblock %}")
+    (tmp_path / "mine" / "forms" / "engine.j2").write_text(french)
+    chat = await Chat.open(tmp_path, WITH_SURVEY + '\n[bot]\ntemplates_dir = "mine"\n')
+    try:
+        await chat.as_member("rae").run("/survey", ":dm Rae", ":dm RETOUR")
+        assert "Your answer so far: Rae" in dm(chat, "rae")
+    finally:
+        await chat.close()
