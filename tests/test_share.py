@@ -108,7 +108,7 @@ async def test_the_badge_graphic_is_a_png_with_the_members_name(chat):
     assert image.filename == "small-step-badge.png"
     with Image.open(io.BytesIO(image.data)) as png:
         assert (png.format, png.size) == ("PNG", (1080, 1080))
-    assert reply.image_paths[0].read_bytes() == image.data
+    assert reply.saved[0].read_bytes() == image.data
 
 
 async def test_the_moderators_prompt_opens_the_kit_for_whoever_presses(chat):

@@ -9,7 +9,7 @@ from bot.core.cog import Cog, action, command, job, listener, on_submit, option
 from bot.core.commands import UsageError
 from bot.core.context import Channel, Community, Invocation, Member
 from bot.core.events import DomainEvent
-from bot.core.message import Button, ButtonStyle, Field, Image, Message
+from bot.core.message import Button, ButtonStyle, Field, File, Image, Message
 
 __all__ = [
     "Bot",
@@ -21,6 +21,7 @@ __all__ = [
     "Community",
     "DomainEvent",
     "Field",
+    "File",
     "Image",
     "Invocation",
     "Member",

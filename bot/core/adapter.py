@@ -25,8 +25,12 @@ class Adapter(Protocol):
     async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
         """Answer an invocation in place (or privately, seen only by the member)."""
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> None:
-        """Post in a channel, or send a direct message to a member. May raise MemberUnreachable."""
+    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+        """Post in a channel, or send a direct message to a member; returns the message's id,
+        for a later `edit`. May raise MemberUnreachable."""
+
+    async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
+        """Replace a message the bot posted earlier (e.g. a featured testimonial that was withdrawn)."""
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         """Find a channel from what a member typed (`#general`, an id); None if there is none."""

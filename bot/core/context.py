@@ -84,9 +84,9 @@ class Invocation:
         """Send a direct message to this member (or to `member`)."""
         await self.adapter.send(self.community, member or self.member, Message.of(content))
 
-    async def send_to(self, channel: Channel, content: Message | str) -> None:
-        """Post in a channel of this community."""
-        await self.adapter.send(self.community, channel, Message.of(content))
+    async def send_to(self, channel: Channel, content: Message | str) -> str:
+        """Post in a channel of this community; returns the message's id (to edit it later)."""
+        return await self.adapter.send(self.community, channel, Message.of(content))
 
     def render(self, template: str, /, **variables: Any) -> Rendered:
         """Render a template for this member's platform, with the usual variables filled in."""

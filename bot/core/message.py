@@ -43,6 +43,15 @@ class Image:
 
 
 @dataclass(frozen=True)
+class File:
+    """A file to download (an export, a calendar), sent with the message."""
+
+    filename: str
+    data: bytes
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Field:
     """A labelled block of text (an embed field on Discord, a section on Slack)."""
 
@@ -59,6 +68,7 @@ class Message:
     title: str = ""
     fields: list[Field] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     ephemeral: bool = False
 

@@ -14,8 +14,8 @@ You act as any member, type slash commands, press buttons and move the clock:
     :quit
 
 What the bot says is printed with where it went: `[#general]`, `[DM alice]`, or
-`[private alice]` (seen only by alice). Buttons show as `[1] Label`; images are saved
-to a folder and their path printed. The console is also what tests and demos drive:
+`[private alice]` (seen only by alice). Buttons show as `[1] Label`; images and files
+are saved to a folder and their path printed. The console is also what tests and demos drive:
 given a script on standard input, it runs it line by line.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from importlib.resources import files
@@ -53,12 +54,13 @@ Console commands:
 
 @dataclass
 class Delivery:
-    """One message as the console showed it: where it went, what it said, images saved."""
+    """One message as the console showed it: where it went, what it said, files saved."""
 
     where: str
     message: Message
     printed: str
-    image_paths: list[Path] = field(default_factory=list)
+    saved: list[Path] = field(default_factory=list)  # images and files, where the console saved them
+    message_id: str = ""
 
     @property
     def text(self) -> str:
@@ -255,13 +257,16 @@ class ConsoleAdapter:
         else:
             self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> None:
+    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
         if isinstance(to, Member):
             if to.id in self.closed_dms:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages")
-            self._show(f"DM {to.display_name}", f"@{to.id}", None, message)
-        else:
-            self._show(f"#{to.id}", f"#{to.id}", to.id, message)
+            return self._show(f"DM {to.display_name}", f"@{to.id}", None, message)
+        return self._show(f"#{to.id}", f"#{to.id}", to.id, message)
+
+    async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
+        self._show(f"#{channel.id}, message {message_id} edited", f"#{channel.id}", channel.id, message,
+                   message_id=message_id)
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         name = text.strip().lstrip("#").lower()
@@ -273,17 +278,19 @@ class ConsoleAdapter:
 
     # -- output ------------------------------------------------------------------------
 
-    def _show(self, where: str, viewer: str, channel: str | None, message: Message) -> None:
-        paths = [self._save_image(image.filename, image.data) for image in message.images]
+    def _show(self, where: str, viewer: str, channel: str | None, message: Message, message_id: str = "") -> str:
+        message_id = message_id or uuid.uuid4().hex[:8]
+        paths = [self._save_file(item.filename, item.data) for item in [*message.images, *message.files]]
         text = format_message(escape_console(where), message, paths)
         if self.observe is not None:
-            self.observe(Delivery(where, message, text, paths))
+            self.observe(Delivery(where, message, text, paths, message_id))
         if message.buttons:
             self._seq += 1
             self._pressable[viewer] = Pressable(self._seq, channel, list(message.buttons))
         self.write(text)
+        return message_id
 
-    def _save_image(self, filename: str, data: bytes) -> Path:
+    def _save_file(self, filename: str, data: bytes) -> Path:
         if self._images_saved is None:  # continue the numbering of an earlier session
             self.images_dir.mkdir(parents=True, exist_ok=True)
             numbers = [int(m.group(1)) for p in self.images_dir.iterdir() if (m := re.match(r"(\d+)-", p.name))]
@@ -294,7 +301,7 @@ class ConsoleAdapter:
         return path.resolve()
 
 
-def format_message(where: str, message: Message, image_paths: list[Path]) -> str:
+def format_message(where: str, message: Message, saved: list[Path]) -> str:
     """A message as console lines: `[where] title`, then the rest indented."""
     body = message.text.splitlines()
     head = message.title or (body.pop(0) if body else "")
@@ -303,7 +310,8 @@ def format_message(where: str, message: Message, image_paths: list[Path]) -> str
     for f in message.fields:
         lines.append(f"  {f.name}")
         lines += [f"    {line}".rstrip() for line in f.value.splitlines()]
-    lines += [f"  image: {path}" for path in image_paths]
+    kinds = ["image"] * len(message.images) + ["file"] * len(message.files)
+    lines += [f"  {kind}: {path}" for kind, path in zip(kinds, saved)]
     lines += [f"  [{i}] {b.label}" for i, b in enumerate(message.buttons, 1)]
     return "\n".join(lines)
 
