@@ -193,7 +193,8 @@ class FormsConfig:
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
-    enabled: list[str] = setting(["share"], "The cogs loaded at start, by folder name under cogs/.", _cog_names)
+    enabled: list[str] = setting(["share", "testimonials"], "The cogs loaded at start, by folder name under cogs/.",
+                                 _cog_names)
 
 
 SECTIONS: dict[str, type] = {

@@ -25,7 +25,7 @@ def error_for(text: str) -> ConfigError:
 def test_no_file_means_the_built_in_defaults(tmp_path):
     config = load_config(cwd=tmp_path)
     assert config.source == "built-in defaults"
-    assert config.cogs.enabled == ["share"]
+    assert config.cogs.enabled == ["share", "testimonials"]
     assert config.path(config.bot.database) == tmp_path / "smallstep.db"
 
 
@@ -131,9 +131,11 @@ def test_the_example_config_is_valid_and_documents_every_key():
             assert f.name in documented.get(section, {}), f"config.example.toml lacks {section}.{f.name}"
     assert "share" in documented["cogs"], "config.example.toml lacks the [cogs.share] table"
     from cogs.share.cog import ShareSettings
+    from cogs.testimonials.cog import TestimonialSettings
 
-    for f in dataclasses.fields(ShareSettings):
-        assert f.name in documented["cogs"]["share"], f"config.example.toml lacks cogs.share.{f.name}"
+    for cog, settings in (("share", ShareSettings), ("testimonials", TestimonialSettings)):
+        for f in dataclasses.fields(settings):
+            assert f.name in documented["cogs"][cog], f"config.example.toml lacks cogs.{cog}.{f.name}"
 
 
 async def test_a_cog_setting_of_the_wrong_type_stops_the_start(tmp_path):

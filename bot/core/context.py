@@ -88,6 +88,10 @@ class Invocation:
         """Post in a channel of this community; returns the message's id (to edit it later)."""
         return await self.adapter.send(self.community, channel, Message.of(content))
 
+    def toward(self, member: Member) -> Invocation:
+        """The same community, seen from another member's DMs: to start a form for them."""
+        return Invocation(bot=self.bot, adapter=self.adapter, community=self.community, member=member, channel=None)
+
     def render(self, template: str, /, **variables: Any) -> Rendered:
         """Render a template for this member's platform, with the usual variables filled in."""
         return self.bot.render(template, self.platform, member=self.member, community=self.community, **variables)

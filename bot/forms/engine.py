@@ -76,15 +76,17 @@ class FormEngine:
     # -- starting --------------------------------------------------------------------
 
     async def start(self, ctx: Invocation, form: Form, *, answers: dict[str, Any] | None = None,
-                    context: dict[str, Any] | None = None) -> None:
-        """Open `form` for the member in their DMs (answers may be filled in beforehand)."""
+                    context: dict[str, Any] | None = None, intro: str = "") -> None:
+        """Open `form` for the member in their DMs (answers may be filled in beforehand;
+        `intro` is said before the first question)."""
         existing = await self.store.get(ctx.community.key, ctx.member.id)
         if existing is not None and existing.form == form.name:
             await self._deliver(ctx, existing, form, self._engine(ctx.platform, title=self._title(ctx.platform, form))["already_open_same"])
             return
         if existing is not None and existing.form in self._forms:
             old_form = self._forms[existing.form][0]
-            existing.context["_switch_to"] = {"form": form.name, "answers": answers or {}, "context": context or {}}
+            existing.context["_switch_to"] = {"form": form.name, "answers": answers or {}, "context": context or {},
+                                              "intro": intro}
             await self._save(existing)
             ui = self._engine(ctx.platform, old=self._title(ctx.platform, old_form), new=self._title(ctx.platform, form))
             await self._send_dm(ctx, existing, form, Message(text=ui["already_open_other"], buttons=[
@@ -102,7 +104,7 @@ class FormEngine:
         upcoming = form.next_unanswered(draft.answers)
         draft.current = upcoming.key if upcoming else None
         await self._save(draft)
-        await self._deliver(ctx, draft, form)
+        await self._deliver(ctx, draft, form, intro)
 
     # -- what the member says --------------------------------------------------------
 
@@ -167,7 +169,8 @@ class FormEngine:
             await self.store.delete(draft)
             target = self._forms.get(switch["form"])[0] if switch and switch["form"] in self._forms else None
             if target is not None:
-                await self.start(ctx, target, answers=switch["answers"], context=switch["context"])
+                await self.start(ctx, target, answers=switch["answers"], context=switch["context"],
+                                 intro=switch.get("intro", ""))
         elif what == "continue":
             draft.context.pop("_switch_to", None)
             await self._save(draft)

@@ -68,8 +68,8 @@ def escape_console(text: str) -> str:
     return neutralise_mentions(strip_control(text))
 
 
-def escape_image(text: str) -> str:
-    """Text drawn into an image: only control characters need to go."""
+def escape_plain(text: str) -> str:
+    """Text drawn into an image or written to an export file: only control characters need to go."""
     return strip_control(text)
 
 
@@ -77,10 +77,11 @@ ESCAPERS: dict[str, Callable[[str], str]] = {
     "discord": escape_discord,
     "slack": escape_slack,
     "console": escape_console,
-    "image": escape_image,
+    "image": escape_plain,
+    "plain": escape_plain,
 }
 
 
 def escape(text: str, dialect: str) -> str:
-    """Escape member text for a platform ('discord', 'slack', 'console' or 'image')."""
+    """Escape member text for a platform ('discord', 'slack', 'console'), or for 'image' and 'plain' files."""
     return ESCAPERS[dialect](text)
