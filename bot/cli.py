@@ -3,6 +3,7 @@
     smallstep                         the console (same as `smallstep console`)
     smallstep console [--config FILE] [--db FILE]
     smallstep config check [--config FILE]
+    smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
 
 Problems an operator can fix (a bad config, a database that cannot be written, a
 broken template override) end with a message that says what to change, and exit
@@ -35,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(console)
     console.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
 
+    export = commands.add_parser("export", help="export data, e.g. the approved testimonials")
+    export.add_argument("what", choices=["testimonials"], help="what to export")
+    export.add_argument("--format", choices=["csv", "json"], default="csv", help="the file format (default csv)")
+    export.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
+    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    export.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _config_option(export)
+
     config = commands.add_parser("config", help="work with the configuration file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     _config_option(config_commands.add_parser(
@@ -55,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
                             format="%(levelname)s %(name)s: %(message)s")
         if command == "config":
             return asyncio.run(check_config(config))
+        if command == "export":
+            text = asyncio.run(export_testimonials(config, args.format, args.community, args.db))
+            if args.output:
+                args.output.write_text(text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+            return 0
         from bot.platforms.console import run_console
 
         asyncio.run(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin, write=_print))
@@ -85,6 +101,23 @@ async def check_config(config: Config) -> int:
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
     return 0 if not failed else 1
+
+
+async def export_testimonials(config: Config, fmt: str, community: str | None, database: Path | None) -> str:
+    """The approved, quotable testimonials, credited as each author chose, read from the database."""
+    from importlib.resources import files
+
+    from bot.core import Bot
+    from bot.storage import apply_migrations
+    from cogs.testimonials.export import export
+
+    bot = await Bot.open(config, database=database)
+    try:
+        await apply_migrations(bot.db, "cog:testimonials", files("cogs.testimonials") / "migrations")
+        anonymous = bot.render("testimonials/messages.j2", "plain")["anonymous"]
+        return await export(bot.db, fmt, community, anonymous)
+    finally:
+        await bot.close()
 
 
 def _print(text: str) -> None:

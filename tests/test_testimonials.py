@@ -1,0 +1,210 @@
+"""Step 4, testimonials: the form, the moderators' queue, outcomes, changes, featuring, export, withdrawal."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.render.escape import ZERO_WIDTH_SPACE
+from conversation import Chat
+
+STORY = "We talked for an hour about our towns, our parents and what each of us fears most."
+SURPRISE = "That we agreed about the schools."
+QUEUE_BUTTONS = ["Approve", "Reject", "Ask for changes"]
+
+
+@pytest.fixture
+async def chat(tmp_path):
+    conversation = await Chat.open(tmp_path)  # the default config enables testimonials
+    yield conversation
+    await conversation.close()
+
+
+async def submit(chat: Chat, name: str, *, credit: str = "My full name", story: str = STORY) -> None:
+    await chat.as_member(name).run("/testimonial", f":dm {story}", f":dm {SURPRISE}", ":dm skip")
+    await chat.press(credit)
+    await chat.press("I agree")
+    await chat.press("Submit")
+
+
+async def the_testimonial(chat: Chat, testimonial_id: int = 1) -> dict:
+    return dict(await chat.db.fetchone("SELECT * FROM testimonials WHERE id = ?", (testimonial_id,)))
+
+
+async def events(chat: Chat, name: str) -> int:
+    return await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = ?", (name,))
+
+
+async def as_moderator(chat: Chat, *lines: str) -> None:
+    await chat.as_member("admin").run(":channel moderators", *lines)
+
+
+async def test_a_testimonial_goes_to_the_moderators_queue_and_is_approved_by_button(chat):
+    await submit(chat, "Alice Walker")
+    assert chat.last_dm("Alice Walker").text.startswith("Thank you for your testimonial!")
+    stored = await the_testimonial(chat)
+    assert (stored["status"], stored["story"], stored["advice"], stored["credit"]) == (
+        "pending", STORY, None, "full_name")
+    assert stored["consent_given"] == 1
+    assert stored["consent_wording"].startswith("I agree that One Small Step may quote this testimonial")
+    assert stored["consent_at"].startswith(str(chat.bot.clock.today().year))
+    assert await events(chat, "testimonial.submitted") == 1
+
+    card = chat.last_in("moderators").message
+    assert card.title == "Testimonial #1 from Alice Walker"
+    assert [b.label for b in card.buttons] == QUEUE_BUTTONS
+    assert STORY in [f.value for f in card.fields]
+
+    await as_moderator(chat, ":press Approve")
+    assert chat.last_private("admin").text == "Testimonial #1 is approved. Its author has been told."
+    assert "was approved" in chat.last_dm("Alice Walker").text
+    assert (await the_testimonial(chat))["status"] == "approved"
+    assert await events(chat, "testimonial.approved") == 1
+    edited = chat.last("#moderators, message " + chat.said("#moderators")[0].message_id + " edited").message
+    assert edited.buttons == [] and edited.text == "Status: approved"
+
+
+async def test_a_rejection_asks_the_moderator_why_and_tells_the_member(chat):
+    await submit(chat, "bob")
+    await as_moderator(chat, ":press Reject")
+    assert "Why is it rejected?" in chat.last_dm("admin").text
+    await chat.run(":dm It names a private person.", ":dm submit")
+    assert chat.last_dm("admin").text == "Testimonial #1 is rejected. Its author has been told why."
+    assert chat.last_dm("bob").text.endswith("said: It names a private person.")
+    stored = await the_testimonial(chat)
+    assert (stored["status"], stored["moderator_note"], stored["decided_by"]) == (
+        "rejected", "It names a private person.", "admin")
+
+
+async def test_asking_for_changes_gives_the_member_their_answers_back(chat):
+    await submit(chat, "cat")
+    await as_moderator(chat, "/testimonials request-changes 1 Please leave out the town's name.")
+    reopened = chat.last_dm("cat")
+    assert "asked for a change: Please leave out the town's name." in reopened.text
+    assert reopened.message.title == "Your testimonial: your answers"
+    assert STORY[:40] in reopened.text
+    assert (await the_testimonial(chat))["status"] == "changes_requested"
+
+    await chat.as_member("cat").run(":dm edit 1", f":dm {STORY} (town removed)", ":dm submit")
+    assert chat.last_dm("cat").text.startswith("Thank you for the changes!")
+    stored = await the_testimonial(chat)
+    assert (stored["status"], stored["story"], stored["moderator_note"]) == (
+        "pending", f"{STORY} (town removed)", None)
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM testimonials") == 1
+    assert [b.label for b in chat.last_in("moderators").message.buttons] == QUEUE_BUTTONS
+
+
+async def test_moderator_commands_and_their_refusals(chat):
+    await submit(chat, "dan")
+    await chat.as_member("dan").run("/testimonials queue")
+    assert "Only moderators" in chat.last_private("dan").text
+    await chat.as_member("dan").run(":channel moderators", ":press Approve")
+    assert "Only moderators" in chat.last_private("dan").text
+    assert (await the_testimonial(chat))["status"] == "pending"
+
+    await as_moderator(chat, "/testimonials queue")
+    assert chat.last_private("admin").text.startswith("#1 from dan: We talked for an hour")
+    await chat.run("/testimonials show 1")
+    assert chat.last_private("admin").message.title == "Testimonial #1 from dan"
+    await chat.run("/testimonials show 7")
+    assert chat.last_private("admin").text == "There is no testimonial #7 in this community."
+    await chat.run("/testimonials reject 1 Too short.", "/testimonials reject 1 Again.")
+    assert chat.last_private("admin").text == "Testimonial #1 is rejected, so that can't be done now."
+    await chat.run("/testimonials approve 1")
+    assert (await the_testimonial(chat))["status"] == "approved", "a rejection can be reconsidered"
+    await chat.run("/testimonials queue")
+    assert chat.last_private("admin").text == "No testimonials are waiting. Well done!"
+
+
+@pytest.mark.parametrize(("credit", "credited"), [
+    ("My full name", "Erin Brockovich"), ("My first name only", "Erin"), ("Don't name me", "Anonymous")])
+async def test_featuring_credits_the_author_as_they_chose(chat, credit, credited):
+    await submit(chat, "Erin Brockovich", credit=credit)
+    await as_moderator(chat, "/testimonials feature 1 #general")
+    assert "can't be shown" in chat.last_private("admin").text
+    await chat.run("/testimonials approve 1", "/testimonials feature 1 #general")
+    post = chat.last_in("general").text
+    assert post.startswith(f'"{STORY}"')
+    assert f"— {credited}, who took part in One Small Step" in post
+
+
+async def test_exports_hold_only_approved_testimonials_credited_as_chosen(chat, tmp_path):
+    await submit(chat, "Fay Wray", credit="My first name only")
+    await submit(chat, "Gus Grissom", credit="Don't name me", story="=HYPERLINK(\"x\") " + STORY)
+    await submit(chat, "Hal Holbrook")
+    await as_moderator(chat, "/testimonials approve 1", "/testimonials approve 2", "/testimonials export csv")
+    delivery = chat.last_dm("admin")
+    assert delivery.message.files[0].filename == "testimonials.csv"
+    table = list(csv.DictReader(io.StringIO(delivery.message.files[0].data.decode())))
+    assert [(r["id"], r["credited_as"]) for r in table] == [("1", "Fay"), ("2", "Anonymous")]
+    assert table[1]["story"].startswith("'=HYPERLINK"), "a formula is made plain text for spreadsheets"
+    assert table[0]["consent_wording"].startswith("I agree that One Small Step may quote")
+
+    await chat.run("/testimonials export json")
+    records = json.loads(chat.last_dm("admin").message.files[0].data)
+    assert [r["credited_as"] for r in records] == ["Fay", "Anonymous"]
+    assert "Hal" not in json.dumps(records), "not approved: not exported"
+
+    await chat.close()
+    result = subprocess.run([sys.executable, "-m", "bot", "export", "testimonials", "--format", "json",
+                             "--db", str(chat.db_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == records
+    await chat._start()
+
+
+async def test_withdrawing_removes_it_everywhere(chat):
+    await submit(chat, "ivy")
+    await as_moderator(chat, "/testimonials approve 1", "/testimonials feature 1 #general")
+    featured_id = chat.last_in("general").message_id
+
+    await chat.as_member("jon").run("/testimonial withdraw")
+    assert chat.last_private("jon").text == "You have no testimonials to withdraw."
+
+    await chat.as_member("ivy").run("/testimonial withdraw")
+    await chat.press("Withdraw #1")
+    assert chat.last_private("ivy").text.startswith("Withdraw testimonial #1?")
+    await chat.press("Keep it")
+    assert (await the_testimonial(chat))["status"] == "approved"
+    await chat.run("/testimonial withdraw", ":press Withdraw #1", ":press Yes, withdraw it")
+    assert chat.last_private("ivy").text.startswith("Testimonial #1 is withdrawn.")
+    assert (await the_testimonial(chat))["status"] == "withdrawn"
+    assert chat.last(f"#general, message {featured_id} edited").text == "This testimonial was withdrawn by its author."
+
+    await as_moderator(chat, "/testimonials export json", "/testimonials queue")
+    assert json.loads(chat.last_dm("admin").message.files[0].data) == []
+
+
+async def test_only_the_author_can_withdraw(chat):
+    await submit(chat, "kim")
+    await chat.as_member("kim").run("/testimonial withdraw")
+    await chat.as_member("lee").run(":channel general")
+    # lee presses kim's button through the action directly, as a forged request would
+    ctx = chat.adapter.invocation("general")
+    await chat.bot.press(ctx, "testimonials:withdraw-confirmed", "1")
+    assert "isn't one of yours" in chat.last_private("lee").text
+    assert (await the_testimonial(chat))["status"] == "pending"
+
+
+async def test_hostile_text_is_kept_as_typed_and_shown_harmless(chat):
+    hostile = "@everyone <@&42> **Vote** for [us](https://evil.example) " + STORY
+    await submit(chat, "max", story=hostile)
+    assert (await the_testimonial(chat))["story"] == hostile
+    shown = [f.value for f in chat.last_in("moderators").message.fields]
+    assert any(f"@{ZERO_WIDTH_SPACE}everyone" in value for value in shown)
+    assert not any("@everyone" in value or "<@&42>" in value for value in shown)
+
+
+async def test_submitting_twice_records_one_testimonial(chat):
+    await chat.as_member("ned").run("/testimonial", f":dm {STORY}", f":dm {SURPRISE}", ":dm skip")
+    await chat.press("Don't name me")
+    await chat.press("I agree")
+    await chat.press("Submit")
+    await chat.press("Submit")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM testimonials") == 1
+    assert await events(chat, "testimonial.submitted") == 1
