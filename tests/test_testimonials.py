@@ -208,3 +208,23 @@ async def test_submitting_twice_records_one_testimonial(chat):
     await chat.press("Submit")
     assert await chat.db.fetchval("SELECT COUNT(*) FROM testimonials") == 1
     assert await events(chat, "testimonial.submitted") == 1
+
+
+def test_a_testimonial_across_two_console_processes(tmp_path):
+    """The console as a subprocess: start the form, stop the bot mid-form, finish it in a new process."""
+
+    def console(script: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "bot.db")],
+                                cwd=tmp_path, input=script, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    first = console(f":as olga\n/testimonial\n:dm {STORY}\n")
+    assert "[private olga] I've sent you a direct message" in first
+    assert "[DM olga] Your testimonial: question 2 of 5" in first
+
+    second = console(f":as olga\n:dm {SURPRISE}\n:dm skip\n:press 3\n:press I agree\n:press Submit\n")
+    assert "[DM olga] Thank you for your testimonial!" in second
+    assert "[#moderators] Testimonial #1 from olga" in second
+    assert "Don't name me" not in second.split("[#moderators]")[1], "the credit shown is the name it may use"
+    assert "Anonymous" in second.split("[#moderators]")[1]
