@@ -18,18 +18,17 @@ import argparse
 import asyncio
 import gc
 import json
-import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-import aiosqlite
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import describe, floor_connection, pin_to_one_core  # noqa: E402
 
 from bot.config import Config  # noqa: E402
 from bot.core import Bot, Invocation  # noqa: E402
@@ -94,9 +93,7 @@ async def through_the_engine(folder: Path, members: int, *, measure_memory: bool
 
 async def by_hand(folder: Path, members: int) -> dict:
     """The floor: read the draft row and write it back, directly with aiosqlite."""
-    conn = await aiosqlite.connect(folder / "floor.db", isolation_level=None)
-    for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL"):
-        await conn.execute(f"PRAGMA {pragma}")
+    conn = await floor_connection(folder / "floor.db")
     await conn.execute("CREATE TABLE drafts (community TEXT, member_id TEXT, answers TEXT, current TEXT,"
                        " PRIMARY KEY (community, member_id))")
     await conn.executemany("INSERT INTO drafts VALUES ('console:local', ?, '{}', 'name')",
@@ -117,11 +114,6 @@ async def by_hand(folder: Path, members: int) -> dict:
     return {"elapsed": elapsed, "latencies": latencies}
 
 
-def describe(label: str, n: int, result: dict) -> None:
-    lat = sorted(result["latencies"])
-    p50 = statistics.median(lat) * 1e6
-    p99 = lat[int(len(lat) * 0.99) - 1] * 1e6
-    print(f"{label:<26} {n / result['elapsed']:>9,.0f} answers/s   p50 {p50:>6.0f} µs   p99 {p99:>6.0f} µs")
 
 
 async def main() -> None:
@@ -129,16 +121,16 @@ async def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
     args = parser.parse_args()
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    if not args.all_cores:
+        pin_to_one_core()
     with tempfile.TemporaryDirectory() as tmp:
         engine = await through_the_engine(Path(tmp) / "engine", args.members)
         floor = await by_hand(Path(tmp), args.members)
         memory = await through_the_engine(Path(tmp) / "memory", args.members, measure_memory=True)
     print(f"{args.members:,} members with open forms, each answering one question"
           f" ({'all cores' if args.all_cores else 'one core'})")
-    describe("form engine", args.members, engine)
-    describe("floor (read + write)", args.members, floor)
+    describe("form engine", "answers", args.members, engine)
+    describe("floor (read + write)", "answers", args.members, floor)
     print(f"ratio engine / floor: {engine['elapsed'] / floor['elapsed']:.2f}")
     print(f"Python memory still held after the answers: {memory['retained'] / 1e6:.2f} MB"
           " (no per-form state between answers)")

@@ -23,18 +23,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import os
-import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
-import aiosqlite
 import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from measure import describe, floor_connection, pin_to_one_core  # noqa: E402
 
 from bot.config import Config  # noqa: E402
 from bot.core import Bot, Channel, Invocation  # noqa: E402
@@ -109,9 +108,7 @@ async def by_hand(folder: Path, n: int, members: int) -> dict:
     kit = env.get_template("share/kit.j2")
     posts = [env.get_template(name) for name in env.list_templates() if name.startswith("share/posts/")]
     program = {"name": "One Small Step", "signup_url": "https://takeonesmallstep.org"}
-    conn = await aiosqlite.connect(folder / "floor.db", isolation_level=None)
-    for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
-        await conn.execute(f"PRAGMA {pragma}")
+    conn = await floor_connection(folder / "floor.db")
     await conn.execute("CREATE TABLE share_offers (id INTEGER PRIMARY KEY, community TEXT NOT NULL,"
                        " member_id TEXT NOT NULL, offered_at TEXT NOT NULL)")
     await conn.execute("CREATE INDEX share_offers_by_member ON share_offers (community, member_id)")
@@ -136,11 +133,6 @@ async def by_hand(folder: Path, n: int, members: int) -> dict:
     return {"elapsed": elapsed, "latencies": latencies}
 
 
-def describe(label: str, n: int, result: dict) -> None:
-    lat = sorted(result["latencies"])
-    p50 = statistics.median(lat) * 1e6
-    p99 = lat[int(len(lat) * 0.99) - 1] * 1e6
-    print(f"{label:<24} {n / result['elapsed']:>10,.0f} cmds/s   p50 {p50:>7.0f} µs   p99 {p99:>7.0f} µs")
 
 
 async def main() -> None:
@@ -150,11 +142,7 @@ async def main() -> None:
     parser.add_argument("--in-flight", type=int, default=32, help="overlapping commands in the concurrent run")
     parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
     args = parser.parse_args()
-    cores = "all cores"
-    if not args.all_cores and hasattr(os, "sched_setaffinity"):
-        # The target is per core; pinned, aiosqlite's thread hand-offs also stay on one core.
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-        cores = "one core"
+    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -165,10 +153,10 @@ async def main() -> None:
         memory = await through_the_core(folder / "memory", min(2_000, args.n), args.members, measure_memory=True)
 
     print(f"/share through the full core on the console adapter, N = {args.n:,}, {args.members:,} members, {cores}")
-    describe("full core", args.n, core)
-    describe("floor (jinja2 + insert)", args.n, floor)
+    describe("full core", "cmds", args.n, core)
+    describe("floor (jinja2 + insert)", "cmds", args.n, floor)
     print(f"ratio core / floor: {core['elapsed'] / floor['elapsed']:.2f}  (target <= 2)")
-    describe(f"full core, {args.in_flight} in flight", args.n, overlapping)
+    describe(f"full core, {args.in_flight} in flight", "cmds", args.n, overlapping)
     print(f"peak Python memory during {min(2_000, args.n):,} commands (tracemalloc): {memory['peak'] / 1e6:.1f} MB")
     try:
         import resource

@@ -1,0 +1,33 @@
+"""What the benchmarks share: pinning to one core, opening the floor's connection, printing figures."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+
+import aiosqlite
+
+
+def pin_to_one_core() -> bool:
+    """Targets are per core; pinned, aiosqlite's thread hand-offs also stay on one core."""
+    if not hasattr(os, "sched_setaffinity"):
+        return False
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    return True
+
+
+async def floor_connection(path: Path) -> aiosqlite.Connection:
+    """An aiosqlite connection set up as the bot's own (autocommit, WAL), for the floor."""
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    for pragma in ("busy_timeout = 5000", "journal_mode = WAL", "synchronous = NORMAL", "foreign_keys = ON"):
+        await conn.execute(f"PRAGMA {pragma}")
+    return conn
+
+
+def describe(label: str, unit: str, n: int, result: dict) -> None:
+    """One line of figures: rate, median and 99th-percentile latency."""
+    lat = sorted(result["latencies"])
+    p50 = statistics.median(lat) * 1e6
+    p99 = lat[int(len(lat) * 0.99) - 1] * 1e6
+    print(f"{label:<26} {n / result['elapsed']:>9,.0f} {unit}/s   p50 {p50:>6.0f} µs   p99 {p99:>6.0f} µs")
