@@ -65,11 +65,19 @@ def main(argv: list[str] | None = None) -> int:
         if command == "config":
             return asyncio.run(check_config(config))
         if command == "export":
-            text = asyncio.run(export_testimonials(config, args.format, args.community, args.db))
-            if args.output:
-                args.output.write_text(text, encoding="utf-8")
-            else:
+            database = args.db or config.path(config.bot.database)
+            if not database.is_file():
+                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+                return EXIT_USAGE
+            text = asyncio.run(export_testimonials(config, args.format, args.community, database))
+            if args.output is None:
                 sys.stdout.write(text)
+                return 0
+            try:
+                args.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+                return EXIT_USAGE
             return 0
         from bot.platforms.console import run_console
 
@@ -103,7 +111,7 @@ async def check_config(config: Config) -> int:
     return 0 if not failed else 1
 
 
-async def export_testimonials(config: Config, fmt: str, community: str | None, database: Path | None) -> str:
+async def export_testimonials(config: Config, fmt: str, community: str | None, database: Path) -> str:
     """The approved, quotable testimonials, credited as each author chose, read from the database."""
     from importlib.resources import files
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -284,5 +285,66 @@ async def test_the_control_words_can_be_translated(tmp_path):
     try:
         await chat.as_member("rae").run("/survey", ":dm Rae", ":dm RETOUR")
         assert "Your answer so far: Rae" in dm(chat, "rae")
+    finally:
+        await chat.close()
+
+
+async def test_switching_off_a_question_switches_off_the_ones_that_depend_on_it(survey):
+    await survey.as_member("sam").run("/chain", ":dm yes", ":dm Rex", ":dm dog", ":dm edit 1", ":dm no")
+    review = dm(survey, "sam")
+    assert "pet's name" not in review and "kind of animal" not in review
+    await survey.run(":dm submit")
+    assert (await submissions(survey))[0]["answers"] == {"pets": False}
+
+
+async def test_reminders_and_expiry_never_overwrite_a_fresh_answer(survey):
+    await survey.as_member("tia").run("/survey", ":dm Tia")
+    stale = await survey.bot.forms.store.get("console:local", "tia")
+    await survey.run(":clock +1h", ":dm " + STORY)  # the member answers after the job read the draft
+    far_future = survey.bot.clock.now() + timedelta(days=30)
+    assert not await survey.bot.forms.store.mark_reminded(stale)
+    assert not await survey.bot.forms.store.expire(stale, survey.bot.clock.now())
+    fresh = await draft(survey, "tia")
+    assert fresh["answers"] == {"name": "Tia", "story": STORY} and fresh["remind_at"] is not None
+    assert await survey.bot.forms.store.expire(await survey.bot.forms.store.get("console:local", "tia"), far_future)
+
+
+async def test_an_old_switch_button_does_not_delete_the_form_in_progress(survey):
+    await survey.as_member("uma").run("/survey", ":dm Uma", "/quick")
+    await survey.press("Continue where I was")
+    await survey.run(":dm " + STORY)
+    assert (await draft(survey, "uma"))["answers"]["story"] == STORY
+    ctx = survey.adapter.invocation(None)
+    submission_id = (await draft(survey, "uma"))["submission_id"]
+    await survey.bot.press(ctx, "forms:switch", f"{submission_id}:")
+    assert (await draft(survey, "uma"))["form"] == "survey", "no switch was asked for any more"
+    await survey.bot.press(ctx, "forms:submit", "an-old-form:")
+    assert "That button belongs to an earlier question" in survey.last_dm("uma").text
+
+
+async def test_buttons_of_a_finished_form_do_nothing(survey):
+    await survey.as_member("val").run("/chain", ":dm no", ":dm submit")
+    await survey.press("Submit")  # the review's button, still on screen
+    assert "already closed" in survey.last_dm("val").text
+    assert len(await submissions(survey)) == 1
+
+
+async def test_a_form_whose_cog_is_off_can_still_be_cancelled(survey):
+    await survey.as_member("wes").run("/survey", ":dm Wes", ":mod admin")
+    await survey.as_member("admin").run("/cogs unload sample_cogs.survey")
+    await survey.as_member("wes").run(":dm hello")
+    assert "switched off right now" in survey.last_dm("wes").text
+    await survey.run(":dm cancel")
+    assert survey.last_dm("wes").text == "Stopped. Your answers to survey are deleted."
+    assert await draft(survey, "wes") is None
+
+
+async def test_consent_is_stored_in_the_words_the_member_read_without_markup(tmp_path):
+    chat = await Chat.open(tmp_path, WITH_SURVEY + '\n[program]\nname = "Team @everyone <b>"\n')
+    try:
+        await chat.as_member("xi").run("/survey", ":dm Xi", ":dm " + STORY, ":dm red", ":dm no", ":dm skip",
+                                        ":dm skip", ":dm yes")
+        stored = (await draft(chat, "xi"))["answers"]["may_quote"]["wording"]
+        assert ZERO_WIDTH_SPACE not in stored
     finally:
         await chat.close()

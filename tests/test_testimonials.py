@@ -228,3 +228,67 @@ def test_a_testimonial_across_two_console_processes(tmp_path):
     assert "[#moderators] Testimonial #1 from olga" in second
     assert "Don't name me" not in second.split("[#moderators]")[1], "the credit shown is the name it may use"
     assert "Anonymous" in second.split("[#moderators]")[1]
+
+
+async def test_a_revision_cannot_bring_back_a_withdrawn_or_approved_testimonial(chat):
+    await submit(chat, "pia")
+    await as_moderator(chat, "/testimonials request-changes 1 Shorter, please.")
+    await chat.as_member("pia").run("/testimonial withdraw", ":press Withdraw #1", ":press Yes, withdraw it")
+    await chat.run(":dm submit")
+    assert (await the_testimonial(chat))["status"] == "withdrawn"
+    assert "type /help" in chat.last_dm("pia").text, "the revision was closed with the withdrawal"
+
+    await submit(chat, "rob", credit="My full name")
+    await as_moderator(chat, "/testimonials request-changes 2 Shorter, please.", "/testimonials approve 2")
+    await chat.as_member("rob").run(":dm edit 4")
+    assert (await the_testimonial(chat, 2))["status"] == "approved"
+    assert "type /help" in chat.last_dm("rob").text, "approval closed the revision"
+
+
+async def test_a_moderator_can_ask_changes_of_their_own_testimonial(chat):
+    await submit(chat, "admin")
+    await chat.run(":channel moderators", ":press Ask for changes", ":dm Add what surprised you.", ":dm submit")
+    reopened = chat.last_dm("admin")
+    assert "asked for a change: Add what surprised you." in reopened.text
+    assert reopened.message.title == "Your testimonial: your answers"
+
+
+async def test_a_note_form_finished_after_losing_the_moderator_role_decides_nothing(chat):
+    await submit(chat, "sol")
+    await as_moderator(chat, ":press Reject")
+    await chat.run(":unmod admin", ":dm Not for us.", ":dm submit")
+    assert "Only moderators" in chat.last_dm("admin").text
+    assert (await the_testimonial(chat))["status"] == "pending"
+
+
+async def test_asking_changes_of_an_author_with_closed_dms_tells_the_moderator(chat):
+    await submit(chat, "ted")
+    await chat.as_member("ted").run(":dms off")
+    await as_moderator(chat, "/testimonials request-changes 1 One more sentence.")
+    assert "couldn't send its author a direct message" in chat.last_private("admin").text
+    await chat.as_member("ted").run(":dms on", ":dm review")
+    assert STORY[:30] in chat.last_dm("ted").text, "the answers wait for the author"
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_made_plain():
+    from cogs.testimonials.export import render
+
+    text = render([{"id": 1, "credited_as": "\t=cmd()", "story": "-2+3", "surprise": "@SUM(A1)", "advice": "ok",
+                    "consent_wording": "w", "consent_given_at": "t", "approved_at": "a"}], "csv")
+    row = next(csv.DictReader(io.StringIO(text)))
+    assert (row["credited_as"], row["story"], row["surprise"], row["advice"]) == ("'\t=cmd()", "'-2+3", "'@SUM(A1)", "ok")
+
+
+def test_the_export_command_explains_a_missing_database_or_folder(tmp_path):
+    def export(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", "export", "testimonials", *args], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    missing = export("--db", str(tmp_path / "nope.db"))
+    assert missing.returncode == 2 and "there is no database" in missing.stderr
+    assert not (tmp_path / "nope.db").exists()
+    (tmp_path / "bot.db").write_bytes(b"")
+    subprocess.run([sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "bot.db")], input="",
+                   cwd=tmp_path, capture_output=True, timeout=60)
+    bad_folder = export("--db", str(tmp_path / "bot.db"), "--output", str(tmp_path / "no" / "such" / "file.csv"))
+    assert bad_folder.returncode == 2 and "cannot write" in bad_folder.stderr and "Traceback" not in bad_folder.stderr

@@ -14,11 +14,14 @@ stays the same if the submit is retried: handlers use it to record a submission 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
-from dataclasses import dataclass
+import weakref
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 from bot.config import FormsConfig
 from bot.core.adapter import MemberUnreachable
@@ -54,6 +57,14 @@ class Submission:
 SubmitHandler = Callable[[Invocation, Submission], Awaitable[None]]
 
 
+@dataclass(eq=False)
+class _Turn:
+    """One member's turn with the engine: their messages and presses are handled one at a time."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    owner: asyncio.Task | None = None
+
+
 class FormEngine:
     def __init__(self, bot: Bot, settings: FormsConfig) -> None:
         self._bot = bot
@@ -61,6 +72,8 @@ class FormEngine:
         self._forms: dict[str, tuple[Form, SubmitHandler]] = {}
         self.remind_after = parse_duration(settings.remind_after)
         self.expire_after = parse_duration(settings.expire_after)
+        # Only while a member is being answered; an entry vanishes when nobody holds it.
+        self._turns: weakref.WeakValueDictionary[tuple[str, str], _Turn] = weakref.WeakValueDictionary()
 
     # -- forms that cogs declare -----------------------------------------------------
 
@@ -73,112 +86,144 @@ class FormEngine:
     def is_registered(self, name: str) -> bool:
         return name in self._forms
 
+    async def discard(self, community: Community, member_id: str, form: Form, **context: Any) -> bool:
+        """Delete a member's open `form` if its context matches (e.g. a revision that no longer applies)."""
+        async with self._member_turn(community.key, member_id):
+            draft = await self.store.get(community.key, member_id)
+            if draft is None or draft.form != form.name or any(draft.context.get(k) != v for k, v in context.items()):
+                return False
+            await self.store.delete(draft)
+            return True
+
     # -- starting --------------------------------------------------------------------
 
     async def start(self, ctx: Invocation, form: Form, *, answers: dict[str, Any] | None = None,
-                    context: dict[str, Any] | None = None, intro: str = "") -> None:
-        """Open `form` for the member in their DMs (answers may be filled in beforehand;
-        `intro` is said before the first question)."""
-        existing = await self.store.get(ctx.community.key, ctx.member.id)
-        if existing is not None and existing.form == form.name:
-            await self._deliver(ctx, existing, form, self._engine(ctx.platform, title=self._title(ctx.platform, form))["already_open_same"])
-            return
-        if existing is not None and existing.form in self._forms:
-            old_form = self._forms[existing.form][0]
-            existing.context["_switch_to"] = {"form": form.name, "answers": answers or {}, "context": context or {},
-                                              "intro": intro}
-            await self._save(existing)
-            ui = self._engine(ctx.platform, old=self._title(ctx.platform, old_form), new=self._title(ctx.platform, form))
-            await self._send_dm(ctx, existing, form, Message(text=ui["already_open_other"], buttons=[
-                Button(ui["button_switch"], "forms:switch", style=ButtonStyle.PRIMARY),
-                Button(ui["button_continue"], "forms:continue", style=ButtonStyle.SECONDARY),
-            ]))
-            return
-        now = self._bot.clock.now()
-        draft = Draft(
-            community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
-            form=form.name, submission_id=uuid.uuid4().hex, answers=dict(answers or {}),
-            origin_channel=ctx.channel.id if ctx.channel else None, context=dict(context or {}),
-            started_at=stamp(now),
-        )
-        upcoming = form.next_unanswered(draft.answers)
-        draft.current = upcoming.key if upcoming else None
-        await self._save(draft)
-        await self._deliver(ctx, draft, form, intro)
+                    context: dict[str, Any] | None = None, intro: str = "") -> bool:
+        """Open `form` for the member in their DMs; False if it could not be delivered there.
+
+        Answers may be filled in beforehand, and `intro` is said before the first question.
+        A member with another form open is asked first whether to abandon it.
+        """
+        async with self._member_turn(ctx.community.key, ctx.member.id):
+            existing = await self.store.get(ctx.community.key, ctx.member.id)
+            if existing is not None and existing.context.get("_submitting"):
+                existing = None  # the form being submitted right now makes way for this one
+            # The same form, opened the same way (not a revision with answers or a note): carry on.
+            same = (existing is not None and existing.form == form.name and not answers and not intro
+                    and _cogs_own(existing.context) == (context or {}))
+            if same:
+                title = self._title(ctx.platform, form)
+                note = self._engine(ctx.platform, title=title)["already_open_same"]
+                return await self._deliver(ctx, existing, form, _joined(note, existing.context.get("_intro", "")))
+            if existing is not None:
+                existing.context["_switch_to"] = {"form": form.name, "answers": answers or {},
+                                                  "context": context or {}, "intro": intro}
+                await self._save(existing)
+                old = self._form_of(existing)
+                ui = self._engine(ctx.platform, new=self._title(ctx.platform, form),
+                                  old=self._title(ctx.platform, old) if old else existing.form)
+                return await self._send_dm(ctx, form, Message(text=ui["already_open_other"], buttons=[
+                    self._button(ui["button_switch"], "forms:switch", existing, style=ButtonStyle.PRIMARY),
+                    self._button(ui["button_continue"], "forms:continue", existing),
+                ]))
+            now = self._bot.clock.now()
+            draft = Draft(
+                community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
+                form=form.name, submission_id=uuid.uuid4().hex, answers=dict(answers or {}),
+                origin_channel=ctx.channel.id if ctx.channel else None,
+                context={**(context or {}), **({"_intro": intro} if intro else {})}, started_at=stamp(now),
+            )
+            upcoming = form.next_unanswered(draft.answers)
+            draft.current = upcoming.key if upcoming else None
+            await self._save(draft)
+            return await self._deliver(ctx, draft, form, intro)
 
     # -- what the member says --------------------------------------------------------
 
     async def handle_text(self, ctx: Invocation, text: str) -> bool:
         """Take a DM as an answer or a control word; False when the member has no open form."""
-        draft = await self.store.get(ctx.community.key, ctx.member.id)
-        if draft is None:
-            return False
-        form = self._form_of(draft)
-        if form is None:
-            await ctx.reply(self._engine(ctx.platform)["form_switched_off"])
-            return True
-        word, number = self._control_word(ctx.platform, text)
-        confirming_cancel = draft.context.pop("_confirm_cancel", False)
-        if word == "cancel":
-            if confirming_cancel:
-                await self._cancel(ctx, draft, form)
-            else:
-                draft.context["_confirm_cancel"] = True
+        async with self._member_turn(ctx.community.key, ctx.member.id):
+            draft = await self.store.get(ctx.community.key, ctx.member.id)
+            if draft is None:
+                return False
+            word, number = self._control_word(ctx.platform, text)
+            form = self._form_of(draft)
+            if form is None:  # its cog is switched off: the member may still drop it
+                if word == "cancel":
+                    await self.store.delete(draft)
+                    await ctx.reply(self._engine(ctx.platform, title=draft.form)["cancelled"])
+                else:
+                    await ctx.reply(self._engine(ctx.platform)["form_switched_off"])
+                return True
+            confirming_cancel = draft.context.pop("_confirm_cancel", False)
+            if word == "cancel":
+                if confirming_cancel:
+                    await self._cancel(ctx, draft, form)
+                else:
+                    draft.context["_confirm_cancel"] = True
+                    await self._save(draft)
+                    ui = self._engine(ctx.platform, title=self._title(ctx.platform, form))
+                    await ctx.reply(Message(text=ui["confirm_cancel"], buttons=[
+                        self._button(ui["button_cancel"], "forms:cancel", draft, style=ButtonStyle.DANGER),
+                        self._button(ui["button_continue"], "forms:continue", draft),
+                    ]))
+            elif word == "help":
                 await self._save(draft)
-                ui = self._engine(ctx.platform, title=self._title(ctx.platform, form))
-                await ctx.reply(Message(text=ui["confirm_cancel"], buttons=[
-                    Button(ui["button_cancel"], "forms:cancel", style=ButtonStyle.DANGER),
-                    Button(ui["button_continue"], "forms:continue", style=ButtonStyle.SECONDARY),
-                ]))
+                await ctx.reply(self._engine(ctx.platform)["help"])
+            elif word == "review":
+                await self._save(draft)
+                await ctx.reply(self._review(ctx.platform, draft, form))
+            elif word == "back":
+                await self._back(ctx, draft, form)
+            elif word == "skip":
+                await self._skip(ctx, draft, form)
+            elif word == "edit":
+                await self._edit(ctx, draft, form, number)
+            elif word == "submit":
+                await self._submit(ctx, draft, form)
+            else:
+                await self._answer(ctx, draft, form, text)
             return True
-        if word == "help":
-            await self._save(draft)
-            await ctx.reply(self._engine(ctx.platform)["help"])
-        elif word == "review":
-            await self._save(draft)
-            await ctx.reply(self._review(ctx.platform, draft, form))
-        elif word == "back":
-            await self._back(ctx, draft, form)
-        elif word == "skip":
-            await self._skip(ctx, draft, form)
-        elif word == "edit":
-            await self._edit(ctx, draft, form, number)
-        elif word == "submit":
-            await self._submit(ctx, draft, form)
-        else:
-            await self._answer(ctx, draft, form, text)
-        return True
 
     async def press(self, ctx: Invocation, what: str, value: str) -> None:
-        """A form button: an answer, switching forms, carrying on, cancelling or submitting."""
-        draft = await self.store.get(ctx.community.key, ctx.member.id)
-        form = self._form_of(draft) if draft else None
-        if draft is None or form is None:
-            await ctx.reply(self._engine(ctx.platform)["no_open_form"])
-            return
-        draft.context.pop("_confirm_cancel", None)
-        if what == "answer":
-            key, _, answer = value.partition("=")
-            if key != draft.current:  # a button of an earlier question, still on screen
-                await self._save(draft)
-                await self._ask(ctx, draft, form, self._engine(ctx.platform)["old_button"])
+        """A form button: an answer, switching forms, carrying on, cancelling or submitting.
+
+        Every button carries its form's submission id: one left on screen from a form that
+        has since ended, or from an earlier question, does nothing but show where things are.
+        """
+        async with self._member_turn(ctx.community.key, ctx.member.id):
+            draft = await self.store.get(ctx.community.key, ctx.member.id)
+            form = self._form_of(draft) if draft else None
+            submission_id, _, payload = value.partition(":")
+            if draft is None or form is None or submission_id != draft.submission_id:
+                if draft is None or form is None:
+                    await ctx.reply(self._engine(ctx.platform)["no_open_form"])
+                else:
+                    await self._ask(ctx, draft, form, self._engine(ctx.platform)["old_button"])
                 return
-            await self._answer(ctx, draft, form, answer)
-        elif what == "switch":
-            switch = draft.context.get("_switch_to")
-            await self.store.delete(draft)
-            target = self._forms.get(switch["form"])[0] if switch and switch["form"] in self._forms else None
-            if target is not None:
-                await self.start(ctx, target, answers=switch["answers"], context=switch["context"],
-                                 intro=switch.get("intro", ""))
-        elif what == "continue":
-            draft.context.pop("_switch_to", None)
-            await self._save(draft)
-            await self._ask(ctx, draft, form)
-        elif what == "cancel":
-            await self._cancel(ctx, draft, form)
-        elif what == "submit":
-            await self._submit(ctx, draft, form)
+            draft.context.pop("_confirm_cancel", None)
+            if what == "answer":
+                key, _, answer = payload.partition("=")
+                if key != draft.current:  # a button of an earlier question, still on screen
+                    await self._save(draft)
+                    await self._ask(ctx, draft, form, self._engine(ctx.platform)["old_button"])
+                    return
+                await self._answer(ctx, draft, form, answer)
+            elif what == "switch" and draft.context.get("_switch_to"):
+                switch = draft.context["_switch_to"]
+                target = self._forms.get(switch["form"])
+                await self.store.delete(draft)
+                if target is not None:
+                    await self.start(ctx, target[0], answers=switch["answers"], context=switch["context"],
+                                     intro=switch.get("intro", ""))
+            elif what in ("continue", "switch"):
+                draft.context.pop("_switch_to", None)
+                await self._save(draft)
+                await self._ask(ctx, draft, form)
+            elif what == "cancel":
+                await self._cancel(ctx, draft, form)
+            elif what == "submit":
+                await self._submit(ctx, draft, form)
 
     # -- reminders and expiry ----------------------------------------------------------
 
@@ -195,11 +240,12 @@ class FormEngine:
             member = Member(platform, draft.member_id, draft.member_name)
             title = self._title(platform, form)
             if draft.expire_at <= moment:
-                await self.store.delete(draft)
+                if not await self.store.expire(draft, now):
+                    continue  # answered in the meantime
                 text = self._engine(platform, title=title)["expired"]
             else:
-                draft.remind_at = None
-                await self.store.save(draft)
+                if not await self.store.mark_reminded(draft):
+                    continue  # answered in the meantime: its deadlines moved
                 expires = datetime.fromisoformat(draft.expire_at).astimezone(self._bot.clock.tz).date()
                 reminder = self._engine(platform, title=title, expires=expires)["reminder"]
                 text = f"{reminder}\n\n{self._question_message(platform, draft, form).text}"
@@ -225,7 +271,8 @@ class FormEngine:
             await self._ask(ctx, draft, form, explanation)
             return
         if question.kind is Kind.CONSENT:
-            value = {"agreed": value, "wording": str(self._texts(ctx.platform, form)[question.key]),
+            # The wording as the member read it, without any platform's markup escaping.
+            value = {"agreed": value, "wording": str(self._texts("plain", form)[question.key]),
                      "at": stamp(self._bot.clock.now())}
         draft.answers[question.key] = value
         await self._advance(ctx, draft, form)
@@ -276,11 +323,21 @@ class FormEngine:
         submission = Submission(
             id=draft.submission_id, form=form, community=ctx.community, member=ctx.member,
             answers={q.key: draft.answers.get(q.key) for q in form.applicable(draft.answers)},
-            context={k: v for k, v in draft.context.items() if not k.startswith("_")},
+            context=_cogs_own(draft.context),
         )
         _, handler = self._forms[form.name]
-        await handler(ctx, submission)  # if it fails, the draft stays: nothing the member typed is lost
-        await self.store.delete(draft)
+        draft.context["_submitting"] = True  # a form the handler opens for this member may replace it
+        await self._save(draft)
+        try:
+            await handler(ctx, submission)
+        except BaseException:
+            # Nothing the member typed is lost: the draft stays, ready to submit again.
+            still = await self.store.get(draft.community, draft.member_id)
+            if still is not None and still.submission_id == draft.submission_id:
+                draft.context.pop("_submitting")
+                await self._save(draft)
+            raise
+        await self.store.delete(draft)  # by submission id: a form the handler opened stays
 
     async def _cancel(self, ctx: Invocation, draft: Draft, form: Form) -> None:
         await self.store.delete(draft)
@@ -291,26 +348,28 @@ class FormEngine:
     async def _ask(self, ctx: Invocation, draft: Draft, form: Form, note: str = "") -> None:
         """Send the current question (or the review), after an optional note."""
         message = self._question_message(ctx.platform, draft, form)
-        if note:
-            message.text = f"{note}\n\n{message.text}"
+        message.text = _joined(note, message.text)
         await ctx.reply(message)
 
-    async def _deliver(self, ctx: Invocation, draft: Draft, form: Form, note: str = "") -> None:
+    async def _deliver(self, ctx: Invocation, draft: Draft, form: Form, note: str = "") -> bool:
         """The first message of a form goes to the member's DMs, wherever they started it."""
         message = self._question_message(ctx.platform, draft, form)
-        if note:
-            message.text = f"{note}\n\n{message.text}"
-        if await self._send_dm(ctx, draft, form, message) and ctx.channel is not None:
+        message.text = _joined(note, message.text)
+        delivered = await self._send_dm(ctx, form, message)
+        if delivered and ctx.channel is not None:
             title = self._title(ctx.platform, form)
             await ctx.reply_private(self._engine(ctx.platform, title=title)["sent_to_dm"])
+        return delivered
 
-    async def _send_dm(self, ctx: Invocation, draft: Draft, form: Form, message: Message) -> bool:
+    async def _send_dm(self, ctx: Invocation, form: Form, message: Message) -> bool:
+        """DM the member; if their DMs are closed, tell them where they are (when that is a channel)."""
         try:
             await ctx.dm(message)
             return True
         except MemberUnreachable:
-            title = self._title(ctx.platform, form)
-            await ctx.reply_private(self._engine(ctx.platform, title=title)["dm_closed"])
+            if ctx.channel is not None:
+                title = self._title(ctx.platform, form)
+                await ctx.reply_private(self._engine(ctx.platform, title=title)["dm_closed"])
             return False
 
     def _question_message(self, platform: str, draft: Draft, form: Form) -> Message:
@@ -329,17 +388,23 @@ class FormEngine:
             parts.append(ui["optional_hint"])
         if draft.answers.get(question.key) is not None:
             parts.append(ui["answer_so_far"])
-        return Message(title=ui["progress"], text="\n\n".join(parts), buttons=self._buttons(platform, form, question))
+        return Message(title=ui["progress"], text="\n\n".join(parts),
+                       buttons=self._answer_buttons(platform, draft, form, question))
 
-    def _buttons(self, platform: str, form: Form, question: Question) -> list[Button]:
+    def _answer_buttons(self, platform: str, draft: Draft, form: Form, question: Question) -> list[Button]:
         if question.kind is Kind.CHOICE:
             values = question.choices
         elif question.kind in (Kind.YES_NO, Kind.CONSENT):
             values = ("yes", "no")
         else:
             return []
-        return [Button(self._choice_label(platform, form, question, v), "forms:answer", f"{question.key}={v}",
-                       style=ButtonStyle.SECONDARY) for v in values]
+        return [self._button(self._choice_label(platform, form, question, v), "forms:answer", draft,
+                             f"{question.key}={v}") for v in values]
+
+    @staticmethod
+    def _button(label: str, action: str, draft: Draft, payload: str = "",
+                style: ButtonStyle = ButtonStyle.SECONDARY) -> Button:
+        return Button(label, action, f"{draft.submission_id}:{payload}", style=style)
 
     def _review(self, platform: str, draft: Draft, form: Form) -> Message:
         texts = self._texts(platform, form)
@@ -349,7 +414,7 @@ class FormEngine:
         ]
         ui = self._engine(platform, title=texts["title"], items=items)
         buttons = [] if form.next_unanswered(draft.answers) else [
-            Button(ui["button_submit"], "forms:submit", style=ButtonStyle.SUCCESS)]
+            self._button(ui["button_submit"], "forms:submit", draft, style=ButtonStyle.SUCCESS)]
         return Message(title=ui["review_title"], text=ui["review"], buttons=buttons)
 
     def _shown(self, platform: str, form: Form, question: Question, value: Any) -> str:
@@ -406,6 +471,23 @@ class FormEngine:
             return (command, None) if len(words) == 1 else (None, None)
         return None, None
 
+    @asynccontextmanager
+    async def _member_turn(self, community_key: str, member_id: str) -> AsyncIterator[None]:
+        """One member at a time: a double press or two quick messages are handled in order.
+        Re-entrant, for a submit handler that opens another form for the same member."""
+        turn = self._turns.get((community_key, member_id))
+        if turn is not None and turn.owner is asyncio.current_task():
+            yield
+            return
+        if turn is None:
+            turn = self._turns[(community_key, member_id)] = _Turn()
+        async with turn.lock:
+            turn.owner = asyncio.current_task()
+            try:
+                yield
+            finally:
+                turn.owner = None
+
     async def _save(self, draft: Draft) -> None:
         """Every interaction writes the draft and pushes its reminder and expiry back."""
         now = self._bot.clock.now()
@@ -413,3 +495,12 @@ class FormEngine:
         draft.remind_at = stamp(now + self.remind_after)
         draft.expire_at = stamp(now + self.expire_after)
         await self.store.save(draft)
+
+
+def _cogs_own(context: dict[str, Any]) -> dict[str, Any]:
+    """A draft's context without the engine's own entries (which start with _)."""
+    return {k: v for k, v in context.items() if not k.startswith("_")}
+
+
+def _joined(*parts: str) -> str:
+    return "\n\n".join(part for part in parts if part)

@@ -69,9 +69,6 @@ class Question:
     # A consent the member must give to submit (they may still cancel).
     required: bool = True
 
-    def applies(self, answers: Answers) -> bool:
-        return self.ask_if is None or bool(self.ask_if(answers))
-
     @property
     def has_buttons(self) -> bool:
         return self.kind in (Kind.CHOICE, Kind.YES_NO, Kind.CONSENT)
@@ -125,8 +122,19 @@ class Form:
         return self._by_key[key]
 
     def applicable(self, answers: Answers) -> list[Question]:
-        """The questions this member is asked, given their answers so far."""
-        return [q for q in self.questions if q.applies(answers)]
+        """The questions this member is asked, given their answers so far.
+
+        Each condition sees only the answers to questions that are themselves asked, so an
+        answer kept from a question that no longer applies cannot switch a later one on.
+        """
+        asked: list[Question] = []
+        visible: dict[str, Any] = {}
+        for question in self.questions:
+            if question.ask_if is None or question.ask_if(visible):
+                asked.append(question)
+                if question.key in answers:
+                    visible[question.key] = answers[question.key]
+        return asked
 
     def next_unanswered(self, answers: Answers) -> Question | None:
         """The first question still to be answered (a skipped one counts as answered)."""

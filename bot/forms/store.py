@@ -56,6 +56,18 @@ class DraftStore:
         await self._db.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ?",
                                (draft.community, draft.member_id, draft.submission_id))
 
+    async def expire(self, draft: Draft, now: datetime) -> bool:
+        """Delete the draft if it is still past its expiry (the member may have just answered)."""
+        return await self._db.execute(
+            "DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ? AND expire_at <= ?",
+            (draft.community, draft.member_id, draft.submission_id, stamp(now))) == 1
+
+    async def mark_reminded(self, draft: Draft) -> bool:
+        """Clear the reminder if the draft has not changed since it was read."""
+        return await self._db.execute(
+            "UPDATE form_drafts SET remind_at = NULL WHERE community = ? AND member_id = ? AND submission_id = ?"
+            " AND updated_at = ?", (draft.community, draft.member_id, draft.submission_id, draft.updated_at)) == 1
+
     async def due(self, now: datetime) -> list[Draft]:
         """Drafts whose reminder or expiry has come (including while the bot was down)."""
         moment = stamp(now)

@@ -21,7 +21,7 @@ from bot.core.adapter import MemberUnreachable
 from bot.forms import Submission
 from cogs.testimonials import export as exports
 from cogs.testimonials.forms import CHANGES, REJECTION, TESTIMONIAL
-from cogs.testimonials.store import (APPROVED, CHANGES_REQUESTED, PENDING, REJECTED, Testimonial,
+from cogs.testimonials.store import (APPROVED, CHANGES_REQUESTED, NOT_REVISABLE, PENDING, REJECTED, Testimonial,
                                      TestimonialStore)
 
 log = logging.getLogger(__name__)
@@ -53,10 +53,14 @@ class Testimonials(Cog):
 
     @on_submit(TESTIMONIAL)
     async def submitted(self, ctx: Invocation, submission: Submission) -> None:
-        testimonial_id, new = await self.store.record(submission, self.clock.now())
+        testimonial_id, outcome = await self.store.record(submission, self.clock.now())
         texts = ctx.render(TEXTS, id=testimonial_id)
+        if outcome == NOT_REVISABLE:
+            await ctx.reply(texts["not_revisable"])
+            return
         await ctx.reply(texts["thanks_revised" if submission.context.get("revising") else "thanks"])
-        if new:
+        # Also when a retried submit finds it recorded: the first attempt may have failed before posting.
+        if not await self.store.queued_since_submitted(ctx.community, testimonial_id):
             await self._post_to_queue(ctx, testimonial_id)
 
     @command("testimonial withdraw", help="Take back a testimonial you submitted, wherever it is shown")
@@ -87,6 +91,7 @@ class Testimonials(Cog):
         if testimonial is None:
             return
         await self.store.withdraw(ctx.community, testimonial.id, ctx.member.id, self.clock.now())
+        await self.bot.forms.discard(ctx.community, ctx.member.id, TESTIMONIAL, revising=testimonial.id)
         replacement = Message(text=ctx.render(TEXTS, id=testimonial.id)["post_withdrawn"])
         for post in await self.store.posts(ctx.community, testimonial.id):
             await ctx.adapter.edit(ctx.community, Channel(post.channel, post.channel), post.message_id, replacement)
@@ -177,6 +182,9 @@ class Testimonials(Cog):
     # -- the decisions -----------------------------------------------------------------------
 
     async def _decide(self, ctx: Invocation, testimonial_id: int, status: str, note: str | None) -> None:
+        if not ctx.member.is_moderator:  # a note form outlives its moderator's role: check again
+            await ctx.reply_private(ctx.render("core/errors.j2", what="/testimonials")["not_moderator"])
+            return
         testimonial = await self._find(ctx, testimonial_id)
         if testimonial is None:
             return
@@ -190,9 +198,13 @@ class Testimonials(Cog):
         author = Member(ctx.platform, testimonial.member_id, testimonial.member_name)
         outcome = ctx.render(TEXTS, id=testimonial_id, note=note or "")
         if status == CHANGES_REQUESTED:
-            await self.bot.forms.start(ctx.toward(author), TESTIMONIAL, answers=_answers_of(testimonial),
-                                       context={"revising": testimonial_id}, intro=outcome["dm_changes"])
+            delivered = await self.bot.forms.start(ctx.toward(author), TESTIMONIAL, answers=_answers_of(testimonial),
+                                                   context={"revising": testimonial_id}, intro=outcome["dm_changes"])
+            if not delivered:
+                await ctx.reply_private(texts["changes_undelivered"])
         else:
+            if status == APPROVED:  # a revision still open for it no longer applies
+                await self.bot.forms.discard(ctx.community, author.id, TESTIMONIAL, revising=testimonial_id)
             try:
                 await ctx.adapter.send(ctx.community, author, Message(text=outcome[f"dm_{status}"]))
             except MemberUnreachable:

@@ -40,13 +40,14 @@ def render(records: list[dict[str, str | int]], fmt: str) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS)
     writer.writeheader()
-    # A cell starting with = + - or @ would run as a formula in a spreadsheet: make it plain text.
+    # A cell starting with = + - @ (or a tab or return before one) would run as a formula in a
+    # spreadsheet: make it plain text.
     writer.writerows({k: _no_formula(v) for k, v in record.items()} for record in records)
     return out.getvalue()
 
 
 def _no_formula(value: str | int) -> str | int:
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
+    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 async def export(db: Database, fmt: str, community_key: str | None = None, anonymous: str = "Anonymous") -> str:

@@ -14,6 +14,8 @@ from bot.storage import Database
 
 PENDING, APPROVED, REJECTED, CHANGES_REQUESTED, WITHDRAWN = (
     "pending", "approved", "rejected", "changes_requested", "withdrawn")
+# What recording a submission did.
+RECORDED, ALREADY_RECORDED, NOT_REVISABLE = "recorded", "already_recorded", "not_revisable"
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,13 @@ class TestimonialStore:
         self._db = db
         self._events = events
 
-    async def record(self, submission: Submission, at: datetime) -> tuple[int, bool]:
-        """Store a submitted testimonial; returns (id, whether it is new).
+    async def record(self, submission: Submission, at: datetime) -> tuple[int, str]:
+        """Store a submitted testimonial; returns its id and RECORDED, ALREADY_RECORDED or NOT_REVISABLE.
 
         A revision (after a moderator asked for changes) updates the same testimonial and
-        puts it back in the queue. The row and its `testimonial.submitted` event are
-        written together; a retried submit finds the row already there.
+        puts it back in the queue, but only while changes are still being asked for (not
+        once it was withdrawn or decided otherwise). The row and its `testimonial.submitted`
+        event are written together; a retried submit finds the row already there.
         """
         answers = submission.answers
         consent_given = answers["may_quote"]
@@ -69,14 +72,17 @@ class TestimonialStore:
         async with self._db.transaction() as tx:
             existing = await tx.fetchone("SELECT id FROM testimonials WHERE submission_id = ?", (submission.id,))
             if existing is not None:
-                return existing["id"], False
+                return existing["id"], ALREADY_RECORDED
             if revising is not None:
-                await tx.execute(
+                revised = await tx.execute(
                     "UPDATE testimonials SET story = ?, surprise = ?, advice = ?, credit = ?, consent_given = ?,"
                     " consent_wording = ?, consent_at = ?, status = ?, moderator_note = NULL, decided_by = NULL,"
                     " decided_at = NULL, submission_id = ?, submitted_at = ?"
-                    " WHERE id = ? AND community = ? AND member_id = ?",
-                    (*values, PENDING, submission.id, stamp(at), revising, community.key, submission.member.id))
+                    " WHERE id = ? AND community = ? AND member_id = ? AND status = ?",
+                    (*values, PENDING, submission.id, stamp(at), revising, community.key, submission.member.id,
+                     CHANGES_REQUESTED))
+                if not revised:
+                    return revising, NOT_REVISABLE
                 testimonial_id = revising
             else:
                 testimonial_id = await tx.insert(
@@ -88,7 +94,7 @@ class TestimonialStore:
             event = await self._events.record(tx, "testimonial.submitted", community, submission.member,
                                               testimonial=testimonial_id)
         await self._events.publish(event)
-        return testimonial_id, True
+        return testimonial_id, RECORDED
 
     async def get(self, community: Community, testimonial_id: int) -> Testimonial | None:
         row = await self._db.fetchone(f"SELECT {_FIELDS} FROM testimonials WHERE community = ? AND id = ?",
@@ -144,6 +150,13 @@ class TestimonialStore:
         await self._db.execute(
             "INSERT INTO testimonial_posts (community, testimonial_id, kind, channel, message_id, posted_at)"
             " VALUES (?, ?, ?, ?, ?, ?)", (community.key, testimonial_id, kind, channel, message_id, stamp(at)))
+
+    async def queued_since_submitted(self, community: Community, testimonial_id: int) -> bool:
+        """Whether the moderators' channel already shows this version of the testimonial."""
+        return await self._db.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM testimonial_posts p JOIN testimonials t ON t.id = p.testimonial_id"
+            " WHERE p.community = ? AND p.testimonial_id = ? AND p.kind = 'queue' AND p.posted_at >= t.submitted_at)",
+            (community.key, testimonial_id)) == 1
 
     async def posts(self, community: Community, testimonial_id: int) -> list[Post]:
         rows = await self._db.fetchall(

@@ -5,7 +5,7 @@ You act as any member, type slash commands, press buttons and move the clock:
     /share                      a command in the current channel (#general at start)
     /share-prompt #general      options: bare values in order, or name:value / name:"a b"
     :as alice                   act as alice (created on first use)
-    :mod alice                  make alice a moderator
+    :mod alice                  make alice a moderator (:unmod alice undoes it)
     :dm hello                   send the bot a direct message (":dm /share" runs a command there)
     :press I shared it          press a button of the last message you can see (or :press 1)
     :channel events             move to #events
@@ -43,7 +43,7 @@ _CONSOLE_HELP = """\
 Console commands:
   /command [options]   run a slash command in the current channel (try /help)
   :as NAME             act as member NAME
-  :mod NAME            make NAME a moderator
+  :mod NAME            make NAME a moderator (:unmod NAME undoes it)
   :dm TEXT             send the bot a direct message (:dm /command runs a command in your DMs)
   :press LABEL | N     press a button of the last message you can see
   :channel NAME        move to #NAME
@@ -150,7 +150,7 @@ class ConsoleAdapter:
         word, _, rest = line[1:].partition(" ")
         rest = rest.strip()
         handler = {
-            "as": self._as, "mod": self._mod, "dm": self._dm, "press": self._press,
+            "as": self._as, "mod": self._mod, "unmod": self._unmod, "dm": self._dm, "press": self._press,
             "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms,
         }.get(word.lower())
         if word.lower() in ("quit", "exit", "q"):
@@ -193,6 +193,16 @@ class ConsoleAdapter:
         await self.bot.db.execute("INSERT OR IGNORE INTO console_moderators VALUES (?, ?)",
                                   (self.community.key, member.id))
         self.note(f"{member.display_name} is now a moderator")
+
+    async def _unmod(self, name: str) -> None:
+        if not name.strip().lstrip("@"):
+            self.note("write :unmod NAME")
+            return
+        member = self.member(name)
+        self.moderators.discard(member.id)
+        await self.bot.db.execute("DELETE FROM console_moderators WHERE community = ? AND member_id = ?",
+                                  (self.community.key, member.id))
+        self.note(f"{member.display_name} is no longer a moderator")
 
     async def _dm(self, text: str) -> None:
         ctx = self.invocation(None)

@@ -20,6 +20,13 @@ SURVEY = Form("survey", template="survey/form.j2", questions=(
 
 QUICK = Form("quick", template="survey/quick.j2", questions=(short_text("word"),))
 
+# Each question depends on the one before: switching the first off must switch off both.
+CHAIN = Form("chain", template="survey/chain.j2", questions=(
+    yes_no("pets"),
+    short_text("pet_name", ask_if=lambda answers: answers.get("pets") is True),
+    short_text("pet_kind", ask_if=lambda answers: bool(answers.get("pet_name"))),
+))
+
 
 class Survey(Cog):
     """Asks the survey and keeps what was submitted."""
@@ -31,6 +38,15 @@ class Survey(Cog):
     @command("quick", help="Answer one quick question")
     async def quick(self, ctx: Invocation) -> None:
         await self.bot.forms.start(ctx, QUICK, context={"asked_by": "test"})
+
+    @command("chain", help="Answer questions that depend on each other")
+    async def chain(self, ctx: Invocation) -> None:
+        await self.bot.forms.start(ctx, CHAIN)
+
+    @on_submit(CHAIN)
+    async def chain_submitted(self, ctx: Invocation, submission: Submission) -> None:
+        await self._keep(submission)
+        await ctx.reply("Thanks for the chain.")
 
     @on_submit(SURVEY)
     async def survey_submitted(self, ctx: Invocation, submission: Submission) -> None:
