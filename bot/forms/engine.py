@@ -266,7 +266,8 @@ class FormEngine:
             value = question.check(text)
         except Invalid as problem:
             await self._save(draft)
-            choices = [self._choice_label(ctx.platform, form, question, c) for c in question.choices]
+            words, texts = self._engine(ctx.platform), self._texts(ctx.platform, form)
+            choices = [self._choice_label(words, texts, question, c) for c in question.choices]
             explanation = self._engine(ctx.platform, choices=choices, **problem.details)[problem.reason]
             await self._ask(ctx, draft, form, explanation)
             return
@@ -376,11 +377,11 @@ class FormEngine:
         if draft.current is None:
             return self._review(platform, draft, form)
         question = form.question(draft.current)
-        texts = self._texts(platform, form)
+        texts, words = self._texts(platform, form), self._engine(platform)
         asked = form.applicable(draft.answers)
         number = [q.key for q in asked].index(question.key) + 1 if question in asked else len(asked)
         ui = self._engine(platform, title=texts["title"], number=number, total=len(asked),
-                          answer=self._shown(platform, form, question, draft.answers.get(question.key)))
+                          answer=self._shown(words, texts, question, draft.answers.get(question.key)))
         parts = [texts[question.key]]
         if texts.has(f"{question.key}_help") and texts[f"{question.key}_help"]:
             parts.append(texts[f"{question.key}_help"])
@@ -389,16 +390,16 @@ class FormEngine:
         if draft.answers.get(question.key) is not None:
             parts.append(ui["answer_so_far"])
         return Message(title=ui["progress"], text="\n\n".join(parts),
-                       buttons=self._answer_buttons(platform, draft, form, question))
+                       buttons=self._answer_buttons(words, texts, draft, question))
 
-    def _answer_buttons(self, platform: str, draft: Draft, form: Form, question: Question) -> list[Button]:
+    def _answer_buttons(self, words: Rendered, texts: Rendered, draft: Draft, question: Question) -> list[Button]:
         if question.kind is Kind.CHOICE:
             values = question.choices
         elif question.kind in (Kind.YES_NO, Kind.CONSENT):
             values = ("yes", "no")
         else:
             return []
-        return [self._button(self._choice_label(platform, form, question, v), "forms:answer", draft,
+        return [self._button(self._choice_label(words, texts, question, v), "forms:answer", draft,
                              f"{question.key}={v}") for v in values]
 
     @staticmethod
@@ -407,9 +408,9 @@ class FormEngine:
         return Button(label, action, f"{draft.submission_id}:{payload}", style=style)
 
     def _review(self, platform: str, draft: Draft, form: Form) -> Message:
-        texts = self._texts(platform, form)
+        texts, words = self._texts(platform, form), self._engine(platform)
         items = [
-            {"number": n, "question": texts[q.key], "answer": self._shown(platform, form, q, draft.answers.get(q.key))}
+            {"number": n, "question": texts[q.key], "answer": self._shown(words, texts, q, draft.answers.get(q.key))}
             for n, q in enumerate(form.applicable(draft.answers), 1) if q.key in draft.answers
         ]
         ui = self._engine(platform, title=texts["title"], items=items)
@@ -417,26 +418,26 @@ class FormEngine:
             self._button(ui["button_submit"], "forms:submit", draft, style=ButtonStyle.SUCCESS)]
         return Message(title=ui["review_title"], text=ui["review"], buttons=buttons)
 
-    def _shown(self, platform: str, form: Form, question: Question, value: Any) -> str:
+    def _shown(self, words: Rendered, texts: Rendered, question: Question, value: Any) -> str:
         """An answer as the review shows it (member text is escaped later, by the template)."""
-        ui = self._engine(platform)
         if value is None:
-            return ui["skipped"]
+            return words["skipped"]
         if question.kind is Kind.CONSENT:
-            return ui["agreed" if value.get("agreed") else "declined"]
+            return words["agreed" if value.get("agreed") else "declined"]
         if question.kind is Kind.YES_NO:
-            return ui["yes" if value else "no"]
+            return words["yes" if value else "no"]
         if question.kind is Kind.CHOICE:
-            return self._choice_label(platform, form, question, value)
+            return self._choice_label(words, texts, question, value)
         text = str(value)
         return text if len(text) <= REVIEW_EXCERPT else text[:REVIEW_EXCERPT].rstrip() + "…"
 
-    def _choice_label(self, platform: str, form: Form, question: Question, value: str) -> str:
-        if question.kind in (Kind.YES_NO, Kind.CONSENT):
-            ui = self._engine(platform)
-            agree = question.kind is Kind.CONSENT
-            return ui[("agreed" if agree else "yes") if value == "yes" else ("declined" if agree else "no")]
-        texts = self._texts(platform, form)
+    @staticmethod
+    def _choice_label(words: Rendered, texts: Rendered, question: Question, value: str) -> str:
+        """A choice's label from the form's template (`<key>_<value>`), or the engine's yes/no words."""
+        if question.kind is Kind.CONSENT:
+            return words["agreed" if value == "yes" else "declined"]
+        if question.kind is Kind.YES_NO:
+            return words["yes" if value == "yes" else "no"]
         block = f"{question.key}_{value}"
         return texts[block] if texts.has(block) else value
 
