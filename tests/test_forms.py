@@ -135,6 +135,7 @@ async def test_cancel_can_be_confirmed_with_its_button(survey):
     ("setup", "bad", "expected"),
     [
         ([], "x" * 41, "That's 1 character too long (the limit is 40)."),
+        ([], "Admin", "That name is kept for the moderators; please use your own."),
         (["Al"], "too short", "That's a little short: 11 more characters, please (at least 20)."),
         (["Al", STORY], "purple", "Please pick one of: Red, Green, Blue."),
         (["Al", STORY], "gren", 'Did you mean "green"?'),

@@ -267,8 +267,11 @@ class FormEngine:
         except Invalid as problem:
             await self._save(draft)
             words, texts = self._engine(ctx.platform), self._texts(ctx.platform, form)
-            choices = [self._choice_label(words, texts, question, c) for c in question.choices]
-            explanation = self._engine(ctx.platform, choices=choices, **problem.details)[problem.reason]
+            if problem.details.get("own"):  # the form's own rule, explained by its own template
+                explanation = texts[problem.reason]
+            else:
+                choices = [self._choice_label(words, texts, question, c) for c in question.choices]
+                explanation = self._engine(ctx.platform, choices=choices, **problem.details)[problem.reason]
             await self._ask(ctx, draft, form, explanation)
             return
         if question.kind is Kind.CONSENT:

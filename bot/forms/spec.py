@@ -17,7 +17,9 @@ the answer and the moment it was given.
 
 `check(answer)` turns what the member typed into the stored value, or raises
 `Invalid(reason, **details)`, whose reason names the block of forms/engine.j2 that
-explains the problem to the member.
+explains the problem to the member. A question's own `validate(value)` rule returns the
+name of a block in the form's template instead (e.g. `validate=lambda name: "name_taken"
+if name in taken else None`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,9 @@ class Question:
     ask_if: Callable[[Answers], bool] | None = None
     # A consent the member must give to submit (they may still cancel).
     required: bool = True
+    # The cog's own rule: given the checked value, the name of a block in the form's template
+    # that explains what is wrong, or None when the value is fine.
+    validate: Callable[[Any], str | None] | None = None
 
     @property
     def has_buttons(self) -> bool:
@@ -79,16 +84,16 @@ class Question:
         if self.kind in (Kind.YES_NO, Kind.CONSENT):
             word = text.lower().rstrip(".!")
             if word in _YES:
-                return True
+                return self._validated(True)
             if word in _NO:
                 if self.kind is Kind.CONSENT and self.required:
                     raise Invalid("consent_needed")
-                return False
+                return self._validated(False)
             raise Invalid("not_yes_no")
         if self.kind is Kind.CHOICE:
             for value in self.choices:
                 if text.lower() == value.lower():
-                    return value
+                    return self._validated(value)
             raise Invalid("not_a_choice", suggestion=closest(text, self.choices))
         if len(text) < self.min_length:
             raise Invalid("too_short", short_by=self.min_length - len(text), minimum=self.min_length)
@@ -98,7 +103,14 @@ class Question:
             raise Invalid("not_url")
         if self.kind is Kind.EMAIL and not _EMAIL.match(text):
             raise Invalid("not_email")
-        return answer.strip("\n") if self.kind is Kind.LONG_TEXT else text
+        value = answer.strip("\n") if self.kind is Kind.LONG_TEXT else text
+        return self._validated(value)
+
+    def _validated(self, value: Any) -> Any:
+        problem = self.validate(value) if self.validate else None
+        if problem:
+            raise Invalid(problem, own=True)
+        return value
 
 
 @dataclass(frozen=True)
@@ -150,13 +162,15 @@ class Form:
 
 
 def short_text(key: str, *, optional: bool = False, min_length: int = 1, max_length: int = 200,
-               ask_if: Callable[[Answers], bool] | None = None) -> Question:
-    return Question(key, Kind.SHORT_TEXT, optional, min_length, max_length, ask_if=ask_if)
+               ask_if: Callable[[Answers], bool] | None = None,
+               validate: Callable[[Any], str | None] | None = None) -> Question:
+    return Question(key, Kind.SHORT_TEXT, optional, min_length, max_length, ask_if=ask_if, validate=validate)
 
 
 def long_text(key: str, *, optional: bool = False, min_length: int = 1, max_length: int = 4000,
-              ask_if: Callable[[Answers], bool] | None = None) -> Question:
-    return Question(key, Kind.LONG_TEXT, optional, min_length, max_length, ask_if=ask_if)
+              ask_if: Callable[[Answers], bool] | None = None,
+              validate: Callable[[Any], str | None] | None = None) -> Question:
+    return Question(key, Kind.LONG_TEXT, optional, min_length, max_length, ask_if=ask_if, validate=validate)
 
 
 def choice(key: str, *choices: str, optional: bool = False,

@@ -8,7 +8,7 @@ from bot.core import Cog, Invocation, command, on_submit
 from bot.forms import Form, Submission, choice, consent, email, long_text, short_text, url, yes_no
 
 SURVEY = Form("survey", template="survey/form.j2", questions=(
-    short_text("name", max_length=40),
+    short_text("name", max_length=40, validate=lambda name: "name_reserved" if name.lower() == "admin" else None),
     long_text("story", min_length=20, max_length=500),
     choice("colour", "red", "green", "blue"),
     yes_no("has_partner"),
