@@ -114,8 +114,6 @@ async def by_hand(folder: Path, members: int) -> dict:
     return {"elapsed": elapsed, "latencies": latencies}
 
 
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=10_000)

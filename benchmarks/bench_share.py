@@ -133,8 +133,6 @@ async def by_hand(folder: Path, n: int, members: int) -> dict:
     return {"elapsed": elapsed, "latencies": latencies}
 
 
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
