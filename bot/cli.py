@@ -2,6 +2,9 @@
 
     smallstep                         the console (same as `smallstep console`)
     smallstep console [--config FILE] [--db FILE]
+    smallstep run --platform discord  (DISCORD_TOKEN in the environment)
+    smallstep sync-commands [--guild ID]
+    smallstep invite-url [--application-id ID]
     smallstep config check [--config FILE]
     smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="run the bot in this terminal (no token needed)")
     _config_option(console)
     console.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+
+    run = commands.add_parser("run", help="serve a community: on the console, or on Discord")
+    run.add_argument("--platform", choices=["console", "discord"], default="console")
+    _config_option(run)
+    run.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+
+    sync = commands.add_parser("sync-commands", help="register the bot's slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="one server's id: instant, for development (default: global)")
+    _config_option(sync)
+    sync.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+
+    invite = commands.add_parser("invite-url", help="print the link that adds the bot to a Discord server")
+    invite.add_argument("--application-id", type=int, help="the application's id (default: asked of Discord)")
+    _config_option(invite)
 
     export = commands.add_parser("export", help="export data, e.g. the approved testimonials")
     export.add_argument("what", choices=["testimonials"], help="what to export")
@@ -79,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
                 return EXIT_USAGE
             return 0
+        if command in ("sync-commands", "invite-url") or getattr(args, "platform", "console") == "discord":
+            return _discord(command, args, config)
         from bot.platforms.console import run_console
 
         asyncio.run(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin, write=_print))
@@ -91,6 +111,36 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
+    """The Discord commands: they need DISCORD_TOKEN, and say plainly when it is missing or rejected."""
+    import discord
+
+    from bot.platforms import discord as on_discord
+
+    if command == "invite-url" and args.application_id:
+        print(on_discord.invite_url(args.application_id))
+        return 0
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    if not token:
+        print("error: DISCORD_TOKEN is not set. Copy the bot's token from the Discord developer portal "
+              "(your application, Bot, Reset Token) and run: export DISCORD_TOKEN=...", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if command == "sync-commands":
+            count = asyncio.run(on_discord.sync_commands(config, token=token, guild_id=args.guild, database=args.db))
+            where = f"server {args.guild}" if args.guild else "every server (global; may take up to an hour)"
+            print(f"Registered {count} commands for {where}.")
+        elif command == "invite-url":
+            print(on_discord.invite_url(asyncio.run(on_discord.application_id(config, token=token))))
+        else:
+            asyncio.run(on_discord.run_discord(config, token=token, database=args.db))
+    except discord.LoginFailure:
+        print("error: Discord rejected the token in DISCORD_TOKEN. Reset it in the developer portal "
+              "(your application, Bot, Reset Token) and export the new one.", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
 async def check_config(config: Config) -> int:

@@ -153,6 +153,18 @@ class ConsoleConfig:
     images_dir: str = setting("", "Where images are saved; empty means a folder next to the database.")
 
 
+def _optional_url(value: str) -> Problem:
+    if not value or re.match(r"^(https?|wss?)://[^\s/]+", value):
+        return None
+    return f"must be a full address (https://... or wss://...), got {value!r}", "write the full address, or leave it empty"
+
+
+def _snowflake(value: str) -> Problem:
+    if not value or value.isdigit():
+        return None
+    return f"must be a Discord id (digits), got {value!r}", "copy the server's id (Developer Mode: right-click the server)"
+
+
 @dataclass(frozen=True)
 class DiscordConfig:
     """Discord-specific settings (the token comes from DISCORD_TOKEN)."""
@@ -160,6 +172,15 @@ class DiscordConfig:
     moderator_role: str = setting(
         "Moderators", "The role (name or id) whose members may run moderator commands."
     )
+    guild_id: str = setting(
+        "", "The server (guild) the bot serves; direct messages belong to it. Empty: the server the bot is in.",
+        _snowflake)
+    members_intent: bool = setting(
+        False, "Receive member joins (needs the Server Members intent in the developer portal).")
+    api_base_url: str = setting(
+        "", "Discord's REST address, for a shared rate-limit proxy or a local fake. Empty: Discord's own.",
+        _optional_url)
+    gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ the middle of a job does not make it run twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,3 +78,16 @@ class Scheduler:
                 log.exception("scheduled job %s/%s failed; it runs again in %s", job.component, job.name, job.every)
             ran += 1
         return ran
+
+    async def keep_running(self, interval_seconds: float, turn: asyncio.Lock | None = None) -> None:
+        """Run due jobs now (what fell due while the bot was down), then every interval, until cancelled.
+
+        `turn`, if given, is held while jobs run, so they take turns with other work.
+        """
+        while True:
+            if turn is None:
+                await self.run_due()
+            else:
+                async with turn:
+                    await self.run_due()
+            await asyncio.sleep(interval_seconds)

@@ -83,18 +83,11 @@ async def _converse(bot: Bot, adapter: ConsoleAdapter, config: Config, stdin: Te
                     write: Callable[[str], None]) -> None:
     # Lines and scheduled jobs take turns, so a job's messages never land in the middle of a command's.
     turn = asyncio.Lock()
-
-    async def run_jobs_when_due() -> None:
-        while True:
-            await asyncio.sleep(config.bot.scheduler_interval_seconds)
-            async with turn:
-                await bot.scheduler.run_due()
-
     if stdin.isatty():
         write(f"Small Step Bot console: {config.program.name}, database {bot.db.path}.")
         write(f"You are {adapter.acting} in #{adapter.channel}. Type /help for the bot's commands, :help for the console's.")
-    await bot.scheduler.run_due()  # what fell due while the bot was down
-    jobs = asyncio.create_task(run_jobs_when_due())
+    await bot.scheduler.run_due()  # what fell due while the bot was down, before the first line
+    jobs = asyncio.create_task(bot.scheduler.keep_running(config.bot.scheduler_interval_seconds, turn))
     reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
     try:
         while (line := await reader.next()) is not None:

@@ -1,0 +1,324 @@
+"""The Discord adapter, on the real discord.py client.
+
+Every interaction arrives through `on_interaction`: slash commands go to the core's
+`run_command`, button presses to `press` (the button's custom id is `action|value`, so a
+button posted last week works after any number of restarts: nothing about it is kept in
+memory). Direct messages reach `receive_dm` (the forms). A `Message` becomes an embed,
+files and a row of buttons; everything is sent with mentions switched off.
+
+Discord wants an answer to an interaction within 3 seconds. The first reply of a handler
+answers the interaction itself; a handler still working after 2.5 seconds gets the
+interaction deferred, and its replies arrive as follow-ups.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+
+from bot.core import Bot, Channel, Community, Invocation, Member, Message
+from bot.core.adapter import MemberUnreachable
+from bot.core.message import ButtonStyle
+from bot.platforms.discord.commands import CommandEntry, application_commands, core_command
+
+log = logging.getLogger(__name__)
+
+DEFER_AFTER = 2.5  # seconds: Discord's window is 3
+CANNOT_DM = 50007  # Discord's error code for a member who does not accept direct messages
+MAX_CONTENT, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS = 2000, 4096, 1024, 25
+SYNC = {"type": 1, "name": "sync", "description": "Register the bot's commands with Discord again (moderators)",
+        "default_member_permissions": "32"}
+
+_STYLES = {
+    ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
+    ButtonStyle.SECONDARY: discord.ButtonStyle.secondary,
+    ButtonStyle.SUCCESS: discord.ButtonStyle.success,
+    ButtonStyle.DANGER: discord.ButtonStyle.danger,
+}
+_MENTION = re.compile(r"^<[@#][!&]?(\d+)>$")
+
+
+@dataclass
+class InteractionState:
+    """What an Invocation needs to answer a Discord interaction."""
+
+    interaction: discord.Interaction
+
+
+class DiscordAdapter:
+    """Connects the core to one Discord server (guild)."""
+
+    platform = "discord"
+
+    def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0) -> None:
+        self.bot = bot
+        settings = bot.config.discord
+        intents = discord.Intents.default()
+        intents.members = settings.members_intent
+        self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
+                                     guild_ready_timeout=guild_ready_timeout)
+        self.ready = asyncio.Event()
+        self._wire_events()
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, token: str) -> None:
+        """Log in and stay connected until `close`. Raises discord.LoginFailure for a bad token."""
+        self.bot.attach(self)
+        if not self.bot.config.discord.members_intent:
+            log.info("the members intent is off: member joins (the welcome DM) are not delivered; "
+                     "set discord.members_intent = true and enable it in the developer portal")
+        await self.client.start(token)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    def _wire_events(self) -> None:
+        client = self.client
+
+        @client.event
+        async def on_ready() -> None:
+            log.info("connected to Discord as %s in %d server(s)", client.user, len(client.guilds))
+            self.ready.set()
+
+        @client.event
+        async def on_interaction(interaction: discord.Interaction) -> None:
+            await self._interaction(interaction)
+
+        @client.event
+        async def on_message(message: discord.Message) -> None:
+            if message.author.bot or message.guild is not None:
+                return
+            ctx = Invocation(bot=self.bot, adapter=self, community=self._home(),
+                             member=self._member(message.author), channel=None)
+            await self.bot.receive_dm(ctx, message.content)
+
+        @client.event
+        async def on_member_join(member: discord.Member) -> None:
+            await self.bot.events.emit("member.joined", self._community(member.guild), self._member(member))
+
+    # -- commands ----------------------------------------------------------------------
+
+    def command_payload(self) -> list[dict[str, Any]]:
+        """The application commands for the cogs loaded now, plus /sync."""
+        entries = [CommandEntry(handler.spec, (type(handler.cog).__doc__ or "").strip().split("\n")[0])
+                   for handler in self.bot.cogs.commands.values()]
+        return [*application_commands(entries), SYNC]
+
+    async def sync_commands(self, guild_id: int | None = None) -> int:
+        """Register the commands with Discord (for one server, which is instant, or globally)."""
+        app_id = self.client.application_id or (await self.client.application_info()).id
+        payload = self.command_payload()
+        if guild_id is None:
+            await self.client.http.bulk_upsert_global_commands(app_id, payload)
+        else:
+            await self.client.http.bulk_upsert_guild_commands(app_id, guild_id, payload)
+        return len(payload)
+
+    async def _interaction(self, interaction: discord.Interaction) -> None:
+        ctx = self._invocation(interaction)
+        keep_in_time = asyncio.create_task(self._defer_if_slow(interaction))
+        try:
+            if interaction.type is discord.InteractionType.application_command:
+                data = interaction.data or {}
+                if data.get("name") == SYNC["name"]:
+                    await self._sync_command(ctx)
+                    return
+                name, arguments = core_command(data, lambda i: self._resolved_member(interaction, i),
+                                               lambda i: self._resolved_channel(interaction, i))
+                await self.bot.run_command(ctx, name, arguments)
+            elif interaction.type is discord.InteractionType.component:
+                action, _, value = (interaction.data or {}).get("custom_id", "").partition("|")
+                await self.bot.press(ctx, action, value)
+        finally:
+            keep_in_time.cancel()
+            if not interaction.response.is_done():  # a handler that said nothing: acknowledge anyway
+                await interaction.response.defer()
+
+    async def _sync_command(self, ctx: Invocation) -> None:
+        """/sync: a moderator registers the commands for this server after enabling a cog."""
+        if not ctx.member.is_moderator:
+            await ctx.reply_private(ctx.render("core/errors.j2", what="/sync")["not_moderator"])
+            return
+        count = await self.sync_commands(int(ctx.community.id))
+        await ctx.reply_private(ctx.render("core/discord.j2", count=count)["synced"])
+
+    async def _defer_if_slow(self, interaction: discord.Interaction) -> None:
+        await asyncio.sleep(DEFER_AFTER)
+        if not interaction.response.is_done():
+            thinking = interaction.type is discord.InteractionType.application_command
+            await interaction.response.defer(ephemeral=True, thinking=thinking)
+
+    # -- the Adapter protocol ------------------------------------------------------------
+
+    async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
+        state = ctx.platform_data
+        if not isinstance(state, InteractionState):  # a DM conversation, or a member addressed by a job
+            await self.send(ctx.community, ctx.channel or ctx.member, message)
+            return
+        interaction = state.interaction
+        ephemeral = private and ctx.channel is not None
+        kwargs = _render(message)
+        view = kwargs.get("view")
+        try:
+            if not interaction.response.is_done():
+                await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+            else:
+                await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
+        finally:
+            if view is not None:
+                view.stop()  # buttons are routed by custom id; the view need not stay in memory
+
+    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+        kwargs = _render(message)
+        try:
+            if isinstance(to, Member):
+                user = self.client.get_user(int(to.id)) or await self.client.fetch_user(int(to.id))
+                sent = await user.send(**kwargs)
+            else:
+                channel = self.client.get_channel(int(to.id)) or await self.client.fetch_channel(int(to.id))
+                sent = await channel.send(**kwargs)
+        except discord.Forbidden as exc:
+            if isinstance(to, Member) and exc.code == CANNOT_DM:
+                raise MemberUnreachable(f"{to.display_name} does not accept direct messages") from exc
+            raise
+        finally:
+            if kwargs.get("view") is not None:
+                kwargs["view"].stop()
+        return str(sent.id)
+
+    async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
+        target = self.client.get_channel(int(channel.id)) or await self.client.fetch_channel(int(channel.id))
+        kwargs = _render(message)
+        files = kwargs.pop("files", [])
+        view = kwargs.pop("view", None)
+        await target.get_partial_message(int(message_id)).edit(
+            content=kwargs.get("content"), embed=kwargs.get("embed"), attachments=files, view=view,
+            allowed_mentions=discord.AllowedMentions.none())
+        if view is not None:
+            view.stop()
+
+    async def resolve_channel(self, community: Community, text: str) -> Channel | None:
+        guild = self._guild(community)
+        wanted = text.strip().lstrip("#")
+        match = _MENTION.match(text.strip())
+        for channel in guild.text_channels if guild else []:
+            if str(channel.id) in (wanted, match.group(1) if match else "") or channel.name == wanted.lower():
+                return Channel(str(channel.id), channel.name)
+        return None
+
+    async def resolve_member(self, community: Community, text: str) -> Member | None:
+        guild = self._guild(community)
+        if guild is None:
+            return None
+        match = _MENTION.match(text.strip())
+        wanted = match.group(1) if match else text.strip().lstrip("@")
+        found = guild.get_member(int(wanted)) if wanted.isdigit() else guild.get_member_named(wanted)
+        return self._member(found) if found else None
+
+    # -- people and places ------------------------------------------------------------------
+
+    def _invocation(self, interaction: discord.Interaction) -> Invocation:
+        in_guild = interaction.guild is not None
+        channel = interaction.channel if in_guild else None
+        return Invocation(
+            bot=self.bot, adapter=self,
+            community=self._community(interaction.guild) if in_guild else self._home(),
+            member=self._member(interaction.user),
+            channel=Channel(str(channel.id), getattr(channel, "name", "")) if channel else None,
+            platform_data=InteractionState(interaction),
+        )
+
+    def _community(self, guild: discord.Guild) -> Community:
+        return Community(self.platform, str(guild.id), guild.name)
+
+    def _home(self) -> Community:
+        """The community direct messages belong to: the configured server, or the one the bot is in."""
+        guild = self._guild(None)
+        configured = self.bot.config.discord.guild_id
+        if guild is not None:
+            return self._community(guild)
+        return Community(self.platform, configured or "0")
+
+    def _guild(self, community: Community | None) -> discord.Guild | None:
+        wanted = community.id if community else self.bot.config.discord.guild_id
+        if wanted:
+            return self.client.get_guild(int(wanted)) if wanted.isdigit() else None
+        return self.client.guilds[0] if self.client.guilds else None
+
+    def _member(self, user: discord.User | discord.Member) -> Member:
+        if not isinstance(user, discord.Member):  # a DM: look the person up in the server
+            guild = self._guild(None)
+            user = (guild.get_member(user.id) if guild else None) or user
+        return Member(self.platform, str(user.id), user.display_name, is_moderator=self._is_moderator(user))
+
+    def _is_moderator(self, user: discord.User | discord.Member) -> bool:
+        if not isinstance(user, discord.Member):
+            return False
+        role = self.bot.config.discord.moderator_role
+        return user.guild_permissions.manage_guild or any(r.name == role or str(r.id) == role for r in user.roles)
+
+    def _resolved_member(self, interaction: discord.Interaction, user_id: str) -> Member | None:
+        guild = interaction.guild
+        found = guild.get_member(int(user_id)) if guild else None
+        if found is not None:
+            return self._member(found)
+        resolved = (interaction.data or {}).get("resolved", {})
+        user = resolved.get("users", {}).get(user_id)
+        if user is None:
+            return None
+        nick = resolved.get("members", {}).get(user_id, {}).get("nick")
+        return Member(self.platform, user_id, nick or user.get("global_name") or user.get("username", user_id))
+
+    def _resolved_channel(self, interaction: discord.Interaction, channel_id: str) -> Channel | None:
+        channel = (interaction.data or {}).get("resolved", {}).get("channels", {}).get(channel_id)
+        return Channel(channel_id, channel.get("name", channel_id)) if channel else None
+
+
+def _render(message: Message) -> dict[str, Any]:
+    """A Message as discord.py's send arguments: content or an embed, files, buttons, no mentions."""
+    kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    files = [discord.File(io.BytesIO(i.data), filename=i.filename, description=i.description or None)
+             for i in [*message.images, *message.files]]
+    if message.title or message.fields or message.images or len(message.text) > MAX_CONTENT:
+        embed = discord.Embed(title=message.title[:256] or None, description=_cut(message.text, MAX_DESCRIPTION) or None)
+        for field in message.fields:
+            for n, part in enumerate(_parts(field.value, MAX_FIELD)):
+                if len(embed.fields) < MAX_FIELDS:
+                    embed.add_field(name=(field.name if n == 0 else "…")[:256], value=part, inline=field.inline)
+        if message.images:
+            embed.set_image(url=f"attachment://{message.images[0].filename}")
+        kwargs["embed"] = embed
+    else:
+        kwargs["content"] = message.text or None
+    if files:
+        kwargs["files"] = files
+    if message.buttons:
+        view = discord.ui.View(timeout=None)
+        for button in message.buttons[:25]:
+            view.add_item(discord.ui.Button(label=button.label[:80], style=_STYLES[button.style],
+                                            custom_id=f"{button.action}|{button.value}"[:100]))
+        kwargs["view"] = view
+    return kwargs
+
+
+def _parts(text: str, size: int) -> list[str]:
+    """Long text in pieces of at most `size` characters, cut at line or word ends where possible."""
+    text = text or "\u200b"
+    parts = []
+    while len(text) > size:
+        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
+        cut = cut if cut > size // 2 else size
+        parts.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*parts, text]
+
+
+def _cut(text: str, size: int) -> str:
+    return text if len(text) <= size else text[:size - 1] + "…"
