@@ -1,0 +1,1008 @@
+"""A fake Discord for tests: REST and gateway on 127.0.0.1, driven by the real discord.py client.
+
+Point discord.py at it by patching two class attributes (pytest's monkeypatch):
+
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+
+The test then makes "Discord" send things to the bot (slash commands, button presses, direct
+messages, members joining) and asserts on what the bot did, which the fake records in order
+(interaction responses, followups, channel messages, edits, command syncs).
+
+Ids follow the types of the API that uses them: channel and user ids are ints (as passed to
+add_channel/add_member), message and interaction ids are str (as returned by slash_command and
+taken by press_button). Payloads sent to the bot use Discord's JSON (every snowflake a string).
+
+The fake answers only what discord.py needs for a bot's everyday work; any other request gets a
+404 and is recorded in `unknown_requests`, so a test shows what is missing instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import mimetypes
+import secrets
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pprint import pformat
+from typing import Any, Callable
+
+from aiohttp import WSMsgType, web
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+GATEWAY_PATH = "/gateway"
+DISCORD_EPOCH_MS = 1420070400000
+HEARTBEAT_INTERVAL_MS = 41250
+# Nobody in a test: were the owner a member, Discord would give them every permission implicitly.
+GUILD_OWNER_ID = 1
+ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions).
+ADMINISTRATOR = 1 << 3
+ALL_PERMISSIONS = (1 << 53) - 1  # every bit, known or future: what an administrator gets
+# What a new guild's @everyone can do: enough for a bot to read, post and answer commands.
+DEFAULT_EVERYONE_PERMISSIONS = (
+    (1 << 6)  # add reactions
+    | (1 << 10)  # view channel
+    | (1 << 11)  # send messages
+    | (1 << 14)  # embed links
+    | (1 << 15)  # attach files
+    | (1 << 16)  # read message history
+    | (1 << 31)  # use application commands
+    | (1 << 38)  # send messages in threads
+)
+
+# Gateway intents the fake honours: Discord sends these events only to a bot that asked.
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_DIRECT_MESSAGES = 1 << 12
+
+# Gateway opcodes.
+OP_DISPATCH = 0
+OP_HEARTBEAT = 1
+OP_IDENTIFY = 2
+OP_RESUME = 6
+OP_REQUEST_MEMBERS = 8
+OP_HELLO = 10
+OP_HEARTBEAT_ACK = 11
+
+# Interaction callback types that create or change a message.
+CALLBACK_MESSAGE, CALLBACK_DEFERRED_MESSAGE, CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE = 4, 5, 6, 7
+MESSAGE_FLAG_EPHEMERAL = 1 << 6
+MESSAGE_FLAG_LOADING = 1 << 7
+
+
+# A token the fake refuses at login, as Discord refuses a reset or mistyped one.
+REJECTED_TOKEN = "rejected-token"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def _json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """A JSON reply with the exact Content-Type discord.py checks for: aiohttp's json_response
+    adds '; charset=utf-8', and discord.py then hands the body over as text, not JSON."""
+    return web.Response(
+        status=status,
+        body=json.dumps(data).encode(),
+        headers={**(headers or {}), "Content-Type": "application/json"},
+    )
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return _json_response({"code": code, "message": message}, status=status)
+
+
+async def _read_body(request: web.Request) -> tuple[Any, list[dict]]:
+    """The request's JSON payload and uploaded files. With files attached, discord.py sends
+    multipart/form-data: the payload in a `payload_json` field, each file as `files[n]`."""
+    if request.content_type == "multipart/form-data":
+        form = await request.post()
+        payload = json.loads(form["payload_json"]) if "payload_json" in form else None
+        files = [
+            {"filename": part.filename, "content_type": part.content_type, "bytes": part.file.read()}
+            for part in form.values()
+            if isinstance(part, web.FileField)
+        ]
+        return payload, files
+    body = await request.read()
+    return (json.loads(body) if body else None), []
+
+
+@dataclass
+class _Member:
+    name: str
+    roles: list[int]
+    dms_open: bool = True
+    bot: bool = False
+    joined_at: str = field(default_factory=_now)
+
+
+@dataclass
+class _Interaction:
+    """What the fake remembers of an interaction it sent, to check and answer the bot's reply."""
+
+    id: int
+    token: str
+    type: int
+    channel_id: int
+    message_id: int | None  # the message a component was on
+    acknowledged: bool = False
+    original_message_id: int | None = None  # the message the response created, for @original
+
+
+class FakeDiscord:
+    """A fake Discord: REST + gateway on 127.0.0.1, recording what the bot did."""
+
+    def __init__(
+        self, *, app_id: int = 1000, bot_user_id: int = 1001, guild_id: int = 2000, guild_name: str = "Test Guild"
+    ) -> None:
+        self.app_id = app_id
+        self.bot_user_id = bot_user_id
+        self.guild_id = guild_id
+        self.guild_name = guild_name
+
+        self.api_base = ""
+        self.gateway_url = ""
+        self._runner: web.AppRunner | None = None
+        self._last_id = 0
+
+        # The guild's contents, in insertion order (which gives channel and role positions).
+        self._channels: dict[int, str] = {}
+        self._roles: dict[int, dict] = {}
+        self._members: dict[int, _Member] = {}
+        self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
+        self._dm_recipients: dict[int, int] = {}  # DM channel id -> user id
+        self.add_role(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)
+        self.add_channel(3000, "general")
+        self._members[bot_user_id] = _Member("Fake Bot", [], bot=True)
+
+        # Everything the bot created or was sent, to answer later requests consistently.
+        self._messages: dict[int, dict] = {}
+        self._interactions: dict[int, _Interaction] = {}
+        self._interactions_by_token: dict[str, _Interaction] = {}
+        self._commands: dict[int | None, dict[str, dict]] = {}  # guild id (None: global) -> name -> command
+
+        # The gateway: every open socket, and the one the bot identified on (events go there).
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._bot_socket: web.WebSocketResponse | None = None
+        self._bot_identified = asyncio.Event()
+        self._intents = 0
+        self._sequence = 0
+        self._send_lock = asyncio.Lock()
+
+        self._rate_limits_left = 0
+        self._retry_after = 0.0
+        self.rate_limited = 0
+
+        # What the bot did, in order.
+        self.identifies: list[dict] = []  # IDENTIFY payloads (without the token): intents, properties...
+        self.interaction_responses: list[dict] = []
+        self.followups: list[dict] = []
+        self.channel_messages: list[dict] = []
+        self.edits: list[dict] = []
+        self.command_syncs: list[dict] = []
+        self.unknown_requests: list[dict] = []
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Serve on 127.0.0.1 on a port the system picks (bound here, so it cannot be taken)."""
+        # Room for image uploads: aiohttp refuses bodies over 1 MiB by default.
+        app = web.Application(middlewares=[self._record_unknown], client_max_size=ATTACHMENT_SIZE_LIMIT)
+        api = API_PREFIX
+        app.router.add_get(GATEWAY_PATH, self._gateway)
+        app.router.add_get(f"{api}/gateway/bot", self._get_gateway_bot)
+        app.router.add_get(f"{api}/users/{{user_id}}", self._get_user)
+        app.router.add_post(f"{api}/users/@me/channels", self._create_dm)
+        app.router.add_get(f"{api}/oauth2/applications/@me", self._get_application)
+        app.router.add_put(f"{api}/applications/{{app_id}}/commands", self._sync_commands)
+        app.router.add_put(f"{api}/applications/{{app_id}}/guilds/{{guild_id}}/commands", self._sync_commands)
+        app.router.add_post(f"{api}/interactions/{{interaction_id}}/{{token}}/callback", self._interaction_callback)
+        app.router.add_post(f"{api}/webhooks/{{app_id}}/{{token}}", self._followup)
+        app.router.add_get(f"{api}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}", self._get_webhook_message)
+        app.router.add_patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}", self._edit_webhook_message)
+        app.router.add_post(f"{api}/channels/{{channel_id}}/messages", self._create_channel_message)
+        app.router.add_patch(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self._edit_channel_message)
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        # A short shutdown: close() ends the sockets itself, nothing is worth waiting a minute for.
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock).start()
+        self.api_base = f"http://127.0.0.1:{port}{API_PREFIX}"
+        self.gateway_url = f"ws://127.0.0.1:{port}{GATEWAY_PATH}"
+
+    async def close(self) -> None:
+        """Stop serving. Close the bot first: a client that loses the fake keeps trying to reconnect."""
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---- the guild's contents --------------------------------------------------------------
+
+    def add_channel(self, channel_id: int, name: str) -> None:
+        """A text channel (type 0) in the guild."""
+        self._channels[channel_id] = name
+
+    def add_role(self, role_id: int, name: str, permissions: int = 0) -> None:
+        self._roles[role_id] = {"name": name, "permissions": permissions, "position": len(self._roles)}
+
+    def add_member(self, user_id: int, name: str, *, roles: list[int] = (), dms_open: bool = True) -> None:
+        """A guild member; `name` is both the username and the display name."""
+        self._members[user_id] = _Member(name, list(roles), dms_open)
+
+    def set_dms_open(self, user_id: int, open: bool) -> None:
+        self._member(user_id).dms_open = open
+
+    # ---- what the test makes Discord send to the bot ---------------------------------------
+
+    async def slash_command(
+        self, user_id: int, name: str, options: list[dict] = (), *, channel_id: int = 3000, guild: bool = True
+    ) -> str:
+        """The member runs /name. Returns the interaction id.
+
+        As on Discord, data.guild_id is set when the command was synced to the guild (discord.py's
+        CommandTree looks guild commands up by it), and data.id is the synced command's id.
+        """
+        options = list(options)
+        registered = self._commands.get(self.guild_id, {}).get(name) if guild else None
+        data: dict[str, Any] = {"name": name, "type": 1, "options": options}
+        if registered is not None:
+            data["guild_id"] = str(self.guild_id)
+        else:
+            registered = self._commands.get(None, {}).get(name)
+        data["id"] = registered["id"] if registered else str(self._new_id())
+        resolved = self._resolve(options, user_id, guild)
+        if resolved:
+            data["resolved"] = resolved
+        return await self._send_interaction(2, user_id, data, channel_id=channel_id, guild=guild)
+
+    async def press_button(
+        self, user_id: int, custom_id: str, message_id: str, *, channel_id: int = 3000, guild: bool = True
+    ) -> str:
+        """The member presses a button on a message. Returns the interaction id.
+
+        discord.py routes the press to a View by (message id, custom_id), so message_id must be
+        the id of the message that carried the view, e.g. a recorded response's "message_id".
+        """
+        message = self._messages.get(int(message_id))
+        if message is None:
+            # A message the fake never saw (posted before the test, say): the bot's, with no content.
+            channel = channel_id if guild else self._dm_channel(user_id)
+            message = self._store_message(channel, {}, [], message_id=int(message_id))
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._send_interaction(3, user_id, data, channel_id=channel_id, guild=guild, message=message)
+
+    async def direct_message(self, user_id: int, content: str) -> None:
+        """The member writes to the bot in their DM channel (sent only with the DIRECT_MESSAGES intent)."""
+        channel_id = self._dm_channel(user_id)
+        message = {
+            **self._message_skeleton(self._new_id(), channel_id, self._user(user_id)),
+            "content": content,
+            "channel_type": 1,
+        }
+        await self._dispatch("MESSAGE_CREATE", message, intent=INTENT_DIRECT_MESSAGES)
+
+    async def member_joins(self, user_id: int, name: str) -> None:
+        """A new member joins the guild (sent to the bot only with the GUILD_MEMBERS intent)."""
+        self.add_member(user_id, name)
+        member = {**self._member_payload(user_id), "guild_id": str(self.guild_id)}
+        await self._dispatch("GUILD_MEMBER_ADD", member, intent=INTENT_GUILD_MEMBERS)
+
+    # ---- what the bot did --------------------------------------------------------------------
+
+    def messages_to(self, user_id: int) -> list[dict]:
+        """The channel messages the bot sent to this member's DM channel."""
+        channel_id = self._dm_channels.get(user_id)
+        return [m for m in self.channel_messages if m["channel_id"] == channel_id]
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+        """Wait until predicate() is true. An IndexError or KeyError counts as "not yet", so a
+        predicate may simply read `fake.followups[0]["data"]["content"] == ...`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                if predicate():
+                    return
+            except LookupError:
+                pass
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"condition not met within {timeout}s; the fake recorded:\n{self._summary()}")
+            await asyncio.sleep(0.01)
+
+    def rate_limit_next_channel_messages(self, count: int = 1, retry_after: float = 0.2) -> None:
+        """Answer the next `count` POST /channels/{id}/messages with a 429, as Discord's per-channel limit does."""
+        self._rate_limits_left = count
+        self._retry_after = retry_after
+
+    def _summary(self) -> str:
+        def without_bytes(records: list[dict]) -> list[dict]:
+            def file_names(record: dict) -> list[str]:
+                return [f"{f['filename']} ({len(f['bytes'])} bytes)" for f in record["files"]]
+
+            return [{**r, "files": file_names(r)} if r.get("files") else r for r in records]
+
+        recorded = {
+            "interaction_responses": without_bytes(self.interaction_responses),
+            "followups": without_bytes(self.followups),
+            "channel_messages": without_bytes(self.channel_messages),
+            "edits": without_bytes(self.edits),
+            "command_syncs": self.command_syncs,
+            "unknown_requests": self.unknown_requests,
+            "rate_limited": self.rate_limited,
+            "bot_connected": self._bot_identified.is_set(),
+        }
+        return pformat(recorded, width=110)
+
+    # ---- payloads --------------------------------------------------------------------------
+
+    def _new_id(self) -> int:
+        """A fresh snowflake: the time in its high bits as Discord's, always larger than the last."""
+        candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_id = max(candidate, self._last_id + 1)
+        return self._last_id
+
+    def _member(self, user_id: int) -> _Member:
+        try:
+            return self._members[user_id]
+        except KeyError:
+            raise KeyError(f"no member {user_id} in the fake guild; add_member() first") from None
+
+    def _user(self, user_id: int) -> dict:
+        member = self._member(user_id)
+        return {
+            "id": str(user_id),
+            "username": member.name,
+            "global_name": member.name,
+            "discriminator": "0",
+            "avatar": None,
+            "banner": None,
+            "accent_color": None,
+            "avatar_decoration_data": None,
+            "primary_guild": None,
+            "collectibles": None,
+            "bot": member.bot,
+            "system": False,
+            "public_flags": 0,
+            "flags": 0,
+        }
+
+    def _permissions(self, user_id: int) -> int:
+        permissions = self._roles[self.guild_id]["permissions"]
+        for role_id in self._member(user_id).roles:
+            permissions |= self._roles[role_id]["permissions"]
+        return ALL_PERMISSIONS if permissions & ADMINISTRATOR else permissions
+
+    def _member_payload(self, user_id: int, *, with_user: bool = True, with_permissions: bool = False) -> dict:
+        member = self._member(user_id)
+        payload = {
+            "roles": [str(r) for r in member.roles],
+            "nick": None,
+            "avatar": None,
+            "banner": None,
+            "joined_at": member.joined_at,
+            "premium_since": None,
+            "deaf": False,
+            "mute": False,
+            "pending": False,
+            "flags": 0,
+            "communication_disabled_until": None,
+        }
+        if with_user:
+            payload["user"] = self._user(user_id)
+        if with_permissions:
+            payload["permissions"] = str(self._permissions(user_id))
+        return payload
+
+    def _role_payload(self, role_id: int) -> dict:
+        role = self._roles[role_id]
+        return {
+            "id": str(role_id),
+            "name": role["name"],
+            "color": 0,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "icon": None,
+            "unicode_emoji": None,
+            "position": role["position"],
+            "permissions": str(role["permissions"]),
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
+    def _channel_payload(self, channel_id: int) -> dict:
+        try:
+            name = self._channels[channel_id]
+        except KeyError:
+            raise KeyError(f"no channel {channel_id} in the fake guild; add_channel() first") from None
+        return {
+            "id": str(channel_id),
+            "type": 0,
+            "guild_id": str(self.guild_id),
+            "name": name,
+            "position": list(self._channels).index(channel_id),
+            "permission_overwrites": [],
+            "topic": None,
+            "nsfw": False,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "parent_id": None,
+            "flags": 0,
+        }
+
+    def _dm_channel(self, user_id: int) -> int:
+        """The bot's DM channel with this member, opened on first use as Discord does."""
+        self._member(user_id)
+        if user_id not in self._dm_channels:
+            channel_id = self._new_id()
+            self._dm_channels[user_id] = channel_id
+            self._dm_recipients[channel_id] = user_id
+        return self._dm_channels[user_id]
+
+    def _dm_channel_payload(self, user_id: int) -> dict:
+        channel_id = self._dm_channel(user_id)
+        return {
+            "id": str(channel_id),
+            "type": 1,
+            "last_message_id": None,
+            "flags": 0,
+            "recipients": [self._user(user_id)],
+        }
+
+    def _guild_payload(self) -> dict:
+        """The full GUILD_CREATE: discord.py's state reads most of these keys without defaults."""
+        return {
+            "id": str(self.guild_id),
+            "name": self.guild_name,
+            "owner_id": str(GUILD_OWNER_ID),
+            "icon": None,
+            "splash": None,
+            "discovery_splash": None,
+            "banner": None,
+            "description": None,
+            "features": [],
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "nsfw_level": 0,
+            "premium_tier": 0,
+            "premium_subscription_count": 0,
+            "premium_progress_bar_enabled": False,
+            "preferred_locale": "en-US",
+            "afk_timeout": 300,
+            "afk_channel_id": None,
+            "system_channel_id": None,
+            "system_channel_flags": 0,
+            "rules_channel_id": None,
+            "public_updates_channel_id": None,
+            "application_id": None,
+            "vanity_url_code": None,
+            "max_members": 500000,
+            "joined_at": self._members[self.bot_user_id].joined_at,
+            "large": False,
+            "unavailable": False,
+            # Every member is here, so member_count == len(members): discord.py counts the guild as
+            # chunked and does not ask for members before it is ready.
+            "member_count": len(self._members),
+            "members": [self._member_payload(user_id) for user_id in self._members],
+            "roles": [self._role_payload(role_id) for role_id in self._roles],
+            "channels": [self._channel_payload(channel_id) for channel_id in self._channels],
+            "threads": [],
+            "emojis": [],
+            "stickers": [],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "soundboard_sounds": [],
+        }
+
+    def _resolve(self, options: list[dict], user_id: int, guild: bool) -> dict:
+        """data.resolved for the users, channels and roles named by the options (subcommands too)."""
+        resolved: dict[str, dict] = {}
+        for option in options:
+            if option["type"] in (1, 2):  # subcommand, subcommand group
+                for kind, items in self._resolve(option.get("options", []), user_id, guild).items():
+                    resolved.setdefault(kind, {}).update(items)
+                continue
+            snowflake = int(option.get("value", 0)) if option["type"] in (6, 7, 8, 9) else None
+            if option["type"] in (6, 9) and snowflake in self._members:
+                resolved.setdefault("users", {})[str(snowflake)] = self._user(snowflake)
+                if guild:
+                    member = self._member_payload(snowflake, with_user=False, with_permissions=True)
+                    resolved.setdefault("members", {})[str(snowflake)] = member
+            elif option["type"] in (8, 9) and snowflake in self._roles:
+                resolved.setdefault("roles", {})[str(snowflake)] = self._role_payload(snowflake)
+            elif option["type"] == 7 and snowflake in self._channels:
+                # Channels come resolved with the invoking member's permissions in them.
+                channel = {**self._channel_payload(snowflake), "permissions": str(self._permissions(user_id))}
+                resolved.setdefault("channels", {})[str(snowflake)] = channel
+        return resolved
+
+    def _message_skeleton(self, message_id: int, channel_id: int, author: dict) -> dict:
+        """Every key discord.py's Message reads, with a new message's values."""
+        return {
+            "id": str(message_id),
+            "channel_id": str(channel_id),
+            "author": author,
+            "content": "",
+            "timestamp": _now(),
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "embeds": [],
+            "components": [],
+            "pinned": False,
+            "type": 0,
+            "flags": 0,
+        }
+
+    def _attachments(self, message_id: int, data: dict, files: list[dict], kept: list[dict]) -> list[dict]:
+        """Attachment objects: the existing ones the payload keeps (by id), then the new uploads."""
+        kept_ids = {str(a.get("id")) for a in data.get("attachments", [])}
+        attachments = [a for a in kept if a["id"] in kept_ids]
+        for upload in files:
+            attachment_id = self._new_id()
+            url = f"{self.api_base}/attachments/{message_id}/{attachment_id}/{upload['filename']}"
+            attachments.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": upload["filename"],
+                    "size": len(upload["bytes"]),
+                    "url": url,
+                    "proxy_url": url,
+                    "content_type": mimetypes.guess_type(upload["filename"])[0],
+                }
+            )
+        return attachments
+
+    def _apply(self, message: dict, data: dict, files: list[dict]) -> None:
+        """Write a create/edit payload's fields into a stored message (a null clears a field)."""
+        for key, empty in (("content", ""), ("embeds", []), ("components", []), ("flags", 0), ("tts", False)):
+            if key in data:
+                message[key] = data[key] if data[key] is not None else empty
+        if "attachments" in data or files:
+            message["attachments"] = self._attachments(int(message["id"]), data, files, message["attachments"])
+
+    def _store_message(
+        self, channel_id: int, data: dict, files: list[dict], *, message_id: int | None = None, webhook: bool = False
+    ) -> dict:
+        """A message the bot posted (directly, or through an interaction when `webhook`)."""
+        message_id = message_id or self._new_id()
+        message = self._message_skeleton(message_id, channel_id, self._user(self.bot_user_id))
+        if webhook:
+            message["webhook_id"] = str(self.app_id)
+            message["application_id"] = str(self.app_id)
+        self._apply(message, data, files)
+        self._messages[message_id] = message
+        return message
+
+    def _edit_message(self, message: dict, data: dict, files: list[dict]) -> dict:
+        self._apply(message, data, files)
+        message["edited_timestamp"] = _now()
+        return message
+
+    async def _send_interaction(
+        self, kind: int, user_id: int, data: dict, *, channel_id: int, guild: bool, message: dict | None = None
+    ) -> str:
+        interaction_id = self._new_id()
+        token = f"fake-interaction-{secrets.token_urlsafe(24)}"
+        payload: dict[str, Any] = {
+            "id": str(interaction_id),
+            "application_id": str(self.app_id),
+            "type": kind,
+            "data": data,
+            "token": token,
+            "version": 1,
+            "locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+            "app_permissions": str(self._permissions(self.bot_user_id)),
+        }
+        if guild:
+            payload.update(
+                guild_id=str(self.guild_id),
+                guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
+                guild_locale="en-US",
+                member=self._member_payload(user_id, with_permissions=True),
+                channel={**self._channel_payload(channel_id), "permissions": str(self._permissions(user_id))},
+                channel_id=str(channel_id),
+                context=0,
+                authorizing_integration_owners={"0": str(self.guild_id)},
+            )
+        else:
+            channel_id = self._dm_channel(user_id)
+            payload.update(
+                user=self._user(user_id),
+                channel=self._dm_channel_payload(user_id),
+                channel_id=str(channel_id),
+                context=1,
+            )
+        if message is not None:
+            payload["message"] = message
+
+        interaction = _Interaction(
+            interaction_id, token, kind, channel_id, int(message["id"]) if message is not None else None
+        )
+        self._interactions[interaction_id] = interaction
+        self._interactions_by_token[token] = interaction
+        await self._dispatch("INTERACTION_CREATE", payload)
+        return str(interaction_id)
+
+    # ---- gateway -----------------------------------------------------------------------------
+
+    async def _send(self, ws: web.WebSocketResponse, frame: dict) -> None:
+        # One lock for every frame, so sequence numbers reach the bot in order.
+        async with self._send_lock:
+            if frame["op"] == OP_DISPATCH:
+                self._sequence += 1
+                frame["s"] = self._sequence
+            await ws.send_str(json.dumps(frame))
+
+    async def _dispatch(self, event: str, data: dict, *, intent: int = 0) -> None:
+        """Send an event to the bot, waiting briefly for one to be connected (it may be starting).
+        As on Discord, an event behind a gateway intent is dropped if the bot did not ask for it."""
+        try:
+            await asyncio.wait_for(self._bot_identified.wait(), timeout=5.0)
+        except TimeoutError:
+            raise RuntimeError(f"cannot send {event}: no bot is connected to the fake gateway") from None
+        if intent and not self._intents & intent:
+            log.warning("%s not sent: the bot did not ask for its gateway intent (%d)", event, intent)
+            return
+        await self._send(self._bot_socket, {"op": OP_DISPATCH, "t": event, "d": data})
+
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        """The gateway: HELLO, heartbeat ACKs, IDENTIFY -> READY + GUILD_CREATE, RESUME, member requests.
+
+        Frames go out as plain JSON text, which discord.py reads whatever compression it asked for.
+        """
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            hello = {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}
+            await self._send(ws, {"op": OP_HELLO, "s": None, "t": None, "d": hello})
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                frame = json.loads(msg.data)
+                op = frame["op"]
+                if op == OP_HEARTBEAT:
+                    await self._send(ws, {"op": OP_HEARTBEAT_ACK, "s": None, "t": None, "d": None})
+                elif op == OP_IDENTIFY:
+                    await self._identify(ws, frame["d"])
+                elif op == OP_RESUME:
+                    # Nothing was queued while the bot was away: resuming just continues the session.
+                    self._bot_socket = ws
+                    await self._send(ws, {"op": OP_DISPATCH, "t": "RESUMED", "d": {}})
+                    self._bot_identified.set()
+                elif op == OP_REQUEST_MEMBERS:
+                    await self._send_member_chunk(ws, frame["d"])
+        finally:
+            self._sockets.discard(ws)
+            if ws is self._bot_socket:
+                self._bot_socket = None
+                self._bot_identified.clear()
+        return ws
+
+    async def _identify(self, ws: web.WebSocketResponse, identify: dict) -> None:
+        """A (re)starting bot: a fresh session. The newest identified socket receives the events."""
+        self.identifies.append({k: v for k, v in identify.items() if k != "token"})
+        self._intents = identify.get("intents", 0)
+        self._sequence = 0
+        self._bot_socket = ws
+        ready = {
+            "v": 10,
+            "user": {**self._user(self.bot_user_id), "verified": True, "mfa_enabled": False},
+            "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+            "session_id": secrets.token_hex(16),
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": str(self.app_id), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+            "shard": identify.get("shard", [0, 1]),
+        }
+        await self._send(ws, {"op": OP_DISPATCH, "t": "READY", "d": ready})
+        await self._send(ws, {"op": OP_DISPATCH, "t": "GUILD_CREATE", "d": self._guild_payload()})
+        self._bot_identified.set()
+
+    async def _send_member_chunk(self, ws: web.WebSocketResponse, request: dict) -> None:
+        """Answer guild.chunk() / guild.query_members(): every match in one chunk."""
+        user_ids = {int(u) for u in request.get("user_ids") or []}
+        query = (request.get("query") or "").lower()
+        limit = request.get("limit") or len(self._members)
+        matches = [
+            user_id
+            for user_id, member in self._members.items()
+            if (user_id in user_ids if user_ids else member.name.lower().startswith(query))
+        ][:limit]
+        chunk = {
+            "guild_id": str(self.guild_id),
+            "members": [self._member_payload(user_id) for user_id in matches],
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [str(u) for u in user_ids - set(matches)],
+        }
+        if "nonce" in request:
+            chunk["nonce"] = request["nonce"]
+        await self._send(ws, {"op": OP_DISPATCH, "t": "GUILD_MEMBERS_CHUNK", "d": chunk})
+
+    # ---- REST --------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _record_unknown(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+        """Any route the fake does not know: a 404 a test can see in `unknown_requests`."""
+        try:
+            return await handler(request)
+        except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+            body = (await request.read()).decode(errors="replace")
+            self.unknown_requests.append(
+                {"method": request.method, "path": request.path, "query": dict(request.query), "body": body}
+            )
+            return _error(404, 0, f"404: the fake Discord has no {request.method} {request.path}")
+
+    def _check_app(self, request: web.Request) -> web.Response | None:
+        if request.match_info["app_id"] != str(self.app_id):
+            return _error(404, 10002, "Unknown Application")
+        return None
+
+    async def _get_gateway_bot(self, request: web.Request) -> web.Response:
+        # Only AutoShardedClient asks; it connects to this URL (plus its query) instead of DEFAULT_GATEWAY.
+        return _json_response(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1},
+            }
+        )
+
+    async def _get_user(self, request: web.Request) -> web.Response:
+        user_id = request.match_info["user_id"]
+        if request.headers.get("Authorization") == f"Bot {REJECTED_TOKEN}":
+            return _error(401, 0, "401: Unauthorized")
+        if user_id == "@me":
+            return _json_response({**self._user(self.bot_user_id), "verified": True, "mfa_enabled": False})
+        if not user_id.isdigit() or int(user_id) not in self._members:
+            return _error(404, 10013, "Unknown User")
+        return _json_response(self._user(int(user_id)))
+
+    async def _get_application(self, request: web.Request) -> web.Response:
+        bot = self._user(self.bot_user_id)
+        return _json_response(
+            {
+                "id": str(self.app_id),
+                "name": bot["username"],
+                "icon": None,
+                "description": "",
+                "summary": "",
+                "rpc_origins": [],
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "bot": bot,
+                "owner": {**bot, "id": str(GUILD_OWNER_ID), "username": "owner", "global_name": "owner", "bot": False},
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "redirect_uris": [],
+                # discord.py warns, and stops receiving interactions, if this is set.
+                "interactions_endpoint_url": None,
+            }
+        )
+
+    async def _sync_commands(self, request: web.Request) -> web.Response:
+        """A bulk overwrite: the scope's commands become exactly these; each keeps its id across syncs."""
+        if (error := self._check_app(request)) is not None:
+            return error
+        commands, _ = await _read_body(request)
+        guild_id = int(request.match_info["guild_id"]) if "guild_id" in request.match_info else None
+        previous = self._commands.get(guild_id, {})
+        registered = {}
+        for command in commands:
+            reply = {
+                "type": 1,
+                "description": "",  # context menus have none, yet discord.py reads the key
+                "options": [],
+                "default_member_permissions": None,
+                "nsfw": False,
+                **command,
+                "id": previous[command["name"]]["id"] if command["name"] in previous else str(self._new_id()),
+                "application_id": str(self.app_id),
+                "version": str(self._new_id()),
+            }
+            if guild_id is not None:
+                reply["guild_id"] = str(guild_id)
+            registered[command["name"]] = reply
+        self._commands[guild_id] = registered
+        self.command_syncs.append({"guild_id": guild_id, "commands": commands})
+        return _json_response(list(registered.values()))
+
+    async def _interaction_callback(self, request: web.Request) -> web.StreamResponse:
+        """The first answer to an interaction. discord.py 2.7 always asks `with_response`, and
+        stores a view under the response_message_id it gets back."""
+        interaction = self._interactions.get(int(request.match_info["interaction_id"]))
+        if interaction is None or interaction.token != request.match_info["token"]:
+            return _error(404, 10062, "Unknown interaction")
+        if interaction.acknowledged:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        payload, files = await _read_body(request)
+        kind, data = payload["type"], payload.get("data") or {}
+        if kind in (CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE) and interaction.message_id is None:
+            return _error(400, 50035, "Invalid Form Body: only a component's message can be updated")
+        interaction.acknowledged = True
+
+        message = None
+        if kind == CALLBACK_MESSAGE:
+            message = self._store_message(interaction.channel_id, data, files, webhook=True)
+            interaction.original_message_id = int(message["id"])
+        elif kind == CALLBACK_DEFERRED_MESSAGE:
+            # The "thinking..." message that a later PATCH @original fills in.
+            flags = MESSAGE_FLAG_LOADING | (data.get("flags", 0) & MESSAGE_FLAG_EPHEMERAL)
+            placeholder = self._store_message(interaction.channel_id, {"flags": flags}, [], webhook=True)
+            interaction.original_message_id = int(placeholder["id"])
+        elif kind == CALLBACK_UPDATE:
+            message = self._edit_message(self._messages[interaction.message_id], data, files)
+        if kind in (CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE):
+            interaction.original_message_id = interaction.message_id
+
+        response_message_id = interaction.original_message_id
+        self.interaction_responses.append(
+            {
+                "interaction_id": str(interaction.id),
+                "type": kind,
+                "data": payload.get("data"),
+                "files": files,
+                "message_id": str(response_message_id) if response_message_id else None,
+            }
+        )
+        if request.query.get("with_response") not in ("1", "true", "True"):
+            return web.Response(status=204)
+        flags = (message or {}).get("flags", 0) | data.get("flags", 0)
+        reply: dict[str, Any] = {
+            "interaction": {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "response_message_id": str(response_message_id) if response_message_id else None,
+                "response_message_loading": kind == CALLBACK_DEFERRED_MESSAGE,
+                "response_message_ephemeral": bool(flags & MESSAGE_FLAG_EPHEMERAL),
+            },
+            "resource": {"type": kind},
+        }
+        if message is not None:
+            reply["resource"]["message"] = message
+        return _json_response(reply)
+
+    def _webhook_interaction(self, request: web.Request) -> _Interaction | web.Response:
+        """The interaction a webhook URL (application id + interaction token) belongs to."""
+        if (error := self._check_app(request)) is not None:
+            return error
+        interaction = self._interactions_by_token.get(request.match_info["token"])
+        if interaction is None:
+            return _error(404, 10015, "Unknown Webhook")
+        return interaction
+
+    def _webhook_message(self, request: web.Request, interaction: _Interaction) -> dict | None:
+        message_id = request.match_info["message_id"]
+        if message_id == "@original":
+            return self._messages.get(interaction.original_message_id)
+        return self._messages.get(int(message_id)) if message_id.isdigit() else None
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        """A followup message (interaction.followup.send): a new message, returned in full."""
+        interaction = self._webhook_interaction(request)
+        if isinstance(interaction, web.Response):
+            return interaction
+        payload, files = await _read_body(request)
+        message = self._store_message(interaction.channel_id, payload or {}, files, webhook=True)
+        self.followups.append(
+            {
+                "token": interaction.token,
+                "interaction_id": str(interaction.id),
+                "data": payload,
+                "files": files,
+                "edit": False,
+                "message_id": message["id"],
+            }
+        )
+        return _json_response(message)
+
+    async def _get_webhook_message(self, request: web.Request) -> web.Response:
+        """interaction.original_response() and fetching a followup."""
+        interaction = self._webhook_interaction(request)
+        if isinstance(interaction, web.Response):
+            return interaction
+        message = self._webhook_message(request, interaction)
+        return _json_response(message) if message is not None else _error(404, 10008, "Unknown Message")
+
+    async def _edit_webhook_message(self, request: web.Request) -> web.Response:
+        """Editing the response (@original, e.g. after a defer) or a followup: recorded as a followup."""
+        interaction = self._webhook_interaction(request)
+        if isinstance(interaction, web.Response):
+            return interaction
+        message = self._webhook_message(request, interaction)
+        if message is None:
+            return _error(404, 10008, "Unknown Message")
+        payload, files = await _read_body(request)
+        if request.match_info["message_id"] == "@original":
+            # Filling in a deferred response ends its "thinking..." state.
+            message["flags"] = message.get("flags", 0) & ~MESSAGE_FLAG_LOADING
+        self._edit_message(message, payload or {}, files)
+        self.followups.append(
+            {
+                "token": interaction.token,
+                "interaction_id": str(interaction.id),
+                "data": payload,
+                "files": files,
+                "edit": True,
+                "message_id": message["id"],
+            }
+        )
+        return _json_response(message)
+
+    async def _create_dm(self, request: web.Request) -> web.Response:
+        """Open (or return) the DM channel. This succeeds even when DMs are closed: sending fails."""
+        payload, _ = await _read_body(request)
+        recipient = int(payload["recipient_id"])
+        if recipient not in self._members:
+            return _error(400, 50033, "Invalid Recipient(s)")
+        return _json_response(self._dm_channel_payload(recipient))
+
+    async def _create_channel_message(self, request: web.Request) -> web.Response:
+        """Post in a guild channel or a DM channel: rate limits first, then closed DMs, as on Discord."""
+        if self._rate_limits_left > 0:
+            self._rate_limits_left -= 1
+            self.rate_limited += 1
+            # discord.py treats a 429 without Via as a Cloudflare ban (no retry), and reads
+            # retry_after from the JSON body; the X-RateLimit headers come as a set.
+            headers = {
+                "Via": "1.1 google",
+                "Retry-After": str(math.ceil(self._retry_after)),
+                "X-RateLimit-Limit": "5",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + self._retry_after:.3f}",
+                "X-RateLimit-Reset-After": f"{self._retry_after:.3f}",
+                "X-RateLimit-Bucket": "fake-channel-messages",
+                "X-RateLimit-Scope": "user",
+            }
+            body = {"message": "You are being rate limited.", "retry_after": self._retry_after, "global": False}
+            return _json_response(body, status=429, headers=headers)
+
+        channel_id = int(request.match_info["channel_id"])
+        recipient = self._dm_recipients.get(channel_id)
+        if recipient is not None and not self._members[recipient].dms_open:
+            return _error(403, 50007, "Cannot send messages to this user")
+        if recipient is None and channel_id not in self._channels:
+            return _error(404, 10003, "Unknown Channel")
+
+        payload, files = await _read_body(request)
+        message = self._store_message(channel_id, payload or {}, files)
+        self.channel_messages.append(
+            {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files}
+        )
+        return _json_response(message)
+
+    async def _edit_channel_message(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel_id"])
+        message = self._messages.get(int(request.match_info["message_id"]))
+        if message is None or message["channel_id"] != str(channel_id):
+            return _error(404, 10008, "Unknown Message")
+        payload, files = await _read_body(request)
+        self._edit_message(message, payload or {}, files)
+        self.edits.append({"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
+        return _json_response(message)

@@ -1,0 +1,257 @@
+"""The Discord adapter on the real discord.py client, against the fake Discord in tests/fakes.
+
+Nothing of ours is mocked: the bot, its cogs and its database are real; discord.py is real;
+only Discord itself is a local fake that records what the bot sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import discord
+import pytest
+import pytest_asyncio
+import yarl
+
+from bot.config import parse_config
+from bot.core import Bot
+from bot.platforms.discord import DiscordAdapter
+from bot.platforms.discord.runner import point_at
+from bot.render.escape import ZERO_WIDTH_SPACE
+from fakes.discord_server import REJECTED_TOKEN, FakeDiscord
+
+GUILD = 2000
+GENERAL = 3000
+MODERATORS_CHANNEL = 3001
+MODERATOR_ROLE = 4000
+ALICE = 5001  # a member
+ADMIN = 5002  # holds the Moderators role
+BOB = 5003  # keeps his DMs closed
+EPHEMERAL = 64
+STORY = "We talked for an hour about our towns, our parents and what each of us fears most."
+
+
+class Harness:
+    """The fake Discord and the bot connected to it; `restart()` replaces the bot, keeping its database."""
+
+    def __init__(self, fake: FakeDiscord, tmp_path: Path) -> None:
+        self.fake = fake
+        self.tmp_path = tmp_path
+        self.config = parse_config(
+            f'[discord]\nguild_id = "{GUILD}"\nmembers_intent = true\n'
+            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
+        self.bot: Bot | None = None
+        self.adapter: DiscordAdapter | None = None
+        self._client: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        point_at(self.config.discord)
+        self.bot = await Bot.open(self.config, database=self.tmp_path / "bot.db")
+        self.adapter = DiscordAdapter(self.bot, guild_ready_timeout=0.1)
+        await self.bot.start()
+        self._client = asyncio.create_task(self.adapter.start("fake-token"))
+        await asyncio.wait_for(self.adapter.ready.wait(), 10)
+
+    async def stop(self) -> None:
+        await self.adapter.close()
+        await self._client  # the client's own errors surface only here
+        await self.bot.close()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def response_to(self, interaction_id: str) -> dict:
+        await self.fake.wait_for(lambda: any(r["interaction_id"] == interaction_id for r in self.fake.interaction_responses))
+        return next(r for r in self.fake.interaction_responses if r["interaction_id"] == interaction_id)
+
+    async def dms_to(self, user_id: int, count: int) -> list[dict]:
+        await self.fake.wait_for(lambda: len(self.fake.messages_to(user_id)) >= count)
+        return self.fake.messages_to(user_id)
+
+
+@pytest_asyncio.fixture
+async def discord_bot(tmp_path, monkeypatch, caplog):
+    # point_at() sets discord.py's class-wide addresses; monkeypatch puts them back afterwards.
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    fake = FakeDiscord(guild_id=GUILD)
+    fake.add_channel(MODERATORS_CHANNEL, "moderators")
+    fake.add_role(MODERATOR_ROLE, "Moderators")
+    fake.add_member(ALICE, "alice")
+    fake.add_member(ADMIN, "admin", roles=[MODERATOR_ROLE])
+    fake.add_member(BOB, "bob", dms_open=False)
+    await fake.start()
+    harness = Harness(fake, tmp_path)
+    caplog.set_level(logging.ERROR, logger="discord")
+    await harness.start()
+    yield harness
+    await harness.stop()
+    await fake.close()
+    assert not fake.unknown_requests, f"the bot used routes the fake lacks: {fake.unknown_requests}"
+    handler_errors = [r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR]
+    assert not handler_errors, [r.getMessage() for r in handler_errors]
+
+
+def embed_of(data: dict) -> dict:
+    return (data.get("embeds") or [{}])[0]
+
+
+def buttons_of(data: dict) -> list[tuple[str, str]]:
+    return [(c["label"], c["custom_id"]) for row in data.get("components", []) for c in row["components"]]
+
+
+async def test_a_slash_command_is_answered_privately_with_an_embed_and_buttons(discord_bot):
+    interaction = await discord_bot.fake.slash_command(ALICE, "share")
+    response = await discord_bot.response_to(interaction)
+    data = response["data"]
+    assert response["type"] == 4 and data["flags"] & EPHEMERAL
+    assert embed_of(data)["title"] == "Share your One Small Step experience"
+    assert len(embed_of(data)["fields"]) == 3
+    assert buttons_of(data) == [("Get my badge graphic", "share:badge|"), ("I shared it", "share:done|")]
+    assert data["allowed_mentions"] == {"parse": []}
+
+
+async def test_a_button_posted_before_a_restart_still_works(discord_bot):
+    interaction = await discord_bot.fake.slash_command(ALICE, "share")
+    message_id = (await discord_bot.response_to(interaction))["message_id"]
+    await discord_bot.restart()
+    pressed = await discord_bot.fake.press_button(ALICE, "share:done|", message_id)
+    assert (await discord_bot.response_to(pressed))["data"]["content"].startswith("Thank you for sharing!")
+    again = await discord_bot.fake.press_button(ALICE, "share:done|", message_id)
+    assert "already told us" in (await discord_bot.response_to(again))["data"]["content"]
+    assert await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM shares") == 1
+
+
+async def test_the_badge_graphic_arrives_as_an_attached_image(discord_bot):
+    interaction = await discord_bot.fake.slash_command(ALICE, "share")
+    message_id = (await discord_bot.response_to(interaction))["message_id"]
+    pressed = await discord_bot.fake.press_button(ALICE, "share:badge|", message_id)
+    response = await discord_bot.response_to(pressed)
+    (upload,) = response["files"]
+    assert upload["filename"] == "small-step-badge.png" and upload["bytes"].startswith(b"\x89PNG")
+    assert embed_of(response["data"])["image"]["url"] == "attachment://small-step-badge.png"
+
+
+async def test_a_form_runs_in_direct_messages(discord_bot):
+    started = await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
+    assert "sent you a direct message" in (await discord_bot.response_to(started))["data"]["content"]
+    first = await discord_bot.dms_to(ALICE, 1)
+    assert "What happened in your conversation?" in embed_of(first[0]["data"])["description"]
+    await discord_bot.fake.direct_message(ALICE, STORY)
+    second = await discord_bot.dms_to(ALICE, 2)
+    assert "What surprised you" in embed_of(second[1]["data"])["description"]
+    await discord_bot.fake.direct_message(ALICE, "That we agreed about the schools.")
+    await discord_bot.fake.direct_message(ALICE, "skip")
+    credit = (await discord_bot.dms_to(ALICE, 4))[3]
+    labels = [label for label, _ in buttons_of(credit["data"])]
+    assert labels == ["My full name", "My first name only", "Don't name me"]
+    _, custom_id = buttons_of(credit["data"])[1]
+    pressed = await discord_bot.fake.press_button(ALICE, custom_id, credit["message_id"], guild=False)
+    await discord_bot.response_to(pressed)
+    draft = await discord_bot.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (str(ALICE),))
+    assert '"credit": "first_name"' in draft["answers"]
+
+
+async def test_member_text_never_pings(discord_bot):
+    interaction = await discord_bot.fake.slash_command(
+        ALICE, "help", [{"name": "command", "type": 3, "value": "@everyone <@&4000>"}])
+    data = (await discord_bot.response_to(interaction))["data"]
+    assert data["allowed_mentions"] == {"parse": []}
+    assert f"@{ZERO_WIDTH_SPACE}everyone" in data["content"] and "@everyone" not in data["content"]
+    assert "<@&4000>" not in data["content"]
+
+
+async def test_a_rate_limited_post_is_retried_by_discord_py_and_delivered_once(discord_bot):
+    discord_bot.fake.rate_limit_next_channel_messages(1, retry_after=0.3)
+    interaction = await discord_bot.fake.slash_command(
+        ADMIN, "share-prompt", [{"name": "channel", "type": 7, "value": str(GENERAL)}])
+    assert (await discord_bot.response_to(interaction))["data"]["content"] == "Posted the invitation in #general."
+    posts = [m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]
+    assert discord_bot.fake.rate_limited == 1 and len(posts) == 1
+    assert buttons_of(posts[0]["data"]) == [("Get my share kit", "share:start|")]
+
+
+async def test_moderator_commands_check_the_role(discord_bot):
+    refused = await discord_bot.fake.slash_command(
+        ALICE, "share-prompt", [{"name": "channel", "type": 7, "value": str(GENERAL)}])
+    data = (await discord_bot.response_to(refused))["data"]
+    assert "Only moderators can use /share-prompt" in data["content"] and data["flags"] & EPHEMERAL
+    assert not [m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]
+
+
+async def test_a_member_with_closed_dms_is_told_in_the_channel_and_nothing_is_lost(discord_bot):
+    started = await discord_bot.fake.slash_command(BOB, "testimonial", [{"name": "start", "type": 1}])
+    data = (await discord_bot.response_to(started))["data"]
+    assert "couldn't send you a direct message" in data["content"] and data["flags"] & EPHEMERAL
+    assert await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM form_drafts WHERE member_id = ?", (str(BOB),)) == 1
+    discord_bot.fake.set_dms_open(BOB, True)
+    again = await discord_bot.fake.slash_command(BOB, "testimonial", [{"name": "start", "type": 1}])
+    await discord_bot.response_to(again)
+    assert "What happened in your conversation?" in embed_of((await discord_bot.dms_to(BOB, 1))[0]["data"])["description"]
+
+
+async def test_member_joins_reach_the_cogs(discord_bot):
+    await discord_bot.fake.member_joins(5009, "newcomer")
+    for _ in range(100):  # the event is handled on the bot's side of the socket: wait for its row
+        if await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'member.joined'"):
+            break
+        await asyncio.sleep(0.05)
+    row = await discord_bot.bot.db.fetchone("SELECT community, member_id FROM domain_events WHERE name = 'member.joined'")
+    assert (row["community"], row["member_id"]) == (f"discord:{GUILD}", "5009")
+
+
+async def test_commands_are_registered_only_when_asked(discord_bot):
+    assert discord_bot.fake.command_syncs == [], "nothing syncs at start"
+    refused = await discord_bot.fake.slash_command(ALICE, "sync")
+    assert "Only moderators" in (await discord_bot.response_to(refused))["data"]["content"]
+    synced = await discord_bot.fake.slash_command(ADMIN, "sync")
+    assert "Registered" in (await discord_bot.response_to(synced))["data"]["content"]
+    (sync,) = discord_bot.fake.command_syncs
+    assert sync["guild_id"] == GUILD
+    commands = {c["name"]: c for c in sync["commands"]}
+    assert [o["name"] for o in commands["testimonial"]["options"]] == ["start", "withdraw"]
+    assert commands["testimonials"]["default_member_permissions"] == "32"
+    assert commands["share-prompt"]["default_member_permissions"] == "32"
+    assert "default_member_permissions" not in commands["share"]
+    channel_option = commands["share-prompt"]["options"][0]
+    assert (channel_option["type"], channel_option["required"]) == (7, True)
+
+
+def test_a_rejected_or_missing_token_ends_with_a_clear_message(tmp_path):
+    async def serve_and_run(env: dict) -> subprocess.CompletedProcess:
+        fake = FakeDiscord(guild_id=GUILD)
+        await fake.start()
+        try:
+            (tmp_path / "smallstep.toml").write_text(
+                f'[discord]\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n')
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", "--platform", "discord", cwd=tmp_path, env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+            out, err = await asyncio.wait_for(process.communicate(), 60)
+            return subprocess.CompletedProcess([], process.returncode, out.decode(), err.decode())
+        finally:
+            await fake.close()
+
+    base = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
+    rejected = asyncio.run(serve_and_run({**base, "DISCORD_TOKEN": REJECTED_TOKEN}))
+    assert rejected.returncode == 2 and "Discord rejected the token" in rejected.stderr
+    assert "Traceback" not in rejected.stderr
+    missing = asyncio.run(serve_and_run(base))
+    assert missing.returncode == 2 and "DISCORD_TOKEN is not set" in missing.stderr
+
+
+def test_the_invite_url_asks_only_for_what_the_bot_needs():
+    from bot.platforms.discord import invite_url
+
+    url = yarl.URL(invite_url(1234))
+    assert url.query["client_id"] == "1234" and url.query["scope"] == "bot applications.commands"
+    granted = discord.Permissions(int(url.query["permissions"]))
+    assert granted.send_messages and granted.embed_links and granted.attach_files
+    assert not granted.administrator and not granted.manage_guild and not granted.mention_everyone
