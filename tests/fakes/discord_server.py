@@ -178,6 +178,7 @@ class FakeDiscord:
         self._sequence = 0
         self._send_lock = asyncio.Lock()
 
+        self._changed = asyncio.Event()  # set whenever something is recorded
         self._rate_limits_left = 0
         self._retry_after = 0.0
         self.rate_limited = 0
@@ -310,17 +311,31 @@ class FakeDiscord:
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() is true. An IndexError or KeyError counts as "not yet", so a
-        predicate may simply read `fake.followups[0]["data"]["content"] == ...`."""
-        deadline = asyncio.get_running_loop().time() + timeout
+        predicate may simply read `fake.followups[0]["data"]["content"] == ...`.
+
+        It is checked again as soon as anything new is recorded (no polling delay, which
+        matters to the benchmarks)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         while True:
+            self._changed.clear()
             try:
                 if predicate():
                     return
             except LookupError:
                 pass
-            if asyncio.get_running_loop().time() > deadline:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
                 raise TimeoutError(f"condition not met within {timeout}s; the fake recorded:\n{self._summary()}")
-            await asyncio.sleep(0.01)
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+            except TimeoutError:
+                pass
+
+    def _record(self, records: list, entry: Any) -> None:
+        """Keep what the bot did, and wake anyone waiting for it."""
+        records.append(entry)
+        self._changed.set()
 
     def rate_limit_next_channel_messages(self, count: int = 1, retry_after: float = 0.2) -> None:
         """Answer the next `count` POST /channels/{id}/messages with a 429, as Discord's per-channel limit does."""
@@ -753,7 +768,7 @@ class FakeDiscord:
             return await handler(request)
         except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
             body = (await request.read()).decode(errors="replace")
-            self.unknown_requests.append(
+            self._record(self.unknown_requests, 
                 {"method": request.method, "path": request.path, "query": dict(request.query), "body": body}
             )
             return _error(404, 0, f"404: the fake Discord has no {request.method} {request.path}")
@@ -830,7 +845,7 @@ class FakeDiscord:
                 reply["guild_id"] = str(guild_id)
             registered[command["name"]] = reply
         self._commands[guild_id] = registered
-        self.command_syncs.append({"guild_id": guild_id, "commands": commands})
+        self._record(self.command_syncs, {"guild_id": guild_id, "commands": commands})
         return _json_response(list(registered.values()))
 
     async def _interaction_callback(self, request: web.Request) -> web.StreamResponse:
@@ -862,7 +877,7 @@ class FakeDiscord:
             interaction.original_message_id = interaction.message_id
 
         response_message_id = interaction.original_message_id
-        self.interaction_responses.append(
+        self._record(self.interaction_responses, 
             {
                 "interaction_id": str(interaction.id),
                 "type": kind,
@@ -910,7 +925,7 @@ class FakeDiscord:
             return interaction
         payload, files = await _read_body(request)
         message = self._store_message(interaction.channel_id, payload or {}, files, webhook=True)
-        self.followups.append(
+        self._record(self.followups, 
             {
                 "token": interaction.token,
                 "interaction_id": str(interaction.id),
@@ -943,7 +958,7 @@ class FakeDiscord:
             # Filling in a deferred response ends its "thinking..." state.
             message["flags"] = message.get("flags", 0) & ~MESSAGE_FLAG_LOADING
         self._edit_message(message, payload or {}, files)
-        self.followups.append(
+        self._record(self.followups, 
             {
                 "token": interaction.token,
                 "interaction_id": str(interaction.id),
@@ -992,7 +1007,7 @@ class FakeDiscord:
 
         payload, files = await _read_body(request)
         message = self._store_message(channel_id, payload or {}, files)
-        self.channel_messages.append(
+        self._record(self.channel_messages, 
             {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files}
         )
         return _json_response(message)
@@ -1004,5 +1019,5 @@ class FakeDiscord:
             return _error(404, 10008, "Unknown Message")
         payload, files = await _read_body(request)
         self._edit_message(message, payload or {}, files)
-        self.edits.append({"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
+        self._record(self.edits, {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
         return _json_response(message)
