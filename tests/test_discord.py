@@ -43,6 +43,7 @@ class Harness:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
+            '[cogs]\nenabled = ["share", "testimonials", "sample_cogs.echo"]\n'
             f'[discord]\nguild_id = "{GUILD}"\nmembers_intent = true\n'
             f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
         self.bot: Bot | None = None
@@ -52,7 +53,8 @@ class Harness:
     async def start(self) -> None:
         point_at(self.config.discord)
         self.bot = await Bot.open(self.config, database=self.tmp_path / "bot.db")
-        self.adapter = DiscordAdapter(self.bot, guild_ready_timeout=0.1)
+        # Deferring after 1 s instead of 2.5 s lets a test see a slow handler deferred, sooner.
+        self.adapter = DiscordAdapter(self.bot, guild_ready_timeout=0.1, defer_after=1.0)
         await self.bot.start()
         self._client = asyncio.create_task(self.adapter.start("fake-token"))
         await asyncio.wait_for(self.adapter.ready.wait(), 10)
@@ -69,6 +71,15 @@ class Harness:
     async def response_to(self, interaction_id: str) -> dict:
         await self.fake.wait_for(lambda: any(r["interaction_id"] == interaction_id for r in self.fake.interaction_responses))
         return next(r for r in self.fake.interaction_responses if r["interaction_id"] == interaction_id)
+
+    async def answer_to(self, interaction_id: str) -> dict:
+        """The first message answering an interaction (its `data` and `files`): the response itself,
+        or, when the bot deferred because it was slow, the follow-up."""
+        response = await self.response_to(interaction_id)
+        if response["type"] == 4:
+            return response
+        await self.fake.wait_for(lambda: any(f["interaction_id"] == interaction_id for f in self.fake.followups))
+        return next(f for f in self.fake.followups if f["interaction_id"] == interaction_id)
 
     async def dms_to(self, user_id: int, count: int) -> list[dict]:
         await self.fake.wait_for(lambda: len(self.fake.messages_to(user_id)) >= count)
@@ -109,9 +120,8 @@ def buttons_of(data: dict) -> list[tuple[str, str]]:
 
 async def test_a_slash_command_is_answered_privately_with_an_embed_and_buttons(discord_bot):
     interaction = await discord_bot.fake.slash_command(ALICE, "share")
-    response = await discord_bot.response_to(interaction)
-    data = response["data"]
-    assert response["type"] == 4 and data["flags"] & EPHEMERAL
+    data = (await discord_bot.answer_to(interaction))["data"]
+    assert data["flags"] & EPHEMERAL
     assert embed_of(data)["title"] == "Share your One Small Step experience"
     assert len(embed_of(data)["fields"]) == 3
     assert buttons_of(data) == [("Get my badge graphic", "share:badge|"), ("I shared it", "share:done|")]
@@ -123,9 +133,9 @@ async def test_a_button_posted_before_a_restart_still_works(discord_bot):
     message_id = (await discord_bot.response_to(interaction))["message_id"]
     await discord_bot.restart()
     pressed = await discord_bot.fake.press_button(ALICE, "share:done|", message_id)
-    assert (await discord_bot.response_to(pressed))["data"]["content"].startswith("Thank you for sharing!")
+    assert (await discord_bot.answer_to(pressed))["data"]["content"].startswith("Thank you for sharing!")
     again = await discord_bot.fake.press_button(ALICE, "share:done|", message_id)
-    assert "already told us" in (await discord_bot.response_to(again))["data"]["content"]
+    assert "already told us" in (await discord_bot.answer_to(again))["data"]["content"]
     assert await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM shares") == 1
 
 
@@ -133,15 +143,16 @@ async def test_the_badge_graphic_arrives_as_an_attached_image(discord_bot):
     interaction = await discord_bot.fake.slash_command(ALICE, "share")
     message_id = (await discord_bot.response_to(interaction))["message_id"]
     pressed = await discord_bot.fake.press_button(ALICE, "share:badge|", message_id)
-    response = await discord_bot.response_to(pressed)
-    (upload,) = response["files"]
+    answer = await discord_bot.answer_to(pressed)
+    (upload,) = answer["files"]
     assert upload["filename"] == "small-step-badge.png" and upload["bytes"].startswith(b"\x89PNG")
-    assert embed_of(response["data"])["image"]["url"] == "attachment://small-step-badge.png"
+    assert embed_of(answer["data"])["image"]["url"] == "attachment://small-step-badge.png"
+    assert answer["data"]["flags"] & EPHEMERAL
 
 
 async def test_a_form_runs_in_direct_messages(discord_bot):
     started = await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
-    assert "sent you a direct message" in (await discord_bot.response_to(started))["data"]["content"]
+    assert "sent you a direct message" in (await discord_bot.answer_to(started))["data"]["content"]
     first = await discord_bot.dms_to(ALICE, 1)
     assert "What happened in your conversation?" in embed_of(first[0]["data"])["description"]
     await discord_bot.fake.direct_message(ALICE, STORY)
@@ -154,7 +165,7 @@ async def test_a_form_runs_in_direct_messages(discord_bot):
     assert labels == ["My full name", "My first name only", "Don't name me"]
     _, custom_id = buttons_of(credit["data"])[1]
     pressed = await discord_bot.fake.press_button(ALICE, custom_id, credit["message_id"], guild=False)
-    await discord_bot.response_to(pressed)
+    await discord_bot.answer_to(pressed)
     draft = await discord_bot.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (str(ALICE),))
     assert '"credit": "first_name"' in draft["answers"]
 
@@ -162,7 +173,7 @@ async def test_a_form_runs_in_direct_messages(discord_bot):
 async def test_member_text_never_pings(discord_bot):
     interaction = await discord_bot.fake.slash_command(
         ALICE, "help", [{"name": "command", "type": 3, "value": "@everyone <@&4000>"}])
-    data = (await discord_bot.response_to(interaction))["data"]
+    data = (await discord_bot.answer_to(interaction))["data"]
     assert data["allowed_mentions"] == {"parse": []}
     assert f"@{ZERO_WIDTH_SPACE}everyone" in data["content"] and "@everyone" not in data["content"]
     assert "<@&4000>" not in data["content"]
@@ -172,7 +183,7 @@ async def test_a_rate_limited_post_is_retried_by_discord_py_and_delivered_once(d
     discord_bot.fake.rate_limit_next_channel_messages(1, retry_after=0.3)
     interaction = await discord_bot.fake.slash_command(
         ADMIN, "share-prompt", [{"name": "channel", "type": 7, "value": str(GENERAL)}])
-    assert (await discord_bot.response_to(interaction))["data"]["content"] == "Posted the invitation in #general."
+    assert (await discord_bot.answer_to(interaction))["data"]["content"] == "Posted the invitation in #general."
     posts = [m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]
     assert discord_bot.fake.rate_limited == 1 and len(posts) == 1
     assert buttons_of(posts[0]["data"]) == [("Get my share kit", "share:start|")]
@@ -181,14 +192,14 @@ async def test_a_rate_limited_post_is_retried_by_discord_py_and_delivered_once(d
 async def test_moderator_commands_check_the_role(discord_bot):
     refused = await discord_bot.fake.slash_command(
         ALICE, "share-prompt", [{"name": "channel", "type": 7, "value": str(GENERAL)}])
-    data = (await discord_bot.response_to(refused))["data"]
+    data = (await discord_bot.answer_to(refused))["data"]
     assert "Only moderators can use /share-prompt" in data["content"] and data["flags"] & EPHEMERAL
     assert not [m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]
 
 
 async def test_a_member_with_closed_dms_is_told_in_the_channel_and_nothing_is_lost(discord_bot):
     started = await discord_bot.fake.slash_command(BOB, "testimonial", [{"name": "start", "type": 1}])
-    data = (await discord_bot.response_to(started))["data"]
+    data = (await discord_bot.answer_to(started))["data"]
     assert "couldn't send you a direct message" in data["content"] and data["flags"] & EPHEMERAL
     assert await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM form_drafts WHERE member_id = ?", (str(BOB),)) == 1
     discord_bot.fake.set_dms_open(BOB, True)
@@ -210,9 +221,9 @@ async def test_member_joins_reach_the_cogs(discord_bot):
 async def test_commands_are_registered_only_when_asked(discord_bot):
     assert discord_bot.fake.command_syncs == [], "nothing syncs at start"
     refused = await discord_bot.fake.slash_command(ALICE, "sync")
-    assert "Only moderators" in (await discord_bot.response_to(refused))["data"]["content"]
+    assert "Only moderators" in (await discord_bot.answer_to(refused))["data"]["content"]
     synced = await discord_bot.fake.slash_command(ADMIN, "sync")
-    assert "Registered" in (await discord_bot.response_to(synced))["data"]["content"]
+    assert "Registered" in (await discord_bot.answer_to(synced))["data"]["content"]
     (sync,) = discord_bot.fake.command_syncs
     assert sync["guild_id"] == GUILD
     commands = {c["name"]: c for c in sync["commands"]}
@@ -222,6 +233,25 @@ async def test_commands_are_registered_only_when_asked(discord_bot):
     assert "default_member_permissions" not in commands["share"]
     channel_option = commands["share-prompt"]["options"][0]
     assert (channel_option["type"], channel_option["required"]) == (7, True)
+
+
+async def test_a_slow_handler_is_deferred_in_time_and_answers_in_a_follow_up(discord_bot):
+    interaction = await discord_bot.fake.slash_command(ALICE, "slow")
+    deferred = await discord_bot.response_to(interaction)
+    assert deferred["type"] == 5, "deferred (thinking) before the handler finished"
+    await discord_bot.fake.wait_for(lambda: any(
+        f["data"].get("content") == "done at last" for f in discord_bot.fake.followups))
+
+
+async def test_suggestions_while_typing(discord_bot):
+    interaction = await discord_bot.fake.autocomplete(
+        ALICE, "find", [{"name": "town", "type": 3, "value": "wi", "focused": True}])
+    response = await discord_bot.response_to(interaction)
+    assert response["type"] == 8
+    assert [c["value"] for c in response["data"]["choices"]] == ["Wichita", "Winchester"]
+    await discord_bot.answer_to(await discord_bot.fake.slash_command(ADMIN, "sync"))
+    find = next(c for c in discord_bot.fake.command_syncs[0]["commands"] if c["name"] == "find")
+    assert find["options"][0]["autocomplete"] is True
 
 
 def test_a_rejected_or_missing_token_ends_with_a_clear_message(tmp_path):

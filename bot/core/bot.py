@@ -125,6 +125,21 @@ class Bot:
 
         await self._guarded(ctx, run)
 
+    async def suggest(self, ctx: Invocation, command: str, option: str, typed: str) -> list[str]:
+        """Values to suggest for an option while the member types it (at most 25); [] if none."""
+        handler = self.cogs.commands.get(command)
+        spec = next((o for o in handler.spec.options if o.name == option), None) if handler else None
+        if spec is None or spec.autocomplete is None:
+            return []
+        if handler.spec.moderator and not ctx.member.is_moderator:
+            return []
+        try:
+            suggestions = await getattr(handler.cog, spec.autocomplete)(ctx, typed)
+        except Exception:
+            log.exception("suggestions for /%s %s failed", command, option)
+            return []
+        return [str(s) for s in suggestions][:25]
+
     async def receive_dm(self, ctx: Invocation, text: str) -> None:
         """Free text sent to the bot in a direct message."""
 

@@ -60,11 +60,17 @@ class Option:
     help: str
     default: Any = REQUIRED
     max_length: int = DEFAULT_MAX_LENGTH
+    autocomplete: str | None = None
 
 
-def option(help: str, *, default: Any = REQUIRED, max_length: int = DEFAULT_MAX_LENGTH) -> Any:
-    """Describe a command option: `channel: Channel = option("Where to post")`."""
-    return Option(help, default, max_length)
+def option(help: str, *, default: Any = REQUIRED, max_length: int = DEFAULT_MAX_LENGTH,
+           autocomplete: str | None = None) -> Any:
+    """Describe a command option: `channel: Channel = option("Where to post")`.
+
+    `autocomplete` names a method of the cog, `async def f(self, ctx, typed: str) -> list[str]`,
+    that suggests values while the member types (for long lists: partners, events).
+    """
+    return Option(help, default, max_length, autocomplete)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class OptionSpec:
     default: Any
     choices: tuple[str, ...] = ()
     max_length: int = DEFAULT_MAX_LENGTH
+    autocomplete: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,10 @@ def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, 
         kind, choices, optional = _kind_of(hint, command_name, param.name)
         required = declared.default is REQUIRED and not optional
         default = None if declared.default is REQUIRED else declared.default
-        options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length))
+        if declared.autocomplete and (kind is not str or choices):
+            raise TypeError(f"/{command_name} {param.name}: only a free text option can have suggestions")
+        options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length,
+                                  declared.autocomplete))
     return tuple(options)
 
 

@@ -270,6 +270,16 @@ class FakeDiscord:
             data["resolved"] = resolved
         return await self._send_interaction(2, user_id, data, channel_id=channel_id, guild=guild)
 
+    async def autocomplete(
+        self, user_id: int, name: str, options: list[dict], *, channel_id: int = 3000, guild: bool = True
+    ) -> str:
+        """The member is typing an option of /name (the one marked "focused": true). Returns the
+        interaction id; the bot answers with a type 8 callback holding its choices."""
+        registered = self._commands.get(self.guild_id if guild else None, {}).get(name)
+        data = {"name": name, "type": 1, "options": list(options),
+                "id": registered["id"] if registered else str(self._new_id())}
+        return await self._send_interaction(4, user_id, data, channel_id=channel_id, guild=guild)
+
     async def press_button(
         self, user_id: int, custom_id: str, message_id: str, *, channel_id: int = 3000, guild: bool = True
     ) -> str:

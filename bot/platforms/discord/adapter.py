@@ -25,7 +25,7 @@ import discord
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import MemberUnreachable
 from bot.core.message import ButtonStyle
-from bot.platforms.discord.commands import CommandEntry, application_commands, core_command
+from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,9 @@ class DiscordAdapter:
 
     platform = "discord"
 
-    def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0) -> None:
+    def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
         self.bot = bot
+        self.defer_after = defer_after
         settings = bot.config.discord
         intents = discord.Intents.default()
         intents.members = settings.members_intent
@@ -133,6 +134,11 @@ class DiscordAdapter:
                 name, arguments = core_command(data, lambda i: self._resolved_member(interaction, i),
                                                lambda i: self._resolved_channel(interaction, i))
                 await self.bot.run_command(ctx, name, arguments)
+            elif interaction.type is discord.InteractionType.autocomplete:
+                command, option, typed = focused_option(interaction.data or {})
+                suggestions = await self.bot.suggest(ctx, command, option, typed)
+                await interaction.response.autocomplete(
+                    [discord.app_commands.Choice(name=s[:100], value=s[:100]) for s in suggestions])
             elif interaction.type is discord.InteractionType.component:
                 action, _, value = (interaction.data or {}).get("custom_id", "").partition("|")
                 await self.bot.press(ctx, action, value)
@@ -150,7 +156,7 @@ class DiscordAdapter:
         await ctx.reply_private(ctx.render("core/discord.j2", count=count)["synced"])
 
     async def _defer_if_slow(self, interaction: discord.Interaction) -> None:
-        await asyncio.sleep(DEFER_AFTER)
+        await asyncio.sleep(self.defer_after)
         if not interaction.response.is_done():
             thinking = interaction.type is discord.InteractionType.application_command
             await interaction.response.defer(ephemeral=True, thinking=thinking)

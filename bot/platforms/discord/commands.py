@@ -85,6 +85,17 @@ def core_command(data: dict[str, Any], resolved_member, resolved_channel) -> tup
     return name, arguments
 
 
+def focused_option(data: dict[str, Any]) -> tuple[str, str, str]:
+    """For an autocomplete interaction: the core command's name, the option being typed, and what
+    was typed so far."""
+    name, _ = core_command(data, lambda _: None, lambda _: None)
+    options = data.get("options") or []
+    if options and options[0].get("type") == SUB_COMMAND:
+        options = options[0].get("options") or []
+    focused = next((o for o in options if o.get("focused")), None)
+    return name, (focused or {}).get("name", ""), str((focused or {}).get("value", ""))
+
+
 def _options(options: tuple[OptionSpec, ...]) -> list[dict[str, Any]]:
     # Discord wants required options before optional ones; on Discord every option is named.
     ordered = sorted(options, key=lambda o: not o.required)
@@ -96,6 +107,8 @@ def _options(options: tuple[OptionSpec, ...]) -> list[dict[str, Any]]:
             entry["choices"] = [{"name": c, "value": c} for c in option.choices]
         elif option.kind is str:
             entry["max_length"] = min(option.max_length, 6000)
+            if option.autocomplete:
+                entry["autocomplete"] = True
         if option.kind is Channel:
             entry["channel_types"] = [TEXT_CHANNEL]
         result.append(entry)

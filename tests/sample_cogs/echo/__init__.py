@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -44,6 +46,18 @@ class Echo(Cog):
     @command("secret", help="Something only moderators may do", moderator=True)
     async def secret(self, ctx: Invocation) -> None:
         await ctx.reply_private("the secret")
+
+    @command("slow", help="Take a while to answer")
+    async def slow(self, ctx: Invocation) -> None:
+        await asyncio.sleep(1.3)  # longer than the Discord tests' deferral delay
+        await ctx.reply("done at last")
+
+    @command("find", help="Find a town")
+    async def find(self, ctx: Invocation, town: str = option("The town", autocomplete="towns")) -> None:
+        await ctx.reply(f"found {town}")
+
+    async def towns(self, ctx: Invocation, typed: str) -> list[str]:
+        return [t for t in ("Wichita", "Winchester", "Charlottesville") if t.lower().startswith(typed.lower())]
 
     @command("crash", help="Fail on purpose")
     async def crash(self, ctx: Invocation) -> None:
