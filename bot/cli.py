@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, Coroutine
 
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
@@ -101,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return _discord(command, args, config)
         from bot.platforms.console import run_console
 
-        asyncio.run(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin, write=_print))
+        asyncio.run(until_stopped(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin,
+                                              write=_print)))
         return 0
     except ConfigError as exc:
         print(exc, file=sys.stderr)
@@ -113,8 +117,24 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+async def until_stopped(run: Coroutine[Any, Any, None]) -> None:
+    """Run the bot until it ends or SIGTERM arrives (a service manager stopping it): then it is
+    cancelled, so its cleanup runs and the database is closed, and the command exits normally."""
+    task = asyncio.ensure_future(run)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
+        loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+        print("stopped", file=sys.stderr)
+
+
 def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
     """The Discord commands: they need DISCORD_TOKEN, and say plainly when it is missing or rejected."""
+    import aiohttp
     import discord
 
     from bot.platforms import discord as on_discord
@@ -135,11 +155,16 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
         elif command == "invite-url":
             print(on_discord.invite_url(asyncio.run(on_discord.application_id(config, token=token))))
         else:
-            asyncio.run(on_discord.run_discord(config, token=token, database=args.db))
+            asyncio.run(until_stopped(on_discord.run_discord(config, token=token, database=args.db)))
     except discord.LoginFailure:
         print("error: Discord rejected the token in DISCORD_TOKEN. Reset it in the developer portal "
               "(your application, Bot, Reset Token) and export the new one.", file=sys.stderr)
         return EXIT_USAGE
+    except (aiohttp.ClientError, OSError) as exc:
+        where = config.discord.api_base_url or "discord.com"
+        print(f"error: cannot reach Discord at {where}: {exc}. Check the network, or discord.api_base_url.",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -285,3 +285,32 @@ def test_the_invite_url_asks_only_for_what_the_bot_needs():
     granted = discord.Permissions(int(url.query["permissions"]))
     assert granted.send_messages and granted.embed_links and granted.attach_files
     assert not granted.administrator and not granted.manage_guild and not granted.mention_everyone
+
+
+async def test_the_command_serves_discord_and_stops_cleanly_on_sigterm(tmp_path):
+    """`smallstep run --platform discord` as a process: it answers a slash command, and SIGTERM
+    (what a service manager sends) closes it with status 0."""
+    fake = FakeDiscord(guild_id=GUILD)
+    fake.add_member(ALICE, "alice")
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(
+        f'[discord]\nguild_id = "{GUILD}"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--platform", "discord", cwd=tmp_path,
+        env={**os.environ, "DISCORD_TOKEN": "fake-token"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        await fake.wait_for(lambda: fake.identifies, timeout=30)
+        await asyncio.sleep(0.5)  # the ready event and GUILD_CREATE
+        interaction = await fake.slash_command(ALICE, "share")
+        await fake.wait_for(lambda: any(r["interaction_id"] == interaction for r in fake.interaction_responses),
+                            timeout=15)
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, err.decode()
+        assert "Traceback" not in err.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()
