@@ -62,6 +62,8 @@ class Invocation:
     platform_data: Any = None
     command: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # False for an invocation made on a member's behalf (`toward`): they said nothing to answer.
+    from_member: bool = True
 
     @property
     def platform(self) -> str:
@@ -81,7 +83,14 @@ class Invocation:
         await self.adapter.respond(self, Message.of(content), private=True)
 
     async def dm(self, content: Message | str, member: Member | None = None) -> None:
-        """Send a direct message to this member (or to `member`)."""
+        """Send a direct message to this member (or to `member`).
+
+        Already in this member's DMs, it is a reply there (which, on Discord, also answers the
+        command the member typed in the DM).
+        """
+        if self.from_member and self.channel is None and (member is None or member == self.member):
+            await self.adapter.respond(self, Message.of(content), private=False)
+            return
         await self.adapter.send(self.community, member or self.member, Message.of(content))
 
     async def send_to(self, channel: Channel, content: Message | str) -> str:
@@ -90,7 +99,8 @@ class Invocation:
 
     def toward(self, member: Member) -> Invocation:
         """The same community, seen from another member's DMs: to start a form for them."""
-        return Invocation(bot=self.bot, adapter=self.adapter, community=self.community, member=member, channel=None)
+        return Invocation(bot=self.bot, adapter=self.adapter, community=self.community, member=member, channel=None,
+                          from_member=False)
 
     def render(self, template: str, /, **variables: Any) -> Rendered:
         """Render a template for this member's platform, with the usual variables filled in."""

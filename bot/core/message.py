@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+MAX_BUTTON_ID = 100
+
+
 class ButtonStyle(StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
@@ -31,6 +34,12 @@ class Button:
     action: str
     value: str = ""
     style: ButtonStyle = ButtonStyle.PRIMARY
+
+    def __post_init__(self) -> None:
+        # Platforms carry "action|value" in a button id of at most 100 characters (Discord).
+        if len(self.action) + 1 + len(self.value) > MAX_BUTTON_ID:
+            raise ValueError(f"button {self.label!r}: action and value together exceed {MAX_BUTTON_ID - 1} characters;"
+                             " keep the value short (an id), not the data itself")
 
 
 @dataclass(frozen=True)

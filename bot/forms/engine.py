@@ -194,8 +194,8 @@ class FormEngine:
         async with self._member_turn(ctx.community.key, ctx.member.id):
             draft = await self.store.get(ctx.community.key, ctx.member.id)
             form = self._form_of(draft) if draft else None
-            submission_id, _, payload = value.partition(":")
-            if draft is None or form is None or submission_id != draft.submission_id:
+            key, _, payload = value.partition(":")
+            if draft is None or form is None or key != _button_key(draft):
                 if draft is None or form is None:
                     await ctx.reply(self._engine(ctx.platform)["no_open_form"])
                 else:
@@ -408,7 +408,7 @@ class FormEngine:
     @staticmethod
     def _button(label: str, action: str, draft: Draft, payload: str = "",
                 style: ButtonStyle = ButtonStyle.SECONDARY) -> Button:
-        return Button(label, action, f"{draft.submission_id}:{payload}", style=style)
+        return Button(label, action, f"{_button_key(draft)}:{payload}", style=style)
 
     def _review(self, platform: str, draft: Draft, form: Form) -> Message:
         texts, words = self._texts(platform, form), self._engine(platform)
@@ -499,6 +499,12 @@ class FormEngine:
         draft.remind_at = stamp(now + self.remind_after)
         draft.expire_at = stamp(now + self.expire_after)
         await self.store.save(draft)
+
+
+def _button_key(draft: Draft) -> str:
+    """Which form a button belongs to: the start of its submission id (enough among one member's
+    forms, and short enough to leave room for the answer in a platform's button id)."""
+    return draft.submission_id[:12]
 
 
 def _cogs_own(context: dict[str, Any]) -> dict[str, Any]:
