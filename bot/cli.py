@@ -160,6 +160,15 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
         print("error: Discord rejected the token in DISCORD_TOKEN. Reset it in the developer portal "
               "(your application, Bot, Reset Token) and export the new one.", file=sys.stderr)
         return EXIT_USAGE
+    except discord.PrivilegedIntentsRequired:
+        print("error: discord.members_intent is true, but the application may not receive member events. "
+              "Switch on Server Members Intent in the developer portal (your application, Bot), "
+              "or set discord.members_intent = false.", file=sys.stderr)
+        return EXIT_USAGE
+    except discord.Forbidden as exc:
+        print(f"error: Discord refused: {exc.text or exc}. Is the bot in that server, invited with the "
+              "applications.commands scope? (smallstep invite-url prints the right link.)", file=sys.stderr)
+        return EXIT_USAGE
     except (aiohttp.ClientError, OSError) as exc:
         where = config.discord.api_base_url or "discord.com"
         print(f"error: cannot reach Discord at {where}: {exc}. Check the network, or discord.api_base_url.",

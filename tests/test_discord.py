@@ -39,12 +39,13 @@ STORY = "We talked for an hour about our towns, our parents and what each of us 
 class Harness:
     """The fake Discord and the bot connected to it; `restart()` replaces the bot, keeping its database."""
 
-    def __init__(self, fake: FakeDiscord, tmp_path: Path) -> None:
+    def __init__(self, fake: FakeDiscord, tmp_path: Path, *, members_intent: bool = True,
+                 guild_id: int = GUILD) -> None:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
             '[cogs]\nenabled = ["share", "testimonials", "sample_cogs.echo"]\n'
-            f'[discord]\nguild_id = "{GUILD}"\nmembers_intent = true\n'
+            f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
             f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
         self.bot: Bot | None = None
         self.adapter: DiscordAdapter | None = None
@@ -87,27 +88,44 @@ class Harness:
 
 
 @pytest_asyncio.fixture
-async def discord_bot(tmp_path, monkeypatch, caplog):
+async def connect(tmp_path, monkeypatch, caplog):
+    """Start the fake Discord and the bot connected to it: `await connect(members_intent=..., guild_id=...)`.
+
+    Afterwards, the test fails if the bot used a route the fake lacks, or if anything was logged
+    as an error (discord.py only logs a handler's exception; the bot logs what it apologised for).
+    """
     # point_at() sets discord.py's class-wide addresses; monkeypatch puts them back afterwards.
     monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
     monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
                         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
-    fake = FakeDiscord(guild_id=GUILD)
-    fake.add_channel(MODERATORS_CHANNEL, "moderators")
-    fake.add_role(MODERATOR_ROLE, "Moderators")
-    fake.add_member(ALICE, "alice")
-    fake.add_member(ADMIN, "admin", roles=[MODERATOR_ROLE])
-    fake.add_member(BOB, "bob", dms_open=False)
-    await fake.start()
-    harness = Harness(fake, tmp_path)
-    caplog.set_level(logging.ERROR, logger="discord")
-    await harness.start()
-    yield harness
-    await harness.stop()
-    await fake.close()
-    assert not fake.unknown_requests, f"the bot used routes the fake lacks: {fake.unknown_requests}"
-    handler_errors = [r for r in caplog.records if r.name.startswith("discord") and r.levelno >= logging.ERROR]
-    assert not handler_errors, [r.getMessage() for r in handler_errors]
+    caplog.set_level(logging.ERROR)
+    started: list[Harness] = []
+
+    async def start(**options) -> Harness:
+        fake = FakeDiscord(guild_id=GUILD)
+        fake.add_channel(MODERATORS_CHANNEL, "moderators")
+        fake.add_role(MODERATOR_ROLE, "Moderators")
+        fake.add_member(ALICE, "alice")
+        fake.add_member(ADMIN, "admin", roles=[MODERATOR_ROLE])
+        fake.add_member(BOB, "bob", dms_open=False)
+        await fake.start()
+        harness = Harness(fake, tmp_path, **options)
+        started.append(harness)
+        await harness.start()
+        return harness
+
+    yield start
+    for harness in started:
+        await harness.stop()
+        await harness.fake.close()
+        assert not harness.fake.unknown_requests, f"routes the fake lacks: {harness.fake.unknown_requests}"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+@pytest_asyncio.fixture
+async def discord_bot(connect):
+    return await connect()
 
 
 def embed_of(data: dict) -> dict:
@@ -285,6 +303,93 @@ def test_the_invite_url_asks_only_for_what_the_bot_needs():
     granted = discord.Permissions(int(url.query["permissions"]))
     assert granted.send_messages and granted.embed_links and granted.attach_files
     assert not granted.administrator and not granted.manage_guild and not granted.mention_everyone
+
+
+async def test_a_moderator_is_recognised_in_dms_without_the_members_intent(connect):
+    harness = await connect(members_intent=False)
+    started = await harness.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
+    await harness.answer_to(started)
+    for answer in (STORY, "That we agreed about the schools.", "skip"):
+        await harness.fake.direct_message(ALICE, answer)
+    credit = (await harness.dms_to(ALICE, 4))[3]
+    # A press in the DM is answered by its interaction: the next question comes back that way.
+    consent = await harness.answer_to(await harness.fake.press_button(
+        ALICE, buttons_of(credit["data"])[0][1], credit["message_id"], guild=False))
+    await harness.answer_to(await harness.fake.press_button(
+        ALICE, buttons_of(consent["data"])[0][1], consent["message_id"], guild=False))
+    await harness.fake.direct_message(ALICE, "submit")
+    await harness.fake.wait_for(lambda: [m for m in harness.fake.channel_messages
+                                         if m["channel_id"] == MODERATORS_CHANNEL])
+    card = next(m for m in harness.fake.channel_messages if m["channel_id"] == MODERATORS_CHANNEL)
+    reject = dict(buttons_of(card["data"]))["Reject"]
+    await harness.answer_to(await harness.fake.press_button(ADMIN, reject, card["message_id"],
+                                                            channel_id=MODERATORS_CHANNEL))
+    await harness.dms_to(ADMIN, 1)
+    await harness.fake.direct_message(ADMIN, "It names a private person.")
+    await harness.fake.direct_message(ADMIN, "submit")
+    await harness.fake.wait_for(lambda: any("is rejected" in (m["data"].get("content") or "")
+                                            for m in harness.fake.messages_to(ADMIN)))
+
+
+async def test_strangers_and_other_servers_are_turned_away(connect):
+    harness = await connect()
+    harness.fake.add_user(7777, "stranger")  # on Discord, but not in the server
+    await harness.fake.direct_message(7777, "hello")
+    await harness.fake.wait_for(lambda: harness.fake.messages_to(7777))
+    assert "I only talk with members of Test Guild" in harness.fake.messages_to(7777)[0]["data"]["content"]
+    assert await harness.bot.db.fetchval("SELECT COUNT(*) FROM form_drafts") == 0
+
+
+async def test_a_server_the_bot_does_not_serve_is_told_so(connect):
+    harness = await connect(guild_id=9999)
+    refused = await harness.fake.slash_command(ALICE, "share")
+    data = (await harness.answer_to(refused))["data"]
+    assert data["content"] == "This bot serves another server." and data["flags"] & EPHEMERAL
+    assert await harness.bot.db.fetchval("SELECT COUNT(*) FROM share_offers") == 0
+
+
+async def test_a_command_typed_in_a_dm_is_answered_there(discord_bot):
+    started = await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}],
+                                                   guild=False)
+    answer = await discord_bot.answer_to(started)
+    assert "What happened in your conversation?" in embed_of(answer["data"])["description"]
+
+
+async def test_a_long_testimonial_fits_discord_and_its_full_text_is_attached(discord_bot):
+    # Markup characters are escaped for Discord (each gains a backslash), so these answers at their
+    # maximum lengths make a card well over Discord's 6,000 characters.
+    story = ("A *_~`| story. " * 200)[:2000]
+    await discord_bot.answer_to(await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}]))
+    for answer in (story, ("*_*_ " * 200)[:1000], ("_*_* " * 200)[:1000]):
+        await discord_bot.fake.direct_message(ALICE, answer)
+    credit = (await discord_bot.dms_to(ALICE, 4))[3]
+    consent = await discord_bot.answer_to(await discord_bot.fake.press_button(
+        ALICE, buttons_of(credit["data"])[0][1], credit["message_id"], guild=False))
+    await discord_bot.answer_to(await discord_bot.fake.press_button(
+        ALICE, buttons_of(consent["data"])[0][1], consent["message_id"], guild=False))
+    await discord_bot.fake.direct_message(ALICE, "submit")
+    await discord_bot.fake.wait_for(lambda: [m for m in discord_bot.fake.channel_messages
+                                             if m["channel_id"] == MODERATORS_CHANNEL])
+    card = next(m for m in discord_bot.fake.channel_messages if m["channel_id"] == MODERATORS_CHANNEL)
+    (attached,) = card["files"]
+    assert attached["filename"] == "full-text.txt"
+    full_text = attached["bytes"].decode().replace("\\", "")
+    assert story in full_text, "the whole story is in the attached file"
+
+
+async def test_a_post_deleted_by_someone_does_not_break_a_decision(discord_bot):
+    await discord_bot.answer_to(await discord_bot.fake.slash_command(ALICE, "share"))
+    testimonial = await discord_bot.bot.db.insert(
+        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
+        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
+        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
+        (f"discord:{GUILD}", str(ALICE), STORY))
+    await discord_bot.bot.db.execute(
+        "INSERT INTO testimonial_posts (community, testimonial_id, kind, channel, message_id, posted_at)"
+        " VALUES (?, ?, 'queue', ?, '424242', '2026-11-25')", (f"discord:{GUILD}", testimonial, str(MODERATORS_CHANNEL)))
+    approved = await discord_bot.fake.slash_command(ADMIN, "testimonials", [
+        {"name": "approve", "type": 1, "options": [{"name": "id", "type": 4, "value": testimonial}]}])
+    assert "is approved" in (await discord_bot.answer_to(approved))["data"]["content"]
 
 
 async def test_the_command_serves_discord_and_stops_cleanly_on_sigterm(tmp_path):

@@ -78,6 +78,43 @@ MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
 
 
+def _limits_problem(data: dict) -> str | None:
+    """What Discord would refuse in a message payload (it answers 400, code 50035), or None.
+
+    Checked so that a bot exceeding Discord's limits fails in the tests as it would in production.
+    """
+    if len(data.get("content") or "") > 2000:
+        return "content is longer than 2000"
+    embeds = data.get("embeds") or []
+    total = 0
+    for embed in embeds:
+        title, description = embed.get("title") or "", embed.get("description") or ""
+        fields = embed.get("fields") or []
+        if len(title) > 256 or len(description) > 4096 or len(fields) > 25:
+            return "an embed's title, description or field count is too long"
+        for item in fields:
+            if len(item.get("name") or "") > 256 or len(item.get("value") or "") > 1024 or not item.get("value"):
+                return "an embed field's name or value is too long (or the value is empty)"
+        total += len(title) + len(description) + sum(len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
+    if total > 6000:
+        return "the embeds are longer than 6000 characters in all"
+    rows = data.get("components") or []
+    if len(rows) > 5:
+        return "more than 5 rows of components"
+    ids = []
+    for row in rows:
+        buttons = row.get("components") or []
+        if len(buttons) > 5:
+            return "more than 5 buttons in a row"
+        for button in buttons:
+            if len(button.get("label") or "") > 80 or len(button.get("custom_id") or "") > 100:
+                return "a button's label or custom_id is too long"
+            ids.append(button.get("custom_id"))
+    if len(ids) != len(set(ids)):
+        return "two buttons share a custom_id"
+    return None
+
+
 # A token the fake refuses at login, as Discord refuses a reset or mistyped one.
 REJECTED_TOKEN = "rejected-token"
 
@@ -158,6 +195,7 @@ class FakeDiscord:
         self._channels: dict[int, str] = {}
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
+        self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
         self._dm_channels: dict[int, int] = {}  # user id -> DM channel id
         self._dm_recipients: dict[int, int] = {}  # DM channel id -> user id
         self.add_role(guild_id, "@everyone", DEFAULT_EVERYONE_PERMISSIONS)
@@ -204,6 +242,7 @@ class FakeDiscord:
         app.router.add_get(f"{api}/users/{{user_id}}", self._get_user)
         app.router.add_post(f"{api}/users/@me/channels", self._create_dm)
         app.router.add_get(f"{api}/oauth2/applications/@me", self._get_application)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/members/{{user_id}}", self._get_member)
         app.router.add_put(f"{api}/applications/{{app_id}}/commands", self._sync_commands)
         app.router.add_put(f"{api}/applications/{{app_id}}/guilds/{{guild_id}}/commands", self._sync_commands)
         app.router.add_post(f"{api}/interactions/{{interaction_id}}/{{token}}/callback", self._interaction_callback)
@@ -243,6 +282,10 @@ class FakeDiscord:
     def add_member(self, user_id: int, name: str, *, roles: list[int] = (), dms_open: bool = True) -> None:
         """A guild member; `name` is both the username and the display name."""
         self._members[user_id] = _Member(name, list(roles), dms_open)
+
+    def add_user(self, user_id: int, name: str) -> None:
+        """Someone on Discord who is not a member of the guild (they can still DM the bot)."""
+        self._strangers[user_id] = _Member(name, [], True)
 
     def set_dms_open(self, user_id: int, open: bool) -> None:
         self._member(user_id).dms_open = open
@@ -380,10 +423,11 @@ class FakeDiscord:
         return self._last_id
 
     def _member(self, user_id: int) -> _Member:
-        try:
-            return self._members[user_id]
-        except KeyError:
-            raise KeyError(f"no member {user_id} in the fake guild; add_member() first") from None
+        """A member of the guild, or a user known with add_user (for their user object)."""
+        found = self._members.get(user_id) or self._strangers.get(user_id)
+        if found is None:
+            raise KeyError(f"no member {user_id} in the fake guild; add_member() first")
+        return found
 
     def _user(self, user_id: int) -> dict:
         member = self._member(user_id)
@@ -804,9 +848,18 @@ class FakeDiscord:
             return _error(401, 0, "401: Unauthorized")
         if user_id == "@me":
             return _json_response({**self._user(self.bot_user_id), "verified": True, "mfa_enabled": False})
-        if not user_id.isdigit() or int(user_id) not in self._members:
+        if not user_id.isdigit() or not (int(user_id) in self._members or int(user_id) in self._strangers):
             return _error(404, 10013, "Unknown User")
         return _json_response(self._user(int(user_id)))
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        """guild.fetch_member: the REST lookup a bot uses when its member cache is off."""
+        user_id = request.match_info["user_id"]
+        if int(request.match_info["guild_id"]) != self.guild_id or not user_id.isdigit():
+            return _error(404, 10004, "Unknown Guild")
+        if int(user_id) not in self._members:
+            return _error(404, 10007, "Unknown Member")
+        return _json_response(self._member_payload(int(user_id)))
 
     async def _get_application(self, request: web.Request) -> web.Response:
         bot = self._user(self.bot_user_id)
@@ -868,6 +921,8 @@ class FakeDiscord:
             return _error(400, 40060, "Interaction has already been acknowledged.")
         payload, files = await _read_body(request)
         kind, data = payload["type"], payload.get("data") or {}
+        if kind in (CALLBACK_MESSAGE, CALLBACK_UPDATE) and (problem := _limits_problem(data)):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
         if kind in (CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE) and interaction.message_id is None:
             return _error(400, 50035, "Invalid Form Body: only a component's message can be updated")
         interaction.acknowledged = True
@@ -934,14 +989,27 @@ class FakeDiscord:
         if isinstance(interaction, web.Response):
             return interaction
         payload, files = await _read_body(request)
-        message = self._store_message(interaction.channel_id, payload or {}, files, webhook=True)
-        self._record(self.followups, 
+        if problem := _limits_problem(payload or {}):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        placeholder = self._messages.get(interaction.original_message_id or 0)
+        if placeholder is not None and placeholder.get("flags", 0) & MESSAGE_FLAG_LOADING:
+            # As on Discord, the first follow-up after a deferral fills the "thinking" answer and
+            # keeps its visibility (private if the deferral was), whatever the follow-up asked.
+            private = placeholder["flags"] & MESSAGE_FLAG_EPHEMERAL
+            payload = {**(payload or {}), "flags": private}
+            message = self._edit_message(placeholder, payload, files)
+            message["flags"] = private
+            edit = True
+        else:
+            message = self._store_message(interaction.channel_id, payload or {}, files, webhook=True)
+            edit = False
+        self._record(self.followups,
             {
                 "token": interaction.token,
                 "interaction_id": str(interaction.id),
                 "data": payload,
                 "files": files,
-                "edit": False,
+                "edit": edit,
                 "message_id": message["id"],
             }
         )
@@ -964,6 +1032,8 @@ class FakeDiscord:
         if message is None:
             return _error(404, 10008, "Unknown Message")
         payload, files = await _read_body(request)
+        if problem := _limits_problem(payload or {}):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
         if request.match_info["message_id"] == "@original":
             # Filling in a deferred response ends its "thinking..." state.
             message["flags"] = message.get("flags", 0) & ~MESSAGE_FLAG_LOADING
@@ -984,7 +1054,7 @@ class FakeDiscord:
         """Open (or return) the DM channel. This succeeds even when DMs are closed: sending fails."""
         payload, _ = await _read_body(request)
         recipient = int(payload["recipient_id"])
-        if recipient not in self._members:
+        if recipient not in self._members and recipient not in self._strangers:
             return _error(400, 50033, "Invalid Recipient(s)")
         return _json_response(self._dm_channel_payload(recipient))
 
@@ -1010,12 +1080,14 @@ class FakeDiscord:
 
         channel_id = int(request.match_info["channel_id"])
         recipient = self._dm_recipients.get(channel_id)
-        if recipient is not None and not self._members[recipient].dms_open:
+        if recipient is not None and not self._member(recipient).dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
         if recipient is None and channel_id not in self._channels:
             return _error(404, 10003, "Unknown Channel")
 
         payload, files = await _read_body(request)
+        if problem := _limits_problem(payload or {}):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
         message = self._store_message(channel_id, payload or {}, files)
         self._record(self.channel_messages, 
             {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files}
@@ -1028,6 +1100,8 @@ class FakeDiscord:
         if message is None or message["channel_id"] != str(channel_id):
             return _error(404, 10008, "Unknown Message")
         payload, files = await _read_body(request)
+        if problem := _limits_problem(payload or {}):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
         self._edit_message(message, payload or {}, files)
         self._record(self.edits, {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
         return _json_response(message)

@@ -14,11 +14,12 @@ interaction deferred, and its replies arrive as follow-ups.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Awaitable
 
 import discord
 
@@ -31,9 +32,10 @@ log = logging.getLogger(__name__)
 
 DEFER_AFTER = 2.5  # seconds: Discord's window is 3
 CANNOT_DM = 50007  # Discord's error code for a member who does not accept direct messages
-MAX_CONTENT, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS = 2000, 4096, 1024, 25
-SYNC = {"type": 1, "name": "sync", "description": "Register the bot's commands with Discord again (moderators)",
-        "default_member_permissions": "32"}
+ALREADY_ANSWERED = 40060  # Discord's error code for a second answer to one interaction
+MAX_CONTENT, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS, MAX_EMBED = 2000, 4096, 1024, 25, 6000
+BUTTONS_PER_ROW = 5
+TEXTS = "core/discord.j2"
 
 _STYLES = {
     ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
@@ -46,9 +48,14 @@ _MENTION = re.compile(r"^<[@#][!&]?(\d+)>$")
 
 @dataclass
 class InteractionState:
-    """What an Invocation needs to answer a Discord interaction."""
+    """What an Invocation needs to answer a Discord interaction.
+
+    The lock makes "not answered yet? then answer" one step, whether the handler replies or
+    the deferral timer fires: discord.py marks an interaction answered only once Discord replied.
+    """
 
     interaction: discord.Interaction
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class DiscordAdapter:
@@ -65,20 +72,40 @@ class DiscordAdapter:
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
                                      guild_ready_timeout=guild_ready_timeout)
         self.ready = asyncio.Event()
+        self._in_flight: set[asyncio.Task] = set()  # handlers running now: waited for at shutdown
         self._wire_events()
 
     # -- lifecycle ---------------------------------------------------------------------
 
+    async def prepare(self) -> None:
+        """Join the bot: announce this adapter and add the Discord-only commands (/sync)."""
+        from bot.platforms.discord.cog import DiscordCommands
+
+        self.bot.attach(self)
+        if "discord" not in self.bot.cogs.loaded:
+            await self.bot.cogs.add_builtin("discord", DiscordCommands)
+
     async def start(self, token: str) -> None:
         """Log in and stay connected until `close`. Raises discord.LoginFailure for a bad token."""
-        self.bot.attach(self)
+        await self.prepare()
         if not self.bot.config.discord.members_intent:
             log.info("the members intent is off: member joins (the welcome DM) are not delivered; "
                      "set discord.members_intent = true and enable it in the developer portal")
         await self.client.start(token)
 
     async def close(self) -> None:
+        """Let the handlers that are running finish (briefly), then disconnect."""
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=10)
         await self.client.close()
+
+    async def _tracked(self, work: Awaitable[None]) -> None:
+        task = asyncio.current_task()
+        self._in_flight.add(task)
+        try:
+            await work
+        finally:
+            self._in_flight.discard(task)
 
     def _wire_events(self) -> None:
         client = self.client
@@ -90,27 +117,27 @@ class DiscordAdapter:
 
         @client.event
         async def on_interaction(interaction: discord.Interaction) -> None:
-            await self._interaction(interaction)
+            await self._tracked(self._interaction(interaction))
 
         @client.event
         async def on_message(message: discord.Message) -> None:
             if message.author.bot or message.guild is not None:
                 return
-            ctx = Invocation(bot=self.bot, adapter=self, community=self._home(),
-                             member=self._member(message.author), channel=None)
-            await self.bot.receive_dm(ctx, message.content)
+            await self._tracked(self._direct_message(message))
 
         @client.event
         async def on_member_join(member: discord.Member) -> None:
-            await self.bot.events.emit("member.joined", self._community(member.guild), self._member(member))
+            if self._serves(member.guild):
+                await self._tracked(self.bot.events.emit("member.joined", self._community(member.guild),
+                                                         self._member(member)))
 
     # -- commands ----------------------------------------------------------------------
 
     def command_payload(self) -> list[dict[str, Any]]:
-        """The application commands for the cogs loaded now, plus /sync."""
+        """The application commands for the cogs loaded now."""
         entries = [CommandEntry(handler.spec, (type(handler.cog).__doc__ or "").strip().split("\n")[0])
                    for handler in self.bot.cogs.commands.values()]
-        return [*application_commands(entries), SYNC]
+        return application_commands(entries)
 
     async def sync_commands(self, guild_id: int | None = None) -> int:
         """Register the commands with Discord (for one server, which is instant, or globally)."""
@@ -123,15 +150,19 @@ class DiscordAdapter:
         return len(payload)
 
     async def _interaction(self, interaction: discord.Interaction) -> None:
-        ctx = self._invocation(interaction)
-        keep_in_time = asyncio.create_task(self._defer_if_slow(interaction))
+        if interaction.guild is not None and not self._serves(interaction.guild):
+            await interaction.response.send_message(self.bot.render(TEXTS, self.platform)["not_served"], ephemeral=True)
+            return
+        member = await self._person(interaction.user)
+        if member is None:  # a DM from someone who is not in the community
+            await interaction.response.send_message(self._not_a_member_text(), ephemeral=True)
+            return
+        ctx = self._invocation(interaction, member)
+        state: InteractionState = ctx.platform_data
+        keep_in_time = asyncio.create_task(self._defer_if_slow(state))
         try:
             if interaction.type is discord.InteractionType.application_command:
-                data = interaction.data or {}
-                if data.get("name") == SYNC["name"]:
-                    await self._sync_command(ctx)
-                    return
-                name, arguments = core_command(data, lambda i: self._resolved_member(interaction, i),
+                name, arguments = core_command(interaction.data or {}, lambda i: self._resolved_member(interaction, i),
                                                lambda i: self._resolved_channel(interaction, i))
                 await self.bot.run_command(ctx, name, arguments)
             elif interaction.type is discord.InteractionType.autocomplete:
@@ -144,22 +175,36 @@ class DiscordAdapter:
                 await self.bot.press(ctx, action, value)
         finally:
             keep_in_time.cancel()
-            if not interaction.response.is_done():  # a handler that said nothing: acknowledge anyway
-                await interaction.response.defer()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keep_in_time  # a failed deferral is raised here, not lost in a task
+            async with state.lock:
+                if not interaction.response.is_done():  # the handler said nothing: close the interaction
+                    if interaction.type is discord.InteractionType.application_command:
+                        await interaction.response.send_message(self.bot.render(TEXTS, self.platform)["done"],
+                                                                ephemeral=True)
+                    elif interaction.type is discord.InteractionType.component:
+                        await interaction.response.defer()
 
-    async def _sync_command(self, ctx: Invocation) -> None:
-        """/sync: a moderator registers the commands for this server after enabling a cog."""
-        if not ctx.member.is_moderator:
-            await ctx.reply_private(ctx.render("core/errors.j2", what="/sync")["not_moderator"])
+    async def _direct_message(self, message: discord.Message) -> None:
+        member = await self._person(message.author)
+        if member is None:
+            with contextlib.suppress(discord.HTTPException):
+                await message.channel.send(self._not_a_member_text(), allowed_mentions=discord.AllowedMentions.none())
             return
-        count = await self.sync_commands(int(ctx.community.id))
-        await ctx.reply_private(ctx.render("core/discord.j2", count=count)["synced"])
+        ctx = Invocation(bot=self.bot, adapter=self, community=self._home(), member=member, channel=None)
+        await self.bot.receive_dm(ctx, message.content)
 
-    async def _defer_if_slow(self, interaction: discord.Interaction) -> None:
+    async def _defer_if_slow(self, state: InteractionState) -> None:
         await asyncio.sleep(self.defer_after)
-        if not interaction.response.is_done():
-            thinking = interaction.type is discord.InteractionType.application_command
-            await interaction.response.defer(ephemeral=True, thinking=thinking)
+        interaction = state.interaction
+        async with state.lock:
+            if not interaction.response.is_done():
+                thinking = interaction.type is discord.InteractionType.application_command
+                await interaction.response.defer(ephemeral=True, thinking=thinking)
+
+    def _not_a_member_text(self) -> str:
+        home = self._guild(None)
+        return self.bot.render(TEXTS, self.platform, server=home.name if home else "")["not_a_member"]
 
     # -- the Adapter protocol ------------------------------------------------------------
 
@@ -170,16 +215,24 @@ class DiscordAdapter:
             return
         interaction = state.interaction
         ephemeral = private and ctx.channel is not None
-        kwargs = _render(message)
-        view = kwargs.get("view")
-        try:
+        async with state.lock:
             if not interaction.response.is_done():
-                await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-            else:
+                kwargs = _render(message)
+                try:
+                    await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+                    return
+                except discord.HTTPException as exc:
+                    if exc.code != ALREADY_ANSWERED:
+                        raise
+                finally:
+                    _release(kwargs)
+            # Answered or deferred already. After a deferral the first follow-up fills the deferred
+            # answer, which is private: a slow handler's public reply is seen by the member alone.
+            kwargs = _render(message)
+            try:
                 await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
-        finally:
-            if view is not None:
-                view.stop()  # buttons are routed by custom id; the view need not stay in memory
+            finally:
+                _release(kwargs)
 
     async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
         kwargs = _render(message)
@@ -195,20 +248,21 @@ class DiscordAdapter:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages") from exc
             raise
         finally:
-            if kwargs.get("view") is not None:
-                kwargs["view"].stop()
+            _release(kwargs)
         return str(sent.id)
 
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
-        target = self.client.get_channel(int(channel.id)) or await self.client.fetch_channel(int(channel.id))
         kwargs = _render(message)
-        files = kwargs.pop("files", [])
-        view = kwargs.pop("view", None)
-        await target.get_partial_message(int(message_id)).edit(
-            content=kwargs.get("content"), embed=kwargs.get("embed"), attachments=files, view=view,
-            allowed_mentions=discord.AllowedMentions.none())
-        if view is not None:
-            view.stop()
+        try:
+            target = self.client.get_channel(int(channel.id)) or await self.client.fetch_channel(int(channel.id))
+            await target.get_partial_message(int(message_id)).edit(
+                content=kwargs.get("content"), embed=kwargs.get("embed"), attachments=kwargs.get("files", []),
+                view=kwargs.get("view"), allowed_mentions=discord.AllowedMentions.none())
+        except (discord.NotFound, discord.Forbidden) as exc:
+            # Someone deleted the post, or the bot lost access: there is nothing left to update.
+            log.warning("could not edit message %s in channel %s: %s", message_id, channel.id, exc)
+        finally:
+            _release(kwargs)
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         guild = self._guild(community)
@@ -230,13 +284,13 @@ class DiscordAdapter:
 
     # -- people and places ------------------------------------------------------------------
 
-    def _invocation(self, interaction: discord.Interaction) -> Invocation:
+    def _invocation(self, interaction: discord.Interaction, member: Member) -> Invocation:
         in_guild = interaction.guild is not None
         channel = interaction.channel if in_guild else None
         return Invocation(
             bot=self.bot, adapter=self,
             community=self._community(interaction.guild) if in_guild else self._home(),
-            member=self._member(interaction.user),
+            member=member,
             channel=Channel(str(channel.id), getattr(channel, "name", "")) if channel else None,
             platform_data=InteractionState(interaction),
         )
@@ -258,10 +312,29 @@ class DiscordAdapter:
             return self.client.get_guild(int(wanted)) if wanted.isdigit() else None
         return self.client.guilds[0] if self.client.guilds else None
 
+    def _serves(self, guild: discord.Guild) -> bool:
+        """With discord.guild_id set, the bot serves that server only."""
+        configured = self.bot.config.discord.guild_id
+        return not configured or str(guild.id) == configured
+
+    async def _person(self, user: discord.User | discord.Member) -> Member | None:
+        """The member behind an interaction or a DM; in a DM, looked up in the community's server
+        (over REST when the member cache is off), so moderators are recognised there too.
+        None for someone who is not in the server."""
+        if isinstance(user, discord.Member):
+            return self._member(user)
+        guild = self._guild(None)
+        if guild is None:
+            return None
+        found = guild.get_member(user.id)
+        if found is None:
+            try:
+                found = await guild.fetch_member(user.id)
+            except discord.NotFound:
+                return None
+        return self._member(found)
+
     def _member(self, user: discord.User | discord.Member) -> Member:
-        if not isinstance(user, discord.Member):  # a DM: look the person up in the server
-            guild = self._guild(None)
-            user = (guild.get_member(user.id) if guild else None) or user
         return Member(self.platform, str(user.id), user.display_name, is_moderator=self._is_moderator(user))
 
     def _is_moderator(self, user: discord.User | discord.Member) -> bool:
@@ -288,18 +361,25 @@ class DiscordAdapter:
 
 
 def _render(message: Message) -> dict[str, Any]:
-    """A Message as discord.py's send arguments: content or an embed, files, buttons, no mentions."""
+    """A Message as discord.py's send arguments: content or an embed, files, buttons, no mentions.
+
+    Discord caps an embed at 6,000 characters (4,096 in its text, 1,024 per field). A message
+    too long for that is shortened, and its full text attached as a file, so nothing is lost.
+    """
     kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
     files = [discord.File(io.BytesIO(i.data), filename=i.filename, description=i.description or None)
              for i in [*message.images, *message.files]]
     if message.title or message.fields or message.images or len(message.text) > MAX_CONTENT:
-        embed = discord.Embed(title=message.title[:256] or None, description=_cut(message.text, MAX_DESCRIPTION) or None)
-        for field in message.fields:
-            for n, part in enumerate(_parts(field.value, MAX_FIELD)):
+        embed = discord.Embed(title=_cut(message.title, 256) or None,
+                              description=_cut(message.text, MAX_DESCRIPTION) or None)
+        for item in message.fields:
+            for n, part in enumerate(_parts(item.value, MAX_FIELD)):
                 if len(embed.fields) < MAX_FIELDS:
-                    embed.add_field(name=(field.name if n == 0 else "…")[:256], value=part, inline=field.inline)
+                    embed.add_field(name=_cut(item.name if n == 0 else "…", 256), value=part, inline=item.inline)
         if message.images:
             embed.set_image(url=f"attachment://{message.images[0].filename}")
+        if _fit(embed) or len(message.text) > MAX_DESCRIPTION:
+            files.append(discord.File(io.BytesIO(_full_text(message).encode("utf-8")), filename="full-text.txt"))
         kwargs["embed"] = embed
     else:
         kwargs["content"] = message.text or None
@@ -307,11 +387,40 @@ def _render(message: Message) -> dict[str, Any]:
         kwargs["files"] = files
     if message.buttons:
         view = discord.ui.View(timeout=None)
-        for button in message.buttons[:25]:
-            view.add_item(discord.ui.Button(label=button.label[:80], style=_STYLES[button.style],
-                                            custom_id=f"{button.action}|{button.value}"[:100]))
+        for index, button in enumerate(message.buttons[:25]):
+            view.add_item(discord.ui.Button(label=_cut(button.label, 80), style=_STYLES[button.style],
+                                            custom_id=f"{button.action}|{button.value}",
+                                            row=index // BUTTONS_PER_ROW))
         kwargs["view"] = view
     return kwargs
+
+
+def _release(kwargs: dict[str, Any]) -> None:
+    """Buttons are routed by their custom id, so the view need not stay in discord.py's memory."""
+    if kwargs.get("view") is not None:
+        kwargs["view"].stop()
+
+
+def _fit(embed: discord.Embed) -> bool:
+    """Shorten the longest parts of an embed until it fits Discord's total; True if anything was cut."""
+    trimmed = False
+    while len(embed) > MAX_EMBED:
+        excess = len(embed) - MAX_EMBED
+        longest = max(range(len(embed.fields)), key=lambda i: len(embed.fields[i].value), default=None)
+        description = embed.description or ""
+        if longest is not None and len(embed.fields[longest].value) >= len(description):
+            item = embed.fields[longest]
+            keep = max(1, len(item.value) - excess - 1)
+            embed.set_field_at(longest, name=item.name, value=item.value[:keep] + "…", inline=item.inline)
+        else:
+            embed.description = description[:max(1, len(description) - excess - 1)] + "…"
+        trimmed = True
+    return trimmed
+
+
+def _full_text(message: Message) -> str:
+    parts = [message.title, message.text] + [f"{item.name}\n{item.value}" for item in message.fields]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _parts(text: str, size: int) -> list[str]:

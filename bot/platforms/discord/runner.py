@@ -63,6 +63,7 @@ async def sync_commands(config: Config, *, token: str, guild_id: int | None, dat
     adapter = DiscordAdapter(bot)
     try:
         await bot.start()
+        await adapter.prepare()
         await adapter.client.login(token)
         return await adapter.sync_commands(guild_id)
     finally:
