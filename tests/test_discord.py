@@ -419,3 +419,29 @@ async def test_the_command_serves_discord_and_stops_cleanly_on_sigterm(tmp_path)
             process.kill()
             await process.wait()
         await fake.close()
+
+
+async def test_sync_commands_and_invite_url_from_the_command_line(tmp_path):
+    fake = FakeDiscord(guild_id=GUILD)
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(
+        f'[discord]\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n')
+
+    async def smallstep(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=tmp_path, env={**os.environ, "DISCORD_TOKEN": "fake-token"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+        return process.returncode, out.decode(), err.decode()
+
+    try:
+        code, out, err = await smallstep("sync-commands", "--guild", str(GUILD))
+        assert code == 0, err
+        assert out.startswith("Registered ") and f"server {GUILD}" in out
+        (sync,) = fake.command_syncs
+        assert sync["guild_id"] == GUILD and "sync" in {c["name"] for c in sync["commands"]}
+        code, out, err = await smallstep("invite-url")
+        assert code == 0, err
+        assert f"client_id={fake.app_id}" in out
+    finally:
+        await fake.close()
