@@ -171,6 +171,8 @@ async def test_the_badge_graphic_arrives_as_an_attached_image(discord_bot):
 async def test_a_form_runs_in_direct_messages(discord_bot):
     started = await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
     assert "sent you a direct message" in (await discord_bot.answer_to(started))["data"]["content"]
+    help_text = (await discord_bot.answer_to(await discord_bot.fake.slash_command(ALICE, "help")))["data"]["content"]
+    assert "/testimonial start: Tell the program" in help_text, "help shows the command as Discord has it"
     first = await discord_bot.dms_to(ALICE, 1)
     assert "What happened in your conversation?" in embed_of(first[0]["data"])["description"]
     await discord_bot.fake.direct_message(ALICE, STORY)

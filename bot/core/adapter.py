@@ -32,6 +32,9 @@ class Adapter(Protocol):
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
         """Replace a message the bot posted earlier (e.g. a featured testimonial that was withdrawn)."""
 
+    def command_text(self, name: str) -> str:
+        """How a member types the command `name` here: `/share`, or `/smallstep share` on Slack."""
+
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         """Find a channel from what a member typed (`#general`, an id); None if there is none."""
 

@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock
+from bot.core.cog import CommandSpec
 from bot.core.commands import RawArgument, UsageError, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
 from bot.core.adapter import Adapter
@@ -48,6 +49,7 @@ class Bot:
         self.forms = FormEngine(self, config.forms)
         # The adapters serving this bot, by platform: how jobs reach members outside a command.
         self.adapters: dict[str, Adapter] = {}
+        templates.set_command_namer(self._command_text)
 
     @classmethod
     async def open(cls, config: Config, *, database: Path | None = None, clock: Clock | None = None) -> Bot:
@@ -67,6 +69,10 @@ class Bot:
             await db.close()
             raise
         return cls(config, db, clock or Clock(config.bot.timezone), templates)
+
+    def _command_text(self, platform: str, name: str) -> str:
+        adapter = self.adapters.get(platform)
+        return adapter.command_text(name) if adapter is not None else f"/{name}"
 
     def attach(self, adapter: Adapter) -> None:
         """An adapter announces itself, so scheduled work can send on its platform."""
@@ -176,7 +182,9 @@ class Bot:
             return
         log.warning("refused %s to %s (%s) in %s: not a moderator",
                     what, ctx.member.display_name, ctx.member.id, ctx.community.key)
-        raise UsageError("not_moderator", what=what)
+        if isinstance(handler.spec, CommandSpec):
+            raise UsageError("not_moderator", name=handler.spec.name)
+        raise UsageError("not_moderator_button")
 
     async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]]) -> None:
         """Run a handler; whatever goes wrong, the member gets a clear private answer."""
@@ -196,11 +204,11 @@ class Bot:
     async def _apologise(self, ctx: Invocation, reason: str, show_usage: bool = False,
                          details: dict[str, Any] | None = None) -> None:
         """Tell the member what went wrong, from core/errors.j2; if even that fails, in plain words."""
-        usage = self.cogs.commands[ctx.command].spec.usage if ctx.command in self.cogs.commands else ""
+        arguments = self.cogs.commands[ctx.command].spec.arguments if ctx.command in self.cogs.commands else ""
         try:
-            errors = ctx.render(ERRORS, command=ctx.command, usage=usage, **(details or {}))
+            errors = ctx.render(ERRORS, command=ctx.command, arguments=arguments, **(details or {}))
             reply = errors[reason]
-            if show_usage and usage:
+            if show_usage and ctx.command:
                 reply = Escaped(f"{reply}\n\n{errors['usage_hint']}")
         except Exception:
             log.exception("the template %s could not explain %r; sent the plain apology", ERRORS, reason)

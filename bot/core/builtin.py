@@ -27,7 +27,7 @@ class CoreCommands(Cog):
             names = [s.name for s in self._visible(ctx)]
             raise UsageError("unknown_command", typed=name, suggestion=closest(name, names))
         if spec.moderator and not ctx.member.is_moderator:
-            raise UsageError("not_moderator", what=f"/{spec.name}")
+            raise UsageError("not_moderator", name=spec.name)
         await ctx.reply_private(ctx.render("core/help.j2", spec=spec)["one"])
 
     @command("cogs list", help="Show which features are loaded, which failed and which are available", moderator=True)

@@ -96,11 +96,9 @@ class CommandSpec:
     attribute: str
 
     @property
-    def usage(self) -> str:
-        parts = [f"/{self.name}"]
-        for opt in self.options:
-            parts.append(f"<{opt.name}>" if opt.required else f"[{opt.name}]")
-        return " ".join(parts)
+    def arguments(self) -> str:
+        """How its options are written after the command: `<channel> [reason]`."""
+        return " ".join(f"<{opt.name}>" if opt.required else f"[{opt.name}]" for opt in self.options)
 
 
 @dataclass(frozen=True)

@@ -91,14 +91,21 @@ class Templates:
         folders.append(str(builtin_templates_dir()))
         self._loader = jinja2.FileSystemLoader(folders, encoding="utf-8")
         self._first_shipped = 1 if overrides else 0
+        self._command_namer: Callable[[str, str], str] = lambda dialect, name: f"/{name}"
         self._environments: dict[str, jinja2.Environment] = {}
         self._names: list[str] | None = None
 
     def environment(self, dialect: str) -> jinja2.Environment:
-        """One jinja2 environment per platform: they differ only in how values are escaped."""
+        """One jinja2 environment per platform: they differ in how values are escaped, and in
+        how a command is written (`{{ "help" | command }}`: /help, or /smallstep help on Slack)."""
         if dialect not in self._environments:
-            self._environments[dialect] = _environment(self._loader, ESCAPERS[dialect])
+            self._environments[dialect] = _environment(
+                self._loader, ESCAPERS[dialect], lambda name: self._command_namer(dialect, name))
         return self._environments[dialect]
+
+    def set_command_namer(self, namer: Callable[[str, str], str]) -> None:
+        """How each platform writes a command: namer(dialect, "testimonial withdraw") -> "/testimonial withdraw"."""
+        self._command_namer = namer
 
     def render(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
         try:
@@ -145,7 +152,8 @@ class Templates:
                     f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}: copy them from {original.filename}")
 
 
-def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str]) -> jinja2.Environment:
+def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str],
+                 command: Callable[[str], str] = lambda name: f"/{name}") -> jinja2.Environment:
     def finalize(value: Any) -> str:
         if isinstance(value, Escaped):
             return value
@@ -162,6 +170,7 @@ def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str]) -> ji
     )
     env.filters["longdate"] = long_date
     env.filters["safe"] = Escaped
+    env.filters["command"] = lambda name: Escaped(escaper(command(str(name))))
     # Jinja's escape filters know only HTML; here a value is escaped once, by finalize.
     for name in ("e", "escape", "forceescape"):
         env.filters[name] = str

@@ -183,7 +183,7 @@ class Testimonials(Cog):
 
     async def _decide(self, ctx: Invocation, testimonial_id: int, status: str, note: str | None) -> None:
         if not ctx.member.is_moderator:  # a note form outlives its moderator's role: check again
-            await ctx.reply_private(ctx.render("core/errors.j2", what="/testimonials")["not_moderator"])
+            await ctx.reply_private(ctx.render("core/errors.j2", name="testimonials")["not_moderator"])
             return
         testimonial = await self._find(ctx, testimonial_id)
         if testimonial is None:

@@ -278,6 +278,9 @@ class ConsoleAdapter:
         self._show(f"#{channel.id}, message {message_id} edited", f"#{channel.id}", channel.id, message,
                    message_id=message_id)
 
+    def command_text(self, name: str) -> str:
+        return f"/{name}"
+
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         name = text.strip().lstrip("#").lower()
         return Channel(name, name) if name and " " not in name else None

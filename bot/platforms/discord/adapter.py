@@ -26,7 +26,7 @@ import discord
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import MemberUnreachable
 from bot.core.message import ButtonStyle
-from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
+from bot.platforms.discord.commands import START, CommandEntry, application_commands, core_command, focused_option
 
 log = logging.getLogger(__name__)
 
@@ -263,6 +263,11 @@ class DiscordAdapter:
             log.warning("could not edit message %s in channel %s: %s", message_id, channel.id, exc)
         finally:
             _release(kwargs)
+
+    def command_text(self, name: str) -> str:
+        """A single command whose name is also a group's is that group's `start` on Discord."""
+        is_group = any(other.startswith(f"{name} ") for other in self.bot.cogs.commands)
+        return f"/{name} {START}" if is_group and name in self.bot.cogs.commands else f"/{name}"
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         guild = self._guild(community)
