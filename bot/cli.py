@@ -5,6 +5,8 @@
     smallstep run --platform discord  (DISCORD_TOKEN in the environment)
     smallstep sync-commands [--guild ID]
     smallstep invite-url [--application-id ID]
+    smallstep run --platform slack    (SLACK_BOT_TOKEN, and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET)
+    smallstep slack-manifest [--request-url URL]
     smallstep config check [--config FILE]
     smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -44,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
 
     run = commands.add_parser("run", help="serve a community: on the console, or on Discord")
-    run.add_argument("--platform", choices=["console", "discord"], default="console")
+    run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
     _config_option(run)
     run.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
 
@@ -56,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite = commands.add_parser("invite-url", help="print the link that adds the bot to a Discord server")
     invite.add_argument("--application-id", type=int, help="the application's id (default: asked of Discord)")
     _config_option(invite)
+
+    manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest for the enabled cogs")
+    manifest.add_argument("--request-url", help="HTTP mode: the bot's public address (default: Socket Mode)")
+    _config_option(manifest)
 
     export = commands.add_parser("export", help="export data, e.g. the approved testimonials")
     export.add_argument("what", choices=["testimonials"], help="what to export")
@@ -102,6 +109,14 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if command in ("sync-commands", "invite-url") or getattr(args, "platform", "console") == "discord":
             return _discord(command, args, config)
+        if command == "slack-manifest":
+            from bot.platforms.slack.runner import manifest
+
+            names = asyncio.run(enabled_commands(config))
+            print(json.dumps(manifest(config, names, request_url=args.request_url), indent=2, ensure_ascii=False))
+            return 0
+        if getattr(args, "platform", "console") == "slack":
+            return _slack(args, config)
         from bot.platforms.console import run_console
 
         asyncio.run(until_stopped(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin,
@@ -177,17 +192,57 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def check_config(config: Config) -> int:
-    """Start the bot for real on a scratch database, so every cog checks its own settings, then stop."""
+def _slack(args: argparse.Namespace, config: Config) -> int:
+    """Slack needs the bot token, and an app token (Socket Mode) or the signing secret (HTTP)."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.platforms.slack.runner import run_slack
+
+    bot_token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
+    app_token = os.environ.get("SLACK_APP_TOKEN", "").strip()
+    signing_secret = os.environ.get("SLACK_SIGNING_SECRET", "").strip()
+    if not bot_token:
+        print("error: SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-...) from your app's "
+              "OAuth & Permissions page and run: export SLACK_BOT_TOKEN=...", file=sys.stderr)
+        return EXIT_USAGE
+    if not app_token and not signing_secret:
+        print("error: set SLACK_APP_TOKEN (xapp-..., for Socket Mode: Basic Information, App-Level Tokens, "
+              "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
+              "Signing Secret).", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        asyncio.run(until_stopped(run_slack(config, bot_token=bot_token, app_token=app_token,
+                                            signing_secret=signing_secret, database=args.db)))
+    except SlackApiError as exc:
+        error = exc.response.get("error", "")
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+            print(f"error: Slack rejected the token ({error}). Check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN).",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    return 0
+
+
+async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]]:
+    """Start the bot for real on a scratch database, then stop: which cogs failed, which commands exist."""
     from bot.core import Bot
 
     with tempfile.TemporaryDirectory() as scratch:
         bot = await Bot.open(config, database=Path(scratch) / "check.db")
         try:
             await bot.start()
-            failed = dict(bot.cogs.failed)
+            return dict(bot.cogs.failed), sorted(bot.cogs.commands)
         finally:
             await bot.close()
+
+
+async def enabled_commands(config: Config) -> list[str]:
+    return (await _started_on_scratch(config))[1]
+
+
+async def check_config(config: Config) -> int:
+    """Start every enabled cog on a scratch database, so each checks its own settings, then stop."""
+    failed, _ = await _started_on_scratch(config)
     for name, problem in failed.items():
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"

@@ -183,11 +183,27 @@ class DiscordConfig:
     gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
 
 
+def _slack_command(value: str) -> Problem:
+    if re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
+        return None
+    return f"must be a slash and a lower-case word, got {value!r}", 'write e.g. command = "/smallstep"'
+
+
+def _port(value: int) -> Problem:
+    return None if 1 <= value <= 65535 else ("must be a port number, 1 to 65535", "write e.g. port = 3000")
+
+
 @dataclass(frozen=True)
 class SlackConfig:
     """Slack-specific settings (tokens come from SLACK_BOT_TOKEN, SLACK_APP_TOKEN, SLACK_SIGNING_SECRET)."""
 
     moderators: list[str] = setting([], "Slack user ids (U…) who may run moderator commands.")
+    moderator_group: str = setting("", "A Slack user group id (S…) whose members are moderators too.")
+    command: str = setting("/smallstep", "The one slash command that reaches every feature.", _slack_command)
+    api_base_url: str = setting(
+        "", "Slack's Web API address, for a proxy or a local fake. Empty: Slack's own.", _optional_url)
+    host: str = setting("0.0.0.0", "HTTP mode: the address to listen on.", _not_empty)
+    port: int = setting(3000, "HTTP mode: the port Slack sends requests to (path /slack/events).", _port)
 
 
 def _duration(value: str) -> Problem:

@@ -1,0 +1,333 @@
+"""The Slack adapter, on the real slack-bolt AsyncApp.
+
+One slash command reaches every feature: `/smallstep share`, `/smallstep testimonials queue`;
+its text goes through the same parsing as the console's lines. Buttons carry the core's
+action in their action id and its value in their value, so a button posted last week works
+after any restart: nothing about it is kept in memory. Direct messages (`message.im`) reach
+the forms; `team_join` becomes `member.joined`; the App Home tab shows the member's steps.
+
+Every request is acknowledged first (Slack wants an answer within 3 seconds); the work
+follows, and its replies go to the command's `response_url`, or by `chat.postMessage` /
+`chat.postEphemeral`. Slack retries an event it thinks was missed: each event id is
+recorded in SQLite, so a retried event is never handled twice. Rate-limited calls are
+retried by slack-sdk's own retry handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from importlib.resources import files
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.core import Bot, Channel, Community, Invocation, Member, Message
+from bot.core.adapter import MemberUnreachable
+from bot.core.clock import stamp
+from bot.core.message import ButtonStyle
+from bot.storage import apply_migrations
+
+log = logging.getLogger(__name__)
+
+SECTION_TEXT = 3000  # Slack's limit for a section's text
+BUTTONS_PER_BLOCK = 25
+BUTTON_TEXT = 75
+UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
+GROUP_CACHE_SECONDS = 60
+NAME_CACHE_SIZE = 2000
+_CHANNEL = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$")
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+_STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
+
+
+@dataclass
+class SlackReply:
+    """What an Invocation needs to answer a Slack command or button press."""
+
+    response_url: str | None
+    responses_left: int = 5  # Slack takes five answers per response_url
+
+
+@dataclass
+class _Names:
+    """Display names seen recently, so a DM does not cost a users.info call every time."""
+
+    by_id: dict[str, str] = field(default_factory=dict)
+
+    def remember(self, user_id: str, name: str) -> None:
+        if len(self.by_id) >= NAME_CACHE_SIZE:
+            self.by_id.pop(next(iter(self.by_id)))
+        self.by_id[user_id] = name
+
+
+class SlackAdapter:
+    """Connects the core to a Slack workspace."""
+
+    platform = "slack"
+
+    def __init__(self, bot: Bot, *, token: str, signing_secret: str = "", client: AsyncWebClient | None = None) -> None:
+        self.bot = bot
+        self.settings = bot.config.slack
+        self.client = client or AsyncWebClient(
+            token=token, base_url=self.settings.api_base_url or AsyncWebClient.BASE_URL,
+            retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+                            AsyncConnectionErrorRetryHandler(max_retry_count=2)])
+        # In Socket Mode there is no signing secret: requests come over the app's own socket.
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
+                            request_verification_enabled=bool(signing_secret))
+        self.team = Community(self.platform, "")
+        self._names = _Names()
+        self._group: tuple[float, set[str]] = (0.0, set())
+        self._register_listeners()
+
+    async def prepare(self) -> None:
+        """Learn which workspace this is (auth.test), and keep a table of events already handled."""
+        identity = await self.client.auth_test()
+        self.team = Community(self.platform, identity["team_id"], identity.get("team", ""))
+        await apply_migrations(self.bot.db, "slack", files("bot.platforms.slack") / "migrations")
+        self.bot.attach(self)
+
+    # -- listeners -----------------------------------------------------------------------
+
+    def _register_listeners(self) -> None:
+        app = self.app
+
+        @app.command(self.settings.command)
+        async def on_command(ack, body: dict[str, Any]) -> None:
+            await ack()
+            ctx = await self._invocation(body, body.get("user_id", ""), body.get("user_name", ""),
+                                         body.get("channel_id"), body.get("channel_name", ""))
+            await self.bot.run_line(ctx, body.get("text", "").strip() or "help")
+
+        @app.action(re.compile(".+"))
+        async def on_action(ack, body: dict[str, Any]) -> None:
+            await ack()
+            pressed = body["actions"][0]
+            user = body.get("user", {})
+            channel = body.get("channel") or {}
+            ctx = await self._invocation(body, user.get("id", ""), user.get("name") or user.get("username", ""),
+                                         channel.get("id"), channel.get("name", ""))
+            await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], pressed.get("value", ""))
+
+        @app.event("message")
+        async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+                return
+            if not await self._first_time(body):
+                return
+            ctx = await self._invocation(body, event.get("user", ""), "", event.get("channel"), "")
+            await self.bot.receive_dm(ctx, _unescape(event.get("text", "")))
+
+        @app.event("team_join")
+        async def on_team_join(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if await self._first_time(body):
+                user = event.get("user", {})
+                name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name", "")
+                member = Member(self.platform, user.get("id", ""), name)
+                await self.bot.events.emit("member.joined", self._community(body), member)
+
+        @app.event("app_home_opened")
+        async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
+            if event.get("tab", "home") == "home" and await self._first_time(body):
+                await self._publish_home(self._community(body), event.get("user", ""))
+
+    async def _first_time(self, body: dict[str, Any]) -> bool:
+        """Record the event's id; False if it was handled already (Slack retried it)."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        return await self.bot.db.execute(
+            "INSERT OR IGNORE INTO slack_events (community, event_id, received_at) VALUES (?, ?, ?)",
+            (self._community(body).key, event_id, stamp(self.bot.clock.now()))) == 1
+
+    # -- the Adapter protocol ------------------------------------------------------------
+
+    def command_text(self, name: str) -> str:
+        return f"{self.settings.command} {name}"
+
+    async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
+        if ctx.channel is None:  # the member's DMs
+            await self.send(ctx.community, ctx.member, message)
+            return
+        if private and (message.images or message.files):
+            # Slack cannot show a file to one person in a channel: it goes to their DMs.
+            await self.send(ctx.community, ctx.member, message)
+            return
+        reply = ctx.platform_data
+        if isinstance(reply, SlackReply) and reply.response_url and reply.responses_left > 0:
+            reply.responses_left -= 1
+            webhook = AsyncWebhookClient(reply.response_url, retry_handlers=self.client.retry_handlers)
+            await webhook.send(text=_fallback(message), blocks=_blocks(message), replace_original=False,
+                               response_type="ephemeral" if private else "in_channel")
+            return
+        if private:
+            await self.client.chat_postEphemeral(channel=ctx.channel.id, user=ctx.member.id,
+                                                 text=_fallback(message), blocks=_blocks(message))
+        else:
+            await self.send(ctx.community, ctx.channel, message)
+
+    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+        try:
+            channel = to.id if isinstance(to, Channel) else await self._dm_channel(to)
+            posted = await self.client.chat_postMessage(channel=channel, text=_fallback(message),
+                                                        blocks=_blocks(message), unfurl_links=False)
+            for item in [*message.images, *message.files]:
+                await self.client.files_upload_v2(channel=channel, file=item.data, filename=item.filename,
+                                                  title=item.description or item.filename)
+        except SlackApiError as exc:
+            if isinstance(to, Member) and exc.response.get("error") in UNREACHABLE:
+                raise MemberUnreachable(f"{to.display_name} cannot be reached by direct message") from exc
+            raise
+        return str(posted["ts"])
+
+    async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
+        try:
+            await self.client.chat_update(channel=channel.id, ts=message_id, text=_fallback(message),
+                                          blocks=_blocks(message))
+        except SlackApiError as exc:
+            # Someone deleted the post, or the bot left the channel: there is nothing left to update.
+            log.warning("could not edit message %s in %s: %s", message_id, channel.id, exc.response.get("error"))
+
+    async def resolve_channel(self, community: Community, text: str) -> Channel | None:
+        text = text.strip()
+        match = _CHANNEL.match(text)
+        if match:
+            return Channel(match.group(1), match.group(2) or match.group(1))
+        if re.fullmatch(r"[CG][A-Z0-9]+", text):
+            return Channel(text, text)
+        wanted = text.lstrip("#").lower()
+        cursor = None
+        while True:  # a name: look it up among the channels the bot can see
+            page = await self.client.conversations_list(types="public_channel,private_channel", limit=200,
+                                                        cursor=cursor, exclude_archived=True)
+            for channel in page.get("channels", []):
+                if channel.get("name") == wanted:
+                    return Channel(channel["id"], channel["name"])
+            cursor = page.get("response_metadata", {}).get("next_cursor")
+            if not cursor:
+                return None
+
+    async def resolve_member(self, community: Community, text: str) -> Member | None:
+        text = text.strip()
+        match = _USER.match(text)
+        user_id = match.group(1) if match else (text if re.fullmatch(r"[UW][A-Z0-9]+", text) else None)
+        if user_id is None:
+            return None
+        name = (match.group(2) if match else None) or await self._display_name(user_id)
+        return Member(self.platform, user_id, name, is_moderator=await self._is_moderator(user_id))
+
+    # -- people and places -------------------------------------------------------------------
+
+    async def _invocation(self, body: dict[str, Any], user_id: str, user_name: str, channel_id: str | None,
+                          channel_name: str) -> Invocation:
+        in_dm = not channel_id or channel_id.startswith("D")
+        name = user_name or await self._display_name(user_id)
+        member = Member(self.platform, user_id, name, is_moderator=await self._is_moderator(user_id))
+        return Invocation(bot=self.bot, adapter=self, community=self._community(body), member=member,
+                          channel=None if in_dm else Channel(channel_id, channel_name or channel_id),
+                          platform_data=SlackReply(body.get("response_url")))
+
+    def _community(self, body: dict[str, Any]) -> Community:
+        team_id = body.get("team_id") or body.get("team", {}).get("id") or self.team.id
+        return self.team if team_id == self.team.id else Community(self.platform, team_id)
+
+    async def _display_name(self, user_id: str) -> str:
+        if user_id in self._names.by_id:
+            return self._names.by_id[user_id]
+        try:
+            user = (await self.client.users_info(user=user_id))["user"]
+        except SlackApiError:
+            return user_id
+        name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name") or user_id
+        self._names.remember(user_id, name)
+        return name
+
+    async def _is_moderator(self, user_id: str) -> bool:
+        if user_id in self.settings.moderators:
+            return True
+        if not self.settings.moderator_group:
+            return False
+        fetched_at, members = self._group
+        if time.monotonic() - fetched_at > GROUP_CACHE_SECONDS:
+            try:
+                found = await self.client.usergroups_users_list(usergroup=self.settings.moderator_group)
+                members = set(found.get("users", []))
+            except SlackApiError as exc:
+                log.warning("cannot read the moderators' user group: %s", exc.response.get("error"))
+            self._group = (time.monotonic(), members)
+        return user_id in members
+
+    async def _dm_channel(self, member: Member) -> str:
+        opened = await self.client.conversations_open(users=member.id)
+        return opened["channel"]["id"]
+
+    async def _publish_home(self, community: Community, user_id: str) -> None:
+        """The App Home tab: the member's steps so far, from the events recorded for them."""
+        done = {row[0] for row in await self.bot.db.fetchall(
+            "SELECT DISTINCT name FROM domain_events WHERE community = ? AND member_id = ?", (community.key, user_id))}
+        text = self.bot.render("slack/home.j2", self.platform, done=done, name=await self._display_name(user_id))
+        await self.client.views_publish(user_id=user_id, view={
+            "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
+                                       for part in _chunks(text.body, SECTION_TEXT)]})
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    """A Message as Block Kit: a bold title, the text, one section per field, then the buttons."""
+    blocks: list[dict[str, Any]] = []
+    if message.title:
+        blocks.append(_section(f"*{message.title}*"))
+    blocks += [_section(part) for part in _chunks(message.text, SECTION_TEXT)]
+    for item in message.fields:
+        blocks += [_section(part) for part in _chunks(f"*{item.name}*\n{item.value}", SECTION_TEXT)]
+    for start in range(0, len(message.buttons), BUTTONS_PER_BLOCK):
+        row = message.buttons[start:start + BUTTONS_PER_BLOCK]
+        blocks.append({"type": "actions", "elements": [_button(button, start + i) for i, button in enumerate(row)]})
+    return blocks
+
+
+def _button(button, index: int) -> dict[str, Any]:
+    # Action ids must be unique within a message; the index keeps two presses of one action apart.
+    element = {"type": "button", "action_id": f"{button.action}#{index}", "value": button.value or "-",
+               "text": {"type": "plain_text", "text": _plain(button.label)[:BUTTON_TEXT], "emoji": True}}
+    if button.style in _STYLES:
+        element["style"] = _STYLES[button.style]
+    return element
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+
+
+def _fallback(message: Message) -> str:
+    """The plain text Slack shows in notifications."""
+    return _chunks(f"{message.title}\n{message.text}".strip() or "…", SECTION_TEXT)[0]
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    text = text.strip()
+    if not text:
+        return []
+    parts = []
+    while len(text) > size:
+        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
+        cut = cut if cut > size // 2 else size
+        parts.append(text[:cut])
+        text = text[cut:].lstrip()
+    return [*parts, text]
+
+
+def _plain(text: str) -> str:
+    """Button labels are plain_text, where Slack shows entities literally: undo the mrkdwn escaping."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _unescape(text: str) -> str:
+    """What a member typed, as they typed it: Slack sends &, < and > as entities."""
+    return _plain(text)

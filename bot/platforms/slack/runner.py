@@ -1,0 +1,95 @@
+"""`smallstep run --platform slack` (Socket Mode or HTTP) and `smallstep slack-manifest`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.config import Config
+from bot.core import Bot
+from bot.platforms.slack.adapter import SlackAdapter
+
+EVENTS_PATH = "/slack/events"
+SCOPES = ["commands", "chat:write", "im:write", "im:history", "users:read", "usergroups:read", "files:write",
+          "channels:read", "groups:read"]
+BOT_EVENTS = ["message.im", "team_join", "app_home_opened"]
+
+
+async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",
+                    database: Path | None = None) -> None:
+    """Serve the workspace until stopped: over Socket Mode with an app token, else over HTTP."""
+    bot = await Bot.open(config, database=database)
+    adapter = SlackAdapter(bot, token=bot_token, signing_secret=signing_secret)
+    jobs: asyncio.Task | None = None
+    socket: AsyncSocketModeHandler | None = None
+    server: web.AppRunner | None = None
+    try:
+        await bot.start()
+        await adapter.prepare()  # auth.test: a rejected token stops here
+        if app_token:
+            socket = AsyncSocketModeHandler(adapter.app, app_token)
+            await socket.connect_async()
+        else:
+            server = web.AppRunner(adapter.app.web_app(path=EVENTS_PATH, port=config.slack.port))
+            await server.setup()
+            await web.TCPSite(server, config.slack.host, config.slack.port).start()
+        jobs = asyncio.create_task(bot.scheduler.keep_running(config.bot.scheduler_interval_seconds))
+        await asyncio.Event().wait()  # until cancelled (SIGTERM, Ctrl-C)
+    finally:
+        if jobs is not None:
+            jobs.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await jobs
+        if socket is not None:
+            await socket.close_async()
+        if server is not None:
+            await server.cleanup()
+        await bot.close()
+
+
+def manifest(config: Config, commands: list[str], *, request_url: str | None = None) -> dict[str, Any]:
+    """The app manifest for api.slack.com/apps → Create New App → From a manifest.
+
+    Without a request URL the app uses Socket Mode (no public address needed); with one,
+    Slack sends commands, button presses and events to `request_url` + /slack/events.
+    """
+    name = f"{config.program.name} bot"[:35]
+    endpoint = f"{request_url.rstrip('/')}{EVENTS_PATH}" if request_url else None
+    command: dict[str, Any] = {"command": config.slack.command, "description": f"Stay involved with {config.program.name}"[:100],
+                               "usage_hint": _usage_hint(commands), "should_escape": True}
+    settings: dict[str, Any] = {"event_subscriptions": {"bot_events": BOT_EVENTS},
+                                "interactivity": {"is_enabled": True},
+                                "org_deploy_enabled": False, "socket_mode_enabled": endpoint is None,
+                                "token_rotation_enabled": False}
+    if endpoint:
+        command["url"] = endpoint
+        settings["event_subscriptions"]["request_url"] = endpoint
+        settings["interactivity"]["request_url"] = endpoint
+    return {
+        "display_information": {"name": name, "description": f"Helps {config.program.name} participants stay involved"[:140]},
+        "features": {
+            "bot_user": {"display_name": name, "always_online": True},
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": False},
+            "slash_commands": [command],
+        },
+        "oauth_config": {"scopes": {"bot": SCOPES}},
+        "settings": settings,
+    }
+
+
+def _usage_hint(commands: list[str]) -> str:
+    """The enabled cogs' commands, as Slack shows them under the command (at most 100 characters)."""
+    words = sorted({name.split(" ")[0] for name in commands}, key=lambda w: (w != "help", w))
+    hint = ""
+    for word in words:
+        candidate = f"{hint} | {word}" if hint else word
+        if len(candidate) > 96:
+            return hint + " | …"
+        hint = candidate
+    return hint
