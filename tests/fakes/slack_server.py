@@ -795,7 +795,7 @@ class FakeSlack:
         channel, message = self._stored_message(args)
         self._check_message(args)
         for key in ("text", "blocks", "attachments"):
-            if key in args:
+            if key in args:  # as on Slack, what the update leaves out stays as it was
                 message[key] = args[key]
         message["edited"] = {"user": self.bot_user_id, "ts": _new_ts()}
         return {"channel": channel, "ts": message["ts"], "text": message["text"], "message": message}

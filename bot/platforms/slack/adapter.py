@@ -41,6 +41,7 @@ BUTTONS_PER_BLOCK = 25
 BUTTON_TEXT = 75
 UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
 GROUP_CACHE_SECONDS = 60
+NO_VALUE = "-"  # Slack wants a button value; this one stands for none
 NAME_CACHE_SIZE = 2000
 _CHANNEL = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
@@ -114,7 +115,8 @@ class SlackAdapter:
             channel = body.get("channel") or {}
             ctx = await self._invocation(body, user.get("id", ""), user.get("name") or user.get("username", ""),
                                          channel.get("id"), channel.get("name", ""))
-            await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], pressed.get("value", ""))
+            value = pressed.get("value", "")
+            await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], "" if value == NO_VALUE else value)
 
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -294,7 +296,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
 
 def _button(button, index: int) -> dict[str, Any]:
     # Action ids must be unique within a message; the index keeps two presses of one action apart.
-    element = {"type": "button", "action_id": f"{button.action}#{index}", "value": button.value or "-",
+    element = {"type": "button", "action_id": f"{button.action}#{index}", "value": button.value or NO_VALUE,
                "text": {"type": "plain_text", "text": _plain(button.label)[:BUTTON_TEXT], "emoji": True}}
     if button.style in _STYLES:
         element["style"] = _STYLES[button.style]

@@ -1,0 +1,308 @@
+"""The Slack adapter on the real slack-bolt AsyncApp, against the fake Slack in tests/fakes.
+
+Requests are signed with the real signing secret and go through Bolt's real verification;
+the adapter's AsyncWebClient talks to the fake Web API, which records every call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+import logging
+import os
+import sys
+from pathlib import Path
+
+import pytest_asyncio
+from slack_bolt.request.async_request import AsyncBoltRequest
+
+from bot.config import parse_config
+from bot.core import Bot
+from bot.platforms.slack import SlackAdapter
+from fakes.slack_server import (
+    FakeSlack,
+    app_home_opened_event,
+    block_action_body,
+    event_body,
+    message_im_event,
+    signed_headers,
+    slash_command_body,
+    slash_command_payload,
+    team_join_event,
+)
+
+SECRET = "test-signing-secret"
+TEAM = "T0001"
+GENERAL = "C0GENERAL"
+MODERATORS = "C0MODS"
+ALICE = "U0ALICE"
+ADMIN = "U0ADMIN"  # a moderator by user id
+GUS = "U0GUS"  # a moderator through the user group
+GROUP = "S0MODS"
+STORY = "We talked for an hour about our towns, our parents and what each of us fears most."
+
+
+class Harness:
+    """The fake Slack and the bot's Bolt app; requests are signed and dispatched in-process."""
+
+    def __init__(self, fake: FakeSlack, tmp_path: Path) -> None:
+        self.fake = fake
+        self.tmp_path = tmp_path
+        self.config = parse_config(
+            '[cogs]\nenabled = ["share", "testimonials", "sample_cogs.echo"]\n'
+            f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n',
+            base_dir=tmp_path)
+        self.bot: Bot | None = None
+        self.adapter: SlackAdapter | None = None
+
+    async def start(self) -> None:
+        self.bot = await Bot.open(self.config, database=self.tmp_path / "bot.db")
+        self.adapter = SlackAdapter(self.bot, token="xoxb-test", signing_secret=SECRET)
+        await self.bot.start()
+        await self.adapter.prepare()
+
+    async def stop(self) -> None:
+        await self.bot.close()
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def send(self, body: str, *, retry_num: int | None = None, timestamp: int | None = None,
+                   content_type: str = "application/x-www-form-urlencoded") -> int:
+        headers = signed_headers(SECRET, body, timestamp=timestamp, retry_num=retry_num, content_type=content_type)
+        response = await self.adapter.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+        return response.status
+
+    async def command(self, user: str, text: str, *, channel: str = GENERAL, name: str | None = None) -> str:
+        """A `/smallstep <text>`; returns the response_url its answers will go to."""
+        url = self.fake.response_url()
+        body = slash_command_body(command="/smallstep", text=text, user_id=user, user_name=name or user.lower(),
+                                  channel_id=channel, team_id=TEAM, response_url=url)
+        assert await self.send(body) == 200
+        return url
+
+    async def press(self, user: str, action_id: str, value: str, *, channel: str | None = GENERAL) -> str:
+        url = self.fake.response_url()
+        body = block_action_body(user_id=user, user_name=user.lower(), team_id=TEAM, channel_id=channel,
+                                 action_id=action_id, value=value, response_url=url)
+        assert await self.send(body) == 200
+        return url
+
+    async def event(self, event: dict, *, event_id: str, retry_num: int | None = None) -> None:
+        body = event_body(event, team_id=TEAM, event_id=event_id)
+        assert await self.send(body, retry_num=retry_num, content_type="application/json") == 200
+
+    async def answer(self, response_url: str) -> dict:
+        """The first answer sent to a response_url."""
+        url_id = response_url.rstrip("/").rsplit("/", 1)[-1]
+        await self.fake.wait_for(lambda: any(r["url_id"] == url_id for r in self.fake.responses))
+        return next(r["body"] for r in self.fake.responses if r["url_id"] == url_id)
+
+    async def posts_to(self, channel: str, count: int = 1) -> list[dict]:
+        await self.fake.wait_for(lambda: len(self._posts(channel)) >= count)
+        return self._posts(channel)
+
+    def _posts(self, channel: str) -> list[dict]:
+        return [c["args"] for c in self.fake.calls_to("chat.postMessage")
+                if c["error"] is None and c["args"].get("channel") == channel]
+
+
+@pytest_asyncio.fixture
+async def slack(tmp_path, caplog):
+    caplog.set_level(logging.ERROR)
+    fake = FakeSlack(team_id=TEAM)
+    for user, name in ((ALICE, "alice"), (ADMIN, "admin"), (GUS, "gus")):
+        fake.add_user(user, name)
+    fake.add_usergroup(GROUP, [GUS])
+    fake.add_channel(GENERAL, "general")
+    fake.add_channel(MODERATORS, "moderators")
+    await fake.start()
+    harness = Harness(fake, tmp_path)
+    await harness.start()
+    yield harness
+    await asyncio.sleep(0.05)  # let the last listeners finish after their acks
+    await harness.stop()
+    await fake.close()
+    assert not fake.unknown_calls, fake.unknown_calls
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not errors, [r.getMessage() for r in errors]
+
+
+def texts_of(message: dict) -> str:
+    return "\n".join(block["text"]["text"] for block in message.get("blocks", []) if block.get("type") == "section")
+
+
+def buttons_of(message: dict) -> list[tuple[str, str, str]]:
+    return [(e["text"]["text"], e["action_id"], e["value"]) for block in message.get("blocks", [])
+            if block["type"] == "actions" for e in block["elements"]]
+
+
+async def test_a_command_is_answered_privately_with_blocks_and_buttons(slack):
+    kit = await slack.answer(await slack.command(ALICE, "share"))
+    assert kit["response_type"] == "ephemeral"
+    assert texts_of(kit).startswith("*Share your One Small Step experience*")
+    assert [(label, action) for label, action, _ in buttons_of(kit)] == [
+        ("Get my badge graphic", "share:badge#0"), ("I shared it", "share:done#1")]
+
+
+async def test_a_button_press_after_a_restart_still_works(slack):
+    kit = await slack.answer(await slack.command(ALICE, "share"))
+    _, action_id, value = buttons_of(kit)[1]
+    await slack.restart()
+    thanks = await slack.answer(await slack.press(ALICE, action_id, value))
+    assert texts_of(thanks).startswith("Thank you for sharing!")
+    again = await slack.answer(await slack.press(ALICE, action_id, value))
+    assert "already told us" in texts_of(again)
+    assert await slack.bot.db.fetchval("SELECT COUNT(*) FROM shares") == 1
+
+
+async def test_help_writes_commands_as_slack_has_them(slack):
+    help_text = texts_of(await slack.answer(await slack.command(ALICE, "")))
+    assert "/smallstep share: Get ready-to-post texts" in help_text
+    assert "/smallstep testimonial withdraw" in help_text
+
+
+async def test_a_form_runs_in_direct_messages(slack):
+    started = await slack.answer(await slack.command(ALICE, "testimonial"))
+    assert "sent you a direct message" in texts_of(started)
+    dm = slack.fake.dm_channel_of(ALICE)
+    first = (await slack.posts_to(dm))[0]
+    assert "What happened in your conversation?" in texts_of(first)
+    await slack.event(message_im_event(user_id=ALICE, text=STORY), event_id="Ev1")
+    assert "What surprised you" in texts_of((await slack.posts_to(dm, 2))[1])
+    draft = await slack.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (ALICE,))
+    assert json.loads(draft["answers"])["story"] == STORY
+
+
+async def test_a_retried_event_is_handled_once(slack):
+    await slack.command(ALICE, "testimonial")
+    dm = slack.fake.dm_channel_of(ALICE)
+    await slack.posts_to(dm)
+    event = message_im_event(user_id=ALICE, text=STORY)
+    await slack.event(event, event_id="Ev2")
+    await slack.posts_to(dm, 2)
+    await slack.event(event, event_id="Ev2", retry_num=1)
+    await asyncio.sleep(0.2)
+    assert len(slack._posts(dm)) == 2, "the retry did not answer again"
+    draft = await slack.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (ALICE,))
+    assert json.loads(draft["answers"]) == {"story": STORY}
+
+
+async def test_member_text_cannot_ping_or_format(slack):
+    answer = await slack.answer(await slack.command(ALICE, "help <!channel> <@U0ADMIN> & <!here>"))
+    text = texts_of(answer)
+    assert "<!channel>" not in text and "<!here>" not in text and "<@U0ADMIN>" not in text
+    assert "&lt;!channel&gt;" in text and "&amp;" in text
+
+
+async def test_bad_signatures_and_stale_requests_are_refused(slack):
+    body = slash_command_body(command="/smallstep", text="share", user_id=ALICE, user_name="alice",
+                              channel_id=GENERAL, team_id=TEAM, response_url=slack.fake.response_url())
+    forged = signed_headers("not-the-secret", body)
+    response = await slack.adapter.app.async_dispatch(AsyncBoltRequest(body=body, headers=forged))
+    assert response.status == 401
+
+    assert await slack.send(body, timestamp=int(time.time()) - 600) == 401  # ten minutes old
+    assert await slack.bot.db.fetchval("SELECT COUNT(*) FROM share_offers") == 0
+
+
+async def test_a_rate_limited_post_is_retried_by_slack_sdk_and_delivered_once(slack):
+    slack.fake.rate_limit_next("chat.postMessage", 1, retry_after=0)
+    done = await slack.answer(await slack.command(ADMIN, f"share-prompt <#{GENERAL}|general>"))
+    assert texts_of(done) == "Posted the invitation in #general."
+    assert slack.fake.rate_limited == 1
+    (post,) = await slack.posts_to(GENERAL)
+    assert [label for label, _, _ in buttons_of(post)] == ["Get my share kit"]
+
+
+async def test_moderators_by_user_id_or_user_group(slack):
+    refused = await slack.answer(await slack.command(ALICE, f"share-prompt <#{GENERAL}|general>"))
+    assert "Only moderators can use /smallstep share-prompt" in texts_of(refused)
+    allowed = await slack.answer(await slack.command(GUS, f"share-prompt <#{GENERAL}|general>"))
+    assert texts_of(allowed) == "Posted the invitation in #general."
+
+
+async def test_a_private_image_goes_to_the_members_dms(slack):
+    kit = await slack.answer(await slack.command(ALICE, "share"))
+    label, action_id, value = buttons_of(kit)[0]
+    await slack.press(ALICE, action_id, value)
+    await slack.fake.wait_for(lambda: slack.fake.uploads)
+    (upload,) = slack.fake.uploads
+    assert upload["filename"] == "small-step-badge.png" and upload["bytes"].startswith(b"\x89PNG")
+    assert upload["channel_id"] == slack.fake.dm_channel_of(ALICE)
+
+
+async def test_joins_and_the_home_tab(slack):
+    await slack.event(team_join_event(user_id="U0NEW", name="newcomer"), event_id="Ev3")
+    for _ in range(100):
+        if await slack.bot.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'member.joined'"):
+            break
+        await asyncio.sleep(0.02)
+    assert await slack.bot.db.fetchval("SELECT member_id FROM domain_events WHERE name = 'member.joined'") == "U0NEW"
+
+    kit = await slack.answer(await slack.command(ALICE, "share"))
+    await slack.answer(await slack.press(ALICE, buttons_of(kit)[1][1], buttons_of(kit)[1][2]))
+    await slack.event(app_home_opened_event(user_id=ALICE), event_id="Ev4")
+    await slack.fake.wait_for(lambda: slack.fake.calls_to("views.publish"))
+    view = slack.fake.calls_to("views.publish")[0]["args"]["view"]
+    home = "\n".join(b["text"]["text"] for b in view["blocks"])
+    assert "✅ 1. Share your experience" in home and "▫️ 4. Submit a testimonial" in home
+
+
+def test_the_manifest_lists_the_enabled_commands_for_both_modes(tmp_path):
+    def manifest(*args: str) -> dict:
+        result = subprocess.run([sys.executable, "-m", "bot", "slack-manifest", *args], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    socket = manifest()
+    assert socket["settings"]["socket_mode_enabled"] is True
+    (command,) = socket["features"]["slash_commands"]
+    assert command["command"] == "/smallstep" and "share" in command["usage_hint"] and "url" not in command
+    assert {"commands", "chat:write", "im:write", "im:history"} <= set(socket["oauth_config"]["scopes"]["bot"])
+    assert set(socket["settings"]["event_subscriptions"]["bot_events"]) == {"message.im", "team_join", "app_home_opened"}
+    http = manifest("--request-url", "https://bot.example.org")
+    assert http["settings"]["socket_mode_enabled"] is False
+    assert http["features"]["slash_commands"][0]["url"] == "https://bot.example.org/slack/events"
+
+
+async def test_the_command_runs_on_socket_mode_and_stops_cleanly(tmp_path):
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_channel(GENERAL, "general")
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(f'[slack]\napi_base_url = "{fake.api_base}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+
+    async def smallstep(extra_env: dict) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--platform", "slack", cwd=tmp_path, env={**env, **extra_env},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+
+    try:
+        missing = await smallstep({})
+        _, err = await asyncio.wait_for(missing.communicate(), 60)
+        assert missing.returncode == 2 and "SLACK_BOT_TOKEN is not set" in err.decode()
+        no_mode = await smallstep({"SLACK_BOT_TOKEN": "xoxb-test"})
+        _, err = await asyncio.wait_for(no_mode.communicate(), 60)
+        assert no_mode.returncode == 2 and "SLACK_APP_TOKEN" in err.decode()
+        rejected = await smallstep({"SLACK_BOT_TOKEN": "bogus-token", "SLACK_APP_TOKEN": "xapp-test"})
+        _, err = await asyncio.wait_for(rejected.communicate(), 60)
+        assert rejected.returncode == 2 and "Slack rejected the token" in err.decode()
+
+        process = await smallstep({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test"})
+        url = fake.response_url()
+        await fake.socket_send("slash_commands", slash_command_payload(
+            command="/smallstep", text="share", user_id=ALICE, user_name="alice", channel_id=GENERAL,
+            team_id=TEAM, response_url=url))
+        await fake.wait_for(lambda: fake.responses and fake.socket_acks, timeout=30)
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, err.decode()
+        assert "Traceback" not in err.decode()
+    finally:
+        await fake.close()
