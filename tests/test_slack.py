@@ -64,6 +64,7 @@ class Harness:
         await self.adapter.prepare()
 
     async def stop(self) -> None:
+        await self.adapter.close()
         await self.bot.close()
 
     async def restart(self) -> None:
@@ -305,4 +306,44 @@ async def test_the_command_runs_on_socket_mode_and_stops_cleanly(tmp_path):
         assert process.returncode == 0, err.decode()
         assert "Traceback" not in err.decode()
     finally:
+        await fake.close()
+
+
+async def test_the_command_runs_in_http_mode_behind_the_signing_secret(tmp_path, unused_tcp_port):
+    import aiohttp
+
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_channel(GENERAL, "general")
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(
+        f'[slack]\napi_base_url = "{fake.api_base}"\nhost = "127.0.0.1"\nport = {unused_tcp_port}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--platform", "slack", cwd=tmp_path,
+        env={**env, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    url = f"http://127.0.0.1:{unused_tcp_port}/slack/events"
+    try:
+        body = slash_command_body(command="/smallstep", text="share", user_id=ALICE, user_name="alice",
+                                  channel_id=GENERAL, team_id=TEAM, response_url=fake.response_url())
+        async with aiohttp.ClientSession() as session:
+            for _ in range(100):  # the server takes a moment to start listening
+                try:
+                    async with session.post(url, data=body, headers=signed_headers("wrong", body)) as forged:
+                        assert forged.status == 401
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            async with session.post(url, data=body, headers=signed_headers(SECRET, body)) as signed:
+                assert signed.status == 200
+        await fake.wait_for(lambda: fake.responses, timeout=30)
+        assert "Share your One Small Step experience" in json.dumps(fake.responses[0]["body"])
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, err.decode()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
         await fake.close()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import re
 import time
+
+import aiohttp
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any
@@ -89,11 +91,22 @@ class SlackAdapter:
         self._register_listeners()
 
     async def prepare(self) -> None:
-        """Learn which workspace this is (auth.test), and keep a table of events already handled."""
+        """Learn which workspace this is (auth.test), and keep a table of events already handled.
+
+        One HTTP session serves every Web API call and response_url answer: slack-sdk would
+        otherwise open a new connection for each.
+        """
+        if self.client.session is None:
+            self.client.session = aiohttp.ClientSession()
         identity = await self.client.auth_test()
         self.team = Community(self.platform, identity["team_id"], identity.get("team", ""))
         await apply_migrations(self.bot.db, "slack", files("bot.platforms.slack") / "migrations")
         self.bot.attach(self)
+
+    async def close(self) -> None:
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     # -- listeners -----------------------------------------------------------------------
 
@@ -165,7 +178,8 @@ class SlackAdapter:
         reply = ctx.platform_data
         if isinstance(reply, SlackReply) and reply.response_url and reply.responses_left > 0:
             reply.responses_left -= 1
-            webhook = AsyncWebhookClient(reply.response_url, retry_handlers=self.client.retry_handlers)
+            webhook = AsyncWebhookClient(reply.response_url, session=self.client.session,
+                                         retry_handlers=self.client.retry_handlers)
             await webhook.send(text=_fallback(message), blocks=_blocks(message), replace_original=False,
                                response_type="ephemeral" if private else "in_channel")
             return

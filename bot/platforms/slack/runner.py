@@ -49,6 +49,7 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
             await socket.close_async()
         if server is not None:
             await server.cleanup()
+        await adapter.close()
         await bot.close()
 
 
