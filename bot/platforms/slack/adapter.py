@@ -39,6 +39,7 @@ from bot.storage import apply_migrations
 log = logging.getLogger(__name__)
 
 SECTION_TEXT = 3000  # Slack's limit for a section's text
+HEADER = 150
 BUTTONS_PER_BLOCK = 25
 BUTTON_TEXT = 75
 UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
@@ -295,10 +296,11 @@ class SlackAdapter:
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
-    """A Message as Block Kit: a bold title, the text, one section per field, then the buttons."""
+    """A Message as Block Kit: a header, the text, one section per field, then the buttons."""
     blocks: list[dict[str, Any]] = []
     if message.title:
-        blocks.append(_section(f"*{message.title}*"))
+        # A header is plain text, which Slack never reads for mentions: the mrkdwn escaping is undone.
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _cut(_plain(message.title), HEADER)}})
     blocks += [_section(part) for part in _chunks(message.text, SECTION_TEXT)]
     for item in message.fields:
         blocks += [_section(part) for part in _chunks(f"*{item.name}*\n{item.value}", SECTION_TEXT)]
@@ -311,7 +313,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
 def _button(button, index: int) -> dict[str, Any]:
     # Action ids must be unique within a message; the index keeps two presses of one action apart.
     element = {"type": "button", "action_id": f"{button.action}#{index}", "value": button.value or NO_VALUE,
-               "text": {"type": "plain_text", "text": _plain(button.label)[:BUTTON_TEXT], "emoji": True}}
+               "text": {"type": "plain_text", "text": _cut(_plain(button.label), BUTTON_TEXT), "emoji": True}}
     if button.style in _STYLES:
         element["style"] = _STYLES[button.style]
     return element
@@ -337,6 +339,10 @@ def _chunks(text: str, size: int) -> list[str]:
         parts.append(text[:cut])
         text = text[cut:].lstrip()
     return [*parts, text]
+
+
+def _cut(text: str, size: int) -> str:
+    return text if len(text) <= size else text[:size - 1] + "…"
 
 
 def _plain(text: str) -> str:
