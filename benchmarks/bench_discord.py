@@ -26,11 +26,10 @@ import discord  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.core import Bot  # noqa: E402
-from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.platforms.discord import DiscordAdapter  # noqa: E402
 from bot.platforms.discord.runner import point_at  # noqa: E402
 from fakes.discord_server import FakeDiscord  # noqa: E402
-from measure import describe, pin_to_one_core  # noqa: E402
+from measure import describe, pin_to_one_core, share_through_the_console  # noqa: E402
 
 MEMBERS = 100
 
@@ -69,26 +68,6 @@ async def through_discord(folder: Path, n: int) -> dict:
     return {"elapsed": elapsed, "latencies": latencies}
 
 
-async def through_the_console(folder: Path, n: int) -> dict:
-    bot = await Bot.open(parse_config("", base_dir=folder), database=folder / "console.db")
-    adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
-    await adapter.start()
-    await bot.start()
-    for i in range(50):
-        await adapter.handle_line("/share")
-    latencies = []
-    started = time.perf_counter()
-    for i in range(n):
-        adapter.acting = f"member{i % MEMBERS}"
-        t0 = time.perf_counter()
-        await adapter.handle_line("/share")
-        latencies.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - started
-    await adapter.close()
-    await bot.close()
-    return {"elapsed": elapsed, "latencies": latencies}
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000)
@@ -99,7 +78,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         on_discord = await through_discord(Path(tmp), args.n)
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = original
-        on_console = await through_the_console(Path(tmp), args.n)
+        on_console = await share_through_the_console(Path(tmp), args.n, MEMBERS)
     print(f"/share, {args.n:,} slash commands, fake Discord and bot in one process ({cores})")
     describe("through the fake Discord", "interactions", args.n, on_discord)
     describe("through the console", "commands", args.n, on_console)

@@ -26,10 +26,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.core import Bot  # noqa: E402
-from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.platforms.slack import SlackAdapter  # noqa: E402
 from fakes.slack_server import FakeSlack, signed_headers, slash_command_body  # noqa: E402
-from measure import describe, pin_to_one_core  # noqa: E402
+from measure import describe, pin_to_one_core, share_through_the_console  # noqa: E402
 
 SECRET = "benchmark-secret"
 TEAM = "T0001"
@@ -104,26 +103,6 @@ def _recording(record, then):
     return wrapped
 
 
-async def through_the_console(folder: Path, n: int) -> dict:
-    bot = await Bot.open(parse_config("", base_dir=folder), database=folder / "console.db")
-    adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
-    await adapter.start()
-    await bot.start()
-    for _ in range(50):
-        await adapter.handle_line("/share")
-    latencies = []
-    started = time.perf_counter()
-    for i in range(n):
-        adapter.acting = f"member{i % MEMBERS}"
-        t0 = time.perf_counter()
-        await adapter.handle_line("/share")
-        latencies.append(time.perf_counter() - t0)
-    elapsed = time.perf_counter() - started
-    await adapter.close()
-    await bot.close()
-    return {"elapsed": elapsed, "latencies": latencies}
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000)
@@ -132,7 +111,7 @@ async def main() -> None:
     cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
     with tempfile.TemporaryDirectory() as tmp:
         on_slack = await through_slack(Path(tmp), args.n)
-        on_console = await through_the_console(Path(tmp), args.n)
+        on_console = await share_through_the_console(Path(tmp), args.n, MEMBERS)
     print(f"/smallstep share, {args.n:,} signed requests, fake Slack and bot in one process ({cores})")
     print("latency: from the signed request to its answer arriving at the fake's response_url")
     describe("Bolt + fake Slack", "requests", args.n, on_slack["sequential"])

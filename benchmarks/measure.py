@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import statistics
+import time
 from pathlib import Path
 
 import aiosqlite
@@ -31,3 +32,28 @@ def describe(label: str, unit: str, n: int, result: dict) -> None:
     p50 = statistics.median(lat) * 1e6
     p99 = lat[int(len(lat) * 0.99) - 1] * 1e6
     print(f"{label:<26} {n / result['elapsed']:>9,.0f} {unit}/s   p50 {p50:>6.0f} µs   p99 {p99:>6.0f} µs")
+
+
+async def share_through_the_console(folder: Path, n: int, members: int) -> dict:
+    """`/share` n times through the console adapter: the figure the platform benchmarks compare with."""
+    from bot.config import parse_config
+    from bot.core import Bot
+    from bot.platforms.console import ConsoleAdapter
+
+    bot = await Bot.open(parse_config("", base_dir=folder), database=folder / "console.db")
+    adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
+    await adapter.start()
+    await bot.start()
+    for _ in range(50):  # warm up
+        await adapter.handle_line("/share")
+    latencies = []
+    started = time.perf_counter()
+    for i in range(n):
+        adapter.acting = f"member{i % members}"
+        t0 = time.perf_counter()
+        await adapter.handle_line("/share")
+        latencies.append(time.perf_counter() - t0)
+    elapsed = time.perf_counter() - started
+    await adapter.close()
+    await bot.close()
+    return {"elapsed": elapsed, "latencies": latencies}

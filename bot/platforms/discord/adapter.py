@@ -27,6 +27,7 @@ from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import START, CommandEntry, application_commands, core_command, focused_option
+from bot.platforms.text import cut, pieces
 
 log = logging.getLogger(__name__)
 
@@ -375,12 +376,12 @@ def _render(message: Message) -> dict[str, Any]:
     files = [discord.File(io.BytesIO(i.data), filename=i.filename, description=i.description or None)
              for i in [*message.images, *message.files]]
     if message.title or message.fields or message.images or len(message.text) > MAX_CONTENT:
-        embed = discord.Embed(title=_cut(message.title, 256) or None,
-                              description=_cut(message.text, MAX_DESCRIPTION) or None)
+        embed = discord.Embed(title=cut(message.title, 256) or None,
+                              description=cut(message.text, MAX_DESCRIPTION) or None)
         for item in message.fields:
-            for n, part in enumerate(_parts(item.value, MAX_FIELD)):
+            for n, part in enumerate(pieces(item.value, MAX_FIELD) or ["\u200b"]):
                 if len(embed.fields) < MAX_FIELDS:
-                    embed.add_field(name=_cut(item.name if n == 0 else "…", 256), value=part, inline=item.inline)
+                    embed.add_field(name=cut(item.name if n == 0 else "…", 256), value=part, inline=item.inline)
         if message.images:
             embed.set_image(url=f"attachment://{message.images[0].filename}")
         if _fit(embed) or len(message.text) > MAX_DESCRIPTION:
@@ -393,7 +394,7 @@ def _render(message: Message) -> dict[str, Any]:
     if message.buttons:
         view = discord.ui.View(timeout=None)
         for index, button in enumerate(message.buttons[:25]):
-            view.add_item(discord.ui.Button(label=_cut(button.label, 80), style=_STYLES[button.style],
+            view.add_item(discord.ui.Button(label=cut(button.label, 80), style=_STYLES[button.style],
                                             custom_id=f"{button.action}|{button.value}",
                                             row=index // BUTTONS_PER_ROW))
         kwargs["view"] = view
@@ -426,19 +427,3 @@ def _fit(embed: discord.Embed) -> bool:
 def _full_text(message: Message) -> str:
     parts = [message.title, message.text] + [f"{item.name}\n{item.value}" for item in message.fields]
     return "\n\n".join(part for part in parts if part)
-
-
-def _parts(text: str, size: int) -> list[str]:
-    """Long text in pieces of at most `size` characters, cut at line or word ends where possible."""
-    text = text or "\u200b"
-    parts = []
-    while len(text) > size:
-        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
-        cut = cut if cut > size // 2 else size
-        parts.append(text[:cut])
-        text = text[cut:].lstrip()
-    return [*parts, text]
-
-
-def _cut(text: str, size: int) -> str:
-    return text if len(text) <= size else text[:size - 1] + "…"

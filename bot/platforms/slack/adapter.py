@@ -34,6 +34,7 @@ from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import MemberUnreachable
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
+from bot.platforms.text import cut, pieces
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -292,7 +293,7 @@ class SlackAdapter:
         text = self.bot.render("slack/home.j2", self.platform, done=done, name=await self._display_name(user_id))
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
-                                       for part in _chunks(text.body, SECTION_TEXT)]})
+                                       for part in pieces(text.body, SECTION_TEXT)]})
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
@@ -300,10 +301,10 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     if message.title:
         # A header is plain text, which Slack never reads for mentions: the mrkdwn escaping is undone.
-        blocks.append({"type": "header", "text": {"type": "plain_text", "text": _cut(_plain(message.title), HEADER)}})
-    blocks += [_section(part) for part in _chunks(message.text, SECTION_TEXT)]
+        blocks.append({"type": "header", "text": {"type": "plain_text", "text": cut(_plain(message.title), HEADER)}})
+    blocks += [_section(part) for part in pieces(message.text, SECTION_TEXT)]
     for item in message.fields:
-        blocks += [_section(part) for part in _chunks(f"*{item.name}*\n{item.value}", SECTION_TEXT)]
+        blocks += [_section(part) for part in pieces(f"*{item.name}*\n{item.value}", SECTION_TEXT)]
     for start in range(0, len(message.buttons), BUTTONS_PER_BLOCK):
         row = message.buttons[start:start + BUTTONS_PER_BLOCK]
         blocks.append({"type": "actions", "elements": [_button(button, start + i) for i, button in enumerate(row)]})
@@ -313,7 +314,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
 def _button(button, index: int) -> dict[str, Any]:
     # Action ids must be unique within a message; the index keeps two presses of one action apart.
     element = {"type": "button", "action_id": f"{button.action}#{index}", "value": button.value or NO_VALUE,
-               "text": {"type": "plain_text", "text": _cut(_plain(button.label), BUTTON_TEXT), "emoji": True}}
+               "text": {"type": "plain_text", "text": cut(_plain(button.label), BUTTON_TEXT), "emoji": True}}
     if button.style in _STYLES:
         element["style"] = _STYLES[button.style]
     return element
@@ -325,24 +326,7 @@ def _section(text: str) -> dict[str, Any]:
 
 def _fallback(message: Message) -> str:
     """The plain text Slack shows in notifications."""
-    return _chunks(f"{message.title}\n{message.text}".strip() or "…", SECTION_TEXT)[0]
-
-
-def _chunks(text: str, size: int) -> list[str]:
-    text = text.strip()
-    if not text:
-        return []
-    parts = []
-    while len(text) > size:
-        cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
-        cut = cut if cut > size // 2 else size
-        parts.append(text[:cut])
-        text = text[cut:].lstrip()
-    return [*parts, text]
-
-
-def _cut(text: str, size: int) -> str:
-    return text if len(text) <= size else text[:size - 1] + "…"
+    return pieces(f"{message.title}\n{message.text}".strip() or "…", SECTION_TEXT)[0]
 
 
 def _plain(text: str) -> str:
