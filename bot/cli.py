@@ -205,6 +205,10 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
         print("error: SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-...) from your app's "
               "OAuth & Permissions page and run: export SLACK_BOT_TOKEN=...", file=sys.stderr)
         return EXIT_USAGE
+    if app_token and not app_token.startswith("xapp-"):
+        print("error: SLACK_APP_TOKEN must be an app-level token (xapp-...), made under Basic Information, "
+              "App-Level Tokens, with the connections:write scope.", file=sys.stderr)
+        return EXIT_USAGE
     if not app_token and not signing_secret:
         print("error: set SLACK_APP_TOKEN (xapp-..., for Socket Mode: Basic Information, App-Level Tokens, "
               "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
@@ -215,7 +219,7 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
                                             signing_secret=signing_secret, database=args.db)))
     except SlackApiError as exc:
         error = exc.response.get("error", "")
-        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked"):
+        if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"):
             print(f"error: Slack rejected the token ({error}). Check SLACK_BOT_TOKEN (and SLACK_APP_TOKEN).",
                   file=sys.stderr)
             return EXIT_USAGE

@@ -138,7 +138,7 @@ def texts_of(message: dict) -> str:
 
 
 def buttons_of(message: dict) -> list[tuple[str, str, str]]:
-    return [(e["text"]["text"], e["action_id"], e["value"]) for block in message.get("blocks", [])
+    return [(e["text"]["text"], e["action_id"], e.get("value", "")) for block in message.get("blocks", [])
             if block["type"] == "actions" for e in block["elements"]]
 
 
@@ -293,6 +293,9 @@ async def test_the_command_runs_on_socket_mode_and_stops_cleanly(tmp_path):
         no_mode = await smallstep({"SLACK_BOT_TOKEN": "xoxb-test"})
         _, err = await asyncio.wait_for(no_mode.communicate(), 60)
         assert no_mode.returncode == 2 and "SLACK_APP_TOKEN" in err.decode()
+        wrong_kind = await smallstep({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xoxb-oops"})
+        _, err = await asyncio.wait_for(wrong_kind.communicate(), 60)
+        assert wrong_kind.returncode == 2 and "app-level token (xapp-" in err.decode()
         rejected = await smallstep({"SLACK_BOT_TOKEN": "bogus-token", "SLACK_APP_TOKEN": "xapp-test"})
         _, err = await asyncio.wait_for(rejected.communicate(), 60)
         assert rejected.returncode == 2 and "Slack rejected the token" in err.decode()
@@ -349,3 +352,47 @@ async def test_the_command_runs_in_http_mode_behind_the_signing_secret(tmp_path,
             process.kill()
             await process.wait()
         await fake.close()
+
+
+async def test_what_members_type_arrives_as_they_typed_it(slack):
+    said = await slack.answer(await slack.command(ALICE, "echo Tom &amp; Jerry"))
+    assert texts_of(said) == "You said: Tom &amp; Jerry", "escaped once, for display"
+    await slack.command(ALICE, "testimonial")
+    dm = slack.fake.dm_channel_of(ALICE)
+    await slack.posts_to(dm)
+    story = "Our talk is online at <https://example.org/talk|example.org/talk>; write to <mailto:me@example.org|me@example.org> &amp; see."
+    await slack.event({**message_im_event(user_id=ALICE, text=story), "subtype": "file_share"}, event_id="Ev9")
+    await slack.posts_to(dm, 2)
+    draft = await slack.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (ALICE,))
+    assert json.loads(draft["answers"])["story"] == (
+        "Our talk is online at https://example.org/talk; write to me@example.org & see.")
+
+
+async def test_an_expired_response_url_falls_back_to_a_private_post(slack):
+    body = slash_command_body(command="/smallstep", text="share", user_id=ALICE, user_name="alice",
+                              channel_id=GENERAL, team_id=TEAM, response_url=slack.fake.api_base + "../response/expired")
+    assert await slack.send(body) == 200
+    await slack.fake.wait_for(lambda: slack.fake.calls_to("chat.postEphemeral"))
+    ephemeral = slack.fake.calls_to("chat.postEphemeral")[0]["args"]
+    assert ephemeral["user"] == ALICE and ephemeral["channel"] == GENERAL
+
+
+async def test_another_workspace_is_ignored(slack):
+    url = slack.fake.response_url()
+    body = slash_command_body(command="/smallstep", text="share", user_id=ALICE, user_name="alice",
+                              channel_id=GENERAL, team_id="T0OTHER", response_url=url)
+    assert await slack.send(body) == 200
+    await asyncio.sleep(0.2)
+    assert not slack.fake.responses and await slack.bot.db.fetchval("SELECT COUNT(*) FROM share_offers") == 0
+
+
+def test_block_kit_limits_are_kept():
+    from bot.core import Button, Field, Message
+    from bot.platforms.slack.adapter import _blocks
+    from bot.platforms.text import pieces
+
+    blocks = _blocks(Message(title="T", text="x", fields=[Field(f"f{i}", "v") for i in range(60)],
+                             buttons=[Button("Go", "echo:go")]))
+    assert len(blocks) == 50 and blocks[-1]["type"] == "actions"
+    parts = pieces("&amp;" * 700, 3000)
+    assert all(part.endswith(";") for part in parts[:-1]), "no piece ends inside an entity"

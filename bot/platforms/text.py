@@ -11,6 +11,9 @@ def pieces(text: str, size: int) -> list[str]:
     while len(text) > size:
         cut = max(text.rfind("\n", 0, size), text.rfind(" ", 0, size))
         cut = cut if cut > size // 2 else size
+        entity = text.rfind("&", max(0, cut - 8), cut)  # never between & and ; of an entity (&amp;)
+        if entity > 0 and ";" not in text[entity:cut]:
+            cut = entity
         parts.append(text[:cut])
         text = text[cut:].lstrip()
     return [*parts, text] if text else parts

@@ -15,14 +15,16 @@ retried by slack-sdk's own retry handlers.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
+from datetime import datetime, timedelta
 
 import aiohttp
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any
+from typing import Any, Awaitable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -45,7 +47,10 @@ BUTTONS_PER_BLOCK = 25
 BUTTON_TEXT = 75
 UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
 GROUP_CACHE_SECONDS = 60
-NO_VALUE = "-"  # Slack wants a button value; this one stands for none
+MAX_BLOCKS = 50
+RESPONSE_URL_LIFE = 29 * 60  # seconds: Slack honours a response_url for 30 minutes
+EVENT_MEMORY = timedelta(days=1)  # how long handled event ids are kept (Slack retries within minutes)
+DM_SUBTYPES = {None, "file_share"}
 NAME_CACHE_SIZE = 2000
 _CHANNEL = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
@@ -57,7 +62,12 @@ class SlackReply:
     """What an Invocation needs to answer a Slack command or button press."""
 
     response_url: str | None
-    responses_left: int = 5  # Slack takes five answers per response_url
+    responses_left: int = 5  # Slack takes five answers per response_url...
+    received: float = field(default_factory=time.monotonic)
+
+    def usable(self) -> bool:
+        """...within 30 minutes of the request."""
+        return bool(self.response_url) and self.responses_left > 0 and time.monotonic() - self.received < RESPONSE_URL_LIFE
 
 
 @dataclass
@@ -89,7 +99,10 @@ class SlackAdapter:
                             request_verification_enabled=bool(signing_secret))
         self.team = Community(self.platform, "")
         self._names = _Names()
-        self._group: tuple[float, set[str]] = (0.0, set())
+        self._group: tuple[float, set[str]] | None = None  # (when fetched, members) of the moderators' group
+        self._group_lock = asyncio.Lock()
+        self._in_flight: set[asyncio.Task] = set()
+        self._next_cleanup: datetime | None = None
         self._register_listeners()
 
     async def prepare(self) -> None:
@@ -106,6 +119,9 @@ class SlackAdapter:
         self.bot.attach(self)
 
     async def close(self) -> None:
+        """Let the work that follows acknowledgements finish (briefly), then close the HTTP session."""
+        if self._in_flight:
+            await asyncio.wait(self._in_flight, timeout=10)
         if self.client.session is not None:
             await self.client.session.close()
             self.client.session = None
@@ -118,51 +134,93 @@ class SlackAdapter:
         @app.command(self.settings.command)
         async def on_command(ack, body: dict[str, Any]) -> None:
             await ack()
-            ctx = await self._invocation(body, body.get("user_id", ""), body.get("user_name", ""),
-                                         body.get("channel_id"), body.get("channel_name", ""))
-            await self.bot.run_line(ctx, body.get("text", "").strip() or "help")
+            if self._foreign(body):
+                return
+            await self._tracked(self._command(body))
 
         @app.action(re.compile(".+"))
         async def on_action(ack, body: dict[str, Any]) -> None:
             await ack()
-            pressed = body["actions"][0]
-            user = body.get("user", {})
-            channel = body.get("channel") or {}
-            ctx = await self._invocation(body, user.get("id", ""), user.get("name") or user.get("username", ""),
-                                         channel.get("id"), channel.get("name", ""))
-            value = pressed.get("value", "")
-            await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], "" if value == NO_VALUE else value)
+            if self._foreign(body):
+                return
+            await self._tracked(self._action(body))
 
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype"):
+            # A text, possibly with a photo (file_share); not edits, deletions, or other bots.
+            if event.get("channel_type") != "im" or event.get("bot_id") or event.get("subtype") not in DM_SUBTYPES:
                 return
-            if not await self._first_time(body):
-                return
-            ctx = await self._invocation(body, event.get("user", ""), "", event.get("channel"), "")
-            await self.bot.receive_dm(ctx, _unescape(event.get("text", "")))
+            if not self._foreign(body) and await self._first_time(body):
+                await self._tracked(self._direct_message(body, event))
 
         @app.event("team_join")
         async def on_team_join(body: dict[str, Any], event: dict[str, Any]) -> None:
-            if await self._first_time(body):
-                user = event.get("user", {})
-                name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name", "")
-                member = Member(self.platform, user.get("id", ""), name)
-                await self.bot.events.emit("member.joined", self._community(body), member)
+            user = event.get("user", {})
+            if user.get("is_bot") or self._foreign(body) or not await self._first_time(body):
+                return
+            name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name", "")
+            await self._tracked(self.bot.events.emit("member.joined", self.team,
+                                                     Member(self.platform, user.get("id", ""), name)))
 
         @app.event("app_home_opened")
         async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
-            if event.get("tab", "home") == "home" and await self._first_time(body):
-                await self._publish_home(self._community(body), event.get("user", ""))
+            if event.get("tab", "home") == "home" and not self._foreign(body) and await self._first_time(body):
+                await self._tracked(self._publish_home(event.get("user", "")))
+
+    async def _command(self, body: dict[str, Any]) -> None:
+        ctx = await self._invocation(body, body.get("user_id", ""), body.get("user_name", ""),
+                                     body.get("channel_id"), body.get("channel_name", ""))
+        # Links and entities become what the member typed; channel and member references stay
+        # as Slack's markup (<#C1|name>, <@U1>) for the options that name them.
+        await self.bot.run_line(ctx, as_typed(body.get("text", ""), keep_references=True).strip() or "help")
+
+    async def _action(self, body: dict[str, Any]) -> None:
+        pressed = body["actions"][0]
+        user = body.get("user", {})
+        channel = body.get("channel") or {}
+        ctx = await self._invocation(body, user.get("id", ""), user.get("name") or user.get("username", ""),
+                                     channel.get("id"), channel.get("name", ""))
+        await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], pressed.get("value", ""))
+
+    async def _direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        ctx = await self._invocation(body, event.get("user", ""), "", event.get("channel"), "")
+        await self.bot.receive_dm(ctx, as_typed(event.get("text", "")))
+
+    def _foreign(self, body: dict[str, Any]) -> bool:
+        """A request from another workspace: this bot serves the one its token belongs to."""
+        team_id = body.get("team_id") or (body.get("team") or {}).get("id") or self.team.id
+        if team_id != self.team.id:
+            log.warning("ignored a request from workspace %s; this bot serves %s", team_id, self.team.id)
+            return True
+        return False
+
+    async def _tracked(self, work: Awaitable[None]) -> None:
+        """Bolt runs what follows an acknowledgement as a task of its own: keep count, so shutdown
+        can wait for it, and log its failures as ours."""
+        task = asyncio.current_task()
+        self._in_flight.add(task)
+        try:
+            await work
+        except Exception:
+            log.exception("Slack listener failed after its acknowledgement")
+        finally:
+            self._in_flight.discard(task)
 
     async def _first_time(self, body: dict[str, Any]) -> bool:
-        """Record the event's id; False if it was handled already (Slack retried it)."""
+        """Record the event's id; False if it was handled already (Slack retried it).
+
+        Slack retries within minutes, so ids older than a day are forgotten, once an hour.
+        """
         event_id = body.get("event_id")
         if not event_id:
             return True
+        now = self.bot.clock.now()
+        if self._next_cleanup is None or now >= self._next_cleanup:
+            await self.bot.db.execute("DELETE FROM slack_events WHERE received_at < ?", (stamp(now - EVENT_MEMORY),))
+            self._next_cleanup = now + timedelta(hours=1)
         return await self.bot.db.execute(
             "INSERT OR IGNORE INTO slack_events (community, event_id, received_at) VALUES (?, ?, ?)",
-            (self._community(body).key, event_id, stamp(self.bot.clock.now()))) == 1
+            (self.team.key, event_id, stamp(now))) == 1
 
     # -- the Adapter protocol ------------------------------------------------------------
 
@@ -173,18 +231,21 @@ class SlackAdapter:
         if ctx.channel is None:  # the member's DMs
             await self.send(ctx.community, ctx.member, message)
             return
-        if private and (message.images or message.files):
-            # Slack cannot show a file to one person in a channel: it goes to their DMs.
-            await self.send(ctx.community, ctx.member, message)
+        if message.images or message.files:
+            # Slack cannot show a file to one person in a channel: a private one goes to their DMs.
+            await self.send(ctx.community, ctx.member if private else ctx.channel, message)
             return
         reply = ctx.platform_data
-        if isinstance(reply, SlackReply) and reply.response_url and reply.responses_left > 0:
+        if isinstance(reply, SlackReply) and reply.usable():
             reply.responses_left -= 1
             webhook = AsyncWebhookClient(reply.response_url, session=self.client.session,
                                          retry_handlers=self.client.retry_handlers)
-            await webhook.send(text=_fallback(message), blocks=_blocks(message), replace_original=False,
-                               response_type="ephemeral" if private else "in_channel")
-            return
+            answer = await webhook.send(text=_fallback(message), blocks=_blocks(message), replace_original=False,
+                                        response_type="ephemeral" if private else "in_channel")
+            if answer.status_code == 200:
+                return
+            log.warning("response_url refused an answer (%s %s); posting it instead", answer.status_code, answer.body)
+            reply.responses_left = 0
         if private:
             await self.client.chat_postEphemeral(channel=ctx.channel.id, user=ctx.member.id,
                                                  text=_fallback(message), blocks=_blocks(message))
@@ -248,13 +309,9 @@ class SlackAdapter:
         in_dm = not channel_id or channel_id.startswith("D")
         name = user_name or await self._display_name(user_id)
         member = Member(self.platform, user_id, name, is_moderator=await self._is_moderator(user_id))
-        return Invocation(bot=self.bot, adapter=self, community=self._community(body), member=member,
+        return Invocation(bot=self.bot, adapter=self, community=self.team, member=member,
                           channel=None if in_dm else Channel(channel_id, channel_name or channel_id),
                           platform_data=SlackReply(body.get("response_url")))
-
-    def _community(self, body: dict[str, Any]) -> Community:
-        team_id = body.get("team_id") or body.get("team", {}).get("id") or self.team.id
-        return self.team if team_id == self.team.id else Community(self.platform, team_id)
 
     async def _display_name(self, user_id: str) -> str:
         if user_id in self._names.by_id:
@@ -272,24 +329,25 @@ class SlackAdapter:
             return True
         if not self.settings.moderator_group:
             return False
-        fetched_at, members = self._group
-        if time.monotonic() - fetched_at > GROUP_CACHE_SECONDS:
-            try:
-                found = await self.client.usergroups_users_list(usergroup=self.settings.moderator_group)
-                members = set(found.get("users", []))
-            except SlackApiError as exc:
-                log.warning("cannot read the moderators' user group: %s", exc.response.get("error"))
-            self._group = (time.monotonic(), members)
-        return user_id in members
+        async with self._group_lock:  # ten commands at once make one call, not ten
+            if self._group is None or time.monotonic() - self._group[0] > GROUP_CACHE_SECONDS:
+                members = self._group[1] if self._group else set()
+                try:
+                    found = await self.client.usergroups_users_list(usergroup=self.settings.moderator_group)
+                    members = set(found.get("users", []))
+                except SlackApiError as exc:
+                    log.warning("cannot read the moderators' user group: %s", exc.response.get("error"))
+                self._group = (time.monotonic(), members)
+            return user_id in self._group[1]
 
     async def _dm_channel(self, member: Member) -> str:
         opened = await self.client.conversations_open(users=member.id)
         return opened["channel"]["id"]
 
-    async def _publish_home(self, community: Community, user_id: str) -> None:
+    async def _publish_home(self, user_id: str) -> None:
         """The App Home tab: the member's steps so far, from the events recorded for them."""
         done = {row[0] for row in await self.bot.db.fetchall(
-            "SELECT DISTINCT name FROM domain_events WHERE community = ? AND member_id = ?", (community.key, user_id))}
+            "SELECT DISTINCT name FROM domain_events WHERE community = ? AND member_id = ?", (self.team.key, user_id))}
         text = self.bot.render("slack/home.j2", self.platform, done=done, name=await self._display_name(user_id))
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
@@ -305,16 +363,21 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     blocks += [_section(part) for part in pieces(message.text, SECTION_TEXT)]
     for item in message.fields:
         blocks += [_section(part) for part in pieces(f"*{item.name}*\n{item.value}", SECTION_TEXT)]
-    for start in range(0, len(message.buttons), BUTTONS_PER_BLOCK):
-        row = message.buttons[start:start + BUTTONS_PER_BLOCK]
-        blocks.append({"type": "actions", "elements": [_button(button, start + i) for i, button in enumerate(row)]})
-    return blocks
+    actions = [{"type": "actions", "elements": [_button(button, start + i) for i, button in
+                                              enumerate(message.buttons[start:start + BUTTONS_PER_BLOCK])]}
+               for start in range(0, len(message.buttons), BUTTONS_PER_BLOCK)]
+    room = MAX_BLOCKS - len(actions)
+    if len(blocks) > room:  # Slack takes 50 blocks: the rest of the text is cut, the buttons kept
+        blocks = [*blocks[:room - 1], _section("…")]
+    return blocks + actions
 
 
 def _button(button, index: int) -> dict[str, Any]:
     # Action ids must be unique within a message; the index keeps two presses of one action apart.
-    element = {"type": "button", "action_id": f"{button.action}#{index}", "value": button.value or NO_VALUE,
+    element = {"type": "button", "action_id": f"{button.action}#{index}",
                "text": {"type": "plain_text", "text": cut(_plain(button.label), BUTTON_TEXT), "emoji": True}}
+    if button.value:  # a button's value is optional in Slack; an absent one comes back as ""
+        element["value"] = button.value
     if button.style in _STYLES:
         element["style"] = _STYLES[button.style]
     return element
@@ -334,6 +397,14 @@ def _plain(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _unescape(text: str) -> str:
-    """What a member typed, as they typed it: Slack sends &, < and > as entities."""
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
+_REFERENCE = re.compile(r"<([@#])([UWC][A-Z0-9]+)(?:\|([^>]*))?>")
+
+
+def as_typed(text: str, *, keep_references: bool = False) -> str:
+    """What a member typed, as they typed it: Slack sends links as <https://…|label>, mentions as
+    <@U1> and <#C1|name>, and &, < and > as entities."""
+    text = _LINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)
+    if not keep_references:
+        text = _REFERENCE.sub(lambda m: m.group(1) + (m.group(3) or m.group(2)), text)
     return _plain(text)

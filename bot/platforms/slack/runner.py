@@ -15,8 +15,8 @@ from bot.core import Bot
 from bot.platforms.slack.adapter import SlackAdapter
 
 EVENTS_PATH = "/slack/events"
-SCOPES = ["commands", "chat:write", "im:write", "im:history", "users:read", "usergroups:read", "files:write",
-          "channels:read", "groups:read"]
+SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history", "users:read", "usergroups:read",
+          "files:write", "channels:read", "groups:read"]
 BOT_EVENTS = ["message.im", "team_join", "app_home_opened"]
 
 
@@ -32,6 +32,8 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
         await bot.start()
         await adapter.prepare()  # auth.test: a rejected token stops here
         if app_token:
+            # The handler retries a refused app token forever: try it once first, so it can fail plainly.
+            await adapter.client.apps_connections_open(app_token=app_token)
             socket = AsyncSocketModeHandler(adapter.app, app_token)
             await socket.connect_async()
         else:
