@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(console)
     console.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
 
-    run = commands.add_parser("run", help="serve a community: on the console, or on Discord")
+    run = commands.add_parser("run", help="serve a community: on the console, on Discord or on Slack")
     run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
     _config_option(run)
     run.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")

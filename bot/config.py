@@ -408,7 +408,7 @@ def load_section(cls: type, table: dict[str, Any], prefix: str, source: str = ""
         expected = hints[key]
         problem = _type_problem(value, expected)
         if problem:
-            raise ConfigError(full, problem, f"write it as {_example(expected)}", source)
+            raise ConfigError(full, problem, f"write it as {_example(expected, key)}", source)
         check = fields[key].metadata.get("check")
         found = check(value) if check else None
         if found:
@@ -448,10 +448,10 @@ def _name(t: Any) -> str:
     return names.get(t, getattr(t, "__name__", str(t)))
 
 
-def _example(t: Any) -> str:
-    examples = {str: 'key = "text"', int: "key = 30", float: "key = 1.5", bool: "key = true"}
+def _example(t: Any, key: str) -> str:
+    examples = {str: f'{key} = "text"', int: f"{key} = 30", float: f"{key} = 1.5", bool: f"{key} = true"}
     if typing.get_origin(t) is list:
-        return 'key = ["first", "second"]'
+        return f'{key} = ["first", "second"]'
     return examples.get(t, "shown in config.example.toml")
 
 

@@ -74,7 +74,7 @@ def test_a_wrong_type_names_the_key_and_shows_the_right_form(text, key, problem)
     error = error_for(text)
     assert error.key == key
     assert problem in error.problem
-    assert error.fix.startswith("write it as")
+    assert error.fix.startswith("write it as") and key.rsplit(".", 1)[-1] in error.fix
 
 
 @pytest.mark.parametrize(

@@ -87,7 +87,9 @@ async def test_unknown_command_suggests_the_closest(chat):
     assert "I don't know the command /shrae. Did you mean /share?" in chat.last_private("you").text
     await chat.run("/share-promt #general")
     reply = chat.last_private("you").text
-    assert "/share-promt" in reply and "share-prompt" not in reply, "members are not offered moderator commands"
+    assert "/share-promt." in reply and "share-prompt" not in reply, "members are not offered moderator commands"
+    await chat.run("/shre now")
+    assert "I don't know the command /shre now." in chat.last_private("you").text, "a second word may be a subcommand"
 
     await chat.run(":mod you", "/share-promt #general")
     assert "Did you mean /share-prompt?" in chat.last_private("you").text

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageStat
 
 from bot.render.images import FontChain, clusters, draw_text, fit_text
 from conversation import Chat
@@ -158,6 +158,7 @@ NAMES = [
     "Zoë Ñúñez-Ærøskøbing",
     "家族の皆さんと話しました",
     "👩🏽‍🚀 Ada 🇺🇦",
+    " ".join(["Maria-Guadalupe de los Santos"] * 5),  # 149 characters: longer than any platform allows
 ]
 
 
@@ -202,3 +203,39 @@ def test_a_configured_font_is_tried_first(tmp_path):
     chain = FontChain.default([arabic])
     assert chain.faces[0].path == arabic
     assert chain.runs("سلام")[0][1].path == arabic
+
+
+def _ink(image: Image.Image, left: float, right: float) -> Image.Image:
+    return image.crop((round(left), 0, round(right), image.height))
+
+
+@pytest.mark.parametrize("name, left_word, right_word", [
+    ("سارة Smith", "Smith", "سارة"),                 # a right-to-left line: the first word typed is on the right
+    ("Anna محمد", "Anna", "محمد"),                   # a left-to-right line keeps its order
+])
+def test_a_name_mixing_scripts_is_drawn_in_reading_order(name, left_word, right_word):
+    fonts = FontChain.default()
+    block = fit_text(name, fonts, 800, 170, max_size=96, bold=True)
+    (line,) = block.lines
+    canvas = Image.new("L", (900, 300), 0)
+    draw_text(ImageDraw.Draw(canvas), block, (50, 50, 800, 170), fill=255)
+    start = 50 + (800 - line.width) / 2
+    baseline = 50 + (170 - block.height) / 2 + line.ascent
+
+    def alone(word: str, x: float) -> tuple[Image.Image, float]:
+        """The word drawn on its own, where it should stand, with its own font and direction."""
+        (piece,) = fit_text(word, fonts, 800, 170, max_size=block.size, min_size=block.size, bold=True).lines[0].runs
+        image = Image.new("L", canvas.size, 0)
+        ImageDraw.Draw(image).text((x, baseline), piece.text, font=piece.font, fill=255, anchor="ls",
+                                   direction=piece.direction)
+        return image, piece.width
+
+    left, left_width = alone(left_word, start)
+    right_width = alone(right_word, 0)[1]
+    right, _ = alone(right_word, start + line.width - right_width)
+    for expected, x0, x1 in ((left, start, start + left_width), (right, start + line.width - right_width,
+                                                                  start + line.width)):
+        drawn, wanted = _ink(canvas, x0, x1), _ink(expected, x0, x1)
+        assert wanted.getbbox() is not None
+        difference = ImageStat.Stat(ImageChops.difference(drawn, wanted)).mean[0] / 255
+        assert difference < 0.01, f"{name!r}: the {'left' if expected is left else 'right'} end is not the word expected"

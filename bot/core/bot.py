@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.resources
 import logging
+import re
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -29,6 +30,8 @@ from bot.scheduler import Scheduler
 from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, apply_migrations
 
 log = logging.getLogger(__name__)
+
+_SUBCOMMAND = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 ERRORS = "core/errors.j2"
 # Said only when core/errors.j2 itself cannot be rendered (a broken community override).
@@ -168,7 +171,9 @@ class Bot:
         if subcommands:  # `/cogs` alone, or `/cogs lst`
             raise UsageError("missing_subcommand", group=typed, subcommands=subcommands,
                              suggestion=closest(words[1], subcommands) if len(words) > 1 else "")
-        raise UsageError("unknown_command", typed=" ".join(words[:2]), suggestion=closest(typed, visible))
+        # `/pairing join` is named whole; in `/greet @bob` the second word is an option, not a subcommand.
+        named = words[:2] if len(words) > 1 and _SUBCOMMAND.fullmatch(words[1]) else words[:1]
+        raise UsageError("unknown_command", typed=" ".join(named), suggestion=closest(typed, visible))
 
     async def _run_handler(self, ctx: Invocation, handler: Handler, arguments: list[RawArgument]) -> None:
         spec = handler.spec

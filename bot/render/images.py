@@ -6,6 +6,11 @@ bot (Noto Sans for Latin, Greek and Cyrillic; Noto Sans Arabic and Devanagari), 
 common system fonts (Noto CJK, DejaVu) if the machine has them. `fit_text` then finds the largest size
 at which the text fits its box, wrapping at spaces and, for a word too long for a line,
 between whole characters (grapheme clusters), never inside one. Nothing is cut off.
+
+A line that mixes scripts is drawn in several pieces, one per font. Right-to-left text
+(Arabic, Hebrew) is ordered as the Unicode bidirectional algorithm says for the whole line
+(python-bidi gives the embedding levels), and each piece is then shaped by Pillow in its own
+direction, so `سارة Smith` reads correctly and Arabic letters still join.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ from __future__ import annotations
 import functools
 import glob
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import regex
+from bidi import get_display
 from fontTools.ttLib import TTFont, TTLibError
-from PIL import ImageDraw, ImageFont
+from PIL import ImageDraw, ImageFont, features
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,9 @@ SYSTEM_FONT_PATTERNS = (
     "/Library/Fonts/Arial Unicode.ttf",
 )
 _CLUSTER = regex.compile(r"\X")
+# Without libraqm Pillow cannot shape text or set its direction; pieces are then drawn as they come.
+_RAQM = features.check("raqm")
+_LEVEL = re.compile(r"Level\(\s*(\d+)")
 
 
 def clusters(text: str) -> list[str]:
@@ -108,15 +118,74 @@ class FontChain:
         return [c for c in clusters(text) if self.face_for(c) is None]
 
     def runs(self, text: str) -> list[tuple[str, FontFace]]:
-        """Split text into stretches that one font draws; spaces go with their neighbours."""
-        runs: list[tuple[str, FontFace]] = []
+        """Split text into stretches that one font draws, in typed order.
+
+        A character stays in the font of the stretch before it while that font can draw it
+        (spaces and punctuation do not break a word in two fonts).
+        """
+        return [(run, face) for run, face, _ in self._runs(text, None)]
+
+    def bidi_runs(self, text: str) -> list[tuple[str, FontFace, int]]:
+        """Stretches of one font and one embedding level (even: left to right; odd: right to left)."""
+        return self._runs(text, embedding_levels(text))
+
+    def _runs(self, text: str, levels: list[int] | None) -> list[tuple[str, FontFace, int]]:
+        runs: list[tuple[str, FontFace, int]] = []
+        offset = 0
         for cluster in clusters(text):
-            face = self.face_for(cluster) or self.faces[0]
-            if runs and (runs[-1][1] == face or cluster.isspace()):
-                runs[-1] = (runs[-1][0] + cluster, runs[-1][1])
-            else:
-                runs.append((cluster, face))
+            level = levels[offset] if levels else 0
+            offset += len(cluster)
+            if runs and runs[-1][2] == level:
+                previous = runs[-1][1]
+                if cluster.isspace() or previous.covers(cluster) or self.face_for(cluster) in (None, previous):
+                    runs[-1] = (runs[-1][0] + cluster, previous, level)
+                    continue
+            face = self.face_for(cluster) or (runs[-1][1] if runs and cluster.isspace() else self.faces[0])
+            runs.append((cluster, face, level))
         return runs
+
+
+def embedding_levels(text: str) -> list[int]:
+    """The bidirectional embedding level of each character of one line (one per code point).
+
+    python-bidi computes them with the Rust crate unicode-bidi but returns them only in its
+    debug report (one level per UTF-8 byte), which is read here. Should that report change,
+    every character gets the line's base level, and the log says so.
+    """
+    report = get_display(text, debug=True)
+    start = report.rfind("levels: [")
+    per_byte = [int(n) for n in _LEVEL.findall(report, start, report.find("]", start))] if start >= 0 else []
+    if len(per_byte) != len(text.encode("utf-8")):
+        _warn_no_levels()
+        return [0] * len(text)
+    levels, offset = [], 0
+    for char in text:
+        levels.append(per_byte[offset])
+        offset += len(char.encode("utf-8"))
+    return levels
+
+
+@functools.cache
+def _warn_no_levels() -> None:
+    log.warning("python-bidi gave no embedding levels; mixed right-to-left names may show in typed order")
+
+
+def visual_order(levels: Sequence[int]) -> list[int]:
+    """Indices of runs in display order, left to right (rule L2 of the bidirectional algorithm)."""
+    order = list(range(len(levels)))
+    odd = [level for level in levels if level % 2]
+    for level in range(max(levels, default=0), min(odd, default=max(levels, default=0) + 1) - 1, -1):
+        i = 0
+        while i < len(order):
+            if levels[order[i]] < level:
+                i += 1
+                continue
+            j = i
+            while j < len(order) and levels[order[j]] >= level:
+                j += 1
+            order[i:j] = reversed(order[i:j])
+            i = j
+    return order
 
 
 @functools.lru_cache(maxsize=256)
@@ -131,15 +200,31 @@ def load_font(face: FontFace, size: int, bold: bool = False) -> ImageFont.FreeTy
 
 
 @dataclass(frozen=True)
+class Run:
+    """A piece of a line drawn in one font and one direction; `text` is in typed order."""
+
+    text: str
+    font: ImageFont.FreeTypeFont
+    rtl: bool = False
+
+    @property
+    def direction(self) -> str | None:
+        return ("rtl" if self.rtl else "ltr") if _RAQM else None
+
+    @property
+    def width(self) -> float:
+        return self.font.getlength(self.text, direction=self.direction)
+
+
+@dataclass(frozen=True)
 class Line:
-    runs: tuple[tuple[str, ImageFont.FreeTypeFont], ...]
+    """One line of a block: its text as typed, and its runs in display order, left to right."""
+
+    text: str
+    runs: tuple[Run, ...]
     width: float
     ascent: int
     descent: int
-
-    @property
-    def text(self) -> str:
-        return "".join(text for text, _ in self.runs)
 
 
 @dataclass(frozen=True)
@@ -163,14 +248,18 @@ def fit_text(text: str, chain: FontChain, width: int, height: int, *,
              max_size: int, min_size: int = 6, bold: bool = False) -> TextBlock:
     """The largest layout of `text` that fits in width x height, wrapping as needed."""
     text = " ".join(text.split())
-    block = None
-    for size in range(max_size, min_size - 1, -1):
+    best = None
+    low, high = min_size, max_size
+    while low <= high:  # a bigger size never takes less room, so the largest fit is found by halving
+        size = (low + high) // 2
         block = _layout(text, chain, size, width, bold)
         if block is not None and block.height <= height:
-            return block
-    if block is None:  # even the smallest size could not fit one character on a line
-        block = _layout(text, chain, min_size, 10**6, bold)
-    return block
+            best, low = block, size + 1
+        else:
+            high = size - 1
+    if best is None:  # even the smallest size is too big: draw it at that size, overflowing least
+        best = _layout(text, chain, min_size, width, bold) or _layout(text, chain, min_size, 10**6, bold)
+    return best
 
 
 def _layout(text: str, chain: FontChain, size: int, width: int, bold: bool) -> TextBlock | None:
@@ -201,9 +290,12 @@ def _layout(text: str, chain: FontChain, size: int, width: int, bold: bool) -> T
 
 
 def _line(text: str, chain: FontChain, size: int, bold: bool) -> Line:
-    runs = tuple((run, load_font(face, size, bold)) for run, face in chain.runs(text))
-    metrics = [font.getmetrics() for _, font in runs]
-    return Line(runs, sum(font.getlength(run) for run, font in runs),
+    pieces = chain.bidi_runs(text)
+    levels = [level for _, _, level in pieces]
+    runs = tuple(Run(pieces[i][0], load_font(pieces[i][1], size, bold), levels[i] % 2 == 1)
+                 for i in visual_order(levels))
+    metrics = [run.font.getmetrics() for run in runs]
+    return Line(text, runs, sum(run.width for run in runs),
                 max(a for a, _ in metrics), max(d for _, d in metrics))
 
 
@@ -214,7 +306,7 @@ def draw_text(draw: ImageDraw.ImageDraw, block: TextBlock, box: tuple[int, int, 
     for line in block.lines:
         x = left + (width - line.width) / 2
         baseline = y + line.ascent
-        for run, font in line.runs:
-            draw.text((x, baseline), run, font=font, fill=fill, anchor="ls")
-            x += font.getlength(run)
+        for run in line.runs:
+            draw.text((x, baseline), run.text, font=run.font, fill=fill, anchor="ls", direction=run.direction)
+            x += run.width
         y = baseline + line.descent + block.spacing

@@ -56,6 +56,30 @@ def _translate(exc: sqlite3.Error, path: Path) -> StorageError:
     return StorageError(f"database error on {path}: {exc}")
 
 
+def _probe(path: Path) -> None:
+    """Open the file, switch it to WAL and take the write lock once, so that a database that
+    cannot be written fails at start, not in the middle of a conversation."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def _cannot_open(exc: sqlite3.Error, path: Path) -> StorageError:
+    """Why the database cannot be opened, and what to do about it."""
+    if "not a database" in str(exc).lower():
+        return StorageError(f"{path} is not an SQLite database ({exc}). Set bot.database (or --db) to the bot's "
+                            "database, or to a new file name.")
+    error = _translate(exc, path)
+    if type(error) is StorageError:
+        return StorageError(f"cannot open the database {path}: {exc}. "
+                            "Set bot.database (or --db) to a file in a folder you can write.")
+    return type(error)(f"{error}. Check the file's permissions, or set bot.database (or --db) elsewhere.")
+
+
 class Database:
     """The bot's SQLite database. Create it with `await Database.open(path)`."""
 
@@ -82,12 +106,12 @@ class Database:
         if path.is_dir():
             raise StorageError(f"the database path {path} is a folder; give a file name, e.g. {path / 'smallstep.db'}")
         try:
-            conn = await aiosqlite.connect(path, isolation_level=None)
+            # Try the file with the standard library first: a failed aiosqlite.connect leaves its
+            # worker thread to report to an event loop that may be gone (a traceback at exit).
+            await asyncio.to_thread(_probe, path)
         except sqlite3.Error as exc:
-            raise StorageError(
-                f"cannot open the database {path}: {exc}. "
-                "Set bot.database (or --db) to a file in a folder you can write."
-            ) from None
+            raise _cannot_open(exc, path) from None
+        conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
         db = cls(conn, path)
         try:
@@ -95,13 +119,9 @@ class Database:
             await conn.execute("PRAGMA journal_mode = WAL")
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
-            # Take the write lock once now, so a read-only database fails at start, not mid-conversation.
-            await conn.execute("BEGIN IMMEDIATE")
-            await conn.execute("ROLLBACK")
         except sqlite3.Error as exc:
             await conn.close()
-            error = _translate(exc, path)
-            raise type(error)(f"{error} Check the file's permissions, or set bot.database (or --db) elsewhere.") from None
+            raise _cannot_open(exc, path) from None
         return db
 
     async def close(self) -> None:

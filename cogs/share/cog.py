@@ -26,7 +26,7 @@ from cogs.share.store import ShareStore
 log = logging.getLogger(__name__)
 
 POSTS = "share/posts/"
-NAME_LIMIT = 80  # grapheme clusters of a display name drawn on a badge (Slack allows 80, Discord 32)
+NAME_LIMIT = 200  # grapheme clusters drawn on a badge: more than any platform allows (Slack 80, Discord 32)
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,6 @@ class Share(Cog):
 
 
 def _shorten(name: str) -> str:
-    """Display names are short on every platform; a badge draws at most NAME_LIMIT characters."""
+    """A badge draws a whole display name; only text longer than any platform allows is shortened."""
     parts = clusters(name.strip())
     return name.strip() if len(parts) <= NAME_LIMIT else "".join(parts[:NAME_LIMIT - 1]) + "…"
