@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Literal
 
 import discord
 import pytest
@@ -19,8 +20,9 @@ import pytest_asyncio
 import yarl
 
 from bot.config import parse_config
-from bot.core import Bot
+from bot.core import Bot, Cog, Invocation, command, option
 from bot.platforms.discord import DiscordAdapter
+from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at
 from bot.render.escape import ZERO_WIDTH_SPACE
 from fakes.discord_server import REJECTED_TOKEN, FakeDiscord
@@ -101,8 +103,8 @@ async def connect(tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.ERROR)
     started: list[Harness] = []
 
-    async def start(**options) -> Harness:
-        fake = FakeDiscord(guild_id=GUILD)
+    async def start(heartbeat_interval_ms: int = 41250, **options) -> Harness:
+        fake = FakeDiscord(guild_id=GUILD, heartbeat_interval_ms=heartbeat_interval_ms)
         fake.add_channel(MODERATORS_CHANNEL, "moderators")
         fake.add_role(MODERATOR_ROLE, "Moderators")
         fake.add_member(ALICE, "alice")
@@ -217,6 +219,21 @@ async def test_moderator_commands_check_the_role(discord_bot):
     assert not [m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]
 
 
+async def test_manage_server_makes_a_moderator_without_the_role(discord_bot):
+    discord_bot.fake.add_role(4001, "Stewards", permissions=1 << 5)  # Manage Server, not the configured role
+    discord_bot.fake.add_member(5010, "steward", roles=[4001])
+    posted = await discord_bot.fake.slash_command(
+        5010, "share-prompt", [{"name": "channel", "type": 7, "value": str(GENERAL)}])
+    assert (await discord_bot.answer_to(posted))["data"]["content"] == "Posted the invitation in #general."
+    assert len([m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]) == 1
+
+
+async def test_heartbeats_are_sent_and_acknowledged(connect):
+    harness = await connect(heartbeat_interval_ms=100)
+    await harness.fake.wait_for(lambda: harness.fake.heartbeats >= 3)
+    assert 0 <= harness.adapter.client.latency < 1, "discord.py measured the ACKs"
+
+
 async def test_a_member_with_closed_dms_is_told_in_the_channel_and_nothing_is_lost(discord_bot):
     started = await discord_bot.fake.slash_command(BOB, "testimonial", [{"name": "start", "type": 1}])
     data = (await discord_bot.answer_to(started))["data"]
@@ -228,6 +245,14 @@ async def test_a_member_with_closed_dms_is_told_in_the_channel_and_nothing_is_lo
     assert "What happened in your conversation?" in embed_of((await discord_bot.dms_to(BOB, 1))[0]["data"])["description"]
 
 
+async def test_without_the_members_intent_the_log_names_the_cogs_that_need_it(connect, caplog):
+    caplog.set_level(logging.INFO, logger="bot.platforms.discord.adapter")
+    harness = await connect(members_intent=False)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "members intent" in r.getMessage()]
+    assert len(warnings) == 1 and "sample_cogs.echo" in warnings[0] and "discord.members_intent = true" in warnings[0]
+    assert harness.fake.identifies[-1]["intents"] & (1 << 1) == 0, "the bot did not ask for the intent"
+
+
 async def test_member_joins_reach_the_cogs(discord_bot):
     await discord_bot.fake.member_joins(5009, "newcomer")
     for _ in range(100):  # the event is handled on the bot's side of the socket: wait for its row
@@ -236,6 +261,7 @@ async def test_member_joins_reach_the_cogs(discord_bot):
         await asyncio.sleep(0.05)
     row = await discord_bot.bot.db.fetchone("SELECT community, member_id FROM domain_events WHERE name = 'member.joined'")
     assert (row["community"], row["member_id"]) == (f"discord:{GUILD}", "5009")
+    assert await discord_bot.bot.db.fetchval("SELECT member_id FROM echo_heard") == "5009", "a cog's listener heard it"
 
 
 async def test_commands_are_registered_only_when_asked(discord_bot):
@@ -447,3 +473,18 @@ async def test_sync_commands_and_invite_url_from_the_command_line(tmp_path):
         assert f"client_id={fake.app_id}" in out
     finally:
         await fake.close()
+
+
+LETTERS = Literal["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s",
+                  "t", "u", "v", "w", "x", "y", "z"]
+
+
+def test_commands_past_discords_limits_are_refused_before_any_sync():
+    class Wide(Cog):
+        """Too many choices for Discord."""
+
+        @command("wide pick", help="Pick a letter")
+        async def pick(self, ctx: Invocation, letter: LETTERS = option("A letter")) -> None: ...
+
+    with pytest.raises(CommandLimitError, match=r"/wide pick offers 26 choices for letter; Discord allows 25"):
+        application_commands([CommandEntry(spec) for spec in Wide.commands])

@@ -179,9 +179,11 @@ class FakeDiscord:
     """A fake Discord: REST + gateway on 127.0.0.1, recording what the bot did."""
 
     def __init__(
-        self, *, app_id: int = 1000, bot_user_id: int = 1001, guild_id: int = 2000, guild_name: str = "Test Guild"
+        self, *, app_id: int = 1000, bot_user_id: int = 1001, guild_id: int = 2000, guild_name: str = "Test Guild",
+        heartbeat_interval_ms: int = HEARTBEAT_INTERVAL_MS,
     ) -> None:
         self.app_id = app_id
+        self.heartbeat_interval_ms = heartbeat_interval_ms
         self.bot_user_id = bot_user_id
         self.guild_id = guild_id
         self.guild_name = guild_name
@@ -222,6 +224,7 @@ class FakeDiscord:
         self.rate_limited = 0
 
         # What the bot did, in order.
+        self.heartbeats = 0  # heartbeats received (each answered with an ACK)
         self.identifies: list[dict] = []  # IDENTIFY payloads (without the token): intents, properties...
         self.interaction_responses: list[dict] = []
         self.followups: list[dict] = []
@@ -746,7 +749,7 @@ class FakeDiscord:
         await ws.prepare(request)
         self._sockets.add(ws)
         try:
-            hello = {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}
+            hello = {"heartbeat_interval": self.heartbeat_interval_ms}
             await self._send(ws, {"op": OP_HELLO, "s": None, "t": None, "d": hello})
             async for msg in ws:
                 if msg.type is not WSMsgType.TEXT:
@@ -754,6 +757,7 @@ class FakeDiscord:
                 frame = json.loads(msg.data)
                 op = frame["op"]
                 if op == OP_HEARTBEAT:
+                    self.heartbeats += 1
                     await self._send(ws, {"op": OP_HEARTBEAT_ACK, "s": None, "t": None, "d": None})
                 elif op == OP_IDENTIFY:
                     await self._identify(ws, frame["d"])

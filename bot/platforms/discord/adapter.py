@@ -90,9 +90,19 @@ class DiscordAdapter:
         """Log in and stay connected until `close`. Raises discord.LoginFailure for a bad token."""
         await self.prepare()
         if not self.bot.config.discord.members_intent:
-            log.info("the members intent is off: member joins (the welcome DM) are not delivered; "
-                     "set discord.members_intent = true and enable it in the developer portal")
+            needing = self.features_needing_member_joins()
+            if needing:
+                log.warning("the members intent is off, so member joins are not delivered and these cogs never hear"
+                            " of new members: %s; set discord.members_intent = true and enable the Server Members"
+                            " intent in the developer portal", ", ".join(needing))
+            else:
+                log.info("the members intent is off; no loaded cog listens for member joins")
         await self.client.start(token)
+
+    def features_needing_member_joins(self) -> list[str]:
+        """The loaded cogs that listen for `member.joined`, which needs the members intent."""
+        return sorted({name for name, cog in self.bot.cogs.loaded.items()
+                       if any(spec.event == "member.joined" for spec in cog.listeners)})
 
     async def close(self) -> None:
         """Let the handlers that are running finish (briefly), then disconnect."""
@@ -347,7 +357,9 @@ class DiscordAdapter:
         if not isinstance(user, discord.Member):
             return False
         role = self.bot.config.discord.moderator_role
-        return user.guild_permissions.manage_guild or any(r.name == role or str(r.id) == role for r in user.roles)
+        # An interaction states the member's permissions itself: trust it over a cache of roles.
+        permissions = user.resolved_permissions or user.guild_permissions
+        return permissions.manage_guild or any(r.name == role or str(r.id) == role for r in user.roles)
 
     def _resolved_member(self, interaction: discord.Interaction, user_id: str) -> Member | None:
         guild = interaction.guild

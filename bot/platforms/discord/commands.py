@@ -21,6 +21,8 @@ MANAGE_GUILD = 1 << 5
 OPTION_TYPES = {str: 3, int: 4, bool: 5, Member: 6, Channel: 7, float: 10}
 SUB_COMMAND = 1
 TEXT_CHANNEL = 0
+# Discord's limits for chat-input commands: a payload past them is refused whole when synced.
+MAX_COMMANDS, MAX_OPTIONS, MAX_CHOICES = 100, 25, 25
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,32 @@ def application_commands(entries: Iterable[CommandEntry]) -> list[dict[str, Any]
                          "options": _options(spec.options)} for sub, spec in subcommands],
             **_permissions(specs),
         })
+    _check_limits(payload)
     return payload
+
+
+class CommandLimitError(ValueError):
+    """The cogs declare more than Discord accepts; says which command and what to change."""
+
+
+def _check_limits(payload: list[dict[str, Any]]) -> None:
+    """Refuse here, naming the command, what Discord would refuse only at sync time, whole."""
+    if len(payload) > MAX_COMMANDS:
+        raise CommandLimitError(f"the enabled cogs have {len(payload)} top-level commands; Discord allows "
+                                f"{MAX_COMMANDS}: switch some cogs off")
+    for command in payload:
+        top = command.get("options", [])
+        subcommands = [o for o in top if o["type"] == SUB_COMMAND]
+        leaves = [(f"/{command['name']} {o['name']}", o.get("options", [])) for o in subcommands] or [
+            (f"/{command['name']}", top)]
+        for where, options in [(f"/{command['name']}", top), *leaves]:
+            if len(options) > MAX_OPTIONS:
+                raise CommandLimitError(f"{where} has {len(options)} options; Discord allows {MAX_OPTIONS}")
+            for option in options:
+                if len(option.get("choices", [])) > MAX_CHOICES:
+                    raise CommandLimitError(
+                        f"{where} offers {len(option['choices'])} choices for {option['name']}; Discord allows "
+                        f"{MAX_CHOICES}: make it a text option with suggestions (autocomplete)")
 
 
 def core_command(data: dict[str, Any], resolved_member, resolved_channel) -> tuple[str, list[RawArgument]]:

@@ -69,6 +69,13 @@ class Echo(Cog):
 
     @listener("share.completed")
     async def count_shares(self, event: DomainEvent) -> None:
+        await self._heard(event)
+
+    @listener("member.joined")
+    async def count_joins(self, event: DomainEvent) -> None:
+        await self._heard(event)
+
+    async def _heard(self, event: DomainEvent) -> None:
         await self.db.execute("INSERT INTO echo_heard (community, member_id, at) VALUES (?, ?, ?)",
                               (event.community.key, event.member.id, stamp(event.at)))
 
