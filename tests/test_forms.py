@@ -260,6 +260,20 @@ async def test_a_member_with_closed_dms_is_told_where_they_started_and_nothing_i
     assert "What's your name?" in dm(survey, "ola")
 
 
+async def test_try_again_delivers_the_question_once_dms_are_open(survey):
+    await survey.as_member("ola").run(":dms off", "/survey")
+    closed = survey.last_private("ola").message
+    assert [b.label for b in closed.buttons] == ["Try again"]
+    await survey.press("Try again")  # still closed: told again, nothing lost
+    assert "I couldn't send you a direct message" in survey.last_private("ola").text
+    await survey.restart()  # the button still works after a restart: the draft is in the database
+    await survey.as_member("ola").run(":dms on", ":press Try again")
+    assert "What's your name?" in dm(survey, "ola")
+    assert "I've sent you a direct message" in survey.last_private("ola").text
+    await survey.run(":dm Ola")
+    assert (await draft(survey, "ola"))["answers"] == {"name": "Ola"}
+
+
 async def test_an_old_button_does_not_answer_a_later_question(survey):
     await survey.as_member("pat").run("/survey", ":dm Pat", ":dm " + STORY)
     await survey.press("Red")

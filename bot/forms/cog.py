@@ -23,6 +23,10 @@ class FormsCog(Cog):
     async def carry_on(self, ctx: Invocation, value: str) -> None:
         await self.bot.forms.press(ctx, "continue", value)
 
+    @action("forms:retry")
+    async def retry(self, ctx: Invocation, value: str) -> None:
+        await self.bot.forms.press(ctx, "retry", value)
+
     @action("forms:cancel")
     async def cancel(self, ctx: Invocation, value: str) -> None:
         await self.bot.forms.press(ctx, "cancel", value)

@@ -119,13 +119,7 @@ class FormEngine:
                 existing.context["_switch_to"] = {"form": form.name, "answers": answers or {},
                                                   "context": context or {}, "intro": intro}
                 await self._save(existing)
-                old = self._form_of(existing)
-                ui = self._engine(ctx.platform, new=self._title(ctx.platform, form),
-                                  old=self._title(ctx.platform, old) if old else existing.form)
-                return await self._send_dm(ctx, form, Message(text=ui["already_open_other"], buttons=[
-                    self._button(ui["button_switch"], "forms:switch", existing, style=ButtonStyle.PRIMARY),
-                    self._button(ui["button_continue"], "forms:continue", existing),
-                ]))
+                return await self._send_dm(ctx, existing, form, self._switch_prompt(ctx.platform, existing))
             now = self._bot.clock.now()
             draft = Draft(
                 community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
@@ -220,6 +214,8 @@ class FormEngine:
                 draft.context.pop("_switch_to", None)
                 await self._save(draft)
                 await self._ask(ctx, draft, form)
+            elif what == "retry":
+                await self._redeliver(ctx, draft, form)
             elif what == "cancel":
                 await self._cancel(ctx, draft, form)
             elif what == "submit":
@@ -359,22 +355,41 @@ class FormEngine:
         """The first message of a form goes to the member's DMs, wherever they started it."""
         message = self._question_message(ctx.platform, draft, form)
         message.text = _joined(note, message.text)
-        delivered = await self._send_dm(ctx, form, message)
+        delivered = await self._send_dm(ctx, draft, form, message)
         if delivered and ctx.channel is not None:
-            title = self._title(ctx.platform, form)
-            await ctx.reply_private(self._engine(ctx.platform, title=title)["sent_to_dm"])
+            await ctx.reply_private(self._engine(ctx.platform, title=self._title(ctx.platform, form))["sent_to_dm"])
         return delivered
 
-    async def _send_dm(self, ctx: Invocation, form: Form, message: Message) -> bool:
-        """DM the member; if their DMs are closed, tell them where they are (when that is a channel)."""
+    async def _send_dm(self, ctx: Invocation, draft: Draft, form: Form, message: Message) -> bool:
+        """DM the member. If their DMs are closed, tell them where they are (when that is a channel),
+        with a button that tries again once they have opened them: the draft waits meanwhile."""
         try:
             await ctx.dm(message)
             return True
         except MemberUnreachable:
             if ctx.channel is not None:
-                title = self._title(ctx.platform, form)
-                await ctx.reply_private(self._engine(ctx.platform, title=title)["dm_closed"])
+                ui = self._engine(ctx.platform, title=self._title(ctx.platform, form))
+                await ctx.reply_private(Message(text=ui["dm_closed"], buttons=[
+                    self._button(ui["button_try_again"], "forms:retry", draft, style=ButtonStyle.PRIMARY)]))
             return False
+
+    async def _redeliver(self, ctx: Invocation, draft: Draft, form: Form) -> None:
+        """Send again what could not reach the member's DMs: where they were in the form."""
+        if draft.context.get("_switch_to"):
+            await self._send_dm(ctx, draft, form, self._switch_prompt(ctx.platform, draft))
+        else:
+            await self._deliver(ctx, draft, form, "" if draft.answers else draft.context.get("_intro", ""))
+
+    def _switch_prompt(self, platform: str, draft: Draft) -> Message:
+        """Asked when a member starts a form while another is open: which one to keep."""
+        switch = draft.context["_switch_to"]
+        old, new = self._form_of(draft), self._forms.get(switch["form"])
+        ui = self._engine(platform, old=self._title(platform, old) if old else draft.form,
+                          new=self._title(platform, new[0]) if new else switch["form"])
+        return Message(text=ui["already_open_other"], buttons=[
+            self._button(ui["button_switch"], "forms:switch", draft, style=ButtonStyle.PRIMARY),
+            self._button(ui["button_continue"], "forms:continue", draft),
+        ])
 
     def _question_message(self, platform: str, draft: Draft, form: Form) -> Message:
         if draft.current is None:
