@@ -194,6 +194,7 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
 
 def _slack(args: argparse.Namespace, config: Config) -> int:
     """Slack needs the bot token, and an app token (Socket Mode) or the signing secret (HTTP)."""
+    import aiohttp
     from slack_sdk.errors import SlackApiError
 
     from bot.platforms.slack.runner import run_slack
@@ -224,6 +225,11 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         raise
+    except (aiohttp.ClientError, OSError) as exc:
+        where = config.slack.api_base_url or "slack.com"
+        print(f"error: cannot reach Slack at {where}: {exc}. Check the network, or slack.api_base_url.",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -213,12 +213,24 @@ async def test_bad_signatures_and_stale_requests_are_refused(slack):
 
 
 async def test_a_rate_limited_post_is_retried_by_slack_sdk_and_delivered_once(slack):
-    slack.fake.rate_limit_next("chat.postMessage", 1, retry_after=0)
+    slack.fake.rate_limit_next("chat.postMessage", 1, retry_after=1)
+    started = time.monotonic()
     done = await slack.answer(await slack.command(ADMIN, f"share-prompt <#{GENERAL}|general>"))
+    assert time.monotonic() - started >= 1.0, "slack-sdk waited out the Retry-After before trying again"
     assert texts_of(done) == "Posted the invitation in #general."
     assert slack.fake.rate_limited == 1
     (post,) = await slack.posts_to(GENERAL)
     assert [label for label, _, _ in buttons_of(post)] == ["Get my share kit"]
+
+
+async def test_a_slow_command_is_acknowledged_at_once_and_answered_afterwards(slack):
+    started = time.monotonic()
+    url = await slack.command(ALICE, "slow")  # returns when Bolt has acknowledged the request
+    acknowledged = time.monotonic() - started
+    answer = await slack.answer(url)
+    answered = time.monotonic() - started
+    assert acknowledged < 1.0 < 1.3 <= answered, (acknowledged, answered)
+    assert texts_of(answer) == "done at last"
 
 
 async def test_moderators_by_user_id_or_user_group(slack):
@@ -296,6 +308,12 @@ async def test_the_command_runs_on_socket_mode_and_stops_cleanly(tmp_path):
         wrong_kind = await smallstep({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xoxb-oops"})
         _, err = await asyncio.wait_for(wrong_kind.communicate(), 60)
         assert wrong_kind.returncode == 2 and "app-level token (xapp-" in err.decode()
+        (tmp_path / "smallstep.toml").write_text('[slack]\napi_base_url = "http://127.0.0.1:9/api/"\n')
+        unreachable = await smallstep({"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test"})
+        _, err = await asyncio.wait_for(unreachable.communicate(), 60)
+        assert unreachable.returncode == 1 and "cannot reach Slack at http://127.0.0.1:9/api/" in err.decode()
+        assert "Traceback" not in err.decode()
+        (tmp_path / "smallstep.toml").write_text(f'[slack]\napi_base_url = "{fake.api_base}"\n')
         rejected = await smallstep({"SLACK_BOT_TOKEN": "bogus-token", "SLACK_APP_TOKEN": "xapp-test"})
         _, err = await asyncio.wait_for(rejected.communicate(), 60)
         assert rejected.returncode == 2 and "Slack rejected the token" in err.decode()
@@ -394,5 +412,13 @@ def test_block_kit_limits_are_kept():
     blocks = _blocks(Message(title="T", text="x", fields=[Field(f"f{i}", "v") for i in range(60)],
                              buttons=[Button("Go", "echo:go")]))
     assert len(blocks) == 50 and blocks[-1]["type"] == "actions"
+    inline = _blocks(Message(text="x", fields=[Field("When", "Tuesday", inline=True), Field("Where", "Online",
+                                                                                            inline=True),
+                                               Field("About", "A long description")]))
+    assert inline[1] == {"type": "section", "fields": [{"type": "mrkdwn", "text": "*When*\nTuesday"},
+                                                       {"type": "mrkdwn", "text": "*Where*\nOnline"}]}
+    assert inline[2]["text"]["text"] == "*About*\nA long description"
+    many = _blocks(Message(fields=[Field(f"f{i}", "v", inline=True) for i in range(12)]))
+    assert [len(b["fields"]) for b in many] == [10, 2]
     parts = pieces("&amp;" * 700, 3000)
     assert all(part.endswith(";") for part in parts[:-1]), "no piece ends inside an entity"

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 SECTION_TEXT = 3000  # Slack's limit for a section's text
 HEADER = 150
+FIELD_TEXT, FIELDS_PER_SECTION = 2000, 10  # a section's fields: each text, and how many
 BUTTONS_PER_BLOCK = 25
 BUTTON_TEXT = 75
 UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
@@ -361,8 +362,15 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
         # A header is plain text, which Slack never reads for mentions: the mrkdwn escaping is undone.
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": cut(_plain(message.title), HEADER)}})
     blocks += [_section(part) for part in pieces(message.text, SECTION_TEXT)]
+    side_by_side: list[dict[str, Any]] = []
     for item in message.fields:
+        if item.inline:  # short fields share a section, two columns wide, as embed fields do on Discord
+            side_by_side.append({"type": "mrkdwn", "text": cut(f"*{item.name}*\n{item.value}", FIELD_TEXT)})
+            continue
+        blocks += _columns(side_by_side)
+        side_by_side = []
         blocks += [_section(part) for part in pieces(f"*{item.name}*\n{item.value}", SECTION_TEXT)]
+    blocks += _columns(side_by_side)
     actions = [{"type": "actions", "elements": [_button(button, start + i) for i, button in
                                               enumerate(message.buttons[start:start + BUTTONS_PER_BLOCK])]}
                for start in range(0, len(message.buttons), BUTTONS_PER_BLOCK)]
@@ -381,6 +389,12 @@ def _button(button, index: int) -> dict[str, Any]:
     if button.style in _STYLES:
         element["style"] = _STYLES[button.style]
     return element
+
+
+def _columns(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Sections of at most ten fields each (Slack's limit)."""
+    return [{"type": "section", "fields": fields[i:i + FIELDS_PER_SECTION]}
+            for i in range(0, len(fields), FIELDS_PER_SECTION)]
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -23,6 +23,9 @@ BOT_EVENTS = ["message.im", "team_join", "app_home_opened"]
 async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",
                     database: Path | None = None) -> None:
     """Serve the workspace until stopped: over Socket Mode with an app token, else over HTTP."""
+    if not app_token and not signing_secret:
+        # Bolt checks signatures only when it has the secret: HTTP mode without one would trust anyone.
+        raise ValueError("HTTP mode needs the signing secret (SLACK_SIGNING_SECRET), or use Socket Mode")
     bot = await Bot.open(config, database=database)
     adapter = SlackAdapter(bot, token=bot_token, signing_secret=signing_secret)
     jobs: asyncio.Task | None = None
