@@ -49,7 +49,7 @@ async def answer_all(chat: Chat, name: str = "Alice") -> None:
 
 async def test_a_form_from_start_to_submit(survey):
     await survey.as_member("alice").run("/survey")
-    assert survey.last_private("alice").text == "I've sent you a direct message with the first question of The survey."
+    assert survey.last_private("alice").text == "I've sent you a direct message with the first question of \"The survey\"."
     assert dm(survey, "alice") == "The survey: question 1 of 7\nWhat's your name?"
 
     await survey.run(":dm Alice", ":dm " + STORY)
@@ -119,7 +119,7 @@ async def test_every_control_word(survey):
     await survey.run(":dm " + STORY)
     assert (await draft(survey, "cy"))["answers"]["story"] == STORY, "anything but a second cancel carries on"
     await survey.run(":dm cancel", ":dm cancel")
-    assert survey.last_dm("cy").text == "Stopped. Your answers to The survey are deleted."
+    assert survey.last_dm("cy").text == 'Stopped. Your answers to "The survey" are deleted.'
     assert await draft(survey, "cy") is None
     await survey.run(":dm hello")
     assert "type /help" in survey.last_dm("cy").text
@@ -138,7 +138,7 @@ async def test_cancel_can_be_confirmed_with_its_button(survey):
         ([], "Admin", "That name is kept for the moderators; please use your own."),
         (["Al"], "too short", "That's a little short: 11 more characters, please (at least 20)."),
         (["Al", STORY], "purple", "Please pick one of: Red, Green, Blue."),
-        (["Al", STORY], "gren", 'Did you mean "green"?'),
+        (["Al", STORY], "gren", 'Did you mean "Green"?'),
         (["Al", STORY, "red"], "perhaps", "Please answer yes or no."),
         (["Al", STORY, "red", "no"], "example dot org", "doesn't look like a web address"),
         (["Al", STORY, "red", "no", "skip"], "not-an-email", "doesn't look like an email address"),
@@ -171,7 +171,7 @@ async def test_one_reminder_then_expiry(survey):
     assert "haven't finished" not in dm(survey, "gus")
     await survey.run(":clock +2h")
     reminder = survey.last_dm("gus").text
-    assert "You started The survey and haven't finished it." in reminder
+    assert 'You started "The survey" and haven\'t finished it.' in reminder
     assert "Tell us about your conversation." in reminder, "the reminder repeats the question"
     count = len(survey.said("DM gus"))
     await survey.run(":clock +2d")
@@ -198,8 +198,8 @@ async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp
     printed.clear()
     await run_console(config, database=db, stdin=io.StringIO(""), write=printed.append)
     out = "\n".join(printed)
-    assert "[DM ivy] Your unfinished The survey was deleted" in out
-    assert "[DM jo] You started The survey and haven't finished it." in out
+    assert '[DM ivy] Your unfinished "The survey" was deleted' in out
+    assert '[DM jo] You started "The survey" and haven\'t finished it.' in out
     with sqlite3.connect(db) as conn:
         assert [r[0] for r in conn.execute("SELECT member_id FROM form_drafts")] == ["jo"]
 
@@ -234,7 +234,7 @@ async def test_hostile_answers_are_kept_as_typed_and_shown_harmless(survey):
 async def test_starting_another_form_asks_before_abandoning_the_first(survey):
     await survey.as_member("nia").run("/survey", ":dm Nia", "/quick")
     offer = survey.last_dm("nia").message
-    assert "You have an unfinished The survey. Start The quick question instead?" in offer.text
+    assert 'You have an unfinished "The survey". Start "The quick question" instead?' in offer.text
     await survey.press("Continue where I was")
     assert "Tell us about your conversation." in dm(survey, "nia")
     assert (await draft(survey, "nia"))["answers"] == {"name": "Nia"}
@@ -248,7 +248,7 @@ async def test_starting_another_form_asks_before_abandoning_the_first(survey):
 
     await survey.run("/quick")
     await survey.run("/quick")
-    assert "You're already filling in The quick question; here is where you were." in survey.last_dm("nia").text
+    assert 'You\'re already filling in "The quick question"; here is where you were.' in survey.last_dm("nia").text
 
 
 async def test_a_member_with_closed_dms_is_told_where_they_started_and_nothing_is_lost(survey):
@@ -350,7 +350,7 @@ async def test_a_form_whose_cog_is_off_can_still_be_cancelled(survey):
     await survey.as_member("wes").run(":dm hello")
     assert "switched off right now" in survey.last_dm("wes").text
     await survey.run(":dm cancel")
-    assert survey.last_dm("wes").text == "Stopped. Your answers to survey are deleted."
+    assert survey.last_dm("wes").text == 'Stopped. Your answers to "survey" are deleted.'
     assert await draft(survey, "wes") is None
 
 

@@ -248,7 +248,8 @@ async def test_a_revision_cannot_bring_back_a_withdrawn_or_approved_testimonial(
 async def test_a_moderator_can_ask_changes_of_their_own_testimonial(chat):
     await submit(chat, "admin")
     await chat.run(":channel moderators", ":press Ask for changes", ":dm Add what surprised you.", ":dm submit")
-    reopened = chat.last_dm("admin")
+    reopened, done = chat.said("DM admin")[-2:]
+    assert done.text == "I've asked the author of testimonial #1 for changes and given them their answers back."
     assert "asked for a change: Add what surprised you." in reopened.text
     assert reopened.message.title == "Your testimonial: your answers"
 

@@ -19,15 +19,27 @@ class MemberUnreachable(Exception):
     """A direct message could not be delivered (the member closed their DMs, or left)."""
 
 
+class ChannelUnavailable(Exception):
+    """The bot may not post in that channel (it does not exist, or the bot lacks permission);
+    `str()` says which, in words a moderator can act on."""
+
+
 class Adapter(Protocol):
     platform: str
 
     async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:
         """Answer an invocation in place (or privately, seen only by the member)."""
 
+    #: Messages per second the outbox paces itself to when it fans out (None: no pacing, the
+    #: platform library waits out rate limits on its own).
+    send_rate: float | None
+
     async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
         """Post in a channel, or send a direct message to a member; returns the message's id,
-        for a later `edit`. May raise MemberUnreachable."""
+        for a later `edit`. May raise MemberUnreachable or ChannelUnavailable."""
+
+    async def check_channel(self, community: Community, channel: Channel) -> str | None:
+        """Why the bot could not post in `channel` (missing, no permission), or None if it can."""
 
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
         """Replace a message the bot posted earlier (e.g. a featured testimonial that was withdrawn)."""

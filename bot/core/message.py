@@ -8,8 +8,10 @@ for the target platform (it came out of a template, where member text was escape
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 MAX_BUTTON_ID = 100
@@ -84,3 +86,23 @@ class Message:
     @classmethod
     def of(cls, content: Message | str) -> Message:
         return content if isinstance(content, Message) else cls(text=content)
+
+    def to_json(self) -> dict[str, Any]:
+        """The message as JSON-ready data, to keep it in the database until it is delivered."""
+        return {
+            "text": self.text, "title": self.title, "ephemeral": self.ephemeral,
+            "fields": [[f.name, f.value, f.inline] for f in self.fields],
+            "buttons": [[b.label, b.action, b.value, str(b.style)] for b in self.buttons],
+            "images": [[i.filename, base64.b64encode(i.data).decode(), i.description] for i in self.images],
+            "files": [[f.filename, base64.b64encode(f.data).decode(), f.description] for f in self.files],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Message:
+        return cls(
+            text=data["text"], title=data["title"], ephemeral=data["ephemeral"],
+            fields=[Field(name, value, inline) for name, value, inline in data["fields"]],
+            buttons=[Button(label, action, value, ButtonStyle(style)) for label, action, value, style in data["buttons"]],
+            images=[Image(name, base64.b64decode(blob), about) for name, blob, about in data["images"]],
+            files=[File(name, base64.b64decode(blob), about) for name, blob, about in data["files"]],
+        )

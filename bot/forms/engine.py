@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 from bot.config import FormsConfig
 from bot.core.adapter import MemberUnreachable
 from bot.core.clock import parse_duration, stamp
+from bot.core.commands import closest
 from bot.core.context import Community, Invocation, Member
 from bot.core.message import Button, ButtonStyle, Message
 from bot.forms.spec import Form, Invalid, Kind, Question
@@ -108,13 +109,18 @@ class FormEngine:
             existing = await self.store.get(ctx.community.key, ctx.member.id)
             if existing is not None and existing.context.get("_submitting"):
                 existing = None  # the form being submitted right now makes way for this one
-            # The same form, opened the same way (not a revision with answers or a note): carry on.
-            same = (existing is not None and existing.form == form.name and not answers and not intro
+            # The same form for the same purpose (the same revision, say): carry on where they were,
+            # with the newest note if there is one.
+            same = (existing is not None and existing.form == form.name
                     and _cogs_own(existing.context) == (context or {}))
             if same:
+                if intro and intro != existing.context.get("_intro"):
+                    existing.context["_intro"] = intro
+                    await self._save(existing)
                 title = self._title(ctx.platform, form)
                 note = self._engine(ctx.platform, title=title)["already_open_same"]
-                return await self._deliver(ctx, existing, form, _joined(note, existing.context.get("_intro", "")))
+                return await self._deliver(ctx, existing, form, _joined(note, existing.context.get("_intro", "")),
+                                           resumed=True)
             if existing is not None:
                 existing.context["_switch_to"] = {"form": form.name, "answers": answers or {},
                                                   "context": context or {}, "intro": intro}
@@ -258,8 +264,9 @@ class FormEngine:
             await ctx.reply(self._engine(ctx.platform)["at_review"])
             return
         question = form.question(draft.current)
+        labels = self._labels(form, question) if question.has_buttons else {}
         try:
-            value = question.check(text)
+            value = question.check(_as_choice(text, labels, numbered=question.kind is Kind.CHOICE))
         except Invalid as problem:
             await self._save(draft)
             words, texts = self._engine(ctx.platform), self._texts(ctx.platform, form)
@@ -267,7 +274,11 @@ class FormEngine:
                 explanation = texts[problem.reason]
             else:
                 choices = [self._choice_label(words, texts, question, c) for c in question.choices]
-                explanation = self._engine(ctx.platform, choices=choices, **problem.details)[problem.reason]
+                details = dict(problem.details)
+                if "suggestion" in details:  # suggest what the member sees, not the stored key
+                    near = closest(text.strip(), list(labels.values()))
+                    details["suggestion"] = near
+                explanation = self._engine(ctx.platform, choices=choices, **details)[problem.reason]
             await self._ask(ctx, draft, form, explanation)
             return
         if question.kind is Kind.CONSENT:
@@ -351,13 +362,15 @@ class FormEngine:
         message.text = _joined(note, message.text)
         await ctx.reply(message)
 
-    async def _deliver(self, ctx: Invocation, draft: Draft, form: Form, note: str = "") -> bool:
+    async def _deliver(self, ctx: Invocation, draft: Draft, form: Form, note: str = "", *,
+                       resumed: bool = False) -> bool:
         """The first message of a form goes to the member's DMs, wherever they started it."""
         message = self._question_message(ctx.platform, draft, form)
         message.text = _joined(note, message.text)
         delivered = await self._send_dm(ctx, draft, form, message)
         if delivered and ctx.channel is not None:
-            await ctx.reply_private(self._engine(ctx.platform, title=self._title(ctx.platform, form))["sent_to_dm"])
+            said = self._engine(ctx.platform, title=self._title(ctx.platform, form))
+            await ctx.reply_private(said["sent_to_dm_resumed" if resumed else "sent_to_dm"])
         return delivered
 
     async def _send_dm(self, ctx: Invocation, draft: Draft, form: Form, message: Message) -> bool:
@@ -378,7 +391,8 @@ class FormEngine:
         if draft.context.get("_switch_to"):
             await self._send_dm(ctx, draft, form, self._switch_prompt(ctx.platform, draft))
         else:
-            await self._deliver(ctx, draft, form, "" if draft.answers else draft.context.get("_intro", ""))
+            await self._deliver(ctx, draft, form, "" if draft.answers else draft.context.get("_intro", ""),
+                                resumed=bool(draft.answers))
 
     def _switch_prompt(self, platform: str, draft: Draft) -> Message:
         """Asked when a member starts a form while another is open: which one to keep."""
@@ -386,7 +400,7 @@ class FormEngine:
         old, new = self._form_of(draft), self._forms.get(switch["form"])
         ui = self._engine(platform, old=self._title(platform, old) if old else draft.form,
                           new=self._title(platform, new[0]) if new else switch["form"])
-        return Message(text=ui["already_open_other"], buttons=[
+        return Message(text=_joined(switch.get("intro", ""), ui["already_open_other"]), buttons=[
             self._button(ui["button_switch"], "forms:switch", draft, style=ButtonStyle.PRIMARY),
             self._button(ui["button_continue"], "forms:continue", draft),
         ])
@@ -448,6 +462,12 @@ class FormEngine:
             return self._choice_label(words, texts, question, value)
         text = str(value)
         return text if len(text) <= REVIEW_EXCERPT else text[:REVIEW_EXCERPT].rstrip() + "…"
+
+    def _labels(self, form: Form, question: Question) -> dict[str, str]:
+        """The value each of a question's buttons gives, and its label as the member reads it."""
+        words, texts = self._engine("plain"), self._texts("plain", form)
+        values = question.choices if question.kind is Kind.CHOICE else ("yes", "no")
+        return {value: str(self._choice_label(words, texts, question, value)) for value in values}
 
     @staticmethod
     def _choice_label(words: Rendered, texts: Rendered, question: Question, value: str) -> str:
@@ -525,6 +545,20 @@ def _button_key(draft: Draft) -> str:
 def _cogs_own(context: dict[str, Any]) -> dict[str, Any]:
     """A draft's context without the engine's own entries (which start with _)."""
     return {k: v for k, v in context.items() if not k.startswith("_")}
+
+
+def _as_choice(text: str, labels: dict[str, str], *, numbered: bool) -> str:
+    """What a member typed for a question with buttons, as the value of the button they meant:
+    its label ("My full name"), its value with spaces ("full name"), or its number ("2")."""
+    typed = _loose(text)
+    for number, (value, label) in enumerate(labels.items(), 1):
+        if typed in (_loose(label), _loose(value.replace("_", " "))) or (numbered and typed == str(number)):
+            return value
+    return text
+
+
+def _loose(text: str) -> str:
+    return " ".join(text.casefold().replace("\u2019", "'").strip(" .!\"'").split())
 
 
 def _joined(*parts: str) -> str:

@@ -49,7 +49,18 @@ class Testimonials(Cog):
 
     @command("testimonial", help="Tell the program about your conversation, in a few questions by DM")
     async def write(self, ctx: Invocation) -> None:
-        await self.bot.forms.start(ctx, TESTIMONIAL)
+        asked = await self.store.changes_asked(ctx.community, ctx.member.id)
+        if asked is None:
+            await self.bot.forms.start(ctx, TESTIMONIAL)
+            return
+        # Moderators asked for changes to one: that comes first, with their note, whenever the member returns.
+        await self._reopen(ctx, asked)
+
+    async def _reopen(self, ctx: Invocation, testimonial: Testimonial) -> bool:
+        """Give a testimonial's answers back to its author, with the moderators' note; False if undelivered."""
+        note = ctx.render(TEXTS, id=testimonial.id, note=testimonial.moderator_note or "")["dm_changes"]
+        return await self.bot.forms.start(ctx, TESTIMONIAL, answers=_answers_of(testimonial),
+                                          context={"revising": testimonial.id}, intro=note)
 
     @on_submit(TESTIMONIAL)
     async def submitted(self, ctx: Invocation, submission: Submission) -> None:
@@ -194,15 +205,14 @@ class Testimonials(Cog):
                                        allowed_from=allowed_from):
             await ctx.reply_private(texts["wrong_status"])
             return
-        await ctx.reply_private(texts[f"done_{status}"])
         author = Member(ctx.platform, testimonial.member_id, testimonial.member_name)
         outcome = ctx.render(TEXTS, id=testimonial_id, note=note or "")
         if status == CHANGES_REQUESTED:
-            delivered = await self.bot.forms.start(ctx.toward(author), TESTIMONIAL, answers=_answers_of(testimonial),
-                                                   context={"revising": testimonial_id}, intro=outcome["dm_changes"])
-            if not delivered:
-                await ctx.reply_private(texts["changes_undelivered"])
+            asked = await self.store.get(ctx.community, testimonial_id)
+            delivered = await self._reopen(ctx.toward(author), asked)
+            await ctx.reply_private(texts["done_changes_requested" if delivered else "changes_undelivered"])
         else:
+            await ctx.reply_private(texts[f"done_{status}"])
             if status == APPROVED:  # a revision still open for it no longer applies
                 await self.bot.forms.discard(ctx.community, author.id, TESTIMONIAL, revising=testimonial_id)
             try:

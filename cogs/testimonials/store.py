@@ -108,6 +108,13 @@ class TestimonialStore:
             (community.key, *statuses))
         return [_testimonial(row) for row in rows]
 
+    async def changes_asked(self, community: Community, member_id: str) -> Testimonial | None:
+        """The member's oldest testimonial for which moderators asked changes, if any."""
+        row = await self._db.fetchone(
+            f"SELECT {_FIELDS} FROM testimonials WHERE community = ? AND member_id = ? AND status = ?"
+            " ORDER BY id LIMIT 1", (community.key, member_id, CHANGES_REQUESTED))
+        return _testimonial(row) if row else None
+
     async def of_member(self, community: Community, member_id: str) -> list[Testimonial]:
         rows = await self._db.fetchall(
             f"SELECT {_FIELDS} FROM testimonials WHERE community = ? AND member_id = ? AND status != ? ORDER BY id",
