@@ -2,14 +2,15 @@
 
     python benchmarks/bench_forms.py [--members 10000] [--all-cores]
 
-Each answer goes the whole way: the console adapter's direct-message path, the form
-engine reading the member's draft from SQLite, checking the answer, writing the draft
-back, and rendering the next question. The floor is the same read and write done
-directly with aiosqlite in the same run.
+Each answer goes the whole way: a `:dm` line into the console adapter, the form engine
+reading the member's draft from SQLite, checking the answer, writing the draft back, and
+rendering the next question. The floor is the same read and write done directly with
+aiosqlite in the same run.
 
 Memory: the engine must hold no per-form state between answers, so the Python memory
 still allocated after all the answers (tracemalloc) should not grow with the number of
-members, and the process's peak RSS above its baseline should stay under 50 MB.
+members, and the process's peak RSS over the whole run (opening the bot, starting every
+form, every answer) above its baseline after the imports should stay under 50 MB.
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ async def through_the_engine(folder: Path, members: int, *, measure_memory: bool
     started = time.perf_counter()
     for member in people:
         t0 = time.perf_counter()
-        await bot.receive_dm(dm_from(member), f"name of {member.id}")
+        adapter.acting = member.display_name
+        await adapter.handle_line(f":dm name of {member.id}")
         latencies.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - started
     gc.collect()
@@ -121,8 +123,10 @@ async def main() -> None:
     args = parser.parse_args()
     if not args.all_cores:
         pin_to_one_core()
+    baseline_rss = rss_mb()  # the process with everything imported, before any bot exists
     with tempfile.TemporaryDirectory() as tmp:
         engine = await through_the_engine(Path(tmp) / "engine", args.members)
+        whole_run = rss_mb() - baseline_rss
         floor = await by_hand(Path(tmp), args.members)
         memory = await through_the_engine(Path(tmp) / "memory", args.members, measure_memory=True)
     print(f"{args.members:,} members with open forms, each answering one question"
@@ -132,7 +136,8 @@ async def main() -> None:
     print(f"ratio engine / floor: {engine['elapsed'] / floor['elapsed']:.2f}")
     print(f"Python memory still held after the answers: {memory['retained'] / 1e6:.2f} MB"
           " (no per-form state between answers)")
-    print(f"process peak RSS growth during the answers: {engine['rss_growth']:.1f} MB (target < 50 MB)")
+    print(f"process peak RSS above its baseline, whole run: {whole_run:.1f} MB (target < 50 MB);"
+          f" of which during the answers: {engine['rss_growth']:.1f} MB")
 
 
 if __name__ == "__main__":

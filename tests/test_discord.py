@@ -7,6 +7,7 @@ only Discord itself is a local fake that records what the bot sent.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import subprocess
@@ -190,6 +191,26 @@ async def test_a_form_runs_in_direct_messages(discord_bot):
     await discord_bot.answer_to(pressed)
     draft = await discord_bot.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (str(ALICE),))
     assert '"credit": "first_name"' in draft["answers"]
+
+
+async def test_a_hostile_answer_is_shown_escaped_in_the_review(discord_bot):
+    hostile = "@everyone <@&4000> **loud** _lean_ `code` \u202eevil 👩🏽‍🚀 שלום עולם مرحبا بكم, and more to say here."
+    await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
+    await discord_bot.dms_to(ALICE, 1)
+    for count, text in enumerate((hostile, "That we agreed about the schools.", "skip"), 2):
+        await discord_bot.fake.direct_message(ALICE, text)
+        await discord_bot.dms_to(ALICE, count)
+    await discord_bot.fake.direct_message(ALICE, "my full name")
+    await discord_bot.dms_to(ALICE, 5)
+    await discord_bot.fake.direct_message(ALICE, "I agree")
+    review = (await discord_bot.dms_to(ALICE, 6))[5]["data"]
+    shown = embed_of(review)["description"]
+    assert "\\*\\*loud\\*\\*" in shown and "\\_lean\\_" in shown and "\\`code\\`" in shown
+    assert "@everyone" not in shown and f"@{ZERO_WIDTH_SPACE}everyone" in shown and "<@&4000>" not in shown
+    assert "\u202e" not in shown and "שלום עולם مرحبا بكم" in shown and "👩🏽‍🚀" in shown
+    assert review["allowed_mentions"] == {"parse": []}
+    draft = await discord_bot.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (str(ALICE),))
+    assert json.loads(draft["answers"])["story"] == hostile, "stored as typed"
 
 
 async def test_member_text_never_pings(discord_bot):

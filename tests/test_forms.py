@@ -3,15 +3,20 @@ restarts, reminders and expiry, two members at once, and hostile text."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import parse_config
+from bot.core import Clock, Invocation
 from bot.platforms.console import run_console
 from bot.render.escape import ZERO_WIDTH_SPACE
 from conversation import Chat
@@ -190,16 +195,20 @@ async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp
     config = parse_config(WITH_SURVEY, base_dir=tmp_path)
     db = tmp_path / "bot.db"
     printed: list[str] = []
-    await run_console(config, database=db, stdin=io.StringIO(":as ivy\n/survey\n:dm Ivy\n:as jo\n/survey\n"),
-                      write=printed.append)
-    with sqlite3.connect(db) as conn:  # the bot is down; ivy went quiet long ago, jo only recently
-        conn.execute("UPDATE form_drafts SET remind_at = '2000-01-01T00:00:00.000000+00:00' WHERE member_id = 'jo'")
-        conn.execute("UPDATE form_drafts SET expire_at = '2000-01-01T00:00:00.000000+00:00' WHERE member_id = 'ivy'")
-    printed.clear()
-    await run_console(config, database=db, stdin=io.StringIO(""), write=printed.append)
-    out = "\n".join(printed)
+
+    async def console(script: str, days_later: float) -> str:
+        printed.clear()
+        await run_console(config, database=db, stdin=io.StringIO(script), write=printed.append,
+                          clock=Clock(offset=timedelta(days=days_later)))
+        return "\n".join(printed)
+
+    await console(":as ivy\n/survey\n:dm Ivy\n", 0)
+    await console(":as jo\n/survey\n", 3)  # three days later, jo starts too; the bot stops again
+    # A week and an hour after ivy's last answer the bot starts once more, and says nothing else:
+    # ivy's draft expired meanwhile (after 7 days), jo's reminder fell due (after 1 day).
+    out = await console("", 7 + 1 / 24)
     assert '[DM ivy] Your unfinished "The survey" was deleted' in out
-    assert '[DM jo] You started "The survey" and haven\'t finished it.' in out
+    assert '[DM jo] The survey: question 1 of 7\n  You started "The survey" and haven\'t finished it.' in out
     with sqlite3.connect(db) as conn:
         assert [r[0] for r in conn.execute("SELECT member_id FROM form_drafts")] == ["jo"]
 
@@ -363,3 +372,73 @@ async def test_consent_is_stored_in_the_words_the_member_read_without_markup(tmp
         assert ZERO_WIDTH_SPACE not in stored
     finally:
         await chat.close()
+
+
+async def test_questions_with_buttons_take_typed_labels_and_numbers(survey):
+    await survey.as_member("ola").run("/survey", ":dm Ola", ":dm " + STORY, ":dm gren")
+    assert 'Please pick one of: Red, Green, Blue. Did you mean "Green"?' in survey.last_dm("ola").text
+    await survey.run(":dm 3")  # the third button
+    assert (await draft(survey, "ola"))["answers"]["colour"] == "blue"
+    await survey.run(":dm back", ":dm  GREEN! ")  # the label, however it is typed
+    assert (await draft(survey, "ola"))["answers"]["colour"] == "green"
+    await survey.run(":dm No", ":dm skip", ":dm skip", ":dm I agree")  # the consent button's own words
+    assert (await draft(survey, "ola"))["answers"]["may_quote"]["agreed"] is True
+
+
+async def test_a_cogs_own_rule_applies_to_any_kind_of_question(survey):
+    await survey.as_member("pim").run("/survey", ":dm Pim", ":dm " + STORY, ":press Red", ":press No", ":dm skip")
+    await survey.run(":dm pim@example.com")
+    assert "Addresses at example.com are only examples" in survey.last_dm("pim").text
+    await survey.run(":dm pim@pim.org")
+    assert (await draft(survey, "pim"))["answers"]["email"] == "pim@pim.org"
+
+
+async def test_two_members_answering_at_the_same_moment_do_not_cross(survey):
+    adapter = survey.adapter
+    await survey.as_member("kit").run("/survey")
+    await survey.as_member("lou").run("/survey")
+
+    def dm_from(name: str) -> Invocation:
+        return Invocation(bot=survey.bot, adapter=adapter, community=adapter.community, member=adapter.member(name),
+                          channel=None)
+
+    await asyncio.gather(survey.bot.receive_dm(dm_from("kit"), "Kit"), survey.bot.receive_dm(dm_from("lou"), "Lou"))
+    await asyncio.gather(*(survey.bot.receive_dm(dm_from(name), f"{STORY} ({name})") for name in ("kit", "lou")),
+                         survey.bot.receive_dm(dm_from("lou"), "green"))  # lou's second message, sent at once
+    assert (await draft(survey, "kit"))["answers"] == {"name": "Kit", "story": f"{STORY} (kit)"}
+    assert (await draft(survey, "lou"))["answers"] == {"name": "Lou", "story": f"{STORY} (lou)", "colour": "green"}
+
+
+HOSTILE_STORY = ("@everyone <@&1> <!channel> **loud** _lean_ `code` [x](https://evil.example) \u202eevil "
+                 "👩🏽‍🚀 שלום עולם مرحبا بكم")
+
+
+async def test_a_hostile_story_is_kept_whole_as_typed(survey):
+    await survey.as_member("rio").run("/survey", ":dm Rio", ":dm " + HOSTILE_STORY)
+    assert (await draft(survey, "rio"))["answers"]["story"] == HOSTILE_STORY
+    await survey.run(":dm review")
+    shown = dm(survey, "rio")
+    assert "@everyone" not in shown and "שלום עולם مرحبا بكم" in shown and "👩🏽‍🚀" in shown
+
+
+def test_the_control_words_through_the_console_command(tmp_path):
+    (tmp_path / "smallstep.toml").write_text(WITH_SURVEY)
+    script = "\n".join([
+        "/survey", ":dm HELP", ":dm Sam", ":dm Back", ":dm Sammy", ":dm skip", ":dm " + STORY, ":dm REVIEW",
+        ":dm Edit 1", ":dm Samuel", ":dm cancel", ":dm carry on", ":dm cancel", ":dm cancel",
+    ]) + "\n"
+    tests = Path(__file__).parent  # where the survey cog lives
+    result = subprocess.run([sys.executable, "-m", "bot", "console"], cwd=tmp_path, input=script,
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])})
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "back: go to the previous question" in out.split("you> :dm HELP", 1)[1].split("you>", 1)[0]
+    after_back = out.split("you> :dm Back", 1)[1].split("you>", 1)[0]
+    assert "What's your name?" in after_back
+    assert "This question can't be skipped." in out.split("you> :dm skip", 1)[1].split("you>", 1)[0]
+    assert "The survey: your answers" not in out.split("you> :dm REVIEW", 1)[0]
+    assert "1. What's your name?\n     Sammy" in out.split("you> :dm REVIEW", 1)[1].split("you>", 1)[0]
+    assert 'Stopped. Your answers to "The survey" are deleted.' in out.split("you> :dm carry on", 1)[1]
+    assert not (tmp_path / "smallstep.db").exists() or sqlite3.connect(tmp_path / "smallstep.db").execute(
+        "SELECT COUNT(*) FROM form_drafts").fetchone()[0] == 0

@@ -180,6 +180,22 @@ async def test_a_form_runs_in_direct_messages(slack):
     assert json.loads(draft["answers"])["story"] == STORY
 
 
+async def test_a_hostile_answer_is_shown_escaped_in_the_review(slack):
+    typed = "Hey <!channel> and <!here>, <@U0ADMIN> said *this* & that: we talked for an hour, it was good."
+    await slack.command(ALICE, "testimonial")
+    dm = slack.fake.dm_channel_of(ALICE)
+    await slack.posts_to(dm)
+    for count, (event_id, text) in enumerate((("Ev11", typed), ("Ev12", "That we agreed about the schools."),
+                                              ("Ev13", "skip"), ("Ev14", "first name"), ("Ev15", "I agree")), 2):
+        await slack.event(message_im_event(user_id=ALICE, text=text), event_id=event_id)
+        await slack.posts_to(dm, count)
+    review = texts_of(slack._posts(dm)[-1])
+    assert "<!channel>" not in review and "<!here>" not in review and "<@U0ADMIN>" not in review
+    assert "&lt;!channel&gt;" in review and "&amp; that" in review
+    draft = await slack.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (ALICE,))
+    assert json.loads(draft["answers"])["story"].startswith("Hey <!channel> and <!here>, @")
+
+
 async def test_a_retried_event_is_handled_once(slack):
     await slack.command(ALICE, "testimonial")
     dm = slack.fake.dm_channel_of(ALICE)

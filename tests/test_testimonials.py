@@ -155,6 +155,10 @@ async def test_exports_hold_only_approved_testimonials_credited_as_chosen(chat, 
                              "--db", str(chat.db_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == records
+    result = subprocess.run([sys.executable, "-m", "bot", "export", "testimonials", "--format", "csv",
+                             "--db", str(chat.db_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert list(csv.DictReader(io.StringIO(result.stdout))) == table
     await chat._start()
 
 
@@ -243,6 +247,23 @@ async def test_a_revision_cannot_bring_back_a_withdrawn_or_approved_testimonial(
     await chat.as_member("rob").run(":dm edit 4")
     assert (await the_testimonial(chat, 2))["status"] == "approved"
     assert "type /help" in chat.last_dm("rob").text, "approval closed the revision"
+
+
+async def test_a_request_for_changes_waits_for_an_author_busy_with_another_form(chat):
+    await submit(chat, "uma")
+    await chat.as_member("uma").run("/testimonial")  # a second one, half written
+    await chat.run(":dm Another conversation, with my neighbour, about the new road and the old school.")
+    await as_moderator(chat, "/testimonials request-changes 1 Please add what surprised you.")
+    offer = chat.last_dm("uma").text
+    assert "asked for a change: Please add what surprised you." in offer and "Start" in offer
+    await chat.as_member("uma").press("Continue where I was")  # not now: the request must not be lost
+    await chat.run(":dm cancel", ":dm cancel")
+    await chat.run("/testimonial")
+    reopened = chat.last_dm("uma")
+    assert "asked for a change: Please add what surprised you." in reopened.text
+    assert reopened.message.title == "Your testimonial: your answers"
+    await chat.run(":dm submit")
+    assert (await the_testimonial(chat))["status"] == "pending", "back in the queue"
 
 
 async def test_a_moderator_can_ask_changes_of_their_own_testimonial(chat):

@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 ENGINE = "forms/engine.j2"
 CONTROL_WORDS = ("back", "skip", "cancel", "review", "edit", "submit", "help")
-REVIEW_EXCERPT = 300  # characters of a long answer shown in the review
 
 
 @dataclass(frozen=True)
@@ -244,15 +243,15 @@ class FormEngine:
             if draft.expire_at <= moment:
                 if not await self.store.expire(draft, now):
                     continue  # answered in the meantime
-                text = self._engine(platform, title=title)["expired"]
+                message = Message(text=self._engine(platform, title=title)["expired"])
             else:
                 if not await self.store.mark_reminded(draft):
                     continue  # answered in the meantime: its deadlines moved
                 expires = datetime.fromisoformat(draft.expire_at).astimezone(self._bot.clock.tz).date()
-                reminder = self._engine(platform, title=title, expires=expires)["reminder"]
-                text = f"{reminder}\n\n{self._question_message(platform, draft, form).text}"
+                message = self._question_message(platform, draft, form)  # with its buttons, to answer at once
+                message.text = _joined(self._engine(platform, title=title, expires=expires)["reminder"], message.text)
             try:
-                await adapter.send(community, member, Message(text=text))
+                await adapter.send(community, member, message)
             except MemberUnreachable:
                 log.info("could not reach %s about their %s form", draft.member_id, draft.form)
 
@@ -460,8 +459,7 @@ class FormEngine:
             return words["yes" if value else "no"]
         if question.kind is Kind.CHOICE:
             return self._choice_label(words, texts, question, value)
-        text = str(value)
-        return text if len(text) <= REVIEW_EXCERPT else text[:REVIEW_EXCERPT].rstrip() + "…"
+        return str(value)  # whole: the member rereads their story before they send it
 
     def _labels(self, form: Form, question: Question) -> dict[str, str]:
         """The value each of a question's buttons gives, and its label as the member reads it."""

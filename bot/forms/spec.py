@@ -164,6 +164,8 @@ class Form:
 def short_text(key: str, *, optional: bool = False, min_length: int = 1, max_length: int = 200,
                ask_if: Callable[[Answers], bool] | None = None,
                validate: Callable[[Any], str | None] | None = None) -> Question:
+    """A line of text. Every kind of question takes `optional`, `ask_if` (a condition on the answers
+    so far) and `validate` (the cog's own rule on the checked value)."""
     return Question(key, Kind.SHORT_TEXT, optional, min_length, max_length, ask_if=ask_if, validate=validate)
 
 
@@ -173,25 +175,33 @@ def long_text(key: str, *, optional: bool = False, min_length: int = 1, max_leng
     return Question(key, Kind.LONG_TEXT, optional, min_length, max_length, ask_if=ask_if, validate=validate)
 
 
-def choice(key: str, *choices: str, optional: bool = False,
-           ask_if: Callable[[Answers], bool] | None = None) -> Question:
+Validator = Callable[[Any], str | None]
+Condition = Callable[[Answers], bool]
+
+
+def choice(key: str, *choices: str, optional: bool = False, ask_if: Condition | None = None,
+           validate: Validator | None = None) -> Question:
     if not choices:
         raise ValueError(f"choice question {key} needs choices")
-    return Question(key, Kind.CHOICE, optional, choices=choices, ask_if=ask_if)
+    return Question(key, Kind.CHOICE, optional, choices=choices, ask_if=ask_if, validate=validate)
 
 
-def yes_no(key: str, *, optional: bool = False, ask_if: Callable[[Answers], bool] | None = None) -> Question:
-    return Question(key, Kind.YES_NO, optional, ask_if=ask_if)
+def yes_no(key: str, *, optional: bool = False, ask_if: Condition | None = None,
+           validate: Validator | None = None) -> Question:
+    return Question(key, Kind.YES_NO, optional, ask_if=ask_if, validate=validate)
 
 
-def url(key: str, *, optional: bool = False, ask_if: Callable[[Answers], bool] | None = None) -> Question:
-    return Question(key, Kind.URL, optional, max_length=2000, ask_if=ask_if)
+def url(key: str, *, optional: bool = False, max_length: int = 2000, ask_if: Condition | None = None,
+        validate: Validator | None = None) -> Question:
+    return Question(key, Kind.URL, optional, max_length=max_length, ask_if=ask_if, validate=validate)
 
 
-def email(key: str, *, optional: bool = False, ask_if: Callable[[Answers], bool] | None = None) -> Question:
-    return Question(key, Kind.EMAIL, optional, max_length=320, ask_if=ask_if)
+def email(key: str, *, optional: bool = False, max_length: int = 320, ask_if: Condition | None = None,
+          validate: Validator | None = None) -> Question:
+    return Question(key, Kind.EMAIL, optional, max_length=max_length, ask_if=ask_if, validate=validate)
 
 
-def consent(key: str, *, required: bool = True, ask_if: Callable[[Answers], bool] | None = None) -> Question:
+def consent(key: str, *, required: bool = True, ask_if: Condition | None = None,
+            validate: Validator | None = None) -> Question:
     """Agreement to exact wording (the form template's block `<key>`), stored with the time it was given."""
-    return Question(key, Kind.CONSENT, optional=False, ask_if=ask_if, required=required)
+    return Question(key, Kind.CONSENT, optional=False, ask_if=ask_if, required=required, validate=validate)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from bot.config import Config
-from bot.core import Bot
+from bot.core import Bot, Clock
 from bot.platforms.console.adapter import ConsoleAdapter
 
 
@@ -62,11 +62,12 @@ class LineReader:
         self._ready.set()
 
 
-async def run_console(config: Config, *, database: Path | None, stdin: TextIO, write: Callable[[str], None]) -> None:
-    """Run the bot in the console until :quit or the end of the input."""
+async def run_console(config: Config, *, database: Path | None, stdin: TextIO, write: Callable[[str], None],
+                      clock: Clock | None = None) -> None:
+    """Run the bot in the console until :quit or the end of the input (on `clock`, if given)."""
     db_path = database or config.path(config.bot.database)
     images_dir = config.path(config.console.images_dir) if config.console.images_dir else db_path.parent / "smallstep-images"
-    bot = await Bot.open(config, database=db_path)
+    bot = await Bot.open(config, database=db_path, clock=clock)
     try:
         adapter = ConsoleAdapter(bot, images_dir=images_dir, write=write)
         try:

@@ -14,7 +14,8 @@ SURVEY = Form("survey", template="survey/form.j2", questions=(
     yes_no("has_partner"),
     short_text("partner", ask_if=lambda answers: answers.get("has_partner") is True),
     url("link", optional=True),
-    email("email", optional=True),
+    email("email", optional=True, validate=lambda address: "email_example" if address.endswith("@example.com")
+          else None),
     consent("may_quote"),
 ))
 
