@@ -151,12 +151,20 @@ class ConsoleConfig:
     channel: str = setting("general", "The channel you start in.", _not_empty)
     moderators: list[str] = setting(["admin"], "Console members who are moderators from the start.")
     images_dir: str = setting("", "Where images are saved; empty means a folder next to the database.")
+    read_only_channels: list[str] = setting(
+        [], "Channels the bot may not post in, to see what moderators are told when a channel is closed to it.")
 
 
 def _optional_url(value: str) -> Problem:
     if not value or re.match(r"^(https?|wss?)://[^\s/]+", value):
         return None
     return f"must be a full address (https://... or wss://...), got {value!r}", "write the full address, or leave it empty"
+
+
+def _rate(value: float) -> Problem:
+    if 0 <= value <= 1000:
+        return None
+    return f"must be between 0 and 1000, got {value!r}", "write a number of messages per second; 0 means no pacing"
 
 
 def _snowflake(value: str) -> Problem:
@@ -181,6 +189,9 @@ class DiscordConfig:
         "", "Discord's REST address, for a shared rate-limit proxy or a local fake. Empty: Discord's own.",
         _optional_url)
     gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
+    outbox_per_second: float = setting(
+        45.0, "Messages per second an announcement to many channels is paced to (Discord allows 50 in all).",
+        _rate)
 
 
 def _slack_command(value: str) -> Problem:
@@ -202,6 +213,9 @@ class SlackConfig:
     command: str = setting("/smallstep", "The one slash command that reaches every feature.", _slack_command)
     api_base_url: str = setting(
         "", "Slack's Web API address, for a proxy or a local fake. Empty: Slack's own.", _optional_url)
+    outbox_per_second: float = setting(
+        0.0, "Messages per second an announcement to many channels is paced to; 0: slack-sdk waits out rate limits.",
+        _rate)
     host: str = setting("0.0.0.0", "HTTP mode: the address to listen on.", _not_empty)
     port: int = setting(3000, "HTTP mode: the port Slack sends requests to (path /slack/events).", _port)
 

@@ -314,3 +314,12 @@ def test_the_export_command_explains_a_missing_database_or_folder(tmp_path):
                    cwd=tmp_path, capture_output=True, timeout=60)
     bad_folder = export("--db", str(tmp_path / "bot.db"), "--output", str(tmp_path / "no" / "such" / "file.csv"))
     assert bad_folder.returncode == 2 and "cannot write" in bad_folder.stderr and "Traceback" not in bad_folder.stderr
+
+
+async def test_an_author_with_closed_dms_hears_the_outcome_when_back(chat):
+    await submit(chat, "vic")
+    await chat.as_member("vic").run(":dms off")
+    await as_moderator(chat, "/testimonials approve 1")
+    assert not [d for d in chat.said("DM vic") if "was approved" in d.text]
+    await chat.as_member("vic").run(":dms on", "/help")
+    assert [d for d in chat.said("DM vic") if "was approved" in d.text], "delivered once vic was back"

@@ -24,6 +24,7 @@ from bot.core.adapter import Adapter
 from bot.core.events import EventBus
 from bot.core.registry import CogRegistry, Handler
 from bot.forms.engine import FormEngine
+from bot.outbox import Outbox
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
@@ -50,6 +51,7 @@ class Bot:
         self.scheduler = Scheduler(db, clock)
         self.cogs = CogRegistry(self)
         self.forms = FormEngine(self, config.forms)
+        self.outbox = Outbox(self)
         # The adapters serving this bot, by platform: how jobs reach members outside a command.
         self.adapters: dict[str, Adapter] = {}
         templates.set_command_namer(self._command_text)
@@ -85,12 +87,16 @@ class Bot:
         """Load the core's own commands and the forms' buttons and deadlines, then every enabled cog."""
         from bot.core.builtin import CoreCommands
         from bot.forms.cog import FormsCog
+        from bot.outbox import OutboxCog
 
+        await self.outbox.start()
         await self.cogs.add_builtin("core", CoreCommands)
         await self.cogs.add_builtin("forms", FormsCog)
+        await self.cogs.add_builtin("outbox", OutboxCog)
         await self.cogs.load_enabled(self.config.cogs.enabled)
 
     async def close(self) -> None:
+        await self.outbox.close()
         for name in [n for n in self.cogs.loaded if n not in self.cogs.builtin]:
             await self.cogs.unload(name)
         await self.db.close()
@@ -194,6 +200,8 @@ class Bot:
     async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]]) -> None:
         """Run a handler; whatever goes wrong, the member gets a clear private answer."""
         try:
+            if ctx.from_member:  # they are here: what could not reach their DMs is tried again
+                await self.outbox.member_active(ctx.community, ctx.member)
             await run()
         except UsageError as exc:
             await self._apologise(ctx, exc.reason, exc.show_usage, exc.details)

@@ -18,6 +18,7 @@ from bot.config import setting
 from bot.core import (Button, ButtonStyle, Channel, Cog, Field, File, Invocation, Member, Message, action, command,
                       on_submit, option)
 from bot.core.adapter import MemberUnreachable
+from bot.core.clock import stamp
 from bot.forms import Submission
 from cogs.testimonials import export as exports
 from cogs.testimonials.forms import CHANGES, REJECTION, TESTIMONIAL
@@ -215,10 +216,10 @@ class Testimonials(Cog):
             await ctx.reply_private(texts[f"done_{status}"])
             if status == APPROVED:  # a revision still open for it no longer applies
                 await self.bot.forms.discard(ctx.community, author.id, TESTIMONIAL, revising=testimonial_id)
-            try:
-                await ctx.adapter.send(ctx.community, author, Message(text=outcome[f"dm_{status}"]))
-            except MemberUnreachable:
-                log.info("could not tell %s that testimonial %s was %s", author.id, testimonial_id, status)
+            # Through the outbox: an author whose DMs are closed hears it when they are next here.
+            decided = stamp(self.clock.now())
+            await self.bot.outbox.put(ctx.community, f"testimonials:{testimonial_id}:{status}:{decided}",
+                                      [(author, Message(text=outcome[f"dm_{status}"]))])
         await self._update_queue_posts(ctx, testimonial_id)
 
     async def _post_to_queue(self, ctx: Invocation, testimonial_id: int) -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
-from bot.core.adapter import MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, MemberUnreachable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
@@ -81,6 +81,7 @@ class ConsoleAdapter:
     """A chat platform simulated in a terminal. See the module docstring for the commands."""
 
     platform = "console"
+    send_rate = None  # a terminal has no rate limit
 
     def __init__(self, bot: Bot, *, images_dir: Path, write: Callable[[str], None] = print,
                  observe: Callable[[Delivery], None] | None = None) -> None:
@@ -93,6 +94,7 @@ class ConsoleAdapter:
         self.acting = settings.member
         self.channel = settings.channel.lstrip("#")
         self.moderators = {name.lower() for name in settings.moderators}
+        self.read_only_channels = {name.lstrip("#").lower() for name in settings.read_only_channels}
         self._pressable: dict[str, Pressable] = {}
         self._seq = 0
         self._names: dict[str, str] = {}
@@ -119,6 +121,7 @@ class ConsoleAdapter:
             self._pressable[row["viewer"]] = Pressable(row["seq"], row["channel"], buttons)
             self._seq = max(self._seq, row["seq"])
         self._started = True
+        self.bot.outbox.kick()  # what was queued before the last stop
 
     async def close(self) -> None:
         """Keep the buttons on screen for next time (they are screen state, saved once at exit)."""
@@ -143,6 +146,7 @@ class ConsoleAdapter:
             return True
         if line.startswith("/"):
             await self.bot.run_line(self.invocation(self.channel), line)
+            await self.bot.outbox.idle()  # what the command queued is shown before the next line
             return True
         if not line.startswith(":"):
             self.note("commands start with / (try /help); console commands start with : (try :help)")
@@ -159,6 +163,7 @@ class ConsoleAdapter:
             self.note(f"unknown console command :{word} (try :help)")
         else:
             await handler(rest)
+            await self.bot.outbox.idle()
         return True
 
     def invocation(self, channel: str | None) -> Invocation:
@@ -272,7 +277,15 @@ class ConsoleAdapter:
             if to.id in self.closed_dms:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages")
             return self._show(f"DM {to.display_name}", f"@{to.id}", None, message)
+        problem = await self.check_channel(community, to)
+        if problem:
+            raise ChannelUnavailable(problem)
         return self._show(f"#{to.id}", f"#{to.id}", to.id, message)
+
+    async def check_channel(self, community: Community, channel: Channel) -> str | None:
+        if channel.id in self.read_only_channels:
+            return f"#{channel.name} is read-only for the bot (console.read_only_channels)"
+        return None
 
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
         self._show(f"#{channel.id}, message {message_id} edited", f"#{channel.id}", channel.id, message,

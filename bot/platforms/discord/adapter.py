@@ -24,7 +24,7 @@ from typing import Any, Awaitable
 import discord
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import START, CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.text import cut, pieces
@@ -68,6 +68,8 @@ class DiscordAdapter:
         self.bot = bot
         self.defer_after = defer_after
         settings = bot.config.discord
+        # Discord allows 50 requests a second in all; a fan-out keeps below that, leaving room for the rest.
+        self.send_rate = settings.outbox_per_second or None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
@@ -125,6 +127,7 @@ class DiscordAdapter:
         async def on_ready() -> None:
             log.info("connected to Discord as %s in %d server(s)", client.user, len(client.guilds))
             self.ready.set()
+            self.bot.outbox.kick()  # what was queued before the last stop, or while disconnected
 
         @client.event
         async def on_interaction(interaction: discord.Interaction) -> None:
@@ -257,10 +260,28 @@ class DiscordAdapter:
         except discord.Forbidden as exc:
             if isinstance(to, Member) and exc.code == CANNOT_DM:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages") from exc
+            if isinstance(to, Channel):
+                raise ChannelUnavailable(f"the bot may not post in #{to.name} ({exc.text or 'missing permissions'})")\
+                    from exc
             raise
+        except discord.NotFound as exc:
+            if isinstance(to, Channel):
+                raise ChannelUnavailable(f"#{to.name} no longer exists") from exc
+            raise MemberUnreachable(f"{to.display_name} is no longer on Discord") from exc
         finally:
             _release(kwargs)
         return str(sent.id)
+
+    async def check_channel(self, community: Community, channel: Channel) -> str | None:
+        guild = self._guild(community)
+        found = guild.get_channel(int(channel.id)) if guild and channel.id.isdigit() else None
+        if found is None:
+            return f"#{channel.name} is not a channel the bot can see"
+        allowed = found.permissions_for(guild.me)
+        missing = [name for name, has in (("View Channel", allowed.view_channel),
+                                          ("Send Messages", allowed.send_messages),
+                                          ("Embed Links", allowed.embed_links)) if not has]
+        return f"the bot lacks {', '.join(missing)} in #{found.name}" if missing else None
 
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
         kwargs = _render(message)

@@ -33,7 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, MemberUnreachable
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
 from bot.platforms.text import cut, pieces
@@ -47,6 +47,8 @@ FIELD_TEXT, FIELDS_PER_SECTION = 2000, 10  # a section's fields: each text, and 
 BUTTONS_PER_BLOCK = 25
 BUTTON_TEXT = 75
 UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
+# chat.postMessage errors that mean the bot may not post in that channel (trying again will not help).
+CLOSED_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "missing_scope"}
 GROUP_CACHE_SECONDS = 60
 MAX_BLOCKS = 50
 RESPONSE_URL_LIFE = 29 * 60  # seconds: Slack honours a response_url for 30 minutes
@@ -91,6 +93,7 @@ class SlackAdapter:
     def __init__(self, bot: Bot, *, token: str, signing_secret: str = "", client: AsyncWebClient | None = None) -> None:
         self.bot = bot
         self.settings = bot.config.slack
+        self.send_rate = self.settings.outbox_per_second or None
         self.client = client or AsyncWebClient(
             token=token, base_url=self.settings.api_base_url or AsyncWebClient.BASE_URL,
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
@@ -118,6 +121,7 @@ class SlackAdapter:
         self.team = Community(self.platform, identity["team_id"], identity.get("team", ""))
         await apply_migrations(self.bot.db, "slack", files("bot.platforms.slack") / "migrations")
         self.bot.attach(self)
+        self.bot.outbox.kick()  # what was queued before the last stop
 
     async def close(self) -> None:
         """Let the work that follows acknowledgements finish (briefly), then close the HTTP session."""
@@ -262,10 +266,24 @@ class SlackAdapter:
                 await self.client.files_upload_v2(channel=channel, file=item.data, filename=item.filename,
                                                   title=item.description or item.filename)
         except SlackApiError as exc:
-            if isinstance(to, Member) and exc.response.get("error") in UNREACHABLE:
+            error = exc.response.get("error")
+            if isinstance(to, Member) and error in UNREACHABLE:
                 raise MemberUnreachable(f"{to.display_name} cannot be reached by direct message") from exc
+            if isinstance(to, Channel) and error in CLOSED_CHANNEL:
+                raise ChannelUnavailable(f"the bot may not post in #{to.name} ({error})") from exc
             raise
         return str(posted["ts"])
+
+    async def check_channel(self, community: Community, channel: Channel) -> str | None:
+        try:
+            info = (await self.client.conversations_info(channel=channel.id))["channel"]
+        except SlackApiError as exc:
+            return f"#{channel.name} is not a channel the bot can see ({exc.response.get('error')})"
+        if info.get("is_archived"):
+            return f"#{channel.name} is archived"
+        if info.get("is_private") and not info.get("is_member"):
+            return f"the bot is not a member of the private channel #{channel.name}: invite it with /invite"
+        return None
 
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
         try:

@@ -59,6 +59,14 @@ class Echo(Cog):
     async def towns(self, ctx: Invocation, typed: str) -> list[str]:
         return [t for t in ("Wichita", "Winchester", "Charlottesville") if t.lower().startswith(typed.lower())]
 
+    @command("broadcast", help="Post a text in several channels, through the outbox", moderator=True)
+    async def broadcast(self, ctx: Invocation, batch: str = option("A name for this broadcast"),
+                        channels: str = option("Channels, e.g. #a #b"),
+                        text: str = option("What to post")) -> None:
+        targets = [await ctx.adapter.resolve_channel(ctx.community, name) for name in channels.split()]
+        queued = await self.bot.outbox.put(ctx.community, f"echo:{batch}", [(t, Message(text=text)) for t in targets])
+        await ctx.reply_private(f"queued {queued}")
+
     @command("crash", help="Fail on purpose")
     async def crash(self, ctx: Invocation) -> None:
         raise RuntimeError("deliberate failure")

@@ -1,0 +1,261 @@
+"""The outbox: durable, de-duplicated delivery of messages that must not be lost or doubled.
+
+An announcement to many channels, a reminder to each member going to an event, a notice to
+a member whose direct messages are closed: each recipient gets a row in `outbox` *before*
+anything is sent, and the row is marked once its message was delivered. So
+
+- a crash halfway through a fan-out resumes at the first recipient not yet marked;
+- a batch reaches each channel or member once: its rows are unique per (batch, recipient),
+  so queueing the same batch again (a job that runs twice, a retried command) adds nothing;
+- a message that could not be delivered now is tried again later, and one whose moment
+  passed (`expires_at`: a reminder for an event that has begun) is dropped, not sent late.
+
+Delivery goes through each platform's adapter one message at a time. Rate limits are the
+platform libraries' business (discord.py's buckets, slack-sdk's retry handlers); where an
+adapter declares a sending rate, the outbox also paces itself to it (aiolimiter), so that a
+fan-out to a thousand channels stays under the limit instead of running into it.
+
+A member whose DMs were closed is tried again the next time they use the bot. Only a crash
+*while* a message is on its way can repeat that one message: the platform may have taken it
+before the row was marked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable
+
+from aiolimiter import AsyncLimiter
+
+from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.clock import stamp
+from bot.core.cog import Cog, job
+from bot.core.context import Channel, Community, Member
+from bot.core.message import Message
+
+if TYPE_CHECKING:
+    from bot.core.adapter import Adapter
+    from bot.core.bot import Bot
+
+log = logging.getLogger(__name__)
+
+PENDING, SENT, UNREACHABLE, FAILED, EXPIRED, WITHDRAWN = (
+    "pending", "sent", "unreachable", "failed", "expired", "withdrawn")
+# After a failure that may pass (a network error, a server error): wait, then try again.
+RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
+CHUNK = 200  # rows read at a time while delivering
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A message the outbox delivered (or tried to), and where."""
+
+    target_kind: str
+    target_id: str
+    target_name: str
+    status: str
+    message_id: str | None
+    problem: str | None
+
+    @property
+    def channel(self) -> Channel:
+        return Channel(self.target_id, self.target_name)
+
+
+def _target(kind: str, target_id: str, name: str, platform: str) -> Channel | Member:
+    return Channel(target_id, name) if kind == "channel" else Member(platform, target_id, name)
+
+
+class Outbox:
+    """Queue messages with `put`; they are delivered in the background, in the order queued."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        self._db = bot.db
+        self._clock = bot.clock
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+        self._again = False
+        self._limiters: dict[str, AsyncLimiter] = {}
+        # (community key, member id) with messages waiting for their DMs to open: read from the
+        # database at start, so checking on every command costs no query.
+        self._waiting: set[tuple[str, str]] = set()
+
+    async def start(self) -> None:
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT community, target_id FROM outbox WHERE status = ? AND target_kind = 'member'",
+            (UNREACHABLE,))
+        self._waiting = {(row["community"], row["target_id"]) for row in rows}
+
+    async def close(self) -> None:
+        """Stop delivering; what is not yet sent stays queued for the next start."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    # -- queueing --------------------------------------------------------------------
+
+    async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member, Message]], *,
+                  expires_at: datetime | None = None) -> int:
+        """Queue one message per recipient under `batch`; returns how many were new.
+
+        A recipient already queued under the same batch is left as it is, delivered or not.
+        """
+        now = stamp(self._clock.now())
+        rows = [(community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
+                 to.id, to.display_name if isinstance(to, Member) else to.name, json.dumps(message.to_json()),
+                 PENDING, now, stamp(expires_at) if expires_at else None, now) for to, message in items]
+        if not rows:
+            return 0
+        async with self._db.transaction() as tx:
+            queued = await tx.executemany(
+                "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
+                " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows)
+        self.kick()
+        return queued
+
+    async def withdraw(self, community: Community, batch: str) -> int:
+        """Take back what a batch has not delivered yet (an event was cancelled): it is never sent."""
+        return await self._db.execute(
+            "UPDATE outbox SET status = ? WHERE community = ? AND batch = ? AND status IN (?, ?)",
+            (WITHDRAWN, community.key, batch, PENDING, UNREACHABLE))
+
+    # -- reading back -----------------------------------------------------------------
+
+    async def posts(self, community: Community, batch: str) -> list[Posted]:
+        """Every recipient of a batch, with what became of its message (in the order queued)."""
+        rows = await self._db.fetchall(
+            "SELECT target_kind, target_id, target_name, status, message_id, problem FROM outbox"
+            " WHERE community = ? AND batch = ? ORDER BY id", (community.key, batch))
+        return [Posted(r["target_kind"], r["target_id"], r["target_name"], r["status"], r["message_id"],
+                       r["problem"]) for r in rows]
+
+    async def pending(self) -> int:
+        """Messages still to deliver, in every community (for `smallstep status`)."""
+        return await self._db.fetchval("SELECT COUNT(*) FROM outbox WHERE status IN (?, ?)", (PENDING, UNREACHABLE))
+
+    # -- delivering -------------------------------------------------------------------
+
+    def kick(self) -> None:
+        """Deliver what is due, in the background (one delivery run at a time)."""
+        self._again = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name="outbox")
+
+    async def idle(self) -> None:
+        """Wait until the background delivery has nothing left to do now (the console waits after each line)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def member_active(self, community: Community, member: Member) -> None:
+        """A member used the bot: whatever could not reach their DMs is tried again now."""
+        key = (community.key, member.id)
+        if key not in self._waiting:
+            return
+        self._waiting.discard(key)
+        await self._db.execute(
+            "UPDATE outbox SET status = ?, not_before = ? WHERE community = ? AND target_kind = 'member'"
+            " AND target_id = ? AND status = ?", (PENDING, stamp(self._clock.now()), community.key, member.id,
+                                                  UNREACHABLE))
+        self.kick()
+
+    async def _run(self) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.deliver_due()
+            except Exception:  # the database, most likely: the rows wait for the next run
+                log.exception("outbox: delivery stopped; what is left is tried again in a minute")
+                return
+
+    async def deliver_due(self) -> int:
+        """Deliver every message that is due on a platform being served; returns how many were sent."""
+        sent = 0
+        async with self._lock:
+            while True:
+                platforms = sorted(self._bot.adapters)
+                if not platforms:
+                    return sent
+                marks = ", ".join("?" for _ in platforms)
+                rows = await self._db.fetchall(
+                    f"SELECT * FROM outbox WHERE status = ? AND platform IN ({marks}) AND not_before <= ?"
+                    f" ORDER BY id LIMIT {CHUNK}", (PENDING, *platforms, stamp(self._clock.now())))
+                if not rows:
+                    return sent
+                for row in rows:
+                    sent += await self._deliver(row)
+
+    async def _deliver(self, row: Any) -> int:
+        adapter = self._bot.adapters[row["platform"]]
+        now = self._clock.now()
+        if row["expires_at"] and row["expires_at"] <= stamp(now):
+            await self._mark(row, EXPIRED)
+            return 0
+        platform, _, community_id = row["community"].partition(":")
+        community = Community(platform, community_id)
+        target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
+        message = Message.from_json(json.loads(row["message"]))
+        limiter = self._limiter(adapter)
+        try:
+            if limiter is not None:
+                async with limiter:
+                    message_id = await adapter.send(community, target, message)
+            else:
+                message_id = await adapter.send(community, target, message)
+        except MemberUnreachable as exc:
+            self._waiting.add((row["community"], row["target_id"]))
+            await self._mark(row, UNREACHABLE, problem=str(exc))
+            return 0
+        except ChannelUnavailable as exc:
+            log.warning("outbox: cannot post %s in %s (%s): %s", row["batch"], row["target_name"], row["community"],
+                        exc)
+            await self._mark(row, FAILED, problem=str(exc))
+            return 0
+        except Exception as exc:
+            attempts = row["attempts"] + 1
+            if attempts > len(RETRY_AFTER):
+                log.error("outbox: gave up on %s to %s after %d attempts: %s", row["batch"], row["target_id"],
+                          attempts, exc)
+                await self._mark(row, FAILED, problem=str(exc), attempts=attempts)
+            else:
+                log.warning("outbox: %s to %s failed (%s); trying again in %s", row["batch"], row["target_id"],
+                            exc, RETRY_AFTER[attempts - 1])
+                await self._mark(row, PENDING, problem=str(exc), attempts=attempts,
+                                 not_before=now + RETRY_AFTER[attempts - 1])
+            return 0
+        await self._mark(row, SENT, message_id=message_id, sent_at=now)
+        return 1
+
+    async def _mark(self, row: Any, status: str, *, problem: str | None = None, message_id: str | None = None,
+                    attempts: int | None = None, not_before: datetime | None = None,
+                    sent_at: datetime | None = None) -> None:
+        await self._db.execute(
+            "UPDATE outbox SET status = ?, problem = ?, message_id = ?, attempts = ?, not_before = ?, sent_at = ?"
+            " WHERE id = ?",
+            (status, problem, message_id, row["attempts"] if attempts is None else attempts,
+             stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, row["id"]))
+
+    def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
+        rate = getattr(adapter, "send_rate", None)
+        if not rate:
+            return None
+        if adapter.platform not in self._limiters:
+            # One message per 1/rate seconds, never a burst: a platform counting per second sees at most `rate`.
+            self._limiters[adapter.platform] = AsyncLimiter(1, 1 / rate)
+        return self._limiters[adapter.platform]
+
+
+class OutboxCog(Cog):
+    """Loaded with the core: delivers what is due, including retries and what waited over a restart."""
+
+    @job(every="1m", at_start=True)
+    async def deliver(self, now: datetime) -> None:
+        self.bot.outbox.kick()

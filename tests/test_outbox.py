@@ -1,0 +1,109 @@
+"""The outbox: every recipient of a batch once, across crashes and restarts, and nothing lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core import Message
+from conversation import Chat
+
+WITH_ECHO = '[cogs]\nenabled = ["testimonials", "sample_cogs.echo"]\n[console]\nread_only_channels = ["closed"]\n'
+CHANNELS = [f"c{i}" for i in range(10)]
+
+
+@pytest.fixture
+async def chat(tmp_path):
+    conversation = await Chat.open(tmp_path, WITH_ECHO)
+    yield conversation
+    await conversation.close()
+
+
+class Crash(BaseException):
+    """The process dying in the middle of a send (not an error the bot could handle)."""
+
+
+def posts(chat: Chat, text: str) -> list[str]:
+    return [d.where for d in chat.transcript if d.text == text]
+
+
+async def rows(chat: Chat, batch: str) -> list[str]:
+    return [r["status"] for r in await chat.db.fetchall("SELECT status FROM outbox WHERE batch = ? ORDER BY id",
+                                                        (batch,))]
+
+
+async def test_a_batch_reaches_each_channel_once_even_when_queued_again(chat):
+    channels = " ".join(f"#{c}" for c in CHANNELS)
+    await chat.as_member("admin").run(f'/broadcast news "{channels}" Hello all')
+    assert chat.last_private("admin").text == "queued 10"
+    assert posts(chat, "Hello all") == [f"#{c}" for c in CHANNELS]
+    await chat.run(f'/broadcast news "{channels} #c10" Hello all')
+    assert chat.last_private("admin").text == "queued 1", "only the channel not in the batch yet"
+    assert posts(chat, "Hello all") == [f"#{c}" for c in [*CHANNELS, "c10"]]
+
+
+async def test_a_crash_after_k_of_n_channels_resumes_and_sends_exactly_n(chat):
+    delivered: list[str] = []
+    record = chat.adapter.observe
+
+    def dies_at_the_fourth(delivery) -> None:
+        if delivery.text == "Big news" and len(delivered) == 3:
+            raise Crash()  # before the fourth is shown: the process is gone
+        if delivery.text == "Big news":
+            delivered.append(delivery.where)
+        record(delivery)
+
+    chat.adapter.observe = dies_at_the_fourth
+    with pytest.raises(Crash):
+        await chat.as_member("admin").run(f'/broadcast big "{" ".join("#" + c for c in CHANNELS)}" Big news')
+    assert delivered == ["#c0", "#c1", "#c2"]
+    assert (await rows(chat, "echo:big")).count("sent") == 3
+
+    chat.adapter.observe = record
+    await chat.restart()  # the outbox resumes at start, where it stopped
+    await chat.run(":as admin")
+    assert sorted(posts(chat, "Big news")) == sorted(f"#{c}" for c in CHANNELS)
+    assert await rows(chat, "echo:big") == ["sent"] * 10
+
+
+async def test_a_channel_closed_to_the_bot_is_reported_and_not_retried(chat):
+    await chat.as_member("admin").run('/broadcast mixed "#open #closed" Hi')
+    assert posts(chat, "Hi") == ["#open"]
+    (problem,) = [r["problem"] for r in await chat.db.fetchall("SELECT problem FROM outbox WHERE status = 'failed'")]
+    assert "#closed is read-only for the bot" in problem
+    await chat.run(":clock +2h")
+    assert posts(chat, "Hi") == ["#open"]
+
+
+async def test_a_dm_to_a_closed_inbox_waits_until_the_member_comes_back(chat):
+    bot = chat.bot
+    await chat.as_member("tia").run(":dms off")
+    await bot.outbox.put(chat.adapter.community, "notice:1", [(chat.adapter.member("tia"), Message(text="For you"))])
+    await bot.outbox.idle()
+    assert posts(chat, "For you") == [] and await rows(chat, "notice:1") == ["unreachable"]
+    await chat.restart()  # still waiting after a restart: it is in the database
+    await chat.as_member("tia").run(":dms off", "/help")  # back, DMs still closed: still waiting, nothing lost
+    assert await rows(chat, "notice:1") == ["unreachable"]
+    await chat.run(":dms on", "/help")
+    assert posts(chat, "For you") == ["DM tia"] and await rows(chat, "notice:1") == ["sent"]
+
+
+async def test_a_message_past_its_moment_is_not_sent_late(chat):
+    bot = chat.bot
+    soon = bot.clock.now()
+    await chat.as_member("you").run(":dms off")
+    await bot.outbox.put(chat.adapter.community, "reminder:1", [(chat.adapter.member("you"), Message(text="Soon!"))],
+                         expires_at=soon)
+    await chat.run(":dms on", "/help")
+    assert posts(chat, "Soon!") == [] and await rows(chat, "reminder:1") == ["expired"]
+
+
+async def test_withdrawn_messages_are_never_sent(chat):
+    bot = chat.bot
+    community = chat.adapter.community
+    await chat.as_member("ann").run(":dms off")
+    await bot.outbox.put(community, "event:9", [(chat.adapter.member("ann"), Message(text="See you"))])
+    await bot.outbox.idle()
+    assert await bot.outbox.withdraw(community, "event:9") == 1
+    await chat.run(":dms on", "/help")
+    assert posts(chat, "See you") == [] and await rows(chat, "event:9") == ["withdrawn"]
+    assert [(p.target_id, p.status) for p in await bot.outbox.posts(community, "event:9")] == [("ann", "withdrawn")]
