@@ -5,7 +5,7 @@
 
 from bot.core.bot import Bot
 from bot.core.clock import Clock, parse_duration
-from bot.core.cog import Cog, action, command, job, listener, on_submit, option
+from bot.core.cog import Cog, action, command, job, listener, on_submit, option, query
 from bot.core.commands import UsageError
 from bot.core.context import Channel, Community, Invocation, Member
 from bot.core.events import DomainEvent
@@ -34,4 +34,5 @@ __all__ = [
     "on_submit",
     "option",
     "parse_duration",
+    "query",
 ]

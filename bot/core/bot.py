@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock
-from bot.core.cog import CommandSpec
+from bot.core.cog import CommandSpec, check_query_name
 from bot.core.commands import RawArgument, UsageError, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
 from bot.core.adapter import Adapter
@@ -104,6 +104,11 @@ class Bot:
     def render(self, template: str, dialect: str, /, **variables: Any) -> Rendered:
         """Render a template for a platform; `program` (name, links) is always available."""
         return self.templates.render(template, dialect, program=self.config.program, **variables)
+
+    async def ask(self, query: str, *args: Any, default: Any = None) -> Any:
+        """Ask another cog a question by name (see `@query`); `default` when no loaded cog answers."""
+        handler = self.cogs.queries.get(check_query_name(query))
+        return default if handler is None else await handler.callback(*args)
 
     # -- the ways in ---------------------------------------------------------------
 

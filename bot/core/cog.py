@@ -21,6 +21,9 @@ class Share(Cog):
 
     @on_submit(TESTIMONIAL)
     async def submitted(self, ctx: Invocation, submission: Submission) -> None: ...
+
+    @query("share.count")
+    async def count(self, community: Community) -> int: ...
 ```
 
 A command's options are its parameters after `ctx`: the type hint is the option's type
@@ -87,13 +90,19 @@ class OptionSpec:
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A slash command: `name` may be two words, a group and a subcommand (`cogs load`)."""
+    """A slash command: `name` may be two words, a group and a subcommand (`cogs load`).
+
+    `alone` is what a one-word command is called where a platform allows a group or a command
+    under one name but not both (Discord): `/partner NAME` beside `/partner add` becomes
+    `/partner show NAME` there.
+    """
 
     name: str
     help: str
     moderator: bool
     options: tuple[OptionSpec, ...]
     attribute: str
+    alone: str = "start"
 
     @property
     def arguments(self) -> str:
@@ -130,6 +139,12 @@ class SubmitSpec:
     attribute: str
 
 
+@dataclass(frozen=True)
+class QuerySpec:
+    name: str
+    attribute: str
+
+
 _MARK = "__smallstep__"
 
 
@@ -140,8 +155,10 @@ def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callabl
     return fn
 
 
-def command(name: str, *, help: str, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-    """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run)."""
+def command(name: str, *, help: str, moderator: bool = False,
+            alone: str = "start") -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run);
+    `alone` names it where it must be a subcommand of its own group (see CommandSpec)."""
     if not _COMMAND_NAME.match(name):
         raise ValueError(f"command name {name!r}: lower-case words, at most two (a group and a subcommand)")
     if not help.strip():
@@ -149,7 +166,7 @@ def command(name: str, *, help: str, moderator: bool = False) -> Callable[[Calla
 
     def decorate(fn: Callable[..., Awaitable[None]]) -> Any:
         options = _options_of(fn, name)
-        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr))
+        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr, alone))
 
     return decorate
 
@@ -182,6 +199,19 @@ def on_submit(form: Form) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     `submission.id` stays the same if a submit is retried: record the submission under it, once.
     """
     return lambda fn: _mark(fn, lambda attr: SubmitSpec(form, attr))
+
+
+def query(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
+    """Answer a question other cogs may ask by name, without importing this one:
+    `await self.bot.ask("partners.find", community, "KQED")`. Answers are plain data."""
+    check_query_name(name)
+    return lambda fn: _mark(fn, lambda attr: QuerySpec(name, attr))
+
+
+def check_query_name(name: str) -> str:
+    if not re.match(r"^[a-z][a-z_]*\.[a-z][a-z_]*$", name):
+        raise ValueError(f"query names look like 'partners.find' (cog.question), not {name!r}")
+    return name
 
 
 def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, ...]:
@@ -237,10 +267,12 @@ class Cog:
     listeners: ClassVar[tuple[ListenerSpec, ...]] = ()
     jobs: ClassVar[tuple[JobSpec, ...]] = ()
     submit_handlers: ClassVar[tuple[SubmitSpec, ...]] = ()
+    queries: ClassVar[tuple[QuerySpec, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: [], SubmitSpec: []}
+        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: [], SubmitSpec: [],
+                                        QuerySpec: []}
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():
                 factory = getattr(value, _MARK, None)
@@ -252,6 +284,7 @@ class Cog:
         cls.listeners = tuple(found[ListenerSpec])
         cls.jobs = tuple(found[JobSpec])
         cls.submit_handlers = tuple(found[SubmitSpec])
+        cls.queries = tuple(found[QuerySpec])
 
     def __init__(self, bot: Bot, name: str) -> None:
         self.bot = bot

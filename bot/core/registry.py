@@ -53,6 +53,7 @@ class CogRegistry:
         self.failed: dict[str, str] = {}
         self.commands: dict[str, Handler] = {}
         self.actions: dict[str, Handler] = {}
+        self.queries: dict[str, Handler] = {}
         self.builtin: set[str] = set()
 
     def command_specs(self) -> dict[str, CommandSpec]:
@@ -171,6 +172,10 @@ class CogRegistry:
             owner = self.actions.get(action.action)
             if owner and owner.cog is not replacing:
                 raise CogLoadError(f"button {action.action} is already handled by {owner.cog.name}")
+        for spec in cog.queries:
+            owner = self.queries.get(spec.name)
+            if owner and owner.cog is not replacing:
+                raise CogLoadError(f"the query {spec.name} is already answered by {owner.cog.name}")
         replaced_forms = {spec.form.name for spec in replacing.submit_handlers} if replacing else set()
         for spec in cog.submit_handlers:
             if self._bot.forms.is_registered(spec.form.name) and spec.form.name not in replaced_forms:
@@ -184,6 +189,8 @@ class CogRegistry:
             self.commands[spec.name] = Handler(spec, cog)
         for action in cog.actions:
             self.actions[action.action] = Handler(action, cog)
+        for spec in cog.queries:
+            self.queries[spec.name] = Handler(spec, cog)
         for spec in cog.listeners:
             self._bot.events.subscribe(spec.event, getattr(cog, spec.attribute), owner=name)
         for job in cog.jobs:
@@ -196,6 +203,7 @@ class CogRegistry:
         del self.loaded[name]
         self.commands = {k: h for k, h in self.commands.items() if h.cog is not cog}
         self.actions = {k: h for k, h in self.actions.items() if h.cog is not cog}
+        self.queries = {k: h for k, h in self.queries.items() if h.cog is not cog}
         self._bot.events.unsubscribe_owner(name)
         self._bot.scheduler.remove_component(f"cog:{name}")
         for spec in cog.submit_handlers:

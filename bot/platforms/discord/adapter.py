@@ -26,7 +26,7 @@ import discord
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
-from bot.platforms.discord.commands import START, CommandEntry, application_commands, core_command, focused_option
+from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.text import cut, pieces
 
 log = logging.getLogger(__name__)
@@ -176,11 +176,12 @@ class DiscordAdapter:
         keep_in_time = asyncio.create_task(self._defer_if_slow(state))
         try:
             if interaction.type is discord.InteractionType.application_command:
-                name, arguments = core_command(interaction.data or {}, lambda i: self._resolved_member(interaction, i),
+                name, arguments = core_command(interaction.data or {}, self.bot.cogs.commands,
+                                               lambda i: self._resolved_member(interaction, i),
                                                lambda i: self._resolved_channel(interaction, i))
                 await self.bot.run_command(ctx, name, arguments)
             elif interaction.type is discord.InteractionType.autocomplete:
-                command, option, typed = focused_option(interaction.data or {})
+                command, option, typed = focused_option(interaction.data or {}, self.bot.cogs.commands)
                 suggestions = await self.bot.suggest(ctx, command, option, typed)
                 await interaction.response.autocomplete(
                     [discord.app_commands.Choice(name=s[:100], value=s[:100]) for s in suggestions])
@@ -297,9 +298,10 @@ class DiscordAdapter:
             _release(kwargs)
 
     def command_text(self, name: str) -> str:
-        """A single command whose name is also a group's is that group's `start` on Discord."""
+        """A single command whose name is also a group's is one of its subcommands on Discord."""
         is_group = any(other.startswith(f"{name} ") for other in self.bot.cogs.commands)
-        return f"/{name} {START}" if is_group and name in self.bot.cogs.commands else f"/{name}"
+        single = self.bot.cogs.commands.get(name)
+        return f"/{name} {single.spec.alone}" if is_group and single else f"/{name}"
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         guild = self._guild(community)

@@ -1,8 +1,9 @@
 """The cogs' commands as Discord application commands, and Discord's interactions back as core commands.
 
 Discord allows a command or a group with subcommands under one name, not both. Where a cog
-has both (`/testimonial` and `/testimonial withdraw`), the single command becomes the group's
-subcommand `start`: `/testimonial start`. Moderator-only commands (and groups whose every
+has both (`/testimonial` and `/testimonial withdraw`), the single command becomes a subcommand
+of the group, named by its `alone` (`start` unless the cog says otherwise): `/testimonial start`,
+`/partner show`. Moderator-only commands (and groups whose every
 subcommand is moderator-only) are hidden from members by default permissions (Manage Server);
 the core still checks the configured role on every use.
 """
@@ -10,13 +11,12 @@ the core still checks the configured role on every use.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Container, Iterable
 
 from bot.core import Channel, Member
 from bot.core.cog import CommandSpec, OptionSpec
 from bot.core.commands import RawArgument
 
-START = "start"  # the subcommand a single command becomes when its name is also a group's
 MANAGE_GUILD = 1 << 5
 OPTION_TYPES = {str: 3, int: 4, bool: 5, Member: 6, Channel: 7, float: 10}
 SUB_COMMAND = 1
@@ -51,7 +51,10 @@ def application_commands(entries: Iterable[CommandEntry]) -> list[dict[str, Any]
         single = next((e for e in entries if e.spec.name == group), None)
         subcommands = [(e.spec.name.split(" ", 1)[1], e.spec) for e in members]
         if single is not None:
-            subcommands.insert(0, (START, single.spec))
+            if single.spec.alone in {sub for sub, _ in subcommands}:
+                raise CommandLimitError(f"/{group} and /{group} {single.spec.alone} would have the same name on"
+                                        f" Discord: give /{group} another alone= name")
+            subcommands.insert(0, (single.spec.alone, single.spec))
         specs = [spec for _, spec in subcommands]
         fallback = single.spec.help if single else members[0].spec.help
         payload.append({
@@ -89,17 +92,20 @@ def _check_limits(payload: list[dict[str, Any]]) -> None:
                         f"{MAX_CHOICES}: make it a text option with suggestions (autocomplete)")
 
 
-def core_command(data: dict[str, Any], resolved_member, resolved_channel) -> tuple[str, list[RawArgument]]:
+def core_command(data: dict[str, Any], commands: Container[str], resolved_member,
+                 resolved_channel) -> tuple[str, list[RawArgument]]:
     """An interaction's command name and options, as the core knows them.
 
-    `resolved_member(id)` and `resolved_channel(id)` turn the ids Discord sends for user and
-    channel options into Members and Channels (from the interaction's resolved data).
+    `commands` are the core's command names: a subcommand that is not one of them is the
+    group's single command (`/partner show` is the core's `/partner`). `resolved_member(id)`
+    and `resolved_channel(id)` turn the ids Discord sends for user and channel options into
+    Members and Channels (from the interaction's resolved data).
     """
     name = data["name"]
     options = data.get("options") or []
     if options and options[0].get("type") == SUB_COMMAND:
         sub = options[0]["name"]
-        name = name if sub == START else f"{name} {sub}"
+        name = f"{name} {sub}" if f"{name} {sub}" in commands else name
         options = options[0].get("options") or []
     arguments = []
     for option in options:
@@ -112,10 +118,10 @@ def core_command(data: dict[str, Any], resolved_member, resolved_channel) -> tup
     return name, arguments
 
 
-def focused_option(data: dict[str, Any]) -> tuple[str, str, str]:
+def focused_option(data: dict[str, Any], commands: Container[str]) -> tuple[str, str, str]:
     """For an autocomplete interaction: the core command's name, the option being typed, and what
     was typed so far."""
-    name, _ = core_command(data, lambda _: None, lambda _: None)
+    name, _ = core_command(data, commands, lambda _: None, lambda _: None)
     options = data.get("options") or []
     if options and options[0].get("type") == SUB_COMMAND:
         options = options[0].get("options") or []
