@@ -71,7 +71,9 @@ def setting(default: Any, help: str, check: Callable[[Any], Problem] | None = No
 
 
 def _https_url(value: str) -> Problem:
-    if not re.match(r"^https://[^\s/]+\.[^\s]+$", value):
+    from bot.core.checks import web_address  # here, not at the top: bot.core imports this module
+
+    if web_address(value) is None:
         return f"must be a full https:// address, got {value!r}", 'write it like "https://example.org/join"'
     return None
 

@@ -18,7 +18,7 @@ from typing import Any, Awaitable, Callable
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock
 from bot.core.cog import CommandSpec, check_query_name
-from bot.core.commands import RawArgument, UsageError, bind_options, closest, find_command, raw_arguments, split_line
+from bot.core.commands import RawArgument, Refusal, UsageError, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
 from bot.core.adapter import Adapter
 from bot.core.events import EventBus
@@ -210,6 +210,12 @@ class Bot:
             await run()
         except UsageError as exc:
             await self._apologise(ctx, exc.reason, exc.show_usage, exc.details)
+        except Refusal as exc:
+            reply = exc.text
+            if exc.show_usage and ctx.command:
+                usage = ctx.render(ERRORS, command=ctx.command, arguments=self.cogs.commands[ctx.command].spec.arguments)
+                reply = Escaped(f"{reply}\n\n{usage['usage_hint']}")
+            await ctx.reply_private(reply)
         except StorageError as exc:
             log.error("database trouble in %s for %s: %s", ctx.command or "a button", ctx.member.id, exc)
             reason = {DatabaseBusy: "storage_busy", DatabaseReadOnly: "storage_read_only",

@@ -41,6 +41,16 @@ class UsageError(Exception):
         self.details = details
 
 
+class Refusal(Exception):
+    """A cog cannot do what was asked, and says why in its own words (already rendered):
+    `raise Refusal(texts["bad_website"])`. The member gets the text privately; nothing else happens."""
+
+    def __init__(self, text: str, *, show_usage: bool = False) -> None:
+        super().__init__(text)
+        self.text = text
+        self.show_usage = show_usage
+
+
 @dataclass(frozen=True)
 class RawArgument:
     """One option as the member gave it: named (`zone:Europe/Berlin`) or bare (`Europe/Berlin`)."""

@@ -82,6 +82,8 @@ class Message:
     files: list[File] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     ephemeral: bool = False
+    #: A small picture on the web shown beside the text (a partner's logo): an https address.
+    thumbnail_url: str = ""
 
     @classmethod
     def of(cls, content: Message | str) -> Message:
@@ -90,7 +92,7 @@ class Message:
     def to_json(self) -> dict[str, Any]:
         """The message as JSON-ready data, to keep it in the database until it is delivered."""
         return {
-            "text": self.text, "title": self.title, "ephemeral": self.ephemeral,
+            "text": self.text, "title": self.title, "ephemeral": self.ephemeral, "thumbnail_url": self.thumbnail_url,
             "fields": [[f.name, f.value, f.inline] for f in self.fields],
             "buttons": [[b.label, b.action, b.value, str(b.style)] for b in self.buttons],
             "images": [[i.filename, base64.b64encode(i.data).decode(), i.description] for i in self.images],
@@ -100,7 +102,7 @@ class Message:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Message:
         return cls(
-            text=data["text"], title=data["title"], ephemeral=data["ephemeral"],
+            text=data["text"], title=data["title"], ephemeral=data["ephemeral"], thumbnail_url=data["thumbnail_url"],
             fields=[Field(name, value, inline) for name, value, inline in data["fields"]],
             buttons=[Button(label, action, value, ButtonStyle(style)) for label, action, value, style in data["buttons"]],
             images=[Image(name, base64.b64decode(blob), about) for name, blob, about in data["images"]],

@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
+from bot.core.checks import web_address
 from bot.core.commands import closest
 
 Answers = Mapping[str, Any]
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_URL = re.compile(r"^https?://[^\s/]+\.[^\s]+$", re.IGNORECASE)
 _YES = {"yes", "y", "yeah", "yep", "sure", "ok", "okay", "true", "1"}
 _NO = {"no", "n", "nope", "false", "0"}
 
@@ -99,7 +99,7 @@ class Question:
             raise Invalid("too_short", short_by=self.min_length - len(text), minimum=self.min_length)
         if len(text) > self.max_length:
             raise Invalid("too_long", over_by=len(text) - self.max_length, maximum=self.max_length)
-        if self.kind is Kind.URL and not _URL.match(text):
+        if self.kind is Kind.URL and web_address(text, https_only=False) is None:
             raise Invalid("not_url")
         if self.kind is Kind.EMAIL and not _EMAIL.match(text):
             raise Invalid("not_email")

@@ -338,6 +338,8 @@ def format_message(where: str, message: Message, saved: list[Path]) -> str:
         lines += [f"    {line}".rstrip() for line in f.value.splitlines()]
     kinds = ["image"] * len(message.images) + ["file"] * len(message.files)
     lines += [f"  {kind}: {path}" for kind, path in zip(kinds, saved)]
+    if message.thumbnail_url:
+        lines.append(f"  picture: {message.thumbnail_url}")
     lines += [f"  [{i}] {b.label}" for i, b in enumerate(message.buttons, 1)]
     return "\n".join(lines)
 

@@ -410,7 +410,7 @@ def _render(message: Message) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
     files = [discord.File(io.BytesIO(i.data), filename=i.filename, description=i.description or None)
              for i in [*message.images, *message.files]]
-    if message.title or message.fields or message.images or len(message.text) > MAX_CONTENT:
+    if message.title or message.fields or message.images or message.thumbnail_url or len(message.text) > MAX_CONTENT:
         embed = discord.Embed(title=cut(message.title, 256) or None,
                               description=cut(message.text, MAX_DESCRIPTION) or None)
         for item in message.fields:
@@ -419,6 +419,8 @@ def _render(message: Message) -> dict[str, Any]:
                     embed.add_field(name=cut(item.name if n == 0 else "…", 256), value=part, inline=item.inline)
         if message.images:
             embed.set_image(url=f"attachment://{message.images[0].filename}")
+        if message.thumbnail_url:
+            embed.set_thumbnail(url=message.thumbnail_url)
         if _fit(embed) or len(message.text) > MAX_DESCRIPTION:
             files.append(discord.File(io.BytesIO(_full_text(message).encode("utf-8")), filename="full-text.txt"))
         kwargs["embed"] = embed

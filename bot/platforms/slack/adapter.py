@@ -379,7 +379,12 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     if message.title:
         # A header is plain text, which Slack never reads for mentions: the mrkdwn escaping is undone.
         blocks.append({"type": "header", "text": {"type": "plain_text", "text": cut(_plain(message.title), HEADER)}})
-    blocks += [_section(part) for part in pieces(message.text, SECTION_TEXT)]
+    text = [_section(part) for part in pieces(message.text, SECTION_TEXT)]
+    if message.thumbnail_url:  # beside the first part of the text, as an accessory
+        text = text or [_section(" ")]
+        text[0]["accessory"] = {"type": "image", "image_url": message.thumbnail_url,
+                                "alt_text": cut(_plain(message.title) or "image", 2000)}
+    blocks += text
     side_by_side: list[dict[str, Any]] = []
     for item in message.fields:
         if item.inline:  # short fields share a section, two columns wide, as embed fields do on Discord

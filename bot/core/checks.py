@@ -1,0 +1,28 @@
+"""Checks on what people type that more than one part of the bot needs."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.IGNORECASE)
+
+
+def web_address(text: str, *, https_only: bool = True) -> str | None:
+    """The address, trimmed, if it is a full web address (https://host.tld/...); else None."""
+    text = text.strip()
+    if any(c.isspace() for c in text):
+        return None
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    schemes = ("https",) if https_only else ("https", "http")
+    if parts.scheme.lower() not in schemes or not parts.hostname or not _HOST.match(parts.hostname):
+        return None
+    return text
+
+
+def host_of(address: str) -> str:
+    """The lower-case host of a web address checked by `web_address`."""
+    return (urlsplit(address).hostname or "").lower()

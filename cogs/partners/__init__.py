@@ -1,0 +1,8 @@
+"""Step 6: the partner organisations a community works with, in a directory members can search."""
+
+from bot.core import Bot
+from cogs.partners.cog import Partners
+
+
+def setup(bot: Bot, name: str) -> Partners:
+    return Partners(bot, name)
