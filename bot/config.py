@@ -20,7 +20,7 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_NAME = "smallstep.toml"
 
@@ -79,10 +79,12 @@ def _https_url(value: str) -> Problem:
 
 
 def _time_zone(value: str) -> Problem:
+    from bot.core.clock import closest_zones  # here, not at the top: bot.core imports this module
+
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        near = difflib.get_close_matches(value, sorted(available_timezones()), n=3, cutoff=0.6)
+        near = closest_zones(value)
         hint = f"did you mean {' or '.join(repr(z) for z in near)}? " if near else ""
         return (f"{value!r} is not a time zone name from the IANA database",
                 hint + "use a name like 'Europe/Berlin' or 'America/Chicago'")
@@ -246,7 +248,8 @@ class FormsConfig:
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
-    enabled: list[str] = setting(["share", "testimonials"], "The cogs loaded at start, by folder name under cogs/.",
+    enabled: list[str] = setting(["share", "testimonials", "partners", "events"],
+                                 "The cogs loaded at start, by folder name under cogs/.",
                                  _cog_names)
 
 

@@ -122,11 +122,14 @@ class Outbox:
         self.kick()
         return queued
 
-    async def withdraw(self, community: Community, batch: str) -> int:
-        """Take back what a batch has not delivered yet (an event was cancelled): it is never sent."""
+    async def withdraw(self, community: Community, batch: str, *, prefix: bool = False) -> int:
+        """Take back what a batch (or every batch starting with `batch`) has not delivered yet:
+        the reminders of an event that was cancelled are never sent."""
+        pattern = batch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = "batch LIKE ? ESCAPE '\\'" if prefix else "batch = ?"
         return await self._db.execute(
-            "UPDATE outbox SET status = ? WHERE community = ? AND batch = ? AND status IN (?, ?)",
-            (WITHDRAWN, community.key, batch, PENDING, UNREACHABLE))
+            f"UPDATE outbox SET status = ? WHERE community = ? AND {where} AND status IN (?, ?)",
+            (WITHDRAWN, community.key, pattern if prefix else batch, PENDING, UNREACHABLE))
 
     # -- reading back -----------------------------------------------------------------
 

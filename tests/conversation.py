@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from datetime import timedelta
+
 from bot.config import Config, parse_config
-from bot.core import Bot
+from bot.core import Bot, Clock
 from bot.platforms.console import ConsoleAdapter, Delivery
 
 
@@ -36,14 +38,16 @@ class Chat:
         await chat._start()
         return chat
 
-    async def _start(self) -> None:
-        self.bot = await Bot.open(self.config, database=self.db_path)
+    async def _start(self, clock: Clock | None = None) -> None:
+        self.bot = await Bot.open(self.config, database=self.db_path, clock=clock)
         self.adapter = ConsoleAdapter(self.bot, images_dir=self.images_dir, write=self.printed.append,
                                       observe=self.transcript.append)
         self.adapter.acting = self._acting
         try:
             await self.adapter.start()
             await self.bot.start()
+            await self.bot.scheduler.run_due()  # as the console does at start: what fell due meanwhile
+            await self.bot.outbox.idle()
         except BaseException:
             await self.close()  # an unclosed aiosqlite connection keeps the test process alive
             raise
@@ -55,10 +59,12 @@ class Chat:
             await self.bot.close()
             self.adapter = self.bot = None
 
-    async def restart(self) -> None:
-        """Stop the bot and start a new one on the same database, as after a crash-free restart."""
+    async def restart(self, *, later: timedelta | None = None) -> None:
+        """Stop the bot and start a new one on the same database, as after a crash-free restart;
+        `later`: the bot was down that long (its clock moves on while nothing runs)."""
+        clock = Clock(self.config.bot.timezone, self.bot.clock.offset + later) if later else None
         await self.close()
-        await self._start()
+        await self._start(clock)
 
     # -- acting ---------------------------------------------------------------------
 

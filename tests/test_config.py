@@ -25,7 +25,8 @@ def error_for(text: str) -> ConfigError:
 def test_no_file_means_the_built_in_defaults(tmp_path):
     config = load_config(cwd=tmp_path)
     assert config.source == "built-in defaults"
-    assert config.cogs.enabled == ["share", "testimonials"]
+    example = tomllib.loads((Path(__file__).parents[1] / "config.example.toml").read_text())
+    assert config.cogs.enabled == example["cogs"]["enabled"], "the example shows the defaults as they are"
     assert config.path(config.bot.database) == tmp_path / "smallstep.db"
 
 

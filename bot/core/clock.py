@@ -4,9 +4,11 @@ work happen."""
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _DURATION = re.compile(r"(\d{1,7})\s*(w|d|h|m|s)")
 LONGEST = timedelta(days=3650)
@@ -23,6 +25,27 @@ def parse_duration(text: str) -> timedelta:
     if total > LONGEST:
         raise ValueError(f"{text!r} is longer than ten years; move the clock in smaller steps")
     return total
+
+
+def zone(name: str) -> ZoneInfo | None:
+    """The IANA time zone of that name (`Europe/Berlin`, any case), or None if there is none."""
+    real = _zone_names().get(name.strip().casefold())
+    return ZoneInfo(real) if real else None
+
+
+def closest_zones(name: str, n: int = 3) -> list[str]:
+    """IANA names near what was typed, for a 'did you mean': `Europe/Berln` → Europe/Berlin.
+    A city alone (`berlin`) finds its zone too."""
+    typed = name.strip().casefold().replace(" ", "_")
+    names = _zone_names()
+    by_city = [real for key, real in names.items() if key.rsplit("/", 1)[-1] == typed]
+    near = difflib.get_close_matches(typed, list(names), n=n, cutoff=0.6)
+    return list(dict.fromkeys([*by_city, *(names[key] for key in near)]))[:n]
+
+
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    return {z.casefold(): z for z in sorted(available_timezones()) if "/" in z or z == "UTC"}
 
 
 class Clock:

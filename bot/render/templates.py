@@ -20,7 +20,7 @@ wrote, whose values were already escaped: print it with `|safe`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,11 +44,24 @@ def builtin_templates_dir() -> Path:
     return packaged if packaged.is_dir() else here.parents[2] / "templates"
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+          "August", "September", "October", "November", "December")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
 def long_date(value: date) -> str:
     """25 November 2026: the same on every machine, whatever its locale."""
-    months = ("January", "February", "March", "April", "May", "June", "July",
-              "August", "September", "October", "November", "December")
-    return f"{value.day} {months[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def short_date(value: date) -> str:
+    """Wed 25 Nov 2026."""
+    return f"{WEEKDAYS[value.weekday()][:3]} {value.day} {MONTHS[value.month - 1][:3]} {value.year}"
+
+
+def clock_time(value: datetime) -> str:
+    """18:30, in the time zone the moment carries."""
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 class TemplateProblem(Exception):
@@ -169,6 +182,9 @@ def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str],
         auto_reload=True,
     )
     env.filters["longdate"] = long_date
+    env.filters["shortdate"] = short_date
+    env.filters["clocktime"] = clock_time
+    env.filters["zonename"] = lambda moment: moment.tzname() or ""
     env.filters["safe"] = Escaped
     env.filters["command"] = lambda name: Escaped(escaper(command(str(name))))
     # Jinja's escape filters know only HTML; here a value is escaped once, by finalize.

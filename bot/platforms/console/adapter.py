@@ -114,8 +114,8 @@ class ConsoleAdapter:
             self.moderators.add(row["member_id"])
         offset = await db.fetchval(
             "SELECT value FROM console_state WHERE community = ? AND key = 'clock_offset_seconds'", (key,))
-        if offset is not None:
-            self.bot.clock.offset = timedelta(seconds=float(offset))
+        if offset is not None and float(offset) > self.bot.clock.offset.total_seconds():
+            self.bot.clock.offset = timedelta(seconds=float(offset))  # never back: a clock given to the bot may be later
         for row in await db.fetchall("SELECT * FROM console_buttons WHERE community = ?", (key,)):
             buttons = [Button(b["label"], b["action"], b["value"], b["style"]) for b in json.loads(row["buttons"])]
             self._pressable[row["viewer"]] = Pressable(row["seq"], row["channel"], buttons)

@@ -1,0 +1,544 @@
+"""Step 6 of the ten: members join the community's events, often with a partner organisation.
+
+Moderators create an event (options, or a DM form for the long fields), and it is announced
+in the channels they chose, through the outbox (each channel once, even across a crash),
+with Going / Maybe / Can't go buttons whose counts stay current. A full event puts new
+Goings on a waitlist, which moves up when a place comes free. Members list what is coming
+in their own time zone and take any event into their calendar (.ics). Those going are
+reminded by DM before each occurrence; a reminder whose moment passed while the bot was down
+is still sent if the event has not begun, and never twice. Editing or cancelling an event
+updates every announcement and tells those going.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import ConfigError, setting
+from bot.core import (Button, ButtonStyle, Channel, Community, Field, File, Invocation, Member, Message, Refusal,
+                      action, command, job, on_submit, option, parse_duration, query)
+from bot.core.checks import web_address
+from bot.core.clock import closest_zones, stamp
+from bot.core.clock import zone as find_zone
+from bot.core.cog import Cog
+from bot.core.commands import closest
+from bot.forms import Submission
+from cogs.events.forms import EVENT_FORM
+from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
+    parse_start
+from cogs.events.store import (CANCELLED, GOING, MAYBE, NO, WAITLIST, Draft, Event, EventStore, Rsvp, as_draft,
+                               with_changes)
+
+TEXTS = "events/messages.j2"
+LISTED_DAYS = 60  # /events looks this far ahead
+LISTED = 20
+_REF = re.compile(r"^\s*#?(\d{1,9})\b")
+
+
+def _offsets(values: list[str]) -> tuple[str, str] | None:
+    for value in values:
+        try:
+            parse_duration(value)
+        except ValueError as exc:
+            return str(exc), 'write durations like "24h" or "1h"'
+    return None
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    """[cogs.events] in the config."""
+
+    reminders: list[str] = setting(["24h", "1h"], "How long before each occurrence those going are reminded by DM.",
+                                   _offsets)
+    channels: list[str] = setting([], "Where an event is announced when /event create names no channel.")
+
+
+class Events(Cog):
+    """Events with RSVPs, a waitlist, reminders and calendar files."""
+
+    Settings = EventSettings
+
+    async def cog_load(self) -> None:
+        self.store = EventStore(self.db, self.events)
+        self.offsets = sorted({parse_duration(r) for r in self.settings.reminders}, reverse=True)
+        if any(o <= timedelta(0) for o in self.offsets):
+            raise ConfigError("cogs.events.reminders", "a reminder must come before the event",
+                              'write durations like "24h" or "1h"', self.config.source)
+
+    # -- members ---------------------------------------------------------------------------
+
+    @command("events", help="What is coming up, with the times in your time zone")
+    async def coming_up(self, ctx: Invocation) -> None:
+        now = self.clock.now()
+        viewer = await self._zone(ctx.community, ctx.member.id)
+        upcoming = [(occurrence, event) for event in await self.store.scheduled(ctx.community)
+                    for occurrence in event.between(now, now + timedelta(days=LISTED_DAYS))]
+        upcoming.sort(key=lambda pair: pair[0].start)
+        items = [{"id": e.id, "title": e.title, "start": o.start.astimezone(viewer), "end": o.end.astimezone(viewer)}
+                 for o, e in upcoming[:LISTED]]
+        texts = ctx.render(TEXTS, items=items, more=max(0, len(upcoming) - LISTED), zone_name=viewer.key,
+                           days=LISTED_DAYS)
+        buttons = [Button(texts["button_calendar_all"], "events:ics", "all", ButtonStyle.SECONDARY)] if items else []
+        await ctx.reply_private(Message(title=texts["list_title"], text=texts["list"], buttons=buttons))
+
+    @command("event", help="One event: when and where, who is going; answer, or take it into your calendar",
+             alone="show")
+    async def show(self, ctx: Invocation, event: str = option("The event's number", max_length=120,
+                                                             autocomplete="event_choices")) -> None:
+        found = await self._event(ctx, event)
+        viewer = await self._zone(ctx.community, ctx.member.id)
+        mine = await self.store.answer_of(ctx.community, found.id, ctx.member.id)
+        await ctx.reply_private(await self._card(ctx.community, found, viewer, mine=mine))
+
+    @command("event calendar", help="A calendar file (.ics) of one event, or of everything coming up")
+    async def calendar_file(self, ctx: Invocation, event: str | None = option(
+            "The event's number; leave it out for all that are coming", max_length=120,
+            autocomplete="event_choices")) -> None:
+        await self._send_calendar(ctx, "all" if event is None else str((await self._event(ctx, event)).id))
+
+    @action("events:ics")
+    async def calendar_button(self, ctx: Invocation, value: str) -> None:
+        await self._send_calendar(ctx, value)
+
+    @action("events:rsvp")
+    async def rsvp(self, ctx: Invocation, value: str) -> None:
+        event_id, _, answer = value.partition(":")
+        event = await self._event(ctx, event_id)
+        texts = ctx.render(TEXTS, event=event)
+        if event.status == CANCELLED:
+            raise Refusal(texts["is_cancelled"])
+        if answer not in (GOING, MAYBE, NO):
+            raise Refusal(texts["is_over"])
+        occurrence = event.next(self.clock.now())
+        if occurrence is None:
+            raise Refusal(texts["is_over"])
+        recorded, promoted, first_going = await self.store.answer(ctx.community, event, ctx.member, answer,
+                                                                  self.clock.now())
+        if first_going is not None:
+            await self.events.publish(first_going)
+        position = (await self.store.waitlist_position(ctx.community, event.id, ctx.member.id)
+                    if recorded == WAITLIST else 0)
+        viewer = await self._zone(ctx.community, ctx.member.id)
+        said = ctx.render(TEXTS, event=event, position=position, start=occurrence.start.astimezone(viewer),
+                          reminders=[_duration_words(o) for o in self.offsets])
+        buttons = [Button(said["button_calendar"], "events:ics", str(event.id), ButtonStyle.SECONDARY)] \
+            if recorded in (GOING, WAITLIST) else []
+        await ctx.reply_private(Message(text=said[f"answered_{recorded}"], buttons=buttons))
+        if promoted is not None:
+            await self._tell_promoted(ctx.community, event, [promoted])
+        await self._refresh_announcements(ctx.community, event.id)
+
+    @command("timezone", help="Show the time zone your times are shown in", alone="show")
+    async def my_zone(self, ctx: Invocation) -> None:
+        own = await self.store.zone_of(ctx.community, ctx.member.id)
+        await ctx.reply_private(ctx.render(TEXTS, own=own or "", default=self._default_zone().key)["zone_is"])
+
+    @command("timezone set", help="Set the time zone your times are shown in, e.g. Europe/Berlin")
+    async def set_zone(self, ctx: Invocation, zone: str = option(
+            "An IANA time zone, e.g. Europe/Berlin or America/Chicago", max_length=64)) -> None:
+        found = self._zone_named(ctx, zone)
+        await self.store.set_zone(ctx.community, ctx.member.id, found.key)
+        now = self.clock.now().astimezone(found)
+        await ctx.reply_private(ctx.render(TEXTS, zone_name=found.key, now=now)["zone_set"])
+
+    # -- moderators ------------------------------------------------------------------------
+
+    @command("event create", help="Create an event and announce it (leave out the title or start to be asked by DM)",
+             moderator=True)
+    async def create(self, ctx: Invocation,
+                     title: str | None = option("What it is called", max_length=200),
+                     start: str | None = option("When it starts, e.g. 2026-12-10 18:00", max_length=60),
+                     timezone: str | None = option("The time zone of that start, e.g. Europe/Berlin", max_length=64),
+                     duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60),
+                     place: str | None = option("Where: an address, or a link for an online event", max_length=500),
+                     description: str | None = option("What to expect", max_length=2000),
+                     capacity: int | None = option("How many places (leave out for no limit)"),
+                     channels: str | None = option("Where to announce it, e.g. #events #general", max_length=500),
+                     partner: str | None = option("The partner organisation, if any", max_length=100,
+                                                  autocomplete="partner_names"),
+                     repeat: str | None = option("weekly, monthly, or an RRULE like FREQ=WEEKLY;BYDAY=TU;COUNT=6",
+                                                 max_length=200)) -> None:
+        given = {"title": title, "start": start, "timezone": timezone, "duration": duration, "place": place,
+                 "description": description, "capacity": None if capacity is None else str(capacity),
+                 "channels": channels, "partner": partner, "repeat": repeat}
+        if title is None or start is None:  # the long fields are easier one at a time, in DMs
+            await self.bot.forms.start(ctx, EVENT_FORM, answers={k: v for k, v in given.items() if v is not None})
+            return
+        await self._create(ctx, given)
+
+    @on_submit(EVENT_FORM)
+    async def created_by_form(self, ctx: Invocation, submission: Submission) -> None:
+        try:
+            await self._create(ctx, dict(submission.answers), submission.id)
+        except Refusal as problem:  # the answers go back to the moderator, to change the one at fault
+            await self.bot.forms.start(ctx, EVENT_FORM, answers=dict(submission.answers), intro=problem.text)
+
+    @command("event edit", help="Change an event; its announcements are updated and those going are told",
+             moderator=True)
+    async def edit(self, ctx: Invocation,
+                   event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
+                   title: str | None = option("A new title", max_length=200),
+                   start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60),
+                   timezone: str | None = option("The time zone of the start", max_length=64),
+                   duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60),
+                   place: str | None = option("Where", max_length=500),
+                   description: str | None = option("What to expect", max_length=2000),
+                   capacity: int | None = option("How many places (0: no limit)"),
+                   channels: str | None = option("More channels to announce it in", max_length=500),
+                   partner: str | None = option("The partner organisation (none: no partner)", max_length=100,
+                                                autocomplete="partner_names"),
+                   repeat: str | None = option("weekly, monthly, an RRULE, or none", max_length=200)) -> None:
+        current = await self._event(ctx, event)
+        texts = ctx.render(TEXTS, event=current)
+        if current.status == CANCELLED:
+            raise Refusal(texts["is_cancelled"])
+        given = {"title": title, "start": start, "timezone": timezone, "duration": duration, "place": place,
+                 "description": description, "capacity": None if capacity is None else str(capacity),
+                 "channels": channels, "partner": partner, "repeat": repeat}
+        draft = await self._checked(ctx, given, base=as_draft(current))
+        before = as_draft(current)
+        if draft == before:
+            raise Refusal(texts["nothing_to_change"])
+        now = self.clock.now()
+        await self.store.update(ctx.community, current.id, draft, now)
+        updated = await self.store.get(ctx.community, current.id)
+        await self._announce(ctx.community, updated)  # new channels get it; the others keep theirs, updated
+        await self._refresh_announcements(ctx.community, updated.id)
+        if draft.capacity is None or (before.capacity is not None and draft.capacity > before.capacity):
+            await self._tell_promoted(ctx.community, updated, await self.store.fill_places(ctx.community, updated, now))
+        moved = (draft.first, draft.zone, draft.length, draft.place, draft.recurrence) != (
+            before.first, before.zone, before.length, before.place, before.recurrence)
+        told = await self._tell_change(ctx.community, updated) if moved else 0
+        await ctx.reply_private(ctx.render(TEXTS, event=updated, told=told)["edited"])
+
+    @command("event cancel", help="Cancel an event (asks first); those going are told", moderator=True)
+    async def cancel(self, ctx: Invocation,
+                     event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
+                     reason: str | None = option("Why, in a few words, for those going", max_length=300)) -> None:
+        found = await self._event(ctx, event)
+        if found.status == CANCELLED:
+            raise Refusal(ctx.render(TEXTS, event=found)["is_cancelled"])
+        await self.store.note_cancellation(ctx.community, found.id, reason or "")
+        going = await self.store.with_answer(ctx.community, found.id, GOING, WAITLIST)
+        texts = ctx.render(TEXTS, event=found, going=len(going), reason=reason or "")
+        await ctx.reply_private(Message(text=texts["cancel_confirm"], buttons=[
+            Button(texts["button_cancel"], "events:cancel", str(found.id), ButtonStyle.DANGER),
+            Button(texts["button_keep"], "events:keep", str(found.id), ButtonStyle.SECONDARY),
+        ]))
+
+    @action("events:cancel", moderator=True)
+    async def cancelled(self, ctx: Invocation, value: str) -> None:
+        event = await self._event(ctx, value)
+        reason = await self.store.cancel(ctx.community, event.id, self.clock.now())
+        if reason is None:
+            raise Refusal(ctx.render(TEXTS, event=event)["is_cancelled"])
+        await self.bot.outbox.withdraw(ctx.community, f"events:reminder:{event.id}:", prefix=True)
+        await self._refresh_announcements(ctx.community, event.id)
+        told = await self._tell(ctx.community, event, f"events:cancelled:{event.id}", "dm_cancelled",
+                                await self.store.with_answer(ctx.community, event.id, GOING, WAITLIST), reason=reason)
+        await ctx.reply_private(ctx.render(TEXTS, event=event, told=told)["cancel_done"])
+
+    @action("events:keep", moderator=True)
+    async def kept(self, ctx: Invocation, value: str) -> None:
+        await ctx.reply_private(ctx.render(TEXTS)["kept"])
+
+    @command("event attended", help="Mark who was at an event", moderator=True)
+    async def attended(self, ctx: Invocation,
+                       event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
+                       members: str = option("Who was there: @name @name ...", max_length=2000)) -> None:
+        found = await self._event(ctx, event)
+        people, unknown = [], []
+        for word in members.split():
+            member = await ctx.adapter.resolve_member(ctx.community, word)
+            (people.append(member) if member else unknown.append(word))
+        if unknown:
+            raise Refusal(ctx.render(TEXTS, unknown=unknown)["unknown_members"])
+        marked = await self.store.mark_attended(ctx.community, found.id, people, ctx.member.id, self.clock.now())
+        for happened in marked:
+            await self.events.publish(happened)
+        await ctx.reply_private(ctx.render(TEXTS, event=found, marked=len(marked),
+                                           already=len({m.id for m in people}) - len(marked))["attended_done"])
+
+    # -- suggestions while typing ------------------------------------------------------------
+
+    async def event_choices(self, ctx: Invocation, typed: str) -> list[str]:
+        now = self.clock.now()
+        found = []
+        for event in await self.store.scheduled(ctx.community):
+            occurrence = event.next(now)
+            if occurrence is None:
+                continue
+            label = ctx.render(TEXTS, event=event, start=occurrence.start)["choice"]
+            if typed.casefold() in label.casefold():
+                found.append((occurrence.start, str(label)))
+        return [label for _, label in sorted(found)]
+
+    async def partner_names(self, ctx: Invocation, typed: str) -> list[str]:
+        names = await self.bot.ask("partners.names", ctx.community, default=[])
+        return [n for n in names if typed.casefold() in n.casefold()]
+
+    # -- reminders -----------------------------------------------------------------------------
+
+    @job(every="1m", at_start=True)
+    async def remind(self, now: datetime) -> None:
+        """Queue each reminder that is due, once: a rerun, or a run after downtime, adds nothing twice.
+
+        When several reminders of one occurrence fell due (the bot was down), only the nearest is
+        sent; none is sent once the occurrence has begun.
+        """
+        horizon = now + self.offsets[0] if self.offsets else now
+        for event in await self.store.scheduled():
+            platform, _, community_id = event.community.partition(":")
+            if platform not in self.bot.adapters:
+                continue
+            community = Community(platform, community_id)
+            for occurrence in event.between(now, horizon):
+                due = [o for o in self.offsets if occurrence.start - o <= now < occurrence.start]
+                if due:
+                    await self._queue_reminders(community, event, occurrence, min(due))
+
+    async def _queue_reminders(self, community: Community, event: Event, occurrence: Occurrence,
+                               offset: timedelta) -> None:
+        batch = f"events:reminder:{event.id}:{stamp(occurrence.start)}:{int(offset.total_seconds())}"
+        done = {p.target_id for p in await self.bot.outbox.posts(community, batch)}
+        going = [r for r in await self.store.with_answer(community, event.id, GOING) if r.member_id not in done]
+        if not going:
+            return
+        zones = await self.store.zones(community)
+        items = []
+        for rsvp in going:
+            viewer = ZoneInfo(zones[rsvp.member_id]) if rsvp.member_id in zones else self._default_zone()
+            texts = self.bot.render(TEXTS, community.platform, event=event, start=occurrence.start.astimezone(viewer),
+                                    left=_duration_words(occurrence.start - self.clock.now()))
+            items.append((Member(community.platform, rsvp.member_id, rsvp.member_name),
+                          Message(text=texts["dm_reminder"], buttons=[
+                              Button(texts["button_details"], "events:show", str(event.id), ButtonStyle.SECONDARY)])))
+        await self.bot.outbox.put(community, batch, items, expires_at=occurrence.start)
+
+    @action("events:show")
+    async def show_button(self, ctx: Invocation, value: str) -> None:
+        await self.show(ctx, value)
+
+    # -- what other cogs may ask ---------------------------------------------------------------
+
+    @query("events.upcoming")
+    async def for_partner(self, community: Community, member: Member, partner_id: int) -> list[dict[str, Any]]:
+        """A partner's coming events, with their times in the member's zone (for the partner's page)."""
+        now = self.clock.now()
+        viewer = await self._zone(community, member.id)
+        found = []
+        for event in await self.store.scheduled(community):
+            occurrence = event.next(now) if event.partner_id == partner_id else None
+            if occurrence is not None:
+                when = self.bot.render(TEXTS, community.platform, start=occurrence.start.astimezone(viewer))
+                found.append((occurrence.start, {"id": event.id, "title": event.title, "when": when["when_short"]}))
+        return [item for _, item in sorted(found, key=lambda pair: pair[0])]
+
+    # -- creating --------------------------------------------------------------------------------
+
+    async def _create(self, ctx: Invocation, given: dict[str, Any], submission: str | None = None) -> None:
+        draft = await self._checked(ctx, given)
+        if not draft.channels:
+            defaults = " ".join(self.settings.channels)
+            draft = with_changes(draft, channels=await self._channels(ctx, defaults) if defaults else [])
+        event_id = await self.store.create(ctx.community, draft, ctx.member.id, self.clock.now())
+        event = await self.store.get(ctx.community, event_id)
+        await self.events.emit("event.created", ctx.community, ctx.member, event=event_id)
+        await self._announce(ctx.community, event)
+        viewer = await self._zone(ctx.community, ctx.member.id)
+        occurrence = event.next(self.clock.now())
+        await ctx.reply_private(ctx.render(TEXTS, event=event, start=occurrence.start.astimezone(viewer),
+                                           channels=[c.name for c in event.channels])["created"])
+
+    async def _checked(self, ctx: Invocation, given: dict[str, Any], base: Draft | None = None) -> Draft:
+        """The event as given, checked; a Refusal names the first thing to change."""
+        def text(key: str) -> str | None:
+            value = given.get(key)
+            return None if value is None or not str(value).strip() else str(value).strip()
+
+        now = self.clock.now()
+        words = ctx.render(TEXTS)
+        title = text("title") or (base.title if base else None)
+        if not title:
+            raise Refusal(words["title_needed"])
+        event_zone = self._zone_named(ctx, text("timezone")) if text("timezone") else (
+            base.zone if base else await self._zone(ctx.community, ctx.member.id))
+        try:
+            first = parse_start(text("start"), event_zone, now) if text("start") else base.first
+            length = parse_length(text("duration"), first) if text("duration") else (
+                base.length if base else timedelta(hours=1))
+            repeat = text("repeat")
+            recurrence = (None if repeat.lower() in ("none", "no", "once") else parse_recurrence(repeat, first)) \
+                if repeat else (base.recurrence if base else None)
+        except TimeProblem as problem:
+            raise Refusal(ctx.render(TEXTS, **problem.details)[problem.reason], show_usage=True) from None
+        if (text("start") or base is None) and first.replace(tzinfo=event_zone) <= now:
+            raise Refusal(ctx.render(TEXTS, value=text("start"), now=now.astimezone(event_zone))["in_the_past"])
+        capacity = base.capacity if base else None
+        if text("capacity") is not None:
+            capacity = int(text("capacity")) if text("capacity").lstrip("-").isdigit() else -1
+            if capacity < 0 or (capacity == 0 and base is None):
+                raise Refusal(ctx.render(TEXTS, value=text("capacity"))["bad_capacity"])
+            capacity = capacity or None
+        channels = list(base.channels) if base else []
+        if text("channels"):
+            channels += [c for c in await self._channels(ctx, text("channels")) if c not in channels]
+        partner_id = base.partner_id if base else None
+        if text("partner"):
+            partner_id = None if text("partner").lower() == "none" else await self._partner_id(ctx, text("partner"))
+        return Draft(title=title, first=first, zone=event_zone, length=length,
+                     place=text("place") if text("place") is not None else (base.place if base else ""),
+                     description=text("description") if text("description") is not None else (
+                         base.description if base else ""),
+                     capacity=capacity, channels=channels, recurrence=recurrence, partner_id=partner_id)
+
+    async def _channels(self, ctx: Invocation, typed: str) -> list[Channel]:
+        found = []
+        for word in typed.replace(",", " ").split():
+            channel = await ctx.adapter.resolve_channel(ctx.community, word)
+            if channel is None:
+                raise Refusal(ctx.render(TEXTS, value=word)["unknown_channel"])
+            problem = await ctx.adapter.check_channel(ctx.community, channel)
+            if problem:
+                raise Refusal(ctx.render(TEXTS, value=word, problem=problem)["cannot_post"])
+            if channel not in found:
+                found.append(channel)
+        return found
+
+    async def _partner_id(self, ctx: Invocation, name: str) -> int:
+        if "partners.find" not in self.bot.cogs.queries:
+            raise Refusal(ctx.render(TEXTS, value=name)["partners_off"])
+        partner = await self.bot.ask("partners.find", ctx.community, name)
+        if partner is None:
+            known = await self.bot.ask("partners.names", ctx.community, default=[])
+            raise Refusal(ctx.render(TEXTS, value=name, suggestion=closest(name, known))["unknown_partner"])
+        return partner["id"]
+
+    # -- what members see ------------------------------------------------------------------------
+
+    async def _card(self, community: Community, event: Event, viewer: ZoneInfo | None = None, *,
+                    mine: str | None = None) -> Message:
+        """The event as a message: for an announcement (its own zone, no viewer), or for one member."""
+        now = self.clock.now()
+        occurrence = event.next(now)
+        shown_zone = viewer or event.zone
+        counts = await self.store.counts(community, event.id)
+        partner = await self.bot.ask("partners.get", community, event.partner_id) if event.partner_id else None
+        texts = self.bot.render(
+            TEXTS, community.platform, event=event, counts=counts, partner=partner, mine=mine or "",
+            full=event.capacity is not None and counts.going >= event.capacity,
+            start=occurrence.start.astimezone(shown_zone) if occurrence else None,
+            end=occurrence.end.astimezone(shown_zone) if occurrence else None,
+            own_zone=event.zone.key if shown_zone.key != event.zone.key else "",
+            repeat=_repeat_words(event.recurrence), link=web_address(event.place) or "")
+        fields = [Field(texts["label_when"], texts["when"], inline=True)]
+        if event.place:
+            fields.append(Field(texts["label_where"], texts["where"], inline=True))
+        if partner:
+            fields.append(Field(texts["label_partner"], texts["partner"], inline=True))
+        fields.append(Field(texts["label_answers"], texts["answers"]))
+        buttons = []
+        if event.status != CANCELLED and occurrence is not None:
+            buttons = [Button(texts["button_going"], "events:rsvp", f"{event.id}:{GOING}", ButtonStyle.SUCCESS),
+                       Button(texts["button_maybe"], "events:rsvp", f"{event.id}:{MAYBE}", ButtonStyle.SECONDARY),
+                       Button(texts["button_no"], "events:rsvp", f"{event.id}:{NO}", ButtonStyle.SECONDARY),
+                       Button(texts["button_calendar"], "events:ics", str(event.id), ButtonStyle.SECONDARY)]
+        return Message(title=texts["card_title"], text=texts["card"], fields=fields, buttons=buttons)
+
+    async def _announce(self, community: Community, event: Event) -> None:
+        """Post the announcement in each of the event's channels not yet holding it, through the outbox."""
+        card = await self._card(community, event)
+        await self.bot.outbox.put(community, f"events:announce:{event.id}", [(c, card) for c in event.channels])
+
+    async def _refresh_announcements(self, community: Community, event_id: int) -> None:
+        """Every announcement already posted shows the event as it is now (counts, changes, cancellation)."""
+        event = await self.store.get(community, event_id)
+        adapter = self.bot.adapters.get(community.platform)
+        posted = [p for p in await self.bot.outbox.posts(community, f"events:announce:{event_id}") if p.message_id]
+        if adapter is None or not posted:
+            return
+        card = await self._card(community, event)
+        for post in posted:
+            await adapter.edit(community, post.channel, post.message_id, card)
+
+    async def _send_calendar(self, ctx: Invocation, which: str) -> None:
+        now = self.clock.now()
+        if which == "all":
+            events = [e for e in await self.store.scheduled(ctx.community) if e.next(now)]
+        else:
+            events = [await self._event(ctx, which)]
+        entries = [CalendarEntry(
+            uid=f"event-{e.id}-{ctx.community.key.replace(':', '-')}@smallstep-bot", title=e.title,
+            first=Occurrence(e.first.replace(tzinfo=e.zone), (e.first + e.length).replace(tzinfo=e.zone)),
+            recurrence=e.recurrence, description=e.description, place=e.place, link=web_address(e.place) or "",
+            revision=e.revision, cancelled=e.status == CANCELLED) for e in events]
+        name = "events.ics" if which == "all" else f"event-{which}.ics"
+        texts = ctx.render(TEXTS, count=len(entries))
+        await ctx.reply_private(Message(text=texts["calendar_ready"],
+                                        files=[File(name, calendar(entries, now), texts["calendar_title"])]))
+
+    # -- telling members -------------------------------------------------------------------------
+
+    async def _tell(self, community: Community, event: Event, batch: str, block: str, people: list[Rsvp],
+                    **variables: Any) -> int:
+        """A DM to each of `people` about `event`, once per batch, in their own time zones."""
+        zones = await self.store.zones(community)
+        occurrence = event.next(self.clock.now())
+        items = []
+        for rsvp in people:
+            viewer = ZoneInfo(zones[rsvp.member_id]) if rsvp.member_id in zones else self._default_zone()
+            texts = self.bot.render(TEXTS, community.platform, event=event, **variables,
+                                    start=occurrence.start.astimezone(viewer) if occurrence else None)
+            items.append((Member(community.platform, rsvp.member_id, rsvp.member_name), Message(text=texts[block])))
+        return await self.bot.outbox.put(community, batch, items)
+
+    async def _tell_change(self, community: Community, event: Event) -> int:
+        people = await self.store.with_answer(community, event.id, GOING, WAITLIST)
+        return await self._tell(community, event, f"events:changed:{event.id}:{event.revision}", "dm_changed", people)
+
+    async def _tell_promoted(self, community: Community, event: Event, promoted: list[Rsvp]) -> None:
+        for rsvp in promoted:
+            await self._tell(community, event, f"events:promoted:{event.id}:{rsvp.member_id}:{stamp(self.clock.now())}",
+                             "dm_promoted", [rsvp])
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    async def _event(self, ctx: Invocation, typed: str) -> Event:
+        match = _REF.match(str(typed))
+        found = await self.store.get(ctx.community, int(match.group(1))) if match else None
+        if found is None:
+            raise Refusal(ctx.render(TEXTS, value=typed)["not_found"])
+        return found
+
+    def _default_zone(self) -> ZoneInfo:
+        return self.clock.tz
+
+    async def _zone(self, community: Community, member_id: str) -> ZoneInfo:
+        own = await self.store.zone_of(community, member_id)
+        return ZoneInfo(own) if own else self._default_zone()
+
+    def _zone_named(self, ctx: Invocation, typed: str) -> ZoneInfo:
+        found = find_zone(typed)
+        if found is None:
+            raise Refusal(ctx.render(TEXTS, value=typed, near=closest_zones(typed))["unknown_zone"])
+        return found
+
+
+def _duration_words(length: timedelta) -> dict[str, int]:
+    """A duration as days, hours and minutes (and all of it in hours), for a template to word."""
+    minutes = max(0, round(length.total_seconds() / 60))
+    return {"days": minutes // 1440, "hours": minutes % 1440 // 60, "minutes": minutes % 60,
+            "in_hours": minutes // 60}
+
+
+def _repeat_words(recurrence: str | None) -> dict[str, Any]:
+    """An RRULE's frequency and interval, for a template to word ("every 2 weeks")."""
+    if not recurrence:
+        return {}
+    parts = dict(part.split("=", 1) for part in recurrence.split(";") if "=" in part)
+    return {"freq": parts.get("FREQ", "").lower(), "interval": int(parts.get("INTERVAL", "1")),
+            "simple": set(parts) <= {"FREQ", "INTERVAL"}, "rule": recurrence}

@@ -1,0 +1,171 @@
+"""When events happen: a wall-clock start in the event's own time zone, an optional
+recurrence (an RFC 5545 RRULE, read by dateutil), and calendar files (icalendar).
+
+Times are kept as the organiser wrote them, in their zone: a weekly event at 18:00 in
+Berlin stays at 18:00 across a daylight-saving change, which means its moment in UTC moves.
+Occurrences are computed on the local wall clock and only then given their zone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+import icalendar
+from dateutil import parser as dates
+from dateutil import rrule
+
+from bot.core.clock import parse_duration
+
+LONGEST_EVENT = timedelta(days=14)
+# Occurrences closer than this are refused: a reminder storm is never what an organiser meant.
+_TOO_OFTEN = ("HOURLY", "MINUTELY", "SECONDLY")
+_SHORTHANDS = {"daily": "FREQ=DAILY", "weekly": "FREQ=WEEKLY", "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
+               "biweekly": "FREQ=WEEKLY;INTERVAL=2", "monthly": "FREQ=MONTHLY"}
+_CLOCK = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}\s*(am|pm)$", re.IGNORECASE)
+
+
+class TimeProblem(ValueError):
+    """What cannot be taken about a time, as the name of a block of events/messages.j2."""
+
+    def __init__(self, reason: str, **details: object) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One time an event happens: start and end, aware, in the event's zone."""
+
+    start: datetime
+    end: datetime
+
+
+def parse_start(text: str, zone: ZoneInfo, now: datetime) -> datetime:
+    """A start as typed ("2026-12-10 18:00", "10 Dec 2026 6pm") → the local wall-clock time, naive.
+
+    A time with its own offset ("...T18:00+01:00") is converted into the event's zone.
+    """
+    today = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    try:
+        parsed = dates.parse(text, default=today)
+    except (ValueError, OverflowError):
+        raise TimeProblem("bad_start", value=text) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(zone).replace(tzinfo=None)
+    if not re.search(r"\d{1,2}[:.h]\d{2}|\d\s*(am|pm)\b", text, re.IGNORECASE):
+        raise TimeProblem("start_needs_time", value=text)
+    return parsed.replace(second=0, microsecond=0)
+
+
+def parse_length(text: str, start: datetime) -> timedelta:
+    """How long, as typed: a duration ("90m", "1h30m") or when it ends ("19:30", "2026-12-10 19:30")."""
+    text = text.strip()
+    try:
+        length = parse_duration(text)
+    except ValueError:
+        try:
+            end = dates.parse(text, default=start.replace(hour=0, minute=0))
+        except (ValueError, OverflowError):
+            raise TimeProblem("bad_length", value=text) from None
+        if end.tzinfo is not None:
+            raise TimeProblem("bad_length", value=text)
+        if _CLOCK.match(text) and end <= start:
+            raise TimeProblem("ends_before_start", value=text)
+        length = end - start
+    if length <= timedelta(0):
+        raise TimeProblem("ends_before_start", value=text)
+    if length > LONGEST_EVENT:
+        raise TimeProblem("too_long_event", value=text)
+    return length
+
+
+def parse_recurrence(text: str, start: datetime) -> str:
+    """`weekly`, `monthly`, ... or an RRULE (`FREQ=WEEKLY;BYDAY=TU;COUNT=6`) → the RRULE, checked."""
+    rule = _SHORTHANDS.get(text.strip().lower(), text.strip())
+    rule = re.sub(r"^RRULE:", "", rule, flags=re.IGNORECASE).upper()
+    try:
+        parsed = rrule.rrulestr(rule, dtstart=start)
+    except (ValueError, TypeError):
+        raise TimeProblem("bad_recurrence", value=text) from None
+    if any(f"FREQ={freq}" in rule for freq in _TOO_OFTEN):
+        raise TimeProblem("recurrence_too_often", value=text)
+    if parsed.after(start, inc=True) is None:
+        raise TimeProblem("recurrence_never", value=text)
+    return rule
+
+
+def starts(first: datetime, recurrence: str | None, after: datetime, before: datetime) -> list[datetime]:
+    """Local wall-clock starts in [after, before], naive."""
+    if recurrence is None:
+        return [first] if after <= first <= before else []
+    return rrule.rrulestr(recurrence, dtstart=first).between(after, before, inc=True)
+
+
+def occurrences(first: datetime, zone: ZoneInfo, length: timedelta, recurrence: str | None, *,
+                ending_after: datetime, until: datetime) -> list[Occurrence]:
+    """The occurrences that have not ended by `ending_after` and start by `until` (aware moments)."""
+    # On the wall clock, with a day's margin either side for offsets; exact comparisons follow.
+    low = ending_after.astimezone(zone).replace(tzinfo=None) - length - timedelta(days=1)
+    high = until.astimezone(zone).replace(tzinfo=None) + timedelta(days=1)
+    found = []
+    for local in starts(first, recurrence, low, high):
+        start = local.replace(tzinfo=zone)
+        occurrence = Occurrence(start, (local + length).replace(tzinfo=zone))
+        if occurrence.end > ending_after and start <= until:
+            found.append(occurrence)
+    return found
+
+
+def next_occurrence(first: datetime, zone: ZoneInfo, length: timedelta, recurrence: str | None,
+                    now: datetime) -> Occurrence | None:
+    """The occurrence happening now or next; None once the last one is over."""
+    horizon = now + timedelta(days=400)  # beyond any monthly rule's next date
+    found = occurrences(first, zone, length, recurrence, ending_after=now, until=horizon)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What a calendar file says about one event."""
+
+    uid: str
+    title: str
+    first: Occurrence
+    recurrence: str | None
+    description: str
+    place: str
+    link: str
+    revision: int
+    cancelled: bool
+
+
+def calendar(entries: Iterable[CalendarEntry], now: datetime) -> bytes:
+    """An .ics file (RFC 5545) with each event, its zone and its recurrence."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Small Step Bot//events//EN")
+    cal.add("version", "2.0")
+    for entry in entries:
+        event = icalendar.Event()
+        event.add("uid", entry.uid)
+        event.add("dtstamp", now)
+        event.add("dtstart", entry.first.start)
+        event.add("dtend", entry.first.end)
+        event.add("summary", entry.title)
+        event.add("sequence", entry.revision)
+        event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
+        if entry.description:
+            event.add("description", entry.description)
+        if entry.place:
+            event.add("location", entry.place)
+        if entry.link:
+            event.add("url", entry.link)
+        if entry.recurrence:
+            event.add("rrule", icalendar.vRecur.from_ical(entry.recurrence))
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
