@@ -194,7 +194,7 @@ class DiscordConfig:
         _optional_url)
     gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
     outbox_per_second: float = setting(
-        45.0, "Messages per second an announcement to many channels is paced to (Discord allows 50 in all).",
+        48.0, "Messages per second an announcement to many channels is paced to (Discord allows 50 in all).",
         _rate)
 
 

@@ -20,6 +20,7 @@ The fake answers only what discord.py needs for a bot's everyday work; any other
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import math
@@ -222,6 +223,8 @@ class FakeDiscord:
         self._rate_limits_left = 0
         self._retry_after = 0.0
         self.rate_limited = 0
+        self._global_limit: int | None = None  # channel messages a second, as Discord's global limit
+        self._recent_sends: collections.deque[float] = collections.deque()
 
         # What the bot did, in order.
         self.heartbeats = 0  # heartbeats received (each answered with an ACK)
@@ -392,6 +395,11 @@ class FakeDiscord:
         """Keep what the bot did, and wake anyone waiting for it."""
         records.append(entry)
         self._changed.set()
+
+    def limit_channel_messages_per_second(self, limit: int) -> None:
+        """From now on, accept at most `limit` channel messages in any second; beyond that answer
+        429 with `global: true` and the time until one is allowed again, as Discord's global limit."""
+        self._global_limit = limit
 
     def rate_limit_next_channel_messages(self, count: int = 1, retry_after: float = 0.2) -> None:
         """Answer the next `count` POST /channels/{id}/messages with a 429, as Discord's per-channel limit does."""
@@ -1064,6 +1072,18 @@ class FakeDiscord:
 
     async def _create_channel_message(self, request: web.Request) -> web.Response:
         """Post in a guild channel or a DM channel: rate limits first, then closed DMs, as on Discord."""
+        if self._global_limit is not None:
+            now = time.monotonic()
+            while self._recent_sends and self._recent_sends[0] <= now - 1:
+                self._recent_sends.popleft()
+            if len(self._recent_sends) >= self._global_limit:
+                self.rate_limited += 1
+                retry_after = round(self._recent_sends[0] + 1 - now, 3)
+                body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
+                return _json_response(body, status=429, headers={
+                    "Via": "1.1 google", "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global"})
+            self._recent_sends.append(now)
         if self._rate_limits_left > 0:
             self._rate_limits_left -= 1
             self.rate_limited += 1
