@@ -47,7 +47,7 @@ class Harness:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
-            '[cogs]\nenabled = ["share", "testimonials", "sample_cogs.echo"]\n'
+            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "sample_cogs.echo"]\n'
             f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
             f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
         self.bot: Bot | None = None
@@ -319,6 +319,36 @@ async def test_suggestions_while_typing(discord_bot):
     await discord_bot.answer_to(await discord_bot.fake.slash_command(ADMIN, "sync"))
     find = next(c for c in discord_bot.fake.command_syncs[0]["commands"] if c["name"] == "find")
     assert find["options"][0]["autocomplete"] is True
+
+
+async def test_partners_and_events_suggest_while_typing_and_answer_as_subcommands(discord_bot):
+    added = await discord_bot.fake.slash_command(ADMIN, "partner", [{"name": "add", "type": 1, "options": [
+        {"name": "name", "type": 3, "value": "KQED"}, {"name": "region", "type": 3, "value": "California"}]}])
+    assert (await discord_bot.answer_to(added))["data"]["content"] == "KQED is in the directory now."
+    typing = await discord_bot.fake.autocomplete(ALICE, "partner", [{"name": "show", "type": 1, "options": [
+        {"name": "name", "type": 3, "value": "kq", "focused": True}]}])
+    assert [c["value"] for c in (await discord_bot.response_to(typing))["data"]["choices"]] == ["KQED"]
+    shown = await discord_bot.fake.slash_command(ALICE, "partner", [{"name": "show", "type": 1, "options": [
+        {"name": "name", "type": 3, "value": "KQED"}]}])
+    assert embed_of((await discord_bot.answer_to(shown))["data"])["title"] == "KQED"
+
+    created = await discord_bot.fake.slash_command(ADMIN, "event", [{"name": "create", "type": 1, "options": [
+        {"name": "title", "type": 3, "value": "Listening session"},
+        {"name": "start", "type": 3, "value": "2030-01-14 18:00"},
+        {"name": "channels", "type": 3, "value": f"<#{GENERAL}>"}]}])
+    assert "Event #1 is on" in (await discord_bot.answer_to(created))["data"]["content"]
+    await discord_bot.fake.wait_for(lambda: any(m["channel_id"] == GENERAL for m in discord_bot.fake.channel_messages))
+    announced = [m for m in discord_bot.fake.channel_messages if m["channel_id"] == GENERAL]
+    assert embed_of(announced[0]["data"])["title"] == "Listening session"
+    assert [label for label, _ in buttons_of(announced[0]["data"])][:3] == ["Going", "Maybe", "Can't go"]
+    typing = await discord_bot.fake.autocomplete(ALICE, "event", [{"name": "show", "type": 1, "options": [
+        {"name": "event", "type": 3, "value": "listen", "focused": True}]}])
+    (choice,) = (await discord_bot.response_to(typing))["data"]["choices"]
+    assert choice["value"].startswith("1 · Listening session")
+    _, going = buttons_of(announced[0]["data"])[0]
+    pressed = await discord_bot.fake.press_button(ALICE, going, announced[0]["message_id"], channel_id=GENERAL)
+    assert "You're going to Listening session" in (await discord_bot.answer_to(pressed))["data"]["content"]
+    await discord_bot.fake.wait_for(lambda: any(e["channel_id"] == GENERAL for e in discord_bot.fake.edits))
 
 
 def test_a_rejected_or_missing_token_ends_with_a_clear_message(tmp_path):

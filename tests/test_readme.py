@@ -40,3 +40,18 @@ async def test_the_example_cog_in_the_readme_works(tmp_path, monkeypatch):
         assert chat.last_in("news").text == "Welcome"
     finally:
         await chat.close()
+
+
+def test_the_console_lines_to_try_in_the_readme_work(tmp_path):
+    import subprocess
+    import sys
+
+    text = README.read_text()
+    lines = re.search(r"In the console, try:\n\n```\n(.*?)```", text, re.S).group(1)
+    result = subprocess.run([sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "demo.db")],
+                            input=lines, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "(console) no button" not in out and "I don't know the command" not in out
+    assert "Share your One Small Step experience" in out and "Event #1 is on: Listening session" in out
+    assert "You're going to Listening session" in out and "Coming up" in out

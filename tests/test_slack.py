@@ -51,7 +51,7 @@ class Harness:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
-            '[cogs]\nenabled = ["share", "testimonials", "sample_cogs.echo"]\n'
+            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "sample_cogs.echo"]\n'
             f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n',
             base_dir=tmp_path)
         self.bot: Bot | None = None
@@ -133,8 +133,11 @@ async def slack(tmp_path, caplog):
 
 
 def texts_of(message: dict) -> str:
-    return "\n".join(block["text"]["text"] for block in message.get("blocks", [])
-                     if block.get("type") in ("header", "section"))
+    texts = []
+    for block in message.get("blocks", []):
+        if block.get("type") in ("header", "section"):
+            texts += [block["text"]["text"]] if "text" in block else [f["text"] for f in block["fields"]]
+    return "\n".join(texts)
 
 
 def buttons_of(message: dict) -> list[tuple[str, str, str]]:
@@ -247,6 +250,21 @@ async def test_a_slow_command_is_acknowledged_at_once_and_answered_afterwards(sl
     answered = time.monotonic() - started
     assert acknowledged < 1.0 < 1.3 <= answered, (acknowledged, answered)
     assert texts_of(answer) == "done at last"
+
+
+async def test_an_event_is_announced_and_answered_on_slack(slack):
+    created = await slack.answer(await slack.command(
+        ADMIN, f'event create title:"Listening session" start:"2030-01-14 18:00" place:Online'
+               f' channels:<#{GENERAL}|general>'))
+    assert "Event #1 is on: Listening session" in texts_of(created)
+    (post,) = await slack.posts_to(GENERAL)
+    assert [label for label, _, _ in buttons_of(post)][:3] == ["Going", "Maybe", "Can't go"]
+    _, action_id, value = buttons_of(post)[0]
+    answered = await slack.answer(await slack.press(ALICE, action_id, value))
+    assert "You're going to Listening session" in texts_of(answered)
+    await slack.fake.wait_for(lambda: slack.fake.calls_to("chat.update"))
+    updated = slack.fake.calls_to("chat.update")[-1]["args"]
+    assert "Going: 1" in texts_of(updated) and updated["channel"] == GENERAL
 
 
 async def test_moderators_by_user_id_or_user_group(slack):

@@ -75,13 +75,16 @@ class Events(Cog):
     async def coming_up(self, ctx: Invocation) -> None:
         now = self.clock.now()
         viewer = await self._zone(ctx.community, ctx.member.id)
-        upcoming = [(occurrence, event) for event in await self.store.scheduled(ctx.community)
-                    for occurrence in event.between(now, now + timedelta(days=LISTED_DAYS))]
+        upcoming = []
+        for event in await self.store.scheduled(ctx.community):
+            # Every occurrence in the next weeks; for an event further off, its next one.
+            soon = event.between(now, now + timedelta(days=LISTED_DAYS))
+            later = event.next(now) if not soon else None
+            upcoming += [(occurrence, event) for occurrence in soon or ([later] if later else [])]
         upcoming.sort(key=lambda pair: pair[0].start)
         items = [{"id": e.id, "title": e.title, "start": o.start.astimezone(viewer), "end": o.end.astimezone(viewer)}
                  for o, e in upcoming[:LISTED]]
-        texts = ctx.render(TEXTS, items=items, more=max(0, len(upcoming) - LISTED), zone_name=viewer.key,
-                           days=LISTED_DAYS)
+        texts = ctx.render(TEXTS, items=items, more=max(0, len(upcoming) - LISTED), zone_name=viewer.key)
         buttons = [Button(texts["button_calendar_all"], "events:ics", "all", ButtonStyle.SECONDARY)] if items else []
         await ctx.reply_private(Message(title=texts["list_title"], text=texts["list"], buttons=buttons))
 

@@ -123,10 +123,17 @@ def occurrences(first: datetime, zone: ZoneInfo, length: timedelta, recurrence: 
 
 def next_occurrence(first: datetime, zone: ZoneInfo, length: timedelta, recurrence: str | None,
                     now: datetime) -> Occurrence | None:
-    """The occurrence happening now or next; None once the last one is over."""
-    horizon = now + timedelta(days=400)  # beyond any monthly rule's next date
-    found = occurrences(first, zone, length, recurrence, ending_after=now, until=horizon)
-    return found[0] if found else None
+    """The occurrence happening now or next, however far ahead; None once the last one is over."""
+    def at(local: datetime) -> Occurrence:
+        return Occurrence(local.replace(tzinfo=zone), (local + length).replace(tzinfo=zone))
+
+    if recurrence is None:
+        return at(first) if at(first).end > now else None
+    rule = rrule.rrulestr(recurrence, dtstart=first)
+    local = rule.after(now.astimezone(zone).replace(tzinfo=None) - length - timedelta(days=1), inc=True)
+    while local is not None and at(local).end <= now:
+        local = rule.after(local)
+    return at(local) if local is not None else None
 
 
 @dataclass(frozen=True)
