@@ -224,6 +224,16 @@ class SlackConfig:
     port: int = setting(3000, "HTTP mode: the port Slack sends requests to (path /slack/events).", _port)
 
 
+def each(check: Callable[[Any], Problem]) -> Callable[[list[Any]], Problem]:
+    """A check for a list: the first item's problem, if any."""
+    return lambda values: next((problem for value in values if (problem := check(value))), None)
+
+
+def duration(value: str) -> Problem:
+    """A check for a key holding a duration ("90m", "25h", "7d")."""
+    return _duration(value)
+
+
 def _duration(value: str) -> Problem:
     from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
 

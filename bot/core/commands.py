@@ -28,17 +28,25 @@ _TRUE = {"yes", "y", "true", "on", "1"}
 _FALSE = {"no", "n", "false", "off", "0"}
 
 
-class UsageError(Exception):
-    """The member's command could not be understood; `reason` names the template block that explains it.
+class Explained(Exception):
+    """Something that cannot be done, named by the template block that explains it (`reason`),
+    with the values that block shows (`details`)."""
+
+    def __init__(self, reason: str, **details: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class UsageError(Explained):
+    """The member's command could not be understood; `reason` is a block of core/errors.j2.
 
     `show_usage` adds the command's usage line to the answer (for mistakes in its options).
     """
 
     def __init__(self, reason: str, *, show_usage: bool = False, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
+        super().__init__(reason, **details)
         self.show_usage = show_usage
-        self.details = details
 
 
 class Refusal(Exception):

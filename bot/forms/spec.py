@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import Any, Callable, Mapping
 
 from bot.core.checks import web_address
-from bot.core.commands import closest
+from bot.core.commands import Explained, closest
 
 Answers = Mapping[str, Any]
 
@@ -49,13 +49,8 @@ class Kind(StrEnum):
     CONSENT = "consent"
 
 
-class Invalid(Exception):
+class Invalid(Explained):
     """An answer that cannot be taken; `reason` is a block of forms/engine.j2."""
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import ConfigError, setting
+from bot.config import ConfigError, each, setting
+from bot.config import duration as a_duration
 from bot.core import (Button, ButtonStyle, Channel, Community, Field, File, Invocation, Member, Message, Refusal,
                       action, command, job, on_submit, option, parse_duration, query)
 from bot.core.checks import web_address
@@ -39,21 +40,12 @@ LISTED = 20
 _REF = re.compile(r"^\s*#?(\d{1,9})\b")
 
 
-def _offsets(values: list[str]) -> tuple[str, str] | None:
-    for value in values:
-        try:
-            parse_duration(value)
-        except ValueError as exc:
-            return str(exc), 'write durations like "24h" or "1h"'
-    return None
-
-
 @dataclass(frozen=True)
 class EventSettings:
     """[cogs.events] in the config."""
 
     reminders: list[str] = setting(["24h", "1h"], "How long before each occurrence those going are reminded by DM.",
-                                   _offsets)
+                                   each(a_duration))
     channels: list[str] = setting([], "Where an event is announced when /event create names no channel.")
 
 

@@ -19,6 +19,7 @@ from dateutil import parser as dates
 from dateutil import rrule
 
 from bot.core.clock import parse_duration
+from bot.core.commands import Explained
 
 LONGEST_EVENT = timedelta(days=14)
 # Occurrences closer than this are refused: a reminder storm is never what an organiser meant.
@@ -28,13 +29,8 @@ _SHORTHANDS = {"daily": "FREQ=DAILY", "weekly": "FREQ=WEEKLY", "fortnightly": "F
 _CLOCK = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}\s*(am|pm)$", re.IGNORECASE)
 
 
-class TimeProblem(ValueError):
-    """What cannot be taken about a time, as the name of a block of events/messages.j2."""
-
-    def __init__(self, reason: str, **details: object) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
+class TimeProblem(Explained):
+    """What cannot be taken about a time; `reason` is a block of events/messages.j2."""
 
 
 @dataclass(frozen=True)
