@@ -23,6 +23,8 @@ before the row was marked.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -109,12 +111,19 @@ class Outbox:
         A recipient already queued under the same batch is left as it is, delivered or not.
         """
         now = stamp(self._clock.now())
-        rows = [(community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
-                 to.id, to.display_name if isinstance(to, Member) else to.name, json.dumps(message.to_json()),
-                 PENDING, now, stamp(expires_at) if expires_at else None, now) for to, message in items]
+        files: dict[str, bytes] = {}
+        stored: dict[int, str] = {}  # one JSON per distinct Message object: a fan-out shares one
+        rows = []
+        for to, message in items:
+            if id(message) not in stored:
+                stored[id(message)] = json.dumps(_without_data(message.to_json(), files))
+            rows.append((community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
+                         to.id, to.display_name if isinstance(to, Member) else to.name, stored[id(message)],
+                         PENDING, now, stamp(expires_at) if expires_at else None, now))
         if not rows:
             return 0
         async with self._db.transaction() as tx:
+            await tx.executemany("INSERT OR IGNORE INTO outbox_files (hash, data) VALUES (?, ?)", list(files.items()))
             queued = await tx.executemany(
                 "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
                 " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -140,6 +149,14 @@ class Outbox:
             " WHERE community = ? AND batch = ? ORDER BY id", (community.key, batch))
         return [Posted(r["target_kind"], r["target_id"], r["target_name"], r["status"], r["message_id"],
                        r["problem"]) for r in rows]
+
+    async def forget_delivered_files(self) -> int:
+        """Delete the images and files no message still waiting needs; returns how many went."""
+        waiting = ("SELECT json_extract(item.value, '$[1]') FROM outbox, json_each(outbox.message, '$.{kind}') AS item"
+                   " WHERE outbox.status IN ('pending', 'unreachable')")
+        return await self._db.execute(
+            f"DELETE FROM outbox_files WHERE hash NOT IN ({waiting.format(kind='images')}"
+            f" UNION {waiting.format(kind='files')})")
 
     async def pending(self) -> int:
         """Messages still to deliver, in every community (for `smallstep status`)."""
@@ -205,7 +222,7 @@ class Outbox:
         platform, _, community_id = row["community"].partition(":")
         community = Community(platform, community_id)
         target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
-        message = Message.from_json(json.loads(row["message"]))
+        message = Message.from_json(await self._with_data(json.loads(row["message"])))
         limiter = self._limiter(adapter)
         try:
             if limiter is not None:
@@ -246,6 +263,14 @@ class Outbox:
             (status, problem, message_id, row["attempts"] if attempts is None else attempts,
              stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, row["id"]))
 
+    async def _with_data(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A stored message with its images' and files' bytes back in place of their hashes."""
+        for kind in ("images", "files"):
+            for item in data[kind]:
+                blob = await self._db.fetchval("SELECT data FROM outbox_files WHERE hash = ?", (item[1],))
+                item[1] = base64.b64encode(blob).decode()
+        return data
+
     def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
         rate = getattr(adapter, "send_rate", None)
         if not rate:
@@ -256,9 +281,23 @@ class Outbox:
         return self._limiters[adapter.platform]
 
 
+def _without_data(data: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+    """A message's JSON with each image's and file's bytes replaced by their hash (kept in `files`)."""
+    for kind in ("images", "files"):
+        for item in data[kind]:
+            blob = base64.b64decode(item[1])
+            item[1] = hashlib.sha256(blob).hexdigest()
+            files[item[1]] = blob
+    return data
+
+
 class OutboxCog(Cog):
     """Loaded with the core: delivers what is due, including retries and what waited over a restart."""
 
     @job(every="1m", at_start=True)
     async def deliver(self, now: datetime) -> None:
         self.bot.outbox.kick()
+
+    @job(every="1d")
+    async def tidy(self, now: datetime) -> None:
+        await self.bot.outbox.forget_delivered_files()

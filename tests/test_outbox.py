@@ -107,3 +107,20 @@ async def test_withdrawn_messages_are_never_sent(chat):
     await chat.run(":dms on", "/help")
     assert posts(chat, "See you") == [] and await rows(chat, "event:9") == ["withdrawn"]
     assert [(p.target_id, p.status) for p in await bot.outbox.posts(community, "event:9")] == [("ann", "withdrawn")]
+
+
+async def test_a_picture_for_many_is_kept_once_and_forgotten_once_delivered(chat):
+    from bot.core import Image
+
+    bot, community = chat.bot, chat.adapter.community
+    picture = Message(text="Look", images=[Image("badge.png", b"\x89PNG" + bytes(5000))])
+    await chat.as_member("sue").run(":dms off")
+    people = [chat.adapter.member(name) for name in ("sue", "tom", "uri")]
+    await bot.outbox.put(community, "pictures", [(person, picture) for person in people])
+    await bot.outbox.idle()
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM outbox_files") == 1
+    assert [len(d.message.images[0].data) for d in chat.transcript if d.text == "Look"] == [5004, 5004]
+    assert await bot.outbox.forget_delivered_files() == 0, "sue's message still needs it"
+    await chat.run(":dms on", "/help")
+    assert [d.where for d in chat.transcript if d.text == "Look"] == ["DM tom", "DM uri", "DM sue"]
+    assert await bot.outbox.forget_delivered_files() == 1
