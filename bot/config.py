@@ -258,7 +258,7 @@ class FormsConfig:
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
-    enabled: list[str] = setting(["share", "testimonials", "partners", "events"],
+    enabled: list[str] = setting(["share", "testimonials", "partners", "events", "badges", "welcome"],
                                  "The cogs loaded at start, by folder name under cogs/.",
                                  _cog_names)
 

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
 from aiolimiter import AsyncLimiter
 
@@ -86,6 +87,9 @@ class Outbox:
         # (community key, member id) with messages waiting for their DMs to open: read from the
         # database at start, so checking on every command costs no query.
         self._waiting: set[tuple[str, str]] = set()
+        # Members whose command is being handled right now: their DMs wait until it has answered,
+        # so "thank you" comes before the badge it earned.
+        self._answering: dict[tuple[str, str], int] = {}
 
     async def start(self) -> None:
         rows = await self._db.fetchall(
@@ -123,7 +127,8 @@ class Outbox:
         if not rows:
             return 0
         async with self._db.transaction() as tx:
-            await tx.executemany("INSERT OR IGNORE INTO outbox_files (hash, data) VALUES (?, ?)", list(files.items()))
+            await tx.executemany("INSERT OR IGNORE INTO outbox_files (community, hash, data) VALUES (?, ?, ?)",
+                                 [(community.key, digest, blob) for digest, blob in files.items()])
             queued = await tx.executemany(
                 "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
                 " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,10 +157,10 @@ class Outbox:
 
     async def forget_delivered_files(self) -> int:
         """Delete the images and files no message still waiting needs; returns how many went."""
-        waiting = ("SELECT json_extract(item.value, '$[1]') FROM outbox, json_each(outbox.message, '$.{kind}') AS item"
-                   " WHERE outbox.status IN ('pending', 'unreachable')")
+        waiting = ("SELECT outbox.community || ' ' || json_extract(item.value, '$[1]') FROM outbox,"
+                   " json_each(outbox.message, '$.{kind}') AS item WHERE outbox.status IN ('pending', 'unreachable')")
         return await self._db.execute(
-            f"DELETE FROM outbox_files WHERE hash NOT IN ({waiting.format(kind='images')}"
+            f"DELETE FROM outbox_files WHERE community || ' ' || hash NOT IN ({waiting.format(kind='images')}"
             f" UNION {waiting.format(kind='files')})")
 
     async def pending(self) -> int:
@@ -174,6 +179,19 @@ class Outbox:
         """Wait until the background delivery has nothing left to do now (the console waits after each line)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+
+    @contextlib.asynccontextmanager
+    async def answering(self, community: Community, member: Member) -> AsyncIterator[None]:
+        """While the bot answers a member's command, messages queued for that member wait; then they go."""
+        key = (community.key, member.id)
+        self._answering[key] = self._answering.get(key, 0) + 1
+        try:
+            yield
+        finally:
+            self._answering[key] -= 1
+            if not self._answering[key]:
+                del self._answering[key]
+                self.kick()
 
     async def member_active(self, community: Community, member: Member) -> None:
         """A member used the bot: whatever could not reach their DMs is tried again now."""
@@ -197,8 +215,10 @@ class Outbox:
                 return
 
     async def deliver_due(self) -> int:
-        """Deliver every message that is due on a platform being served; returns how many were sent."""
-        sent = 0
+        """Deliver every message that is due on a platform being served, in the order queued (one pass;
+        a message for a member being answered right now is left for the pass after); returns how many
+        were sent."""
+        sent = last = 0
         async with self._lock:
             while True:
                 platforms = sorted(self._bot.adapters)
@@ -206,11 +226,14 @@ class Outbox:
                     return sent
                 marks = ", ".join("?" for _ in platforms)
                 rows = await self._db.fetchall(
-                    f"SELECT * FROM outbox WHERE status = ? AND platform IN ({marks}) AND not_before <= ?"
-                    f" ORDER BY id LIMIT {CHUNK}", (PENDING, *platforms, stamp(self._clock.now())))
+                    f"SELECT * FROM outbox WHERE status = ? AND platform IN ({marks}) AND not_before <= ? AND id > ?"
+                    f" ORDER BY id LIMIT {CHUNK}", (PENDING, *platforms, stamp(self._clock.now()), last))
                 if not rows:
                     return sent
                 for row in rows:
+                    last = row["id"]
+                    if row["target_kind"] == "member" and (row["community"], row["target_id"]) in self._answering:
+                        continue
                     sent += await self._deliver(row)
 
     async def _deliver(self, row: Any) -> int:
@@ -222,7 +245,7 @@ class Outbox:
         platform, _, community_id = row["community"].partition(":")
         community = Community(platform, community_id)
         target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
-        message = Message.from_json(await self._with_data(json.loads(row["message"])))
+        message = Message.from_json(await self._with_data(row["community"], json.loads(row["message"])))
         limiter = self._limiter(adapter)
         try:
             if limiter is not None:
@@ -263,11 +286,12 @@ class Outbox:
             (status, problem, message_id, row["attempts"] if attempts is None else attempts,
              stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, row["id"]))
 
-    async def _with_data(self, data: dict[str, Any]) -> dict[str, Any]:
+    async def _with_data(self, community_key: str, data: dict[str, Any]) -> dict[str, Any]:
         """A stored message with its images' and files' bytes back in place of their hashes."""
         for kind in ("images", "files"):
             for item in data[kind]:
-                blob = await self._db.fetchval("SELECT data FROM outbox_files WHERE hash = ?", (item[1],))
+                blob = await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
+                                               (community_key, item[1]))
                 item[1] = base64.b64encode(blob).decode()
         return data
 

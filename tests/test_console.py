@@ -53,12 +53,14 @@ def test_the_whole_share_flow_with_a_restart_between_the_two_presses(tmp_path):
     path = Path(badge.split("image: ", 1)[1].strip())
     with Image.open(path) as png:
         assert png.size == (1080, 1080)
-    assert said[-1].startswith("[private alice] Thank you for sharing!")
+    assert said[-2].startswith("[private alice] Thank you for sharing!")
+    assert said[-1].startswith("[DM alice] New badge: Spread the word"), "the step's badge follows the thanks"
 
     # A new process on the same database: the button is still on alice's screen.
     second = console(tmp_path, ":as alice\n:press I shared it\n")
     assert second.returncode == 0, second.stderr
     assert blocks(second.stdout)[-1].startswith("[private alice] You have already told us you shared")
+    assert "New badge" not in second.stdout, "the badge came once"
 
     with sqlite3.connect(tmp_path / "bot.db") as db:
         assert db.execute("SELECT COUNT(*) FROM shares WHERE member_id = 'alice'").fetchone()[0] == 1

@@ -47,7 +47,7 @@ class Harness:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
-            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "sample_cogs.echo"]\n'
+            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
             f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
             f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
         self.bot: Bot | None = None

@@ -51,7 +51,7 @@ class Harness:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
-            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "sample_cogs.echo"]\n'
+            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
             f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n',
             base_dir=tmp_path)
         self.bot: Bot | None = None
@@ -285,6 +285,7 @@ async def test_a_private_image_goes_to_the_members_dms(slack):
 
 
 async def test_joins_and_the_home_tab(slack):
+    slack.fake.add_user("U0NEW", "newcomer")  # Slack knows its new member before telling the bot
     await slack.event(team_join_event(user_id="U0NEW", name="newcomer"), event_id="Ev3")
     for _ in range(100):
         if await slack.bot.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'member.joined'"):
@@ -299,6 +300,11 @@ async def test_joins_and_the_home_tab(slack):
     view = slack.fake.calls_to("views.publish")[0]["args"]["view"]
     home = "\n".join(b["text"]["text"] for b in view["blocks"])
     assert "✅ 1. Share your experience" in home and "▫️ 4. Submit a testimonial" in home
+    assert "*Your badges:* Spread the word" in home
+    await slack.fake.wait_for(lambda: slack.fake.dm_channel_of("U0NEW"))
+    welcome = [c["args"] for c in slack.fake.calls_to("chat.postMessage")
+               if c["args"]["channel"] == slack.fake.dm_channel_of("U0NEW")]
+    assert len(welcome) == 1 and "Welcome, newcomer!" in texts_of(welcome[0])
 
 
 def test_the_manifest_lists_the_enabled_commands_for_both_modes(tmp_path):

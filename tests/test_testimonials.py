@@ -20,7 +20,7 @@ QUEUE_BUTTONS = ["Approve", "Reject", "Ask for changes"]
 
 @pytest.fixture
 async def chat(tmp_path):
-    conversation = await Chat.open(tmp_path)  # the default config enables testimonials
+    conversation = await Chat.open(tmp_path, '[cogs]\nenabled = ["testimonials"]\n')
     yield conversation
     await conversation.close()
 

@@ -24,6 +24,7 @@ from bot.core.adapter import Adapter
 from bot.core.events import EventBus
 from bot.core.registry import CogRegistry, Handler
 from bot.forms.engine import FormEngine
+from bot.audit import AuditLog
 from bot.outbox import Outbox
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
@@ -52,6 +53,7 @@ class Bot:
         self.cogs = CogRegistry(self)
         self.forms = FormEngine(self, config.forms)
         self.outbox = Outbox(self)
+        self.audit = AuditLog(db, clock)
         # The adapters serving this bot, by platform: how jobs reach members outside a command.
         self.adapters: dict[str, Adapter] = {}
         templates.set_command_namer(self._command_text)
@@ -207,7 +209,8 @@ class Bot:
         try:
             if ctx.from_member:  # they are here: what could not reach their DMs is tried again
                 await self.outbox.member_active(ctx.community, ctx.member)
-            await run()
+            async with self.outbox.answering(ctx.community, ctx.member):
+                await run()
         except UsageError as exc:
             await self._apologise(ctx, exc.reason, exc.show_usage, exc.details)
         except Refusal as exc:

@@ -261,6 +261,8 @@ class Cog:
 
     #: A dataclass of this cog's settings; each field's default is used when the config is silent.
     Settings: ClassVar[type | None] = None
+    #: The domain events this cog emits, so that others (badges) can check the names they rely on.
+    emits: ClassVar[tuple[str, ...]] = ()
 
     commands: ClassVar[tuple[CommandSpec, ...]] = ()
     actions: ClassVar[tuple[ActionSpec, ...]] = ()
@@ -300,3 +302,8 @@ class Cog:
 
     async def cog_unload(self) -> None:
         """Called when the cog is unloaded or reloaded."""
+
+    def listens_to(self) -> list[tuple[str, Callable[[Any], Awaitable[None]]]]:
+        """Domain events this cog hears besides its `@listener`s, decided once it has loaded
+        (e.g. from its config): (event name, handler) pairs."""
+        return []

@@ -28,6 +28,9 @@ _INSERT = "INSERT INTO domain_events (community, member_id, name, data, at) VALU
 
 Listener = Callable[["DomainEvent"], Awaitable[None]]
 
+# Events the platform adapters emit themselves (cogs declare theirs in `Cog.emits`).
+CORE_EVENTS = ("member.joined",)
+
 
 @dataclass(frozen=True)
 class DomainEvent:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bot.config import ConfigError, available_cogs, cog_module_name
 from bot.core.commands import closest
 from bot.core.cog import Cog, CommandSpec
+from bot.core.events import CORE_EVENTS
 from bot.scheduler import PeriodicJob
 from bot.storage import apply_migrations
 
@@ -70,6 +71,22 @@ class CogRegistry:
                 await self.load(name)
             except CogLoadError as exc:
                 log.error("cog %r was not loaded: %s (the other cogs are running)", name, exc)
+
+    def known_events(self) -> set[str]:
+        """Every domain event some cog here could emit: the loaded ones, and those that may be loaded."""
+        names = set(CORE_EVENTS)
+        for name in set(self.loadable()) | set(self.loaded):
+            if name in self.loaded:
+                names |= set(self.loaded[name].emits)
+                continue
+            try:
+                module = importlib.import_module(cog_module_name(name))
+            except Exception:  # a broken cog emits nothing; loading it says why
+                continue
+            for value in vars(module).values():
+                if isinstance(value, type) and issubclass(value, Cog):
+                    names |= set(value.emits)
+        return names
 
     def loadable(self) -> list[str]:
         """The cogs a moderator may load: the built-in ones, and those named in the config."""
@@ -193,6 +210,8 @@ class CogRegistry:
             self.queries[spec.name] = Handler(spec, cog)
         for spec in cog.listeners:
             self._bot.events.subscribe(spec.event, getattr(cog, spec.attribute), owner=name)
+        for event, handler in cog.listens_to():
+            self._bot.events.subscribe(event, handler, owner=name)
         for job in cog.jobs:
             await self._bot.scheduler.add(
                 PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute), job.at_start))

@@ -52,6 +52,8 @@ class EventSettings:
 class Events(Cog):
     """Events with RSVPs, a waitlist, reminders and calendar files."""
 
+    emits = ("event.created", "event.rsvp", "event.attended")
+
     Settings = EventSettings
 
     async def cog_load(self) -> None:

@@ -24,6 +24,8 @@ LISTED = 25  # partners shown at once; more are reached by searching
 class Partners(Cog):
     """The partner directory."""
 
+    emits = ("partner.added", "partner.removed", "partner.viewed")
+
     async def cog_load(self) -> None:
         self.store = PartnerStore(self.db)
 
@@ -47,6 +49,7 @@ class Partners(Cog):
         partner = await self._named(ctx, name)
         if partner is None:
             return
+        await self.events.emit("partner.viewed", ctx.community, ctx.member, partner=partner.id)  # step 6 taken
         upcoming = await self.bot.ask("events.upcoming", ctx.community, ctx.member, partner.id, default=None)
         texts = ctx.render(TEXTS, partner=partner, upcoming=upcoming or [], events_on=upcoming is not None)
         fields = [Field(texts["label_region"], texts["region"], inline=True)] if partner.region else []

@@ -44,6 +44,8 @@ class ShareSettings:
 class Share(Cog):
     """Ready-to-post texts, a badge graphic, and recording that a member shared."""
 
+    emits = ("share.completed",)
+
     Settings = ShareSettings
 
     async def cog_load(self) -> None:

@@ -41,6 +41,8 @@ class TestimonialSettings:
 class Testimonials(Cog):
     """Collecting testimonials, moderating them, featuring and exporting the approved ones."""
 
+    emits = ("testimonial.submitted", "testimonial.approved")
+
     Settings = TestimonialSettings
 
     async def cog_load(self) -> None:

@@ -364,10 +364,13 @@ class SlackAdapter:
         return opened["channel"]["id"]
 
     async def _publish_home(self, user_id: str) -> None:
-        """The App Home tab: the member's steps so far, from the events recorded for them."""
-        done = {row[0] for row in await self.bot.db.fetchall(
-            "SELECT DISTINCT name FROM domain_events WHERE community = ? AND member_id = ?", (self.team.key, user_id))}
-        text = self.bot.render("slack/home.j2", self.platform, done=done, name=await self._display_name(user_id))
+        """The App Home tab: the member's ten steps and badges, as the badges cog knows them."""
+        name = await self._display_name(user_id)
+        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name), default=None)
+        titles = self.bot.render("badges/steps.j2", self.platform)
+        steps = [{**step, "title": titles[f"step_{step['number']}"]} for step in journey["steps"]] if journey else []
+        text = self.bot.render("slack/home.j2", self.platform, steps=steps, badges=journey["badges"] if journey else [],
+                               name=name)
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                                        for part in pieces(text.body, SECTION_TEXT)]})

@@ -1,0 +1,8 @@
+"""Badges for each of the ten steps, and each member's journey through them."""
+
+from bot.core import Bot
+from cogs.badges.cog import Badges
+
+
+def setup(bot: Bot, name: str) -> Badges:
+    return Badges(bot, name)

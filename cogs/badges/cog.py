@@ -1,0 +1,299 @@
+"""Badges and the ten-step journey: how the program thanks members for each step they take.
+
+Badges are earned from domain events (see catalogue.py), automatically and once: an award is a
+row unique per member and badge, written with its `badge.awarded` event, and the congratulations
+(a DM with the badge, and a post in the celebration channel unless the member keeps their badges
+private) go through the outbox, also once. A job picks up any award whose congratulations a crash
+left unsent. Moderators grant and revoke badges by hand, each written to the audit log, and can
+give a new badge to everyone whose history already earns it (backfill). /steps shows a member's
+journey through the ten steps and what to do next; /badges card draws their profile card.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from bot.config import ConfigError, setting
+from bot.core import (Channel, Community, DomainEvent, Field, Image, Invocation, Member, Message, Refusal, command,
+                      job, option, query)
+from bot.core.clock import stamp
+from bot.core.cog import Cog
+from bot.core.commands import closest
+from bot.render.images import FontChain
+from cogs.badges.art import CardTexts, colour_of, medal, profile_card, weekly_chart
+from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
+from cogs.badges.store import BACKFILL, EARNED, GRANTED, Award, BadgeStore
+
+TEXTS = "badges/messages.j2"
+NAMES = "badges/catalogue.j2"
+STEP_TEXTS = "badges/steps.j2"
+STATS_WEEKS = 8
+STATS_EVENTS = ("share.completed", "testimonial.submitted", "event.rsvp")
+
+
+@dataclass(frozen=True)
+class BadgeSettings:
+    """[cogs.badges] in the config."""
+
+    catalogue: list[dict] = setting(
+        [], "Badges of your own, or changes to the built-in ones: [[cogs.badges.catalogue]] tables.")
+    default_catalogue: bool = setting(True, "Offer the built-in badges (one for each of the ten steps, and more).")
+    celebrate_in: str = setting("", "A channel where new badges are celebrated (members may opt out). Empty: none.")
+    fonts: list[str] = setting([], "Font files tried first for names on badges and cards, e.g. a CJK font.")
+
+
+class Badges(Cog):
+    """Badges for the steps members take, and their journey through the ten."""
+
+    Settings = BadgeSettings
+    emits = ("badge.awarded",)
+
+    async def cog_load(self) -> None:
+        self.store = BadgeStore(self.db, self.events)
+        self.catalogue = build_catalogue(
+            self.settings.catalogue, use_default=self.settings.default_catalogue,
+            known_events=self.bot.cogs.known_events(), resolve=self.config.path, source=self.config.source)
+        fonts = [self.config.path(f) for f in self.settings.fonts]
+        for index, path in enumerate(fonts):
+            if not path.is_file():
+                raise ConfigError(f"cogs.badges.fonts[{index}]", f"the font file {path} does not exist",
+                                  "give the path of a .ttf, .otf or .ttc file, or remove it", self.config.source)
+        self.fonts = FontChain.default(fonts)
+
+    def listens_to(self) -> list[tuple[str, Any]]:
+        events = {b.event for b in self.catalogue.values() if b.event}
+        if any(b.all_of for b in self.catalogue.values()):
+            events.add("badge.awarded")
+        return [(name, self._heard) for name in sorted(events)]
+
+    # -- earning -------------------------------------------------------------------------------
+
+    async def _heard(self, event: DomainEvent) -> None:
+        """Something happened: award every badge it completes, once."""
+        if event.member is None:
+            return
+        held = None
+        for badge in self.catalogue.values():
+            if badge.event == event.name:
+                if await self.events.count(event.community, badge.event, event.member.id) >= badge.count:
+                    await self._award(event.community, event.member, badge, EARNED)
+            elif badge.all_of and event.name == "badge.awarded" and event.data.get("badge") in badge.all_of:
+                held = held if held is not None else await self.store.held(event.community, event.member.id)
+                if all(b in held or b == event.data.get("badge") for b in badge.all_of):
+                    await self._award(event.community, event.member, badge, EARNED)
+
+    async def _award(self, community: Community, member: Member, badge: Badge, how: str) -> bool:
+        done = await self.store.award(community, member, badge.id, how, self.clock.now())
+        if done is None:
+            return False
+        award, awarded = done
+        await self._congratulate(award)
+        await self.events.publish(awarded)
+        return True
+
+    async def _congratulate(self, award: Award) -> None:
+        """The member's DM with the badge, and the celebration post unless they keep badges private.
+        Both go through the outbox under batches named for the award: never twice."""
+        badge = self.catalogue.get(award.badge)
+        platform, _, community_id = award.community.partition(":")
+        community = Community(platform, community_id)
+        if badge is None:  # taken out of the catalogue since: nothing to say
+            await self.store.mark_announced(award)
+            return
+        member = Member(platform, award.member_id, award.member_name)
+        texts = self._texts(platform, badge, member=member, how=award.how)
+        picture = Image(f"badge-{badge.id}.png", self._medal(platform, badge), texts["badge_name"])
+        batch = f"badges:{badge.id}:{member.id}:{award.awarded_at}"
+        await self.bot.outbox.put(community, batch, [(member, Message(
+            title=texts["congrats_title"], text=texts["congrats"], images=[picture]))])
+        channel = await self._celebration_channel(community)
+        if channel is not None and await self.store.is_public(community, member.id):
+            await self.bot.outbox.put(community, f"{batch}:celebrate", [(channel, Message(
+                text=texts["celebrate"], images=[picture]))])
+        await self.store.mark_announced(award)
+
+    @job(every="1m", at_start=True)
+    async def announce_left_over(self, now: datetime) -> None:
+        """Congratulations a crash (or a stop) left unqueued after their award was written."""
+        for award in await self.store.unannounced():
+            if award.community.partition(":")[0] in self.bot.adapters:
+                await self._congratulate(award)
+
+    async def backfill(self, community: Community) -> int:
+        """Give every badge to each member whose recorded history already earns it; returns how many."""
+        given = 0
+        for badge in [b for b in self.catalogue.values() if b.event]:
+            already = await self.store.ever_held(community, badge.id)
+            for member_id in await self.store.counts_from_history(community, badge.event, badge.count):
+                if member_id not in already:
+                    given += await self._award(community, Member(community.platform, member_id, member_id),
+                                               badge, BACKFILL)
+        for badge in [b for b in self.catalogue.values() if b.all_of]:  # after the badges they are made of
+            rows = await self.db.fetchall("SELECT DISTINCT member_id FROM badge_awards WHERE community = ?",
+                                          (community.key,))
+            for row in rows:
+                held = await self.store.held(community, row["member_id"])
+                if badge.id not in held and all(b in held for b in badge.all_of):
+                    given += await self._award(community, Member(community.platform, row["member_id"],
+                                                                 row["member_id"]), badge, BACKFILL)
+        return given
+
+    # -- members ---------------------------------------------------------------------------------
+
+    @command("badges", help="The badges you hold and those still open (or another member's)", alone="show")
+    async def show(self, ctx: Invocation, member: Member | None = option("Whose badges; leave out for yours")) -> None:
+        whose = member or ctx.member
+        if whose.id != ctx.member.id and not await self.store.is_public(ctx.community, whose.id):
+            raise Refusal(ctx.render(TEXTS, whose=whose)["private_badges"])
+        held = await self.store.held(ctx.community, whose.id)
+        earned = [self._named(ctx.platform, self.catalogue[b]) for b in held if b in self.catalogue]
+        still = [self._named(ctx.platform, b) for b in self.catalogue.values() if b.id not in held]
+        texts = ctx.render(TEXTS, whose=whose, mine=whose.id == ctx.member.id)
+        fields = [Field(texts["label_earned"], ctx.render(TEXTS, badges=earned)["earned_list"])]
+        if whose.id == ctx.member.id:
+            fields.append(Field(texts["label_open"], ctx.render(TEXTS, badges=still)["open_list"]))
+        await ctx.reply_private(Message(title=texts["badges_title"], fields=fields))
+
+    @command("badges privacy", help="Whether new badges of yours are celebrated in public, and shown to others")
+    async def privacy(self, ctx: Invocation, choice: Literal["public", "private"] | None = option(
+            "public or private; leave out to see how it is")) -> None:
+        if choice is not None:
+            await self.store.set_public(ctx.community, ctx.member.id, choice == "public")
+        public = await self.store.is_public(ctx.community, ctx.member.id)
+        await ctx.reply_private(ctx.render(TEXTS, public=public, changed=choice is not None)["privacy"])
+
+    @command("badges card", help="Your profile card: your name, your badges and your ten steps, as a picture")
+    async def card(self, ctx: Invocation) -> None:
+        held = await self.store.held(ctx.community, ctx.member.id)
+        done = await self._steps_done(ctx.community, ctx.member.id)
+        texts = ctx.render(TEXTS, done=sum(done), total=len(done), count=len(held))
+        medals = [self._medal(ctx.platform, self.catalogue[b]) for b in held if b in self.catalogue]
+        png = await self._drawn(profile_card, CardTexts(str(self.bot.render(TEXTS, "image", member=ctx.member)[
+            "card_name"]), str(texts["card_progress"]), str(texts["card_badges"]), str(texts["card_no_badges"])),
+            medals, done, self.fonts)
+        await ctx.reply_private(Message(text=texts["card_ready"], images=[Image("profile-card.png", png,
+                                                                                 texts["card_alt"])]))
+
+    @command("steps", help="Your ten steps: which you have taken, and a good next one")
+    async def steps(self, ctx: Invocation) -> None:
+        journey = await self.journey(ctx.community, ctx.member)
+        texts = ctx.render(STEP_TEXTS, steps=journey["steps"], next=journey["next"],
+                           done=sum(s["done"] for s in journey["steps"]))
+        await ctx.reply_private(Message(title=texts["checklist_title"], text=texts["checklist"]))
+
+    # -- moderators ------------------------------------------------------------------------------
+
+    @command("badge grant", help="Give a member a badge by hand, saying why (in the audit log)", moderator=True)
+    async def grant(self, ctx: Invocation, member: Member = option("Who gets it"),
+                    badge: str = option("Which badge", max_length=60, autocomplete="badge_names"),
+                    reason: str = option("Why, for the audit log", max_length=300)) -> None:
+        found = self._badge(ctx, badge)
+        given = await self._award(ctx.community, member, found, GRANTED)
+        texts = self._texts(ctx.platform, found, member=member)
+        if not given:
+            raise Refusal(texts["already_held"])
+        await self.bot.audit.record(ctx.community, ctx.member, "badge.grant", target=member.display_name,
+                                    reason=reason, badge=found.id, member=member.id)
+        await ctx.reply_private(texts["granted"])
+
+    @command("badge revoke", help="Take a badge back from a member, saying why (in the audit log)", moderator=True)
+    async def revoke(self, ctx: Invocation, member: Member = option("Whose badge"),
+                     badge: str = option("Which badge", max_length=60, autocomplete="badge_names"),
+                     reason: str = option("Why, for the audit log", max_length=300)) -> None:
+        found = self._badge(ctx, badge)
+        texts = self._texts(ctx.platform, found, member=member)
+        if not await self.store.revoke(ctx.community, member.id, found.id):
+            raise Refusal(texts["not_held"])
+        await self.bot.audit.record(ctx.community, ctx.member, "badge.revoke", target=member.display_name,
+                                    reason=reason, badge=found.id, member=member.id)
+        await ctx.reply_private(texts["revoked"])
+
+    @command("badges backfill", help="Give every badge to those whose history already earns it", moderator=True)
+    async def backfill_command(self, ctx: Invocation) -> None:
+        given = await self.backfill(ctx.community)
+        await self.bot.audit.record(ctx.community, ctx.member, "badges.backfill", given=given)
+        await ctx.reply_private(ctx.render(TEXTS, given=given)["backfilled"])
+
+    @command("community stats", help="Members with each badge, and steps taken week by week, with a chart",
+             moderator=True)
+    async def stats(self, ctx: Invocation) -> None:
+        holders = await self.store.holders(ctx.community)
+        now = self.clock.now()
+        monday = (now - timedelta(days=now.weekday() + 7 * (STATS_WEEKS - 1))).date()
+        rows = await self.store.weekly(ctx.community, list(STATS_EVENTS), monday.isoformat())
+        weeks = [(monday + timedelta(weeks=i)).isoformat() for i in range(STATS_WEEKS)]
+        counts = {(r["week"], r["name"]): r["n"] for r in rows}
+        texts = ctx.render(TEXTS, badges=[{**self._named(ctx.platform, b), "holders": holders.get(b.id, 0)}
+                                          for b in self.catalogue.values()],
+                           weeks=[{"week": w, **{e.replace(".", "_"): counts.get((w, e), 0) for e in STATS_EVENTS}}
+                                  for w in weeks])
+        plain = self.bot.render(TEXTS, "image")
+        series = {str(plain[f"series_{e.replace('.', '_')}"]): [counts.get((w, e), 0) for w in weeks]
+                  for e in STATS_EVENTS}
+        chart = await self._drawn(weekly_chart, [w[5:] for w in weeks], series, str(plain["chart_title"]))
+        await ctx.reply_private(Message(title=texts["stats_title"], fields=[
+            Field(texts["label_holders"], texts["holders"]), Field(texts["label_weeks"], texts["weeks"])],
+            images=[Image("community-stats.png", chart, texts["chart_alt"])]))
+
+    async def badge_names(self, ctx: Invocation, typed: str) -> list[str]:
+        return [b.id for b in self.catalogue.values()
+                if typed.casefold() in f"{b.id} {self._named(ctx.platform, b)['name']}".casefold()]
+
+    # -- what other parts may ask ----------------------------------------------------------------
+
+    @query("badges.journey")
+    async def journey(self, community: Community, member: Member) -> dict[str, Any]:
+        """A member's ten steps (done or not, with the command that starts each, where that command
+        exists here), the suggested next step, and the names of the badges they hold."""
+        taken = await self.store.steps_taken(community, member.id, {e for s in JOURNEY for e in s.events})
+        steps = [{"number": s.number, "done": bool(taken & set(s.events)), "command": s.command,
+                  "available": s.command in self.bot.cogs.commands} for s in JOURNEY]
+        upcoming = next((s for s in steps if not s["done"] and s["available"]), None)
+        held = await self.store.held(community, member.id)
+        names = [self._named(community.platform, self.catalogue[b])["name"] for b in held if b in self.catalogue]
+        return {"steps": steps, "next": upcoming, "badges": names}
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    async def _steps_done(self, community: Community, member_id: str) -> list[bool]:
+        taken = await self.store.steps_taken(community, member_id, {e for s in JOURNEY for e in s.events})
+        return [bool(taken & set(s.events)) for s in JOURNEY]
+
+    def _badge(self, ctx: Invocation, typed: str) -> Badge:
+        wanted = typed.strip().casefold()
+        for badge in self.catalogue.values():
+            if wanted in (badge.id, str(self._named(ctx.platform, badge)["name"]).casefold()):
+                return badge
+        raise Refusal(ctx.render(TEXTS, value=typed, suggestion=closest(typed, list(self.catalogue)))["unknown_badge"])
+
+    def _named(self, platform: str, badge: Badge) -> dict[str, str]:
+        """A badge's name and description: the catalogue's own words, else badges/catalogue.j2's."""
+        names = self.bot.render(NAMES, platform)
+        block = badge.block
+        return {"id": badge.id,
+                "name": badge.name or (names[f"{block}_name"] if names.has(f"{block}_name") else badge.id),
+                "description": badge.description or (names[f"{block}_description"]
+                                                     if names.has(f"{block}_description") else "")}
+
+    def _texts(self, platform: str, badge: Badge, **variables: Any):
+        named = self._named(platform, badge)
+        return self.bot.render(TEXTS, platform, badge=named, **variables)
+
+    def _medal(self, platform: str, badge: Badge) -> bytes:
+        named = self._named("image", badge)
+        label = str(badge.step) if badge.step else "★"
+        return medal(label, str(named["name"]), colour_of(badge.step), badge.art, self.fonts)
+
+    async def _drawn(self, draw: Any, *args: Any) -> bytes:
+        """Pillow drawing takes a moment: off the event loop, so other members are answered meanwhile."""
+        return await asyncio.to_thread(draw, *args)
+
+    async def _celebration_channel(self, community: Community) -> Channel | None:
+        adapter = self.bot.adapters.get(community.platform)
+        if not self.settings.celebrate_in or adapter is None:
+            return None
+        return await adapter.resolve_channel(community, self.settings.celebrate_in)
+

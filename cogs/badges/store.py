@@ -1,0 +1,118 @@
+"""The badges cog's SQL: who holds which badge, and who keeps theirs private."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.core import Community, Member
+from bot.core.clock import stamp
+from bot.core.events import DomainEvent, EventBus
+from bot.storage import Database
+
+HELD, REVOKED = "held", "revoked"
+EARNED, GRANTED, BACKFILL = "earned", "granted", "backfill"
+
+
+@dataclass(frozen=True)
+class Award:
+    community: str
+    member_id: str
+    member_name: str
+    badge: str
+    how: str
+    awarded_at: str
+
+
+class BadgeStore:
+    def __init__(self, db: Database, events: EventBus) -> None:
+        self._db = db
+        self._events = events
+
+    async def award(self, community: Community, member: Member, badge: str, how: str,
+                    at: datetime) -> tuple[Award, DomainEvent] | None:
+        """Give a badge once; returns the award and its `badge.awarded` event (for the caller to
+        publish), or None if the member holds it already, or it was revoked and is not granted again."""
+        async with self._db.transaction() as tx:
+            row = await tx.fetchone("SELECT status FROM badge_awards WHERE community = ? AND member_id = ? AND badge = ?",
+                                    (community.key, member.id, badge))
+            if row is not None and (row["status"] == HELD or how != GRANTED):
+                return None
+            await tx.execute(
+                "INSERT INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community, member_id, badge) DO UPDATE SET"
+                " status = excluded.status, how = excluded.how, awarded_at = excluded.awarded_at, announced = 0",
+                (community.key, member.id, member.display_name, badge, HELD, how, stamp(at)))
+            awarded = await self._events.record(tx, "badge.awarded", community, member, badge=badge, how=how)
+        return Award(community.key, member.id, member.display_name, badge, how, stamp(at)), awarded
+
+    async def revoke(self, community: Community, member_id: str, badge: str) -> bool:
+        return bool(await self._db.execute(
+            "UPDATE badge_awards SET status = ? WHERE community = ? AND member_id = ? AND badge = ? AND status = ?",
+            (REVOKED, community.key, member_id, badge, HELD)))
+
+    async def held(self, community: Community, member_id: str) -> dict[str, str]:
+        """The badges a member holds, with when each came."""
+        rows = await self._db.fetchall("SELECT badge, awarded_at FROM badge_awards WHERE community = ? AND"
+                                       " member_id = ? AND status = ? ORDER BY awarded_at", (community.key, member_id,
+                                                                                             HELD))
+        return {row["badge"]: row["awarded_at"] for row in rows}
+
+    async def ever_held(self, community: Community, badge: str) -> set[str]:
+        """Members who hold the badge or had it revoked (a backfill gives it to neither)."""
+        rows = await self._db.fetchall("SELECT member_id FROM badge_awards WHERE community = ? AND badge = ?",
+                                       (community.key, badge))
+        return {row["member_id"] for row in rows}
+
+    async def unannounced(self) -> list[Award]:
+        rows = await self._db.fetchall(
+            "SELECT community, member_id, member_name, badge, how, awarded_at FROM badge_awards"
+            " WHERE announced = 0 AND status = ? ORDER BY awarded_at", (HELD,))
+        return [Award(**dict(row)) for row in rows]
+
+    async def mark_announced(self, award: Award) -> None:
+        await self._db.execute("UPDATE badge_awards SET announced = 1 WHERE community = ? AND member_id = ? AND"
+                               " badge = ? AND awarded_at = ?", (award.community, award.member_id, award.badge,
+                                                                 award.awarded_at))
+
+    async def holders(self, community: Community) -> dict[str, int]:
+        rows = await self._db.fetchall("SELECT badge, COUNT(*) AS n FROM badge_awards WHERE community = ? AND"
+                                       " status = ? GROUP BY badge", (community.key, HELD))
+        return {row["badge"]: row["n"] for row in rows}
+
+    async def is_public(self, community: Community, member_id: str) -> bool:
+        public = await self._db.fetchval("SELECT public FROM badge_privacy WHERE community = ? AND member_id = ?",
+                                         (community.key, member_id))
+        return public is None or bool(public)
+
+    async def set_public(self, community: Community, member_id: str, public: bool) -> None:
+        await self._db.execute("INSERT OR REPLACE INTO badge_privacy VALUES (?, ?, ?)",
+                               (community.key, member_id, int(public)))
+
+    async def counts_from_history(self, community: Community, event: str, minimum: int) -> list[str]:
+        """Members whose recorded history has `event` at least `minimum` times."""
+        rows = await self._db.fetchall(
+            "SELECT member_id FROM domain_events WHERE community = ? AND name = ? AND member_id IS NOT NULL"
+            " GROUP BY member_id HAVING COUNT(*) >= ?", (community.key, event, minimum))
+        return [row["member_id"] for row in rows]
+
+    async def communities(self) -> list[str]:
+        """Every community with a recorded history (for a backfill of all of them)."""
+        return [row["community"] for row in await self._db.fetchall("SELECT DISTINCT community FROM domain_events")]
+
+    async def steps_taken(self, community: Community, member_id: str, events: set[str]) -> set[str]:
+        """Which of `events` the member ever did."""
+        marks = ", ".join("?" for _ in events)
+        rows = await self._db.fetchall(f"SELECT DISTINCT name FROM domain_events WHERE community = ? AND"
+                                       f" member_id = ? AND name IN ({marks})", (community.key, member_id, *events))
+        return {row["name"] for row in rows}
+
+    async def weekly(self, community: Community, names: list[str], since: str) -> list[dict[str, Any]]:
+        """How often each event happened per week (Monday first) since a moment."""
+        marks = ", ".join("?" for _ in names)
+        rows = await self._db.fetchall(
+            f"SELECT date(at, 'weekday 0', '-6 days') AS week, name, COUNT(*) AS n FROM domain_events"
+            f" WHERE community = ? AND at >= ? AND name IN ({marks}) GROUP BY week, name ORDER BY week",
+            (community.key, since, *names))
+        return [dict(row) for row in rows]
