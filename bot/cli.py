@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
     _config_option(export)
 
+    badges = commands.add_parser("badges", help="work with badges, e.g. give a new one to those who earned it")
+    badges.add_argument("action", choices=["backfill"], help="backfill: award badges from recorded history")
+    badges.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
+    badges.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _config_option(badges)
+
     config = commands.add_parser("config", help="work with the configuration file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     _config_option(config_commands.add_parser(
@@ -107,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
                 return EXIT_USAGE
             return 0
+        if command == "badges":
+            database = args.db or config.path(config.bot.database)
+            if not database.is_file():
+                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+                return EXIT_USAGE
+            return asyncio.run(backfill_badges(config, args.community, database))
         if command in ("sync-commands", "invite-url") or getattr(args, "platform", "console") == "discord":
             return _discord(command, args, config)
         if command == "slack-manifest":
@@ -273,6 +285,29 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
         await apply_migrations(bot.db, "cog:testimonials", files("cogs.testimonials") / "migrations")
         anonymous = bot.render("testimonials/messages.j2", "plain")["anonymous"]
         return await export(bot.db, fmt, community, anonymous)
+    finally:
+        await bot.close()
+
+
+async def backfill_badges(config: Config, community: str | None, database: Path) -> int:
+    """Award every badge its history earns, in one community or all; the congratulations wait in
+    the outbox for the bot's next start on that platform."""
+    from bot.core import Bot, Community
+
+    bot = await Bot.open(config, database=database)
+    try:
+        await bot.start()
+        if "badges.backfill" not in bot.cogs.queries:
+            print("error: the badges cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
+            return EXIT_USAGE
+        keys = [community] if community else await bot.ask("badges.communities")
+        for key in keys:
+            platform, _, community_id = key.partition(":")
+            given = await bot.ask("badges.backfill", Community(platform, community_id))
+            print(f"{key}: gave {given} badge{'s' if given != 1 else ''}" if given else f"{key}: no badges to give")
+        if not keys:
+            print("no badges to give: nothing has happened in any community yet")
+        return 0
     finally:
         await bot.close()
 

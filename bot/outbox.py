@@ -23,7 +23,6 @@ before the row was marked.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import json
@@ -39,6 +38,7 @@ from bot.core.clock import stamp
 from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member
 from bot.core.message import Message
+from bot.storage import Transaction
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
@@ -109,10 +109,12 @@ class Outbox:
     # -- queueing --------------------------------------------------------------------
 
     async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member, Message]], *,
-                  expires_at: datetime | None = None) -> int:
+                  expires_at: datetime | None = None, tx: Transaction | None = None) -> int:
         """Queue one message per recipient under `batch`; returns how many were new.
 
         A recipient already queued under the same batch is left as it is, delivered or not.
+        Given `tx`, the messages are queued inside the caller's transaction: with the change that
+        calls for them, or not at all.
         """
         now = stamp(self._clock.now())
         files: dict[str, bytes] = {}
@@ -120,21 +122,28 @@ class Outbox:
         rows = []
         for to, message in items:
             if id(message) not in stored:
-                stored[id(message)] = json.dumps(_without_data(message.to_json(), files))
+                stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
             rows.append((community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
                          to.id, to.display_name if isinstance(to, Member) else to.name, stored[id(message)],
                          PENDING, now, stamp(expires_at) if expires_at else None, now))
         if not rows:
             return 0
-        async with self._db.transaction() as tx:
+        if tx is None:
+            async with self._db.transaction() as own:
+                queued = await self._insert(own, community, files, rows)
+        else:
+            queued = await self._insert(tx, community, files, rows)
+        self.kick()  # its run waits for the transaction to end before it reads
+        return queued
+
+    @staticmethod
+    async def _insert(tx: Transaction, community: Community, files: dict[str, bytes], rows: list[tuple]) -> int:
+        if files:
             await tx.executemany("INSERT OR IGNORE INTO outbox_files (community, hash, data) VALUES (?, ?, ?)",
                                  [(community.key, digest, blob) for digest, blob in files.items()])
-            queued = await tx.executemany(
-                "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
-                " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows)
-        self.kick()
-        return queued
+        return await tx.executemany(
+            "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
+            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False) -> int:
         """Take back what a batch (or every batch starting with `batch`) has not delivered yet:
@@ -245,7 +254,11 @@ class Outbox:
         platform, _, community_id = row["community"].partition(":")
         community = Community(platform, community_id)
         target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
-        message = Message.from_json(await self._with_data(row["community"], json.loads(row["message"])))
+        data = json.loads(row["message"])
+        kept = {item[1] for kind in ("images", "files") for item in data[kind]}
+        blobs = {digest: await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
+                                                 (row["community"], digest)) for digest in kept}
+        message = Message.from_json(data, fetch=blobs.__getitem__)
         limiter = self._limiter(adapter)
         try:
             if limiter is not None:
@@ -286,15 +299,6 @@ class Outbox:
             (status, problem, message_id, row["attempts"] if attempts is None else attempts,
              stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, row["id"]))
 
-    async def _with_data(self, community_key: str, data: dict[str, Any]) -> dict[str, Any]:
-        """A stored message with its images' and files' bytes back in place of their hashes."""
-        for kind in ("images", "files"):
-            for item in data[kind]:
-                blob = await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
-                                               (community_key, item[1]))
-                item[1] = base64.b64encode(blob).decode()
-        return data
-
     def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
         rate = getattr(adapter, "send_rate", None)
         if not rate:
@@ -305,14 +309,11 @@ class Outbox:
         return self._limiters[adapter.platform]
 
 
-def _without_data(data: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-    """A message's JSON with each image's and file's bytes replaced by their hash (kept in `files`)."""
-    for kind in ("images", "files"):
-        for item in data[kind]:
-            blob = base64.b64decode(item[1])
-            item[1] = hashlib.sha256(blob).hexdigest()
-            files[item[1]] = blob
-    return data
+def _kept(data: bytes, files: dict[str, bytes]) -> str:
+    """An image's or file's bytes, set aside in `files` under their hash, which is written instead."""
+    digest = hashlib.sha256(data).hexdigest()
+    files[digest] = data
+    return digest
 
 
 class OutboxCog(Cog):

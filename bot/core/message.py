@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Callable
 
 
 MAX_BUTTON_ID = 100
@@ -89,22 +89,27 @@ class Message:
     def of(cls, content: Message | str) -> Message:
         return content if isinstance(content, Message) else cls(text=content)
 
-    def to_json(self) -> dict[str, Any]:
-        """The message as JSON-ready data, to keep it in the database until it is delivered."""
+    def to_json(self, keep: Callable[[bytes], str] = lambda data: base64.b64encode(data).decode()) -> dict[str, Any]:
+        """The message as JSON-ready data, to keep it in the database until it is delivered.
+
+        `keep` turns an image's or file's bytes into what is written for them (base64 by default;
+        the outbox keeps the bytes apart and writes their hash).
+        """
         return {
             "text": self.text, "title": self.title, "ephemeral": self.ephemeral, "thumbnail_url": self.thumbnail_url,
             "fields": [[f.name, f.value, f.inline] for f in self.fields],
             "buttons": [[b.label, b.action, b.value, str(b.style)] for b in self.buttons],
-            "images": [[i.filename, base64.b64encode(i.data).decode(), i.description] for i in self.images],
-            "files": [[f.filename, base64.b64encode(f.data).decode(), f.description] for f in self.files],
+            "images": [[i.filename, keep(i.data), i.description] for i in self.images],
+            "files": [[f.filename, keep(f.data), f.description] for f in self.files],
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Message:
+    def from_json(cls, data: dict[str, Any], fetch: Callable[[str], bytes] = base64.b64decode) -> Message:
+        """The message again, from `to_json`'s data; `fetch` undoes its `keep`."""
         return cls(
             text=data["text"], title=data["title"], ephemeral=data["ephemeral"], thumbnail_url=data["thumbnail_url"],
             fields=[Field(name, value, inline) for name, value, inline in data["fields"]],
             buttons=[Button(label, action, value, ButtonStyle(style)) for label, action, value, style in data["buttons"]],
-            images=[Image(name, base64.b64decode(blob), about) for name, blob, about in data["images"]],
-            files=[File(name, base64.b64decode(blob), about) for name, blob, about in data["files"]],
+            images=[Image(name, fetch(kept), about) for name, kept, about in data["images"]],
+            files=[File(name, fetch(kept), about) for name, kept, about in data["files"]],
         )

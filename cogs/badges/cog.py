@@ -1,10 +1,9 @@
 """Badges and the ten-step journey: how the program thanks members for each step they take.
 
 Badges are earned from domain events (see catalogue.py), automatically and once: an award is a
-row unique per member and badge, written with its `badge.awarded` event, and the congratulations
-(a DM with the badge, and a post in the celebration channel unless the member keeps their badges
-private) go through the outbox, also once. A job picks up any award whose congratulations a crash
-left unsent. Moderators grant and revoke badges by hand, each written to the audit log, and can
+row unique per member and badge, written in one transaction with its `badge.awarded` event and
+its congratulations queued in the outbox (a DM with the badge, and a post in the celebration
+channel unless the member keeps their badges private): all of it, or none. Moderators grant and revoke badges by hand, each written to the audit log, and can
 give a new badge to everyone whose history already earns it (backfill). /steps shows a member's
 journey through the ten steps and what to do next; /badges card draws their profile card.
 """
@@ -25,7 +24,8 @@ from bot.core.commands import closest
 from bot.render.images import FontChain
 from cogs.badges.art import CardTexts, colour_of, medal, profile_card, weekly_chart
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
-from cogs.badges.store import BACKFILL, EARNED, GRANTED, Award, BadgeStore
+from bot.storage import Transaction
+from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
 
 TEXTS = "badges/messages.j2"
 NAMES = "badges/catalogue.j2"
@@ -62,6 +62,7 @@ class Badges(Cog):
                 raise ConfigError(f"cogs.badges.fonts[{index}]", f"the font file {path} does not exist",
                                   "give the path of a .ttf, .otf or .ttc file, or remove it", self.config.source)
         self.fonts = FontChain.default(fonts)
+        self._channels: dict[str, Channel | None] = {}
 
     def listens_to(self) -> list[tuple[str, Any]]:
         events = {b.event for b in self.catalogue.values() if b.event}
@@ -75,53 +76,47 @@ class Badges(Cog):
         """Something happened: award every badge it completes, once."""
         if event.member is None:
             return
-        held = None
+        held = await self.store.held(event.community, event.member.id)
         for badge in self.catalogue.values():
+            if badge.id in held:
+                continue
             if badge.event == event.name:
-                if await self.events.count(event.community, badge.event, event.member.id) >= badge.count:
+                enough = badge.count == 1 or await self.events.count(
+                    event.community, badge.event, event.member.id) >= badge.count
+                if enough:
                     await self._award(event.community, event.member, badge, EARNED)
             elif badge.all_of and event.name == "badge.awarded" and event.data.get("badge") in badge.all_of:
-                held = held if held is not None else await self.store.held(event.community, event.member.id)
                 if all(b in held or b == event.data.get("badge") for b in badge.all_of):
                     await self._award(event.community, event.member, badge, EARNED)
 
     async def _award(self, community: Community, member: Member, badge: Badge, how: str) -> bool:
-        done = await self.store.award(community, member, badge.id, how, self.clock.now())
-        if done is None:
+        """Give the badge with its congratulations: the member's DM with the medal, and the
+        celebration post unless they keep their badges private; False if they hold it already."""
+        now = self.clock.now()
+        texts = self._texts(community.platform, badge, member=member, how=how)
+        picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge), texts["badge_name"])
+        batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
+        channel = await self._celebration_channel(community)
+        public = channel is not None and await self.store.is_public(community, member.id)
+
+        async def congratulate(tx: Transaction) -> None:
+            await self.bot.outbox.put(community, batch, [(member, Message(
+                title=texts["congrats_title"], text=texts["congrats"], images=[picture]))], tx=tx)
+            if public:
+                await self.bot.outbox.put(community, f"{batch}:celebrate", [(channel, Message(
+                    text=texts["celebrate"], images=[picture]))], tx=tx)
+
+        awarded = await self.store.award(community, member, badge.id, how, now, then=congratulate)
+        if awarded is None:
             return False
-        award, awarded = done
-        await self._congratulate(award)
         await self.events.publish(awarded)
         return True
 
-    async def _congratulate(self, award: Award) -> None:
-        """The member's DM with the badge, and the celebration post unless they keep badges private.
-        Both go through the outbox under batches named for the award: never twice."""
-        badge = self.catalogue.get(award.badge)
-        platform, _, community_id = award.community.partition(":")
-        community = Community(platform, community_id)
-        if badge is None:  # taken out of the catalogue since: nothing to say
-            await self.store.mark_announced(award)
-            return
-        member = Member(platform, award.member_id, award.member_name)
-        texts = self._texts(platform, badge, member=member, how=award.how)
-        picture = Image(f"badge-{badge.id}.png", self._medal(platform, badge), texts["badge_name"])
-        batch = f"badges:{badge.id}:{member.id}:{award.awarded_at}"
-        await self.bot.outbox.put(community, batch, [(member, Message(
-            title=texts["congrats_title"], text=texts["congrats"], images=[picture]))])
-        channel = await self._celebration_channel(community)
-        if channel is not None and await self.store.is_public(community, member.id):
-            await self.bot.outbox.put(community, f"{batch}:celebrate", [(channel, Message(
-                text=texts["celebrate"], images=[picture]))])
-        await self.store.mark_announced(award)
+    @query("badges.communities")
+    async def communities(self) -> list[str]:
+        return await self.store.communities()
 
-    @job(every="1m", at_start=True)
-    async def announce_left_over(self, now: datetime) -> None:
-        """Congratulations a crash (or a stop) left unqueued after their award was written."""
-        for award in await self.store.unannounced():
-            if award.community.partition(":")[0] in self.bot.adapters:
-                await self._congratulate(award)
-
+    @query("badges.backfill")
     async def backfill(self, community: Community) -> int:
         """Give every badge to each member whose recorded history already earns it; returns how many."""
         given = 0
@@ -292,8 +287,12 @@ class Badges(Cog):
         return await asyncio.to_thread(draw, *args)
 
     async def _celebration_channel(self, community: Community) -> Channel | None:
+        """The channel where badges are celebrated, looked up once per community (a lookup may be
+        a call to the platform)."""
         adapter = self.bot.adapters.get(community.platform)
         if not self.settings.celebrate_in or adapter is None:
             return None
-        return await adapter.resolve_channel(community, self.settings.celebrate_in)
+        if community.key not in self._channels:
+            self._channels[community.key] = await adapter.resolve_channel(community, self.settings.celebrate_in)
+        return self._channels[community.key]
 

@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from bot.core import Community, Member
 from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
-from bot.storage import Database
+from bot.storage import Database, Transaction
 
 HELD, REVOKED = "held", "revoked"
 EARNED, GRANTED, BACKFILL = "earned", "granted", "backfill"
-
-
-@dataclass(frozen=True)
-class Award:
-    community: str
-    member_id: str
-    member_name: str
-    badge: str
-    how: str
-    awarded_at: str
 
 
 class BadgeStore:
@@ -30,22 +19,25 @@ class BadgeStore:
         self._db = db
         self._events = events
 
-    async def award(self, community: Community, member: Member, badge: str, how: str,
-                    at: datetime) -> tuple[Award, DomainEvent] | None:
-        """Give a badge once; returns the award and its `badge.awarded` event (for the caller to
-        publish), or None if the member holds it already, or it was revoked and is not granted again."""
+    async def award(self, community: Community, member: Member, badge: str, how: str, at: datetime,
+                    then: Callable[[Transaction], Awaitable[Any]]) -> DomainEvent | None:
+        """Give a badge once, and in the same transaction do `then(tx)` (queue its congratulations);
+        returns its `badge.awarded` event (for the caller to publish), or None if the member holds it
+        already, or it was revoked and is not being granted again."""
         async with self._db.transaction() as tx:
-            row = await tx.fetchone("SELECT status FROM badge_awards WHERE community = ? AND member_id = ? AND badge = ?",
-                                    (community.key, member.id, badge))
-            if row is not None and (row["status"] == HELD or how != GRANTED):
+            given = await tx.execute(
+                "INSERT OR IGNORE INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, badge, HELD, how,
+                                                  stamp(at)))
+            if not given and how == GRANTED:  # a moderator gives back a badge that was revoked
+                given = await tx.execute(
+                    "UPDATE badge_awards SET status = ?, how = ?, awarded_at = ? WHERE community = ? AND member_id = ?"
+                    " AND badge = ? AND status = ?", (HELD, how, stamp(at), community.key, member.id, badge, REVOKED))
+            if not given:
                 return None
-            await tx.execute(
-                "INSERT INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community, member_id, badge) DO UPDATE SET"
-                " status = excluded.status, how = excluded.how, awarded_at = excluded.awarded_at, announced = 0",
-                (community.key, member.id, member.display_name, badge, HELD, how, stamp(at)))
             awarded = await self._events.record(tx, "badge.awarded", community, member, badge=badge, how=how)
-        return Award(community.key, member.id, member.display_name, badge, how, stamp(at)), awarded
+            await then(tx)
+        return awarded
 
     async def revoke(self, community: Community, member_id: str, badge: str) -> bool:
         return bool(await self._db.execute(
@@ -64,17 +56,6 @@ class BadgeStore:
         rows = await self._db.fetchall("SELECT member_id FROM badge_awards WHERE community = ? AND badge = ?",
                                        (community.key, badge))
         return {row["member_id"] for row in rows}
-
-    async def unannounced(self) -> list[Award]:
-        rows = await self._db.fetchall(
-            "SELECT community, member_id, member_name, badge, how, awarded_at FROM badge_awards"
-            " WHERE announced = 0 AND status = ? ORDER BY awarded_at", (HELD,))
-        return [Award(**dict(row)) for row in rows]
-
-    async def mark_announced(self, award: Award) -> None:
-        await self._db.execute("UPDATE badge_awards SET announced = 1 WHERE community = ? AND member_id = ? AND"
-                               " badge = ? AND awarded_at = ?", (award.community, award.member_id, award.badge,
-                                                                 award.awarded_at))
 
     async def holders(self, community: Community) -> dict[str, int]:
         rows = await self._db.fetchall("SELECT badge, COUNT(*) AS n FROM badge_awards WHERE community = ? AND"

@@ -6,11 +6,9 @@ CREATE TABLE badge_awards (
     badge       TEXT NOT NULL,
     status      TEXT NOT NULL,         -- held | revoked (a revoked badge is not earned again by itself)
     how         TEXT NOT NULL,         -- earned | granted | backfill
-    awarded_at  TEXT NOT NULL,
-    announced   INTEGER NOT NULL DEFAULT 0, -- 1 once the congratulations are queued
+    awarded_at  TEXT NOT NULL,             -- its congratulations were queued in the same transaction
     PRIMARY KEY (community, member_id, badge)
 );
-CREATE INDEX badge_awards_unannounced ON badge_awards (announced);
 
 -- Members who keep their badges to themselves: not celebrated in a channel, not shown to others.
 CREATE TABLE badge_privacy (
