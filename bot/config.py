@@ -70,12 +70,27 @@ def setting(default: Any, help: str, check: Callable[[Any], Problem] | None = No
 # -- checks shared by several keys ------------------------------------------------------
 
 
+def each(check: Callable[[Any], Problem]) -> Callable[[list[Any]], Problem]:
+    """A check for a list: the first item's problem, if any."""
+    return lambda values: next((problem for value in values if (problem := check(value))), None)
+
+
 def _https_url(value: str) -> Problem:
     from bot.core.checks import web_address  # here, not at the top: bot.core imports this module
 
     if web_address(value) is None:
         return f"must be a full https:// address, got {value!r}", 'write it like "https://example.org/join"'
     return None
+
+
+def _optional_https_url(value: str) -> Problem:
+    return None if not value else _https_url(value)
+
+
+def _host(value: str) -> Problem:
+    if re.fullmatch(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", value):
+        return None
+    return f"must be a host name in lower case, like archive.storycorps.org, got {value!r}", "write the host alone"
 
 
 def _time_zone(value: str) -> Problem:
@@ -127,6 +142,13 @@ class ProgramConfig:
     signup_url: str = setting(
         "https://takeonesmallstep.org", "Where someone new signs up for a conversation.", _https_url
     )
+    donate_url: str = setting("https://storycorps.org/donate/", "Where members can give to the program.", _https_url)
+    diy_guide_url: str = setting(
+        "", "The guide for organisations running their own program (shown by /partner-with-us). Empty: none.",
+        _optional_https_url)
+    archive_domains: list[str] = setting(
+        ["archive.storycorps.org"], "Hosts whose links are public conversations members may submit as stories.",
+        each(_host))
 
 
 @dataclass(frozen=True)
@@ -224,11 +246,6 @@ class SlackConfig:
     port: int = setting(3000, "HTTP mode: the port Slack sends requests to (path /slack/events).", _port)
 
 
-def each(check: Callable[[Any], Problem]) -> Callable[[list[Any]], Problem]:
-    """A check for a list: the first item's problem, if any."""
-    return lambda values: next((problem for value in values if (problem := check(value))), None)
-
-
 def duration(value: str) -> Problem:
     """A check for a key holding a duration ("90m", "25h", "7d")."""
     return _duration(value)
@@ -258,7 +275,8 @@ class FormsConfig:
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
-    enabled: list[str] = setting(["share", "testimonials", "partners", "events", "badges", "welcome"],
+    enabled: list[str] = setting(["share", "testimonials", "partners", "events", "practice", "outreach", "badges",
+                                  "welcome"],
                                  "The cogs loaded at start, by folder name under cogs/.",
                                  _cog_names)
 
