@@ -90,8 +90,9 @@ def manifest(config: Config, commands: list[str], *, request_url: str | None = N
 
 
 def _usage_hint(commands: list[str]) -> str:
-    """The enabled cogs' commands, as Slack shows them under the command (at most 100 characters)."""
-    words = sorted({name.split(" ")[0] for name in commands}, key=lambda w: (w != "help", w))
+    """The enabled cogs' commands, as Slack shows them under the command (at most 100 characters):
+    help first, then the shortest, so that as many as possible fit; `help` lists them all."""
+    words = sorted({name.split(" ")[0] for name in commands}, key=lambda w: (w != "help", len(w), w))
     hint = ""
     for word in words:
         candidate = f"{hint} | {word}" if hint else word
