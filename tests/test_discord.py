@@ -464,8 +464,9 @@ async def test_a_post_deleted_by_someone_does_not_break_a_decision(discord_bot):
         " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
         (f"discord:{GUILD}", str(ALICE), STORY))
     await discord_bot.bot.db.execute(
-        "INSERT INTO testimonial_posts (community, testimonial_id, kind, channel, message_id, posted_at)"
-        " VALUES (?, ?, 'queue', ?, '424242', '2026-11-25')", (f"discord:{GUILD}", testimonial, str(MODERATORS_CHANNEL)))
+        "INSERT INTO moderation_posts (community, item_kind, item_id, role, channel, message_id, posted_at)"
+        " VALUES (?, 'testimonial', ?, 'queue', ?, '424242', '2026-11-25')",
+        (f"discord:{GUILD}", testimonial, str(MODERATORS_CHANNEL)))
     approved = await discord_bot.fake.slash_command(ADMIN, "testimonials", [
         {"name": "approve", "type": 1, "options": [{"name": "id", "type": 4, "value": testimonial}]}])
     assert "is approved" in (await discord_bot.answer_to(approved))["data"]["content"]

@@ -20,6 +20,7 @@ from bot.core import (Button, ButtonStyle, Channel, Cog, Field, File, Invocation
 from bot.core.adapter import MemberUnreachable
 from bot.core.clock import stamp
 from bot.forms import Submission
+from bot.moderation import FEATURED, QUEUE, ModerationPosts
 from cogs.testimonials import export as exports
 from cogs.testimonials.forms import CHANGES, REJECTION, TESTIMONIAL
 from cogs.testimonials.store import (APPROVED, CHANGES_REQUESTED, NOT_REVISABLE, PENDING, REJECTED, Testimonial,
@@ -47,6 +48,7 @@ class Testimonials(Cog):
 
     async def cog_load(self) -> None:
         self.store = TestimonialStore(self.db, self.events)
+        self.posts = ModerationPosts(self.bot, "testimonial")
 
     # -- members -------------------------------------------------------------------------
 
@@ -74,8 +76,9 @@ class Testimonials(Cog):
             return
         await ctx.reply(texts["thanks_revised" if submission.context.get("revising") else "thanks"])
         # Also when a retried submit finds it recorded: the first attempt may have failed before posting.
-        if not await self.store.queued_since_submitted(ctx.community, testimonial_id):
-            await self._post_to_queue(ctx, testimonial_id)
+        testimonial = await self.store.get(ctx.community, testimonial_id)
+        if not await self.posts.queued_since(ctx, testimonial_id, testimonial.submitted_at):
+            await self._post_to_queue(ctx, testimonial)
 
     @command("testimonial withdraw", help="Take back a testimonial you submitted, wherever it is shown")
     async def withdraw(self, ctx: Invocation) -> None:
@@ -107,8 +110,7 @@ class Testimonials(Cog):
         await self.store.withdraw(ctx.community, testimonial.id, ctx.member.id, self.clock.now())
         await self.bot.forms.discard(ctx.community, ctx.member.id, TESTIMONIAL, revising=testimonial.id)
         replacement = Message(text=ctx.render(TEXTS, id=testimonial.id)["post_withdrawn"])
-        for post in await self.store.posts(ctx.community, testimonial.id):
-            await ctx.adapter.edit(ctx.community, Channel(post.channel, post.channel), post.message_id, replacement)
+        await self.posts.refresh(ctx, testimonial.id, replacement, roles=(QUEUE, FEATURED))
         await ctx.reply_private(ctx.render(TEXTS, id=testimonial.id)["withdrawn"])
 
     @action("testimonials:keep")
@@ -174,8 +176,7 @@ class Testimonials(Cog):
         if testimonial.status != APPROVED or not testimonial.consent_given:
             await ctx.reply_private(texts["cannot_feature"])
             return
-        message_id = await ctx.send_to(channel, Message(text=texts["featured"]))
-        await self.store.add_post(ctx.community, id, "featured", channel.id, message_id, self.clock.now())
+        await self.posts.post(ctx, FEATURED, channel, id, Message(text=texts["featured"]))
         await ctx.reply_private(texts["featured_done"])
 
     @command("testimonials export", help="Send yourself the approved testimonials as a file", moderator=True)
@@ -224,30 +225,21 @@ class Testimonials(Cog):
                                       [(author, Message(text=outcome[f"dm_{status}"]))])
         await self._update_queue_posts(ctx, testimonial_id)
 
-    async def _post_to_queue(self, ctx: Invocation, testimonial_id: int) -> None:
-        channel = await ctx.adapter.resolve_channel(ctx.community, self.settings.moderators_channel)
-        testimonial = await self.store.get(ctx.community, testimonial_id)
-        if channel is None or testimonial is None:
-            log.warning("no moderators' channel %r: testimonial %s waits in /testimonials queue",
-                        self.settings.moderators_channel, testimonial_id)
-            return
-        texts = ctx.render(TEXTS, id=testimonial_id)
+    async def _post_to_queue(self, ctx: Invocation, testimonial: Testimonial) -> None:
+        texts = ctx.render(TEXTS, id=testimonial.id)
         card = self._card(ctx, testimonial)
         card.buttons = [
-            Button(texts["button_approve"], "testimonials:approve", str(testimonial_id), style=ButtonStyle.SUCCESS),
-            Button(texts["button_reject"], "testimonials:reject", str(testimonial_id), style=ButtonStyle.DANGER),
-            Button(texts["button_changes"], "testimonials:changes", str(testimonial_id), style=ButtonStyle.SECONDARY),
+            Button(texts["button_approve"], "testimonials:approve", str(testimonial.id), style=ButtonStyle.SUCCESS),
+            Button(texts["button_reject"], "testimonials:reject", str(testimonial.id), style=ButtonStyle.DANGER),
+            Button(texts["button_changes"], "testimonials:changes", str(testimonial.id), style=ButtonStyle.SECONDARY),
         ]
-        message_id = await ctx.send_to(channel, card)
-        await self.store.add_post(ctx.community, testimonial_id, "queue", channel.id, message_id, self.clock.now())
+        await self.posts.to_queue(ctx, self.settings.moderators_channel, testimonial.id, card)
 
     async def _update_queue_posts(self, ctx: Invocation, testimonial_id: int) -> None:
         """A decided testimonial's queue post says so, and loses its buttons."""
         testimonial = await self.store.get(ctx.community, testimonial_id)
-        for post in await self.store.posts(ctx.community, testimonial_id):
-            if post.kind == "queue" and testimonial is not None:
-                await ctx.adapter.edit(ctx.community, Channel(post.channel, post.channel), post.message_id,
-                                       self._card(ctx, testimonial))
+        if testimonial is not None:
+            await self.posts.refresh(ctx, testimonial_id, self._card(ctx, testimonial))
 
     def _card(self, ctx: Invocation, testimonial: Testimonial) -> Message:
         anonymous = ctx.render(TEXTS)["anonymous"]

@@ -38,13 +38,6 @@ class Testimonial:
     decided_at: str | None
 
 
-@dataclass(frozen=True)
-class Post:
-    kind: str
-    channel: str
-    message_id: str
-
-
 _FIELDS = ("id, community, member_id, member_name, story, surprise, advice, credit, consent_given,"
            " consent_wording, consent_at, status, moderator_note, decided_by, submitted_at, decided_at")
 
@@ -151,25 +144,6 @@ class TestimonialStore:
             " WHERE community = ? AND id = ? AND member_id = ? AND status != ?",
             (WITHDRAWN, member_id, stamp(at), community.key, testimonial_id, member_id, WITHDRAWN))
         return bool(changed)
-
-    async def add_post(self, community: Community, testimonial_id: int, kind: str, channel: str,
-                       message_id: str, at: datetime) -> None:
-        await self._db.execute(
-            "INSERT INTO testimonial_posts (community, testimonial_id, kind, channel, message_id, posted_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)", (community.key, testimonial_id, kind, channel, message_id, stamp(at)))
-
-    async def queued_since_submitted(self, community: Community, testimonial_id: int) -> bool:
-        """Whether the moderators' channel already shows this version of the testimonial."""
-        return await self._db.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM testimonial_posts p JOIN testimonials t ON t.id = p.testimonial_id"
-            " WHERE p.community = ? AND p.testimonial_id = ? AND p.kind = 'queue' AND p.posted_at >= t.submitted_at)",
-            (community.key, testimonial_id)) == 1
-
-    async def posts(self, community: Community, testimonial_id: int) -> list[Post]:
-        rows = await self._db.fetchall(
-            "SELECT kind, channel, message_id FROM testimonial_posts WHERE community = ? AND testimonial_id = ?",
-            (community.key, testimonial_id))
-        return [Post(row["kind"], row["channel"], row["message_id"]) for row in rows]
 
 
 async def quotable(db: Database, community_key: str | None) -> list[Testimonial]:

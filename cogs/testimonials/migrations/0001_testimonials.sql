@@ -20,15 +20,3 @@ CREATE TABLE testimonials (
 );
 CREATE INDEX testimonials_by_status ON testimonials (community, status);
 CREATE INDEX testimonials_by_member ON testimonials (community, member_id);
-
--- Messages the bot posted about a testimonial: in the moderators' queue, or featured in a channel.
--- Kept so that a decision or a withdrawal can edit them.
-CREATE TABLE testimonial_posts (
-    community      TEXT NOT NULL,
-    testimonial_id INTEGER NOT NULL REFERENCES testimonials (id),
-    kind           TEXT NOT NULL,           -- queue | featured
-    channel        TEXT NOT NULL,
-    message_id     TEXT NOT NULL,
-    posted_at      TEXT NOT NULL
-);
-CREATE INDEX testimonial_posts_by_testimonial ON testimonial_posts (testimonial_id);
