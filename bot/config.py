@@ -275,8 +275,8 @@ class FormsConfig:
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
-    enabled: list[str] = setting(["share", "testimonials", "partners", "events", "practice", "outreach", "badges",
-                                  "welcome"],
+    enabled: list[str] = setting(["share", "stories", "testimonials", "partners", "events", "practice", "outreach",
+                                  "badges", "welcome"],
                                  "The cogs loaded at start, by folder name under cogs/.",
                                  _cog_names)
 

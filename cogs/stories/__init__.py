@@ -1,0 +1,8 @@
+"""Step 2: public stories from the archive, put forward, reviewed, spotlighted and passed on."""
+
+from bot.core import Bot
+from cogs.stories.cog import Stories
+
+
+def setup(bot: Bot, name: str) -> Stories:
+    return Stories(bot, name)
