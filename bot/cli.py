@@ -78,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     badges.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
     _config_option(badges)
 
+    imports = commands.add_parser("import", help="import data, e.g. interviews that are ready, from a CSV file")
+    imports.add_argument("what", choices=["interviews"], help="what to import")
+    imports.add_argument("file", type=Path, help="the CSV file: columns member, url; optional partner, partner_name,"
+                                                 " member_name, id")
+    imports.add_argument("--community", required=True, help="the community's key, e.g. discord:1234")
+    imports.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _config_option(imports)
+
     config = commands.add_parser("config", help="work with the configuration file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     _config_option(config_commands.add_parser(
@@ -113,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
                 return EXIT_USAGE
             return 0
+        if command == "import":
+            database = args.db or config.path(config.bot.database)
+            return asyncio.run(import_interviews(config, args.file, args.community, database))
         if command == "badges":
             database = args.db or config.path(config.bot.database)
             if not database.is_file():
@@ -285,6 +296,58 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
         await apply_migrations(bot.db, "cog:testimonials", files("cogs.testimonials") / "migrations")
         anonymous = bot.render("testimonials/messages.j2", "plain")["anonymous"]
         return await export(bot.db, fmt, community, anonymous)
+    finally:
+        await bot.close()
+
+
+INTERVIEW_COLUMNS = ("member", "url", "partner", "partner_name", "member_name", "id")
+
+
+async def import_interviews(config: Config, path: Path, community_key: str, database: Path) -> int:
+    """Import recordings that are ready from a CSV file: good rows are taken, bad ones reported by
+    line; importing the same file again adds nothing. The members' questions wait in the outbox
+    for the bot's next start. Exit status 1 if any row was refused."""
+    import csv
+
+    from bot.core import Bot, Community
+
+    platform, _, community_id = community_key.partition(":")
+    if platform not in ("console", "discord", "slack") or not community_id:
+        print(f"error: --community {community_key!r} is not a community key; write e.g. discord:1234 or slack:T0123",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"error: cannot read {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    reader = csv.DictReader(text.splitlines())
+    columns = [c.strip() for c in reader.fieldnames or []]
+    missing = [c for c in ("member", "url") if c not in columns]
+    unknown = [c for c in columns if c not in INTERVIEW_COLUMNS]
+    if missing or unknown:
+        print(f"error: {path}: the first line must name the columns; {'missing: ' + ', '.join(missing) if missing else ''}"
+              f"{'; ' if missing and unknown else ''}{'unknown: ' + ', '.join(unknown) if unknown else ''}."
+              f" Known columns: {', '.join(INTERVIEW_COLUMNS)}", file=sys.stderr)
+        return EXIT_USAGE
+    bot = await Bot.open(config, database=database)
+    try:
+        await bot.start()
+        if "interviews.add" not in bot.cogs.queries:
+            print("error: the interviews cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
+            return EXIT_USAGE
+        community = Community(platform, community_id)
+        taken = known = refused = 0
+        for line, row in enumerate(reader, start=2):
+            record = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            result = await bot.ask("interviews.add", community, record, "import")
+            if "problem" in result:
+                print(f"line {line}: {result['problem']}", file=sys.stderr)
+                refused += 1
+                continue
+            taken, known = (taken + 1, known) if result["new"] else (taken, known + 1)
+        print(f"{path.name}: {taken} imported, {known} already there, {refused} refused")
+        return 1 if refused else 0
     finally:
         await bot.close()
 

@@ -30,6 +30,7 @@ SECRET_ENV = {
     "slack.bot_token": "SLACK_BOT_TOKEN",
     "slack.app_token": "SLACK_APP_TOKEN",
     "slack.signing_secret": "SLACK_SIGNING_SECRET",
+    "cogs.interviews.webhook_secret": "INTERVIEWS_WEBHOOK_SECRET",
 }
 _SECRET_KEY_WORDS = re.compile(r"token|secret|password", re.IGNORECASE)
 # Values shaped like real credentials: Slack tokens, and Discord's three-part bot token.
@@ -275,8 +276,8 @@ class FormsConfig:
 class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
-    enabled: list[str] = setting(["share", "stories", "testimonials", "partners", "events", "practice", "outreach",
-                                  "badges", "welcome"],
+    enabled: list[str] = setting(["share", "stories", "interviews", "testimonials", "partners", "events", "practice",
+                                  "outreach", "badges", "welcome"],
                                  "The cogs loaded at start, by folder name under cogs/.",
                                  _cog_names)
 

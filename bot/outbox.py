@@ -83,6 +83,7 @@ class Outbox:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task | None = None
         self._again = False
+        self._stopping = False
         self._limiters: dict[str, AsyncLimiter] = {}
         # (community key, member id) with messages waiting for their DMs to open: read from the
         # database at start, so checking on every command costs no query.
@@ -97,14 +98,16 @@ class Outbox:
             (UNREACHABLE,))
         self._waiting = {(row["community"], row["target_id"]) for row in rows}
 
-    async def close(self) -> None:
-        """Stop delivering; what is not yet sent stays queued for the next start."""
+    async def close(self, timeout: float = 10) -> None:
+        """Stop delivering after the message on its way (so it is marked, not sent again at the next
+        start); what is not yet sent stays queued. A delivery stuck longer than `timeout` is cancelled."""
+        self._stopping = True
         if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            done, _ = await asyncio.wait({self._task}, timeout=timeout)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
 
     # -- queueing --------------------------------------------------------------------
 
@@ -180,6 +183,8 @@ class Outbox:
 
     def kick(self) -> None:
         """Deliver what is due, in the background (one delivery run at a time)."""
+        if self._stopping:
+            return
         self._again = True
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="outbox")
@@ -240,6 +245,8 @@ class Outbox:
                 if not rows:
                     return sent
                 for row in rows:
+                    if self._stopping:
+                        return sent
                     last = row["id"]
                     if row["target_kind"] == "member" and (row["community"], row["target_id"]) in self._answering:
                         continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$", re.IGNORECASE)
 
@@ -26,3 +26,11 @@ def web_address(text: str, *, https_only: bool = True) -> str | None:
 def host_of(address: str) -> str:
     """The lower-case host of a web address checked by `web_address`."""
     return (urlsplit(address).hostname or "").lower()
+
+
+def link_key(url: str) -> str:
+    """The same page however its address is written: host in lower case, no trailing slash, no
+    fragment, no tracking parameters. Two links with one key are one story, one recording."""
+    parts = urlsplit(url.strip())
+    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith(("utm_", "fbclid")))
+    return urlunsplit(("https", (parts.hostname or "").lower(), parts.path.rstrip("/"), query, ""))

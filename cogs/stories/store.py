@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from bot.core import Community, Member
+from bot.core.checks import link_key
 from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.storage import Database
@@ -26,14 +26,6 @@ class Story:
     submitted_at: str
 
 
-def url_key(url: str) -> str:
-    """The same conversation however its address is written: host in lower case, no trailing slash,
-    no fragment, no tracking parameters."""
-    parts = urlsplit(url.strip())
-    query = "&".join(p for p in parts.query.split("&") if p and not p.lower().startswith(("utm_", "fbclid")))
-    return urlunsplit(("https", (parts.hostname or "").lower(), parts.path.rstrip("/"), query, ""))
-
-
 _FIELDS = "id, member_id, member_name, url, why, status, note, submitted_at"
 
 
@@ -47,13 +39,13 @@ class StoryStore:
         """Keep a story put forward; returns its id and whether it is new (False: already there)."""
         async with self._db.transaction() as tx:
             known = await tx.fetchone("SELECT id FROM stories WHERE community = ? AND url_key = ?",
-                                      (community.key, url_key(url)))
+                                      (community.key, link_key(url)))
             if known is not None:
                 return known["id"], False
             story_id = await tx.insert(
                 "INSERT INTO stories (community, member_id, member_name, url, url_key, why, status, submitted_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, url.strip(),
-                                                     url_key(url), why, PENDING, stamp(at)))
+                                                     link_key(url), why, PENDING, stamp(at)))
             event = await self._events.record(tx, "story.submitted", community, member, story=story_id)
         await self._events.publish(event)
         return story_id, True

@@ -1,0 +1,8 @@
+"""Step 3: your interview is ready; publish it when both partners agree; share it."""
+
+from bot.core import Bot
+from cogs.interviews.cog import Interviews
+
+
+def setup(bot: Bot, name: str) -> Interviews:
+    return Interviews(bot, name)
