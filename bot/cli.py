@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
     _config_option(imports)
 
+    purge = commands.add_parser("purge-community", help="delete every row of one community, at once (asks first)")
+    purge.add_argument("community", help="the community's key, e.g. discord:1234")
+    purge.add_argument("--yes", action="store_true", help="really delete (without it: show what would go)")
+    purge.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _config_option(purge)
+
     config = commands.add_parser("config", help="work with the configuration file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     _config_option(config_commands.add_parser(
@@ -121,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
                 return EXIT_USAGE
             return 0
+        if command == "purge-community":
+            database = args.db or config.path(config.bot.database)
+            if not database.is_file():
+                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+                return EXIT_USAGE
+            return asyncio.run(purge(config, args.community, args.yes, database))
         if command == "import":
             database = args.db or config.path(config.bot.database)
             return asyncio.run(import_interviews(config, args.file, args.community, database))
@@ -296,6 +308,32 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
         await apply_migrations(bot.db, "cog:testimonials", files("cogs.testimonials") / "migrations")
         anonymous = bot.render("testimonials/messages.j2", "plain")["anonymous"]
         return await export(bot.db, fmt, community, anonymous)
+    finally:
+        await bot.close()
+
+
+async def purge(config: Config, key: str, really: bool, database: Path) -> int:
+    """Delete a community's data at once; without `really`, show what would be deleted and stop."""
+    from bot.core import Bot
+    from bot.privacy import community_rows, purge_community
+
+    bot = await Bot.open(config, database=database)
+    try:
+        await bot.start()  # every cog's migrations, so that every table is there to purge
+        counts = await community_rows(bot, key)
+        if not counts:
+            print(f"{key}: nothing to delete")
+            return 0
+        if not really:
+            print("\n".join(f"{table}: {count}" for table, count in sorted(counts.items())))
+            print(f"error: this would delete {sum(counts.values())} rows of {key} for good; run it again with --yes",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        deleted = await purge_community(bot, key)
+        logging.getLogger("bot.privacy").warning("purged %s from the command line: %d rows", key,
+                                                 sum(deleted.values()))
+        print(f"{key}: deleted {sum(deleted.values())} rows from {len(deleted)} tables")
+        return 0
     finally:
         await bot.close()
 

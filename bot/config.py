@@ -76,6 +76,21 @@ def each(check: Callable[[Any], Problem]) -> Callable[[list[Any]], Problem]:
     return lambda values: next((problem for value in values if (problem := check(value))), None)
 
 
+def duration(value: str) -> Problem:
+    """A check for a key holding a duration ("90m", "25h", "7d")."""
+    return _duration(value)
+
+
+def _duration(value: str) -> Problem:
+    from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
+
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        return str(exc), 'write a duration like "90m", "25h", "7d" or "1d12h"'
+    return None
+
+
 def _https_url(value: str) -> Problem:
     from bot.core.checks import web_address  # here, not at the top: bot.core imports this module
 
@@ -167,6 +182,8 @@ class BotConfig:
         "How often scheduled jobs are checked.",
         _seconds,
     )
+    purge_after: str = setting(
+        "30d", "How long a community's data is kept after it removed the bot, in case it comes back.", _duration)
 
 
 @dataclass(frozen=True)
@@ -245,21 +262,6 @@ class SlackConfig:
         _rate)
     host: str = setting("0.0.0.0", "HTTP mode: the address to listen on.", _not_empty)
     port: int = setting(3000, "HTTP mode: the port Slack sends requests to (path /slack/events).", _port)
-
-
-def duration(value: str) -> Problem:
-    """A check for a key holding a duration ("90m", "25h", "7d")."""
-    return _duration(value)
-
-
-def _duration(value: str) -> Problem:
-    from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
-
-    try:
-        parse_duration(value)
-    except ValueError as exc:
-        return str(exc), 'write a duration like "90m", "25h", "7d" or "1d12h"'
-    return None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,11 @@ class ModerationPosts:
             "SELECT EXISTS (SELECT 1 FROM moderation_posts WHERE community = ? AND item_kind = ? AND item_id = ?"
             " AND role = ? AND posted_at >= ?)", (ctx.community.key, self.kind, item_id, QUEUE, since)) == 1
 
+    async def forget(self, ctx: Invocation, item_id: int) -> None:
+        """Drop the record of an item's posts (the item itself is being deleted)."""
+        await self._db.execute("DELETE FROM moderation_posts WHERE community = ? AND item_kind = ? AND item_id = ?",
+                               (ctx.community.key, self.kind, item_id))
+
     async def refresh(self, ctx: Invocation, item_id: int, card: Message, *, roles: tuple[str, ...] = (QUEUE,)) -> None:
         """Replace each posted message of the item in these roles with `card`."""
         for post in await self.of(ctx, item_id):

@@ -274,6 +274,15 @@ async def test_without_the_members_intent_the_log_names_the_cogs_that_need_it(co
     assert harness.fake.identifies[-1]["intents"] & (1 << 1) == 0, "the bot did not ask for the intent"
 
 
+async def test_a_server_that_removes_the_bot_is_marked_for_deletion(discord_bot):
+    await discord_bot.fake.remove_bot()
+    for _ in range(100):
+        if await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM community_departures"):
+            break
+        await asyncio.sleep(0.02)
+    assert await discord_bot.bot.db.fetchval("SELECT community FROM community_departures") == f"discord:{GUILD}"
+
+
 async def test_member_joins_reach_the_cogs(discord_bot):
     await discord_bot.fake.member_joins(5009, "newcomer")
     for _ in range(100):  # the event is handled on the bot's side of the socket: wait for its row

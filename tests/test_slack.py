@@ -319,7 +319,8 @@ def test_the_manifest_lists_the_enabled_commands_for_both_modes(tmp_path):
     (command,) = socket["features"]["slash_commands"]
     assert command["command"] == "/smallstep" and "share" in command["usage_hint"] and "url" not in command
     assert {"commands", "chat:write", "im:write", "im:history"} <= set(socket["oauth_config"]["scopes"]["bot"])
-    assert set(socket["settings"]["event_subscriptions"]["bot_events"]) == {"message.im", "team_join", "app_home_opened"}
+    assert set(socket["settings"]["event_subscriptions"]["bot_events"]) == {
+        "message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"}
     http = manifest("--request-url", "https://bot.example.org")
     assert http["settings"]["socket_mode_enabled"] is False
     assert http["features"]["slash_commands"][0]["url"] == "https://bot.example.org/slack/events"
@@ -433,6 +434,17 @@ async def test_an_expired_response_url_falls_back_to_a_private_post(slack):
     await slack.fake.wait_for(lambda: slack.fake.calls_to("chat.postEphemeral"))
     ephemeral = slack.fake.calls_to("chat.postEphemeral")[0]["args"]
     assert ephemeral["user"] == ALICE and ephemeral["channel"] == GENERAL
+
+
+async def test_an_uninstalled_workspace_is_marked_for_deletion(slack):
+    await slack.event({"type": "app_uninstalled"}, event_id="Ev90")
+    await slack.event({"type": "tokens_revoked", "tokens": {"bot": ["B1"]}}, event_id="Ev91")
+    await slack.fake.wait_for(lambda: True)
+    for _ in range(100):
+        if await slack.bot.db.fetchval("SELECT COUNT(*) FROM community_departures"):
+            break
+        await asyncio.sleep(0.02)
+    assert await slack.bot.db.fetchval("SELECT community FROM community_departures") == f"slack:{TEAM}"
 
 
 async def test_another_workspace_is_ignored(slack):

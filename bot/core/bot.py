@@ -90,11 +90,13 @@ class Bot:
         from bot.core.builtin import CoreCommands
         from bot.forms.cog import FormsCog
         from bot.outbox import OutboxCog
+        from bot.privacy import PrivacyCog
 
         await self.outbox.start()
         await self.cogs.add_builtin("core", CoreCommands)
         await self.cogs.add_builtin("forms", FormsCog)
         await self.cogs.add_builtin("outbox", OutboxCog)
+        await self.cogs.add_builtin("privacy", PrivacyCog)
         await self.cogs.load_enabled(self.config.cogs.enabled)
 
     async def close(self) -> None:

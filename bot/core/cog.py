@@ -263,6 +263,12 @@ class Cog:
     Settings: ClassVar[type | None] = None
     #: The domain events this cog emits, so that others (badges) can check the names they rely on.
     emits: ClassVar[tuple[str, ...]] = ()
+    #: The tables holding a member's own rows, each with the column naming the member, in the order
+    #: they are deleted (children first): what /my-data exports, and what deleting one's data deletes.
+    member_rows: ClassVar[dict[str, str]] = {}
+    #: Columns naming a member in rows that are not theirs (who decided, who added): emptied when that
+    #: member's data is deleted.
+    member_mentions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     commands: ClassVar[tuple[CommandSpec, ...]] = ()
     actions: ClassVar[tuple[ActionSpec, ...]] = ()
@@ -302,6 +308,30 @@ class Cog:
 
     async def cog_unload(self) -> None:
         """Called when the cog is unloaded or reloaded."""
+
+    async def personal_data(self, community: Any, member_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Everything this cog keeps about a member, by table (for /my-data); from `member_rows` unless
+        a cog has more to say."""
+        found = {}
+        for table, column in self.member_rows.items():
+            rows = await self.db.fetchall(f"SELECT * FROM {table} WHERE community = ? AND {column} = ?",
+                                          (community.key, member_id))
+            if rows:
+                found[table] = [dict(row) for row in rows]
+        return found
+
+    async def forget_member(self, ctx: Any) -> None:
+        """Erase the member's personal data (`ctx.member`, who asked) from this cog's tables: their rows
+        go, mentions of them are emptied. A cog with more to do (edit posts, rows that belong to two
+        people) extends this."""
+        community, member = ctx.community, ctx.member
+        async with self.db.transaction() as tx:
+            for table, column in self.member_rows.items():
+                await tx.execute(f"DELETE FROM {table} WHERE community = ? AND {column} = ?", (community.key, member.id))
+            for table, columns in self.member_mentions.items():
+                for column in columns:
+                    await tx.execute(f"UPDATE {table} SET {column} = '' WHERE community = ? AND {column} = ?",
+                                     (community.key, member.id))
 
     def listens_to(self) -> list[tuple[str, Callable[[Any], Awaitable[None]]]]:
         """Domain events this cog hears besides its `@listener`s, decided once it has loaded

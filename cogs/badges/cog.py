@@ -50,6 +50,7 @@ class Badges(Cog):
 
     Settings = BadgeSettings
     emits = ("badge.awarded",)
+    member_rows = {"badge_awards": "member_id", "badge_privacy": "member_id"}
 
     async def cog_load(self) -> None:
         self.store = BadgeStore(self.db, self.events)

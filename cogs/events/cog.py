@@ -53,6 +53,8 @@ class Events(Cog):
     """Events with RSVPs, a waitlist, reminders and calendar files."""
 
     emits = ("event.created", "event.rsvp", "event.attended")
+    member_rows = {"event_rsvps": "member_id", "event_attendance": "member_id", "member_timezones": "member_id"}
+    member_mentions = {"events": ("created_by",), "event_attendance": ("marked_by",)}
 
     Settings = EventSettings
 

@@ -51,6 +51,7 @@ class Interviews(Cog):
 
     Settings = InterviewSettings
     emits = ("interview.published",)
+    member_rows = {"interview_consents": "member_id"}
 
     async def cog_load(self) -> None:
         self.store = InterviewStore(self.db, self.events)
@@ -61,6 +62,19 @@ class Interviews(Cog):
             raise ConfigError("cogs.interviews.webhook_port", f"the webhook needs its shared secret in {SECRET_ENV}",
                               f"export {SECRET_ENV}=... (the same secret the archive signs with), or set"
                               " webhook_port = 0", self.config.source)
+
+    async def personal_data(self, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:
+        found = await super().personal_data(community, member_id)
+        rows = await self.db.fetchall("SELECT * FROM interviews WHERE community = ? AND (member_id = ? OR partner_id = ?)",
+                                      (community.key, member_id, member_id))
+        if rows:
+            found["interviews"] = [dict(row) for row in rows]
+        return found
+
+    async def forget_member(self, ctx: Invocation) -> None:
+        """A recording belongs to both partners: when one deletes their data, it goes with every answer to it."""
+        await self.store.forget_member(ctx.community, ctx.member.id)
+        await super().forget_member(ctx)
 
     async def cog_unload(self) -> None:
         if self.webhook is not None:

@@ -128,6 +128,16 @@ class InterviewStore:
             "UPDATE interview_consents SET reminded_at = ? WHERE community = ? AND interview_id = ? AND member_id = ?"
             " AND reminded_at IS NULL", (stamp(at), community_key, interview_id, member_id)))
 
+    async def forget_member(self, community: Community, member_id: str) -> None:
+        async with self._db.transaction() as tx:
+            ids = [row["id"] for row in await tx.fetchall(
+                "SELECT id FROM interviews WHERE community = ? AND (member_id = ? OR partner_id = ?)",
+                (community.key, member_id, member_id))]
+            for interview_id in ids:
+                await tx.execute("DELETE FROM interview_consents WHERE community = ? AND interview_id = ?",
+                                 (community.key, interview_id))
+                await tx.execute("DELETE FROM interviews WHERE id = ?", (interview_id,))
+
     async def first_seen(self, community: Community, signature: str, at: datetime) -> bool:
         """Whether a webhook request's signature is new (False: a replay)."""
         return bool(await self._db.execute("INSERT OR IGNORE INTO interview_webhook_seen VALUES (?, ?, ?)",

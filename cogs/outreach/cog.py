@@ -41,6 +41,8 @@ class Outreach(Cog):
 
     Settings = OutreachSettings
     emits = ("outreach.invited", "partner_interest.submitted", "support.opened")
+    member_rows = {"outreach_invitations": "member_id", "partner_interest": "member_id"}
+    member_mentions = {"partner_interest": ("done_by",), "webinars": ("added_by",)}
 
     async def cog_load(self) -> None:
         self.store = OutreachStore(self.db, self.events)

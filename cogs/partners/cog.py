@@ -25,6 +25,7 @@ class Partners(Cog):
     """The partner directory."""
 
     emits = ("partner.added", "partner.removed", "partner.viewed")
+    member_mentions = {"partners": ("added_by",)}
 
     async def cog_load(self) -> None:
         self.store = PartnerStore(self.db)

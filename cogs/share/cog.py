@@ -45,6 +45,7 @@ class Share(Cog):
     """Ready-to-post texts, a badge graphic, and recording that a member shared."""
 
     emits = ("share.completed",)
+    member_rows = {"share_offers": "member_id", "shares": "member_id"}
 
     Settings = ShareSettings
 

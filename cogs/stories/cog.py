@@ -45,11 +45,21 @@ class Stories(Cog):
 
     Settings = StorySettings
     emits = ("story.submitted", "story.approved", "story.shared")
+    member_rows = {"story_shares": "member_id", "stories": "member_id"}
+    member_mentions = {"stories": ("decided_by",)}
 
     async def cog_load(self) -> None:
         self.store = StoryStore(self.db, self.events)
         self.posts = ModerationPosts(self.bot, "story")
         self.every = parse_duration(self.settings.spotlight_every)
+
+    async def forget_member(self, ctx: Invocation) -> None:
+        """A member's stories go (their queue cards say so), with their turns in the spotlight and shares."""
+        for story in await self.store.of_member(ctx.community, ctx.member.id):
+            await self.posts.refresh(ctx, story.id, Message(text=ctx.render(TEXTS, story=story)["withdrawn"]))
+            await self.posts.forget(ctx, story.id)
+            await self.store.forget_story(ctx.community, story.id)
+        await super().forget_member(ctx)
 
     # -- members ---------------------------------------------------------------------------------
 

@@ -101,6 +101,17 @@ class StoryStore:
         return await self._db.fetchval("SELECT MAX(shown_at) FROM story_spotlights WHERE community = ?",
                                        (community.key,))
 
+    async def of_member(self, community: Community, member_id: str) -> list[Story]:
+        rows = await self._db.fetchall(f"SELECT {_FIELDS} FROM stories WHERE community = ? AND member_id = ?",
+                                       (community.key, member_id))
+        return [Story(**dict(row)) for row in rows]
+
+    async def forget_story(self, community: Community, story_id: int) -> None:
+        """Delete what hangs off a story (its spotlight turns, its shares) before the story itself goes."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM story_spotlights WHERE community = ? AND story_id = ?", (community.key, story_id))
+            await tx.execute("DELETE FROM story_shares WHERE community = ? AND story_id = ?", (community.key, story_id))
+
     async def communities_with_approved(self) -> list[str]:
         rows = await self._db.fetchall("SELECT DISTINCT community FROM stories WHERE status = ?", (APPROVED,))
         return [row["community"] for row in rows]

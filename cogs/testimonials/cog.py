@@ -43,12 +43,22 @@ class Testimonials(Cog):
     """Collecting testimonials, moderating them, featuring and exporting the approved ones."""
 
     emits = ("testimonial.submitted", "testimonial.approved")
+    member_rows = {"testimonials": "member_id"}
+    member_mentions = {"testimonials": ("decided_by",)}
 
     Settings = TestimonialSettings
 
     async def cog_load(self) -> None:
         self.store = TestimonialStore(self.db, self.events)
         self.posts = ModerationPosts(self.bot, "testimonial")
+
+    async def forget_member(self, ctx: Invocation) -> None:
+        """A member's testimonials go, and wherever one was shown it says it was withdrawn."""
+        for testimonial in await self.store.of_member(ctx.community, ctx.member.id):
+            replacement = Message(text=ctx.render(TEXTS, id=testimonial.id)["post_withdrawn"])
+            await self.posts.refresh(ctx, testimonial.id, replacement, roles=(QUEUE, FEATURED))
+            await self.posts.forget(ctx, testimonial.id)
+        await super().forget_member(ctx)
 
     # -- members -------------------------------------------------------------------------
 

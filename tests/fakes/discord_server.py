@@ -361,6 +361,10 @@ class FakeDiscord:
         member = {**self._member_payload(user_id), "guild_id": str(self.guild_id)}
         await self._dispatch("GUILD_MEMBER_ADD", member, intent=INTENT_GUILD_MEMBERS)
 
+    async def remove_bot(self) -> None:
+        """A server admin removes the bot from the guild (GUILD_DELETE, not an outage)."""
+        await self._dispatch("GUILD_DELETE", {"id": str(self.guild_id)})
+
     # ---- what the bot did --------------------------------------------------------------------
 
     def messages_to(self, user_id: int) -> list[dict]:

@@ -262,6 +262,15 @@ class ConsoleAdapter:
     async def _help(self, _: str) -> None:
         self.write(_CONSOLE_HELP)
 
+    async def forget_member(self, community: Community, member: Member) -> None:
+        """What the console remembers of a member who erased their data: their buttons on screen, their role."""
+        self._pressable.pop(f"@{member.id}", None)
+        self.moderators.discard(member.id)
+        await self.bot.db.execute("DELETE FROM console_buttons WHERE community = ? AND viewer = ?",
+                                  (community.key, f"@{member.id}"))
+        await self.bot.db.execute("DELETE FROM console_moderators WHERE community = ? AND member_id = ?",
+                                  (community.key, member.id))
+
     # -- the Adapter protocol ----------------------------------------------------------
 
     async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:

@@ -25,6 +25,7 @@ import discord
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.text import cut, pieces
@@ -138,6 +139,17 @@ class DiscordAdapter:
             if message.author.bot or message.guild is not None:
                 return
             await self._tracked(self._direct_message(message))
+
+        @client.event
+        async def on_guild_remove(guild: discord.Guild) -> None:
+            # Removed from the server: its data goes after the grace period (bot.purge_after).
+            if self._serves(guild):
+                await self._tracked(community_left(self.bot, self._community(guild)))
+
+        @client.event
+        async def on_guild_join(guild: discord.Guild) -> None:
+            if self._serves(guild):
+                await self._tracked(community_returned(self.bot, self._community(guild)))
 
         @client.event
         async def on_member_join(member: discord.Member) -> None:

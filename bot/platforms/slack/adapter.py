@@ -34,6 +34,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.privacy import community_left
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
 from bot.platforms.text import cut, pieces
@@ -166,6 +167,13 @@ class SlackAdapter:
             name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name", "")
             await self._tracked(self.bot.events.emit("member.joined", self.team,
                                                      Member(self.platform, user.get("id", ""), name)))
+
+        @app.event("app_uninstalled")
+        @app.event("tokens_revoked")
+        async def on_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
+            # The workspace removed the app: its data goes after the grace period (bot.purge_after).
+            if not self._foreign(body) and await self._first_time(body):
+                await self._tracked(community_left(self.bot, self.team))
 
         @app.event("app_home_opened")
         async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:

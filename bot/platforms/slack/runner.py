@@ -17,7 +17,7 @@ from bot.platforms.slack.adapter import SlackAdapter
 EVENTS_PATH = "/slack/events"
 SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history", "users:read", "usergroups:read",
           "files:write", "channels:read", "groups:read"]
-BOT_EVENTS = ["message.im", "team_join", "app_home_opened"]
+BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 
 
 async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",

@@ -1,0 +1,123 @@
+"""Privacy: what the bot keeps about a member, their export, and deleting it across every cog,
+checked against every table; forgetting a community that removed the bot."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import available_cogs
+from conversation import Chat
+
+ARCHIVE = "https://archive.storycorps.org/interviews/"
+STORY = "We talked for an hour about our towns, our parents and what each of us fears most."
+NAME, ID = "Zelquux", "zelquux"  # distinctive, so that any row still naming her is found
+
+
+@pytest.fixture
+async def chat(tmp_path):
+    enabled = ", ".join(f'"{name}"' for name in available_cogs())
+    conversation = await Chat.open(tmp_path, f'[cogs]\nenabled = [{enabled}]\n[cogs.badges]\ncelebrate_in = "general"\n'
+                                             '[cogs.stories]\nspotlight_channel = "general"\n')
+    yield conversation
+    await conversation.close()
+
+
+async def zelda_does_everything(chat: Chat) -> None:
+    await chat.as_member("admin").run("/partner add KQED", '/event create title:Talk start:"2030-01-14 18:00"'
+                                      " channels:#general partner:KQED")
+    await chat.as_member(NAME).run(
+        "/share", ":press I shared it", "/timezone set Europe/Berlin", "/partner KQED", "/practice", "/support",
+        "/testimonial", f":dm {STORY}", ":dm The schools.", ":dm skip", ":dm My full name", ":dm I agree",
+        ":dm submit", f"/story submit {ARCHIVE}z-1 why:mine", "/invite-group club", ":press I'm trying this",
+        "/badges privacy public", ":channel general", "/event 1", ":press Going")
+    await chat.as_member("admin").run(
+        "/testimonials approve 1", "/testimonials feature 1 #general", "/story approve 1",
+        f"/interview ready @{NAME} {ARCHIVE}z-2", f"/interview ready @bob {ARCHIVE}b-3 partner:@{NAME}",
+        f"/event attended 1 @{NAME}", ":clock +2h")
+    await chat.as_member(NAME).run(
+        ":press Yes, make it public", "/partner-with-us", ":dm Quux Reading Circle", ":dm Zelda", ":dm z@q.org",
+        ":dm A library", ":dm 1", ":dm skip", ":dm submit", "/testimonial", ":dm half a new story, in a draft")
+    await chat.run(f":mod {NAME}", ":as Zelquux", '/badge grant @bob regular reason:"helped"')
+
+
+async def rows_naming(chat: Chat, *marks: str) -> dict[str, int]:
+    """Every table and how many of its rows still hold one of `marks` in any column."""
+    found = {}
+    tables = [r[0] for r in await chat.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"
+                                                    " AND name NOT LIKE 'sqlite_%'")]
+    for table in tables:
+        for row in await chat.db.fetchall(f"SELECT * FROM {table}"):
+            text = " ".join(str(v) for v in tuple(row)).lower()
+            if any(mark.lower() in text for mark in marks):
+                found[table] = found.get(table, 0) + 1
+    return found
+
+
+async def test_a_member_sees_exports_and_deletes_what_the_bot_keeps(chat):
+    await zelda_does_everything(chat)
+    before = await rows_naming(chat, ID, NAME)
+    assert {"testimonials", "stories", "event_rsvps", "badge_awards", "interview_consents", "partner_interest",
+            "form_drafts", "domain_events", "member_timezones", "outreach_invitations", "audit_log"} <= set(before)
+
+    await chat.as_member(NAME).run("/my-data")
+    summary = chat.last_private(NAME).text
+    assert "• testimonials: testimonials (1)" in summary and "• events:" in summary and "badge awards" in summary
+    await chat.run("/my-data export")
+    exported = json.loads(chat.last_dm(NAME).message.files[0].data)
+    assert exported["member"] == ID and exported["data"]["testimonials"]["testimonials"][0]["story"] == STORY
+    assert exported["data"]["interviews"]["interviews"], "both recordings she is in"
+
+    history = await chat.db.fetchval("SELECT COUNT(*) FROM domain_events")
+    await chat.run("/my-data delete", ":press Keep it")
+    assert await rows_naming(chat, ID, NAME) == before
+    await chat.run("/my-data delete", ":press Yes, erase my data")
+    assert chat.last_private(NAME).text.startswith("Done: I've erased what I kept about you")
+    assert await rows_naming(chat, ID, NAME) == {}, "no row of any table names her any more"
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events") == history, "the counts stay, naming no one"
+    featured = [d for d in chat.transcript if d.where.startswith("#general, message") and "withdrawn" in d.text]
+    assert featured, "where her testimonial was shown, it says it was withdrawn"
+    await chat.run("/my-data")
+    assert chat.last_private(NAME).text == "I keep nothing about you in this community."
+
+
+async def test_only_the_member_can_press_their_delete_button(chat):
+    await chat.as_member("amy").run("/share", ":press I shared it", "/my-data delete")
+    button = chat.last_private("amy").message.buttons[0]
+    await chat.as_member("bob").bot.press(chat.adapter.invocation("general"), button.action, button.value)
+    assert chat.last_private("bob").text == "That button was meant for someone else."
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM shares WHERE member_id = 'amy'") == 1
+
+
+async def test_a_community_that_removed_the_bot_is_forgotten_after_the_grace_period(chat):
+    from bot.privacy import community_left, community_returned
+
+    await chat.as_member("amy").run("/share", ":press I shared it")
+    community = chat.adapter.community
+    await community_left(chat.bot, community)
+    await chat.run(":clock +29d")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM shares") == 1
+    await community_returned(chat.bot, community)  # back in time: nothing goes
+    await chat.run(":clock +2d")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM shares") == 1
+    await community_left(chat.bot, community)
+    await chat.run(":clock +31d")
+    assert await rows_naming(chat, "amy") == {}
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events") == 0
+
+
+def test_purge_community_from_the_command_line_asks_first(tmp_path):
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, capture_output=True, text=True,
+                              input="/share\n:press I shared it\n", timeout=60)
+
+    run("console")
+    asked = run("purge-community", "console:local")
+    assert asked.returncode == 2 and "--yes" in asked.stderr and "shares: 1" in asked.stdout
+    done = run("purge-community", "console:local", "--yes")
+    assert done.returncode == 0 and "deleted" in done.stdout
+    again = run("purge-community", "console:local", "--yes")
+    assert "nothing to delete" in again.stdout
