@@ -29,7 +29,7 @@ from bot.core import Bot  # noqa: E402
 from bot.platforms.discord import DiscordAdapter  # noqa: E402
 from bot.platforms.discord.runner import point_at  # noqa: E402
 from fakes.discord_server import FakeDiscord  # noqa: E402
-from measure import describe, pin_to_one_core, share_through_the_console  # noqa: E402
+from measure import UNLIMITED, describe, pin_to_one_core, share_through_the_console  # noqa: E402
 
 MEMBERS = 100
 
@@ -39,7 +39,7 @@ async def through_discord(folder: Path, n: int) -> dict:
     for i in range(MEMBERS):
         fake.add_member(6000 + i, f"member{i}")
     await fake.start()
-    config = parse_config(f'[discord]\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n',
+    config = parse_config(UNLIMITED + f'[discord]\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n',
                           base_dir=folder)
     point_at(config.discord)
     bot = await Bot.open(config, database=folder / "discord.db")

@@ -33,9 +33,9 @@ import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measure import describe, floor_connection, pin_to_one_core  # noqa: E402
+from measure import UNLIMITED, describe, floor_connection, pin_to_one_core  # noqa: E402
 
-from bot.config import Config  # noqa: E402
+from bot.config import parse_config  # noqa: E402
 from bot.core import Bot, Channel, Invocation  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.render.escape import escape_console  # noqa: E402
@@ -43,7 +43,7 @@ from bot.render.templates import builtin_templates_dir  # noqa: E402
 
 
 async def through_the_core(folder: Path, n: int, members: int, *, measure_memory: bool = False) -> dict:
-    bot = await Bot.open(Config(base_dir=folder), database=folder / "core.db")
+    bot = await Bot.open(parse_config(UNLIMITED, base_dir=folder), database=folder / "core.db")
     adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
     await adapter.start()
     await bot.start()
@@ -73,7 +73,7 @@ async def through_the_core(folder: Path, n: int, members: int, *, measure_memory
 
 async def through_the_core_concurrently(folder: Path, n: int, members: int, in_flight: int) -> dict:
     """The same /share, with `in_flight` members' commands overlapping, as on a busy server."""
-    bot = await Bot.open(Config(base_dir=folder), database=folder / "core.db")
+    bot = await Bot.open(parse_config(UNLIMITED, base_dir=folder), database=folder / "core.db")
     adapter = ConsoleAdapter(bot, images_dir=folder / "images", write=lambda text: None)
     await adapter.start()
     await bot.start()

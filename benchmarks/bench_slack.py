@@ -28,7 +28,7 @@ from bot.config import parse_config  # noqa: E402
 from bot.core import Bot  # noqa: E402
 from bot.platforms.slack import SlackAdapter  # noqa: E402
 from fakes.slack_server import FakeSlack, signed_headers, slash_command_body  # noqa: E402
-from measure import describe, pin_to_one_core, share_through_the_console  # noqa: E402
+from measure import UNLIMITED, describe, pin_to_one_core, share_through_the_console  # noqa: E402
 
 SECRET = "benchmark-secret"
 TEAM = "T0001"
@@ -43,7 +43,7 @@ async def through_slack(folder: Path, n: int) -> dict:
         fake.add_user(user, user.lower())
     fake.add_channel("C0GENERAL", "general")
     await fake.start()
-    bot = await Bot.open(parse_config(f'[slack]\napi_base_url = "{fake.api_base}"\n', base_dir=folder),
+    bot = await Bot.open(parse_config(UNLIMITED + f'[slack]\napi_base_url = "{fake.api_base}"\n', base_dir=folder),
                          database=folder / "slack.db")
     adapter = SlackAdapter(bot, token="xoxb-benchmark", signing_secret=SECRET)
     await bot.start()

@@ -272,6 +272,8 @@ class FormsConfig:
                                 _duration)
     expire_after: str = setting("7d", "Silence after which an unfinished form is deleted (the member is told).",
                                 _duration)
+    submit_cooldown: str = setting("1m", "How long a member waits between two submissions of the same form.",
+                                   _duration)
 
 
 @dataclass(frozen=True)
@@ -284,11 +286,23 @@ class CogsConfig:
                                  _cog_names)
 
 
+def _per_minute(value: int) -> Problem:
+    return None if 0 <= value <= 1000 else ("must be between 0 and 1000", "write a number; 0 means no limit")
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    """Limits that keep one member from flooding the moderators or the channels (moderators have none)."""
+
+    commands_per_minute: int = setting(30, "Commands one member may run in a minute; 0: no limit.", _per_minute)
+
+
 SECTIONS: dict[str, type] = {
     "program": ProgramConfig,
     "bot": BotConfig,
     "cogs": CogsConfig,
     "forms": FormsConfig,
+    "safety": SafetyConfig,
     "console": ConsoleConfig,
     "discord": DiscordConfig,
     "slack": SlackConfig,
@@ -303,6 +317,7 @@ class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     cogs: CogsConfig = field(default_factory=CogsConfig)
     forms: FormsConfig = field(default_factory=FormsConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)

@@ -91,6 +91,7 @@ class Outbox:
         # Members whose command is being handled right now: their DMs wait until it has answered,
         # so "thank you" comes before the badge it earned.
         self._answering: dict[tuple[str, str], int] = {}
+        self._held: set[tuple[str, str]] = set()  # of those, the ones a delivery had to pass over
 
     async def start(self) -> None:
         rows = await self._db.fetchall(
@@ -205,7 +206,9 @@ class Outbox:
             self._answering[key] -= 1
             if not self._answering[key]:
                 del self._answering[key]
-                self.kick()
+                if key in self._held:  # only then is there something to send them now
+                    self._held.discard(key)
+                    self.kick()
 
     async def member_active(self, community: Community, member: Member) -> None:
         """A member used the bot: whatever could not reach their DMs is tried again now."""
@@ -248,7 +251,9 @@ class Outbox:
                     if self._stopping:
                         return sent
                     last = row["id"]
-                    if row["target_kind"] == "member" and (row["community"], row["target_id"]) in self._answering:
+                    member_key = (row["community"], row["target_id"])
+                    if row["target_kind"] == "member" and member_key in self._answering:
+                        self._held.add(member_key)
                         continue
                     sent += await self._deliver(row)
 

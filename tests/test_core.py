@@ -297,3 +297,16 @@ async def test_commands_whose_options_arrive_already_named(samples):
     assert "isn't one of the choices" in samples.last_private("you").text
     await samples.bot.run_command(ctx, "pik", [])
     assert "Did you mean /pick?" in samples.last_private("you").text
+
+
+async def test_a_member_sending_too_many_commands_is_asked_to_wait(tmp_path):
+    chat = await Chat.open(tmp_path, "[safety]\ncommands_per_minute = 3\n")
+    try:
+        await chat.as_member("ava").run("/help", "/help", "/help", "/help")
+        assert chat.last_private("ava").text.startswith("That's a lot of commands in a short while. Please try again in")
+        await chat.as_member("admin").run("/help", "/help", "/help", "/help")
+        assert chat.last_private("admin").text.startswith("Here is what you can do"), "moderators have no limit"
+        await chat.run(":clock +61s", ":as ava", "/help")
+        assert chat.last_private("ava").text.startswith("Here is what you can do")
+    finally:
+        await chat.close()

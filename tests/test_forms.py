@@ -442,3 +442,12 @@ def test_the_control_words_through_the_console_command(tmp_path):
     assert 'Stopped. Your answers to "The survey" are deleted.' in out.split("you> :dm carry on", 1)[1]
     assert not (tmp_path / "smallstep.db").exists() or sqlite3.connect(tmp_path / "smallstep.db").execute(
         "SELECT COUNT(*) FROM form_drafts").fetchone()[0] == 0
+
+
+async def test_a_member_waits_before_submitting_the_same_form_again(survey):
+    await survey.as_member("uli").run("/chain", ":dm no", ":dm submit")
+    await survey.run("/chain", ":dm yes", ":dm Rex", ":dm dog", ":dm submit")
+    assert survey.last_dm("uli").text.startswith('You sent this form a moment ago. Please say "submit" again in')
+    assert (await draft(survey, "uli"))["answers"] == {"pets": True, "pet_name": "Rex", "pet_kind": "dog"}, "kept"
+    await survey.run(":clock +61s", ":dm submit")
+    assert [s["answers"]["pets"] for s in await submissions(survey)] == [False, True]

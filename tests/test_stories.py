@@ -50,8 +50,8 @@ async def test_the_moderators_decide_and_the_member_is_told(chat):
 
 
 async def test_the_spotlight_shows_each_story_in_turn(chat):
-    for letter in "abc":
-        await submit(chat, "ann", f"{ARCHIVE}{letter}")
+    for name, letter in zip(("ann", "bob", "cy"), "abc"):
+        await submit(chat, name, f"{ARCHIVE}{letter}")
     await chat.as_member("admin").run("/story approve 1", "/story approve 2", "/story approve 3")
     shown = []
     for _ in range(6):
@@ -74,3 +74,11 @@ async def test_passing_a_story_on_counts_once(chat):
     assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'story.shared'") == 1
     await chat.run("/story share 7")
     assert chat.last_private("dee").text.startswith("There is no approved story #7")
+
+
+async def test_one_member_waits_between_two_stories(chat):
+    await submit(chat, "eve", f"{ARCHIVE}e-1")
+    assert await submit(chat, "eve", f"{ARCHIVE}e-2") == ("You used /story submit a moment ago."
+                                                          " Please try again in 30 seconds.")
+    await chat.run(":clock +31s")
+    assert (await submit(chat, "eve", f"{ARCHIVE}e-2")).startswith("Thank you! Story #2")

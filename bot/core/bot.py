@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.config import Config, ConfigError
 from bot.core.clock import Clock
+from bot.core.cooldowns import Cooldowns
 from bot.core.cog import CommandSpec, check_query_name
 from bot.core.commands import RawArgument, Refusal, UsageError, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
@@ -54,6 +55,7 @@ class Bot:
         self.forms = FormEngine(self, config.forms)
         self.outbox = Outbox(self)
         self.audit = AuditLog(db, clock)
+        self.cooldowns = Cooldowns(self.clock)
         # The adapters serving this bot, by platform: how jobs reach members outside a command.
         self.adapters: dict[str, Adapter] = {}
         templates.set_command_namer(self._command_text)
@@ -194,8 +196,19 @@ class Bot:
         spec = handler.spec
         ctx.command = spec.name
         self._require_permission(ctx, handler, f"/{spec.name}")
+        held_back = not ctx.member.is_moderator
+        if held_back:
+            who = (ctx.community.key, ctx.member.id)
+            wait = self.cooldowns.rate(who, self.config.safety.commands_per_minute)
+            if wait:
+                raise UsageError("slow_down", seconds=wait)
+            wait = self.cooldowns.left((*who, spec.name), spec.cooldown) if spec.cooldown else 0
+            if wait:
+                raise UsageError("cooldown", seconds=wait, name=spec.name)
         ctx.options = await bind_options(spec, arguments, ctx)
         await handler.callback(ctx, **ctx.options)
+        if held_back and spec.cooldown:  # only what was done counts: a mistake can be fixed at once
+            self.cooldowns.mark((ctx.community.key, ctx.member.id, spec.name))
 
     def _require_permission(self, ctx: Invocation, handler: Handler, what: str) -> None:
         if not handler.spec.moderator or ctx.member.is_moderator:

@@ -103,6 +103,7 @@ class CommandSpec:
     options: tuple[OptionSpec, ...]
     attribute: str
     alone: str = "start"
+    cooldown: timedelta | None = None  # how long a member waits before running it again
 
     @property
     def arguments(self) -> str:
@@ -155,10 +156,11 @@ def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callabl
     return fn
 
 
-def command(name: str, *, help: str, moderator: bool = False,
-            alone: str = "start") -> Callable[[Callable[..., Awaitable[None]]], Any]:
+def command(name: str, *, help: str, moderator: bool = False, alone: str = "start",
+            cooldown: str | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run);
-    `alone` names it where it must be a subcommand of its own group (see CommandSpec)."""
+    `alone` names it where it must be a subcommand of its own group (see CommandSpec); `cooldown`
+    ("1m") is how long a member waits before running it again (moderators never wait)."""
     if not _COMMAND_NAME.match(name):
         raise ValueError(f"command name {name!r}: lower-case words, at most two (a group and a subcommand)")
     if not help.strip():
@@ -166,7 +168,8 @@ def command(name: str, *, help: str, moderator: bool = False,
 
     def decorate(fn: Callable[..., Awaitable[None]]) -> Any:
         options = _options_of(fn, name)
-        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr, alone))
+        wait = parse_duration(cooldown) if cooldown else None
+        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr, alone, wait))
 
     return decorate
 

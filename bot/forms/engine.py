@@ -72,6 +72,7 @@ class FormEngine:
         self._forms: dict[str, tuple[Form, SubmitHandler]] = {}
         self.remind_after = parse_duration(settings.remind_after)
         self.expire_after = parse_duration(settings.expire_after)
+        self.submit_cooldown = parse_duration(settings.submit_cooldown)
         # Only while a member is being answered; an entry vanishes when nobody holds it.
         self._turns: weakref.WeakValueDictionary[tuple[str, str], _Turn] = weakref.WeakValueDictionary()
 
@@ -330,6 +331,15 @@ class FormEngine:
             await self._save(draft)
             await self._ask(ctx, draft, form, self._engine(ctx.platform, remaining=len(remaining))["not_all_answered"])
             return
+        # One member cannot flood the moderators' queue with new submissions; a form opened for a
+        # purpose (a revision the moderators asked for) never waits. The answers wait with the draft.
+        pace = (ctx.community.key, ctx.member.id, f"form:{form.name}")
+        fresh = not ctx.member.is_moderator and not _cogs_own(draft.context)
+        wait = self._bot.cooldowns.left(pace, self.submit_cooldown) if fresh else 0
+        if wait:
+            await self._save(draft)
+            await ctx.reply(self._engine(ctx.platform, seconds=wait)["submit_cooldown"])
+            return
         submission = Submission(
             id=draft.submission_id, form=form, community=ctx.community, member=ctx.member,
             answers={q.key: draft.answers.get(q.key) for q in form.applicable(draft.answers)},
@@ -348,6 +358,8 @@ class FormEngine:
                 await self._save(draft)
             raise
         await self.store.delete(draft)  # by submission id: a form the handler opened stays
+        if fresh:
+            self._bot.cooldowns.mark(pace)
 
     async def _cancel(self, ctx: Invocation, draft: Draft, form: Form) -> None:
         await self.store.delete(draft)

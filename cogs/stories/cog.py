@@ -63,7 +63,8 @@ class Stories(Cog):
 
     # -- members ---------------------------------------------------------------------------------
 
-    @command("story submit", help="Put forward a public conversation from the archive, for others to pass on")
+    @command("story submit", help="Put forward a public conversation from the archive, for others to pass on",
+             cooldown="30s")
     async def submit(self, ctx: Invocation, url: str = option("Its link in the archive, https://...", max_length=500),
                      why: str | None = option("A line about why it matters to you", max_length=300)) -> None:
         domains = self.config.program.archive_domains
