@@ -33,7 +33,8 @@ async def zelda_does_everything(chat: Chat) -> None:
         "/share", ":press I shared it", "/timezone set Europe/Berlin", "/partner KQED", "/practice", "/support",
         "/testimonial", f":dm {STORY}", ":dm The schools.", ":dm skip", ":dm My full name", ":dm I agree",
         ":dm submit", f"/story submit {ARCHIVE}z-1 why:mine", "/invite-group club", ":press I'm trying this",
-        "/badges privacy public", ":channel general", "/event 1", ":press Going")
+        "/badges privacy public", '/report what:"someone was rude to me"', ":channel general", "/event 1",
+        ":press Going")
     await chat.as_member("admin").run(
         "/testimonials approve 1", "/testimonials feature 1 #general", "/story approve 1",
         f"/interview ready @{NAME} {ARCHIVE}z-2", f"/interview ready @bob {ARCHIVE}b-3 partner:@{NAME}",
@@ -61,7 +62,8 @@ async def test_a_member_sees_exports_and_deletes_what_the_bot_keeps(chat):
     await zelda_does_everything(chat)
     before = await rows_naming(chat, ID, NAME)
     assert {"testimonials", "stories", "event_rsvps", "badge_awards", "interview_consents", "partner_interest",
-            "form_drafts", "domain_events", "member_timezones", "outreach_invitations", "audit_log"} <= set(before)
+            "form_drafts", "domain_events", "member_timezones", "outreach_invitations", "audit_log",
+            "reports"} <= set(before)
 
     await chat.as_member(NAME).run("/my-data")
     summary = chat.last_private(NAME).text

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.config import ConfigError, available_cogs
 from bot.core.cog import Cog, CommandSpec, command, option
-from bot.core.commands import UsageError, closest
-from bot.core.context import Invocation
+from bot.core.commands import Refusal, UsageError, closest
+from bot.core.clock import parse_duration, stamp
+from bot.core.context import Invocation, Member
 from bot.core.registry import CogLoadError
+
+AUDIT_SHOWN = 30
 
 
 class CoreCommands(Cog):
@@ -29,6 +34,23 @@ class CoreCommands(Cog):
         if spec.moderator and not ctx.member.is_moderator:
             raise UsageError("not_moderator", name=spec.name)
         await ctx.reply_private(ctx.render("core/help.j2", spec=spec)["one"])
+
+    @command("audit", help="What moderators did: who, what, when and why (newest first)", moderator=True)
+    async def audit(self, ctx: Invocation, moderator: Member | None = option("Only what this moderator did"),
+                    since: str | None = option("From when: a date (2026-11-01) or a time ago (7d)",
+                                               max_length=30)) -> None:
+        start = None
+        if since:
+            try:
+                start = stamp(self.clock.now() - parse_duration(since))
+            except ValueError:
+                try:
+                    start = stamp(datetime.fromisoformat(since.strip()).replace(tzinfo=self.clock.tz))
+                except ValueError:
+                    raise Refusal(ctx.render("core/audit.j2", value=since)["bad_since"], show_usage=True) from None
+        entries = await self.bot.audit.entries(ctx.community, moderator_id=moderator.id if moderator else None,
+                                               since=start, limit=AUDIT_SHOWN)
+        await ctx.reply_private(ctx.render("core/audit.j2", entries=entries, shown=AUDIT_SHOWN)["list"])
 
     @command("cogs list", help="Show which features are loaded, which failed and which are available", moderator=True)
     async def list_cogs(self, ctx: Invocation) -> None:
@@ -56,4 +78,6 @@ class CoreCommands(Cog):
         except (CogLoadError, ConfigError) as exc:
             await ctx.reply_private(ctx.render("core/cogs.j2", name=name, problem=str(exc))["failed"])
             return
+        verb = {"loaded": "load", "unloaded": "unload", "reloaded": "reload"}[done]
+        await self.bot.audit.record(ctx.community, ctx.member, f"cogs.{verb}", target=name)
         await ctx.reply_private(ctx.render("core/cogs.j2", name=name, done=done)["changed"])

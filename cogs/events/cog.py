@@ -212,6 +212,7 @@ class Events(Cog):
         moved = (draft.first, draft.zone, draft.length, draft.place, draft.recurrence) != (
             before.first, before.zone, before.length, before.place, before.recurrence)
         told = await self._tell_change(ctx.community, updated) if moved else 0
+        await self.bot.audit.record(ctx.community, ctx.member, "event.edit", target=updated.title, event=updated.id)
         await ctx.reply_private(ctx.render(TEXTS, event=updated, told=told)["edited"])
 
     @command("event cancel", help="Cancel an event (asks first); those going are told", moderator=True)
@@ -236,6 +237,8 @@ class Events(Cog):
         if reason is None:
             raise Refusal(ctx.render(TEXTS, event=event)["is_cancelled"])
         await self.bot.outbox.withdraw(ctx.community, f"events:reminder:{event.id}:", prefix=True)
+        await self.bot.audit.record(ctx.community, ctx.member, "event.cancel", target=event.title, reason=reason,
+                                    event=event.id)
         await self._refresh_announcements(ctx.community, event.id)
         told = await self._tell(ctx.community, event, f"events:cancelled:{event.id}", "dm_cancelled",
                                 await self.store.with_answer(ctx.community, event.id, GOING, WAITLIST), reason=reason)
@@ -259,6 +262,8 @@ class Events(Cog):
         marked = await self.store.mark_attended(ctx.community, found.id, people, ctx.member.id, self.clock.now())
         for happened in marked:
             await self.events.publish(happened)
+        await self.bot.audit.record(ctx.community, ctx.member, "event.attended", target=found.title, event=found.id,
+                                    marked=len(marked))
         await ctx.reply_private(ctx.render(TEXTS, event=found, marked=len(marked),
                                            already=len({m.id for m in people}) - len(marked))["attended_done"])
 
@@ -347,6 +352,7 @@ class Events(Cog):
         event_id = await self.store.create(ctx.community, draft, ctx.member.id, self.clock.now())
         event = await self.store.get(ctx.community, event_id)
         await self.events.emit("event.created", ctx.community, ctx.member, event=event_id)
+        await self.bot.audit.record(ctx.community, ctx.member, "event.create", target=event.title, event=event_id)
         await self._announce(ctx.community, event)
         viewer = await self._zone(ctx.community, ctx.member.id)
         occurrence = event.next(self.clock.now())

@@ -94,6 +94,9 @@ class Interviews(Cog):
                           show_usage=True)
         interview_id, new = await self.add(ctx.community, {"url": url}, member, partner, partner_name or "", "command")
         interview = await self.store.get(ctx.community, interview_id)
+        if new:
+            await self.bot.audit.record(ctx.community, ctx.member, "interview.ready", target=interview.url,
+                                        interview=interview_id)
         await ctx.reply_private(ctx.render(TEXTS, interview=interview, new=new)["ready_done"])
 
     async def add(self, community: Community, data: dict[str, Any], member: Member, partner: Member | None,

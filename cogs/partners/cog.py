@@ -89,6 +89,7 @@ class Partners(Cog):
             await ctx.reply_private(texts["already_there"])
             return
         await self.events.emit("partner.added", ctx.community, ctx.member, partner=partner_id)
+        await self.bot.audit.record(ctx.community, ctx.member, "partner.add", target=values["name"], partner=partner_id)
         await ctx.reply_private(texts["added"])
 
     @command("partner edit", help="Change what the directory says about a partner", moderator=True)
@@ -112,6 +113,8 @@ class Partners(Cog):
         elif not await self.store.update(ctx.community, partner.id, changes, self.clock.now()):
             await ctx.reply_private(ctx.render(TEXTS, name=changes["name"])["already_there"])
         else:
+            await self.bot.audit.record(ctx.community, ctx.member, "partner.edit", target=partner.name,
+                                        partner=partner.id, changed=sorted(changes))
             await ctx.reply_private(texts["edited"])
 
     @command("partner remove", help="Take a partner out of the directory (asks first)", moderator=True)
@@ -133,6 +136,7 @@ class Partners(Cog):
             await ctx.reply_private(ctx.render(TEXTS)["already_removed"])
             return
         await self.events.emit("partner.removed", ctx.community, ctx.member, partner=partner.id)
+        await self.bot.audit.record(ctx.community, ctx.member, "partner.remove", target=partner.name, partner=partner.id)
         await ctx.reply_private(ctx.render(TEXTS, name=partner.name)["removed"])
 
     @action("partners:keep", moderator=True)

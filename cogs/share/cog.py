@@ -90,6 +90,7 @@ class Share(Cog):
             text=page["text"],
             buttons=[Button(page["button"], "share:start", style=ButtonStyle.PRIMARY)],
         ))
+        await self.bot.audit.record(ctx.community, ctx.member, "share.prompt", target=f"#{channel.name}")
         await ctx.reply_private(page["posted"])
 
     async def _open_kit(self, ctx: Invocation) -> None:

@@ -187,6 +187,8 @@ class Testimonials(Cog):
             await ctx.reply_private(texts["cannot_feature"])
             return
         await self.posts.post(ctx, FEATURED, channel, id, Message(text=texts["featured"]))
+        await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
+                                    testimonial=id)
         await ctx.reply_private(texts["featured_done"])
 
     @command("testimonials export", help="Send yourself the approved testimonials as a file", moderator=True)
@@ -194,6 +196,7 @@ class Testimonials(Cog):
                      format: Literal["csv", "json"] = option("The file's format", default="csv")) -> None:
         anonymous = self.bot.render(TEXTS, "plain")["anonymous"]
         content = await exports.export(self.db, format, ctx.community.key, anonymous)
+        await self.bot.audit.record(ctx.community, ctx.member, "testimonials.export", format=format)
         texts = ctx.render(TEXTS, format=format)
         try:
             await ctx.dm(Message(text=texts["export_ready"],
@@ -219,6 +222,9 @@ class Testimonials(Cog):
                                        allowed_from=allowed_from):
             await ctx.reply_private(texts["wrong_status"])
             return
+        action = {APPROVED: "approve", REJECTED: "reject", CHANGES_REQUESTED: "request_changes"}[status]
+        await self.bot.audit.record(ctx.community, ctx.member, f"testimonial.{action}", target=f"#{testimonial_id}",
+                                    reason=note or "", testimonial=testimonial_id)
         author = Member(ctx.platform, testimonial.member_id, testimonial.member_name)
         outcome = ctx.render(TEXTS, id=testimonial_id, note=note or "")
         if status == CHANGES_REQUESTED:

@@ -12,4 +12,5 @@ class DiscordCommands(Cog):
     @command("sync", help="Register the bot's commands with Discord again, for this server", moderator=True)
     async def sync(self, ctx: Invocation) -> None:
         count = await self.bot.adapters["discord"].sync_commands(int(ctx.community.id))
+        await self.bot.audit.record(ctx.community, ctx.member, "discord.sync", commands=count)
         await ctx.reply_private(ctx.render("core/discord.j2", count=count)["synced"])

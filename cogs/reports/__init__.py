@@ -1,0 +1,8 @@
+"""Members report a message or a submission to the moderators."""
+
+from bot.core import Bot
+from cogs.reports.cog import Reports
+
+
+def setup(bot: Bot, name: str) -> Reports:
+    return Reports(bot, name)
