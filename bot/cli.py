@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="how much to log (default: bot.log_level from the config)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,7 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "console"
     try:
         config = load_config(getattr(args, "config", None))
-        logging.basicConfig(level=config.bot.log_level.upper(), stream=sys.stderr,
+        # In the console the log would interleave with the conversation: only warnings, unless asked.
+        on_console = command == "console" or getattr(args, "platform", "") == "console"
+        level = getattr(args, "log_level", None) or ("WARNING" if on_console else config.bot.log_level.upper())
+        logging.basicConfig(level=level, stream=sys.stderr,
                             format="%(levelname)s %(name)s: %(message)s")
         if command == "config":
             return asyncio.run(check_config(config))
@@ -168,12 +173,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def until_stopped(run: Coroutine[Any, Any, None]) -> None:
-    """Run the bot until it ends or SIGTERM arrives (a service manager stopping it): then it is
-    cancelled, so its cleanup runs and the database is closed, and the command exits normally."""
+    """Run the bot until it ends or SIGTERM or SIGINT arrives (a service manager stopping it, Ctrl-C):
+    then it is cancelled, so its cleanup runs (what is on its way is finished, what is queued stays
+    queued) and the database is closed, and the command exits with status 0."""
     task = asyncio.ensure_future(run)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        loop.add_signal_handler(signal.SIGINT, task.cancel)  # Ctrl-C stops as cleanly
     try:
         await task
     except asyncio.CancelledError:

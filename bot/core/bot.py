@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.resources
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -128,7 +129,7 @@ class Bot:
             handler, rest = self._find(ctx, words)
             await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
 
-        await self._guarded(ctx, run)
+        await self._guarded(ctx, run, "command")
 
     async def run_command(self, ctx: Invocation, name: str, arguments: list[RawArgument]) -> None:
         """A command whose options arrive already named (Discord's slash commands)."""
@@ -137,7 +138,7 @@ class Bot:
             handler, _ = self._find(ctx, name.split())
             await self._run_handler(ctx, handler, arguments)
 
-        await self._guarded(ctx, run)
+        await self._guarded(ctx, run, "command")
 
     async def press(self, ctx: Invocation, action: str, value: str = "") -> None:
         """A button was pressed."""
@@ -146,10 +147,11 @@ class Bot:
             handler = self.cogs.actions.get(action)
             if handler is None:
                 raise UsageError("unknown_button")
+            ctx.cog = handler.cog.name
             self._require_permission(ctx, handler, f"button {action}")
             await handler.callback(ctx, value)
 
-        await self._guarded(ctx, run)
+        await self._guarded(ctx, run, "button", action)
 
     async def suggest(self, ctx: Invocation, command: str, option: str, typed: str) -> list[str]:
         """Values to suggest for an option while the member types it (at most 25); [] if none."""
@@ -173,7 +175,7 @@ class Bot:
             if not await self.forms.handle_text(ctx, text):
                 await ctx.reply(ctx.render(ERRORS)["dm_unknown"])
 
-        await self._guarded(ctx, run)
+        await self._guarded(ctx, run, "dm", "forms")
 
     # -- internals -----------------------------------------------------------------
 
@@ -195,6 +197,7 @@ class Bot:
     async def _run_handler(self, ctx: Invocation, handler: Handler, arguments: list[RawArgument]) -> None:
         spec = handler.spec
         ctx.command = spec.name
+        ctx.cog = handler.cog.name
         self._require_permission(ctx, handler, f"/{spec.name}")
         held_back = not ctx.member.is_moderator
         if held_back:
@@ -219,29 +222,40 @@ class Bot:
             raise UsageError("not_moderator", name=handler.spec.name)
         raise UsageError("not_moderator_button")
 
-    async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]]) -> None:
-        """Run a handler; whatever goes wrong, the member gets a clear private answer."""
+    async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]], kind: str, name: str = "") -> None:
+        """Run a handler; whatever goes wrong, the member gets a clear private answer. Each run is one
+        log line: where, which cog and command, how long, how it ended (never who, never what they wrote)."""
+        started = time.perf_counter()
+        outcome = "ok"
         try:
             if ctx.from_member:  # they are here: what could not reach their DMs is tried again
                 await self.outbox.member_active(ctx.community, ctx.member)
             async with self.outbox.answering(ctx.community, ctx.member):
                 await run()
         except UsageError as exc:
+            outcome = f"refused:{exc.reason}"
             await self._apologise(ctx, exc.reason, exc.show_usage, exc.details)
         except Refusal as exc:
+            outcome = "declined"
             reply = exc.text
             if exc.show_usage and ctx.command:
                 usage = ctx.render(ERRORS, command=ctx.command, arguments=self.cogs.commands[ctx.command].spec.arguments)
                 reply = Escaped(f"{reply}\n\n{usage['usage_hint']}")
             await ctx.reply_private(reply)
         except StorageError as exc:
+            outcome = "storage_error"
             log.error("database trouble in %s for %s: %s", ctx.command or "a button", ctx.member.id, exc)
             reason = {DatabaseBusy: "storage_busy", DatabaseReadOnly: "storage_read_only",
                       DatabaseFull: "storage_full"}.get(type(exc), "storage_error")
             await self._apologise(ctx, reason)
         except Exception:
+            outcome = "error"
             log.exception("%s failed for %s in %s", ctx.command or "a button", ctx.member.id, ctx.community.key)
             await self._apologise(ctx, "internal_error")
+        finally:
+            if log.isEnabledFor(logging.INFO):
+                log.info("%s community=%s cog=%s name=%s ms=%.1f outcome=%s", kind, ctx.community.key,
+                         ctx.cog or "-", name or ctx.command or "-", (time.perf_counter() - started) * 1000, outcome)
 
     async def _apologise(self, ctx: Invocation, reason: str, show_usage: bool = False,
                          details: dict[str, Any] | None = None) -> None:

@@ -64,6 +64,8 @@ class Invocation:
     options: dict[str, Any] = field(default_factory=dict)
     # False for an invocation made on a member's behalf (`toward`): they said nothing to answer.
     from_member: bool = True
+    # The cog handling it, once known (for the log line).
+    cog: str = ""
 
     @property
     def platform(self) -> str:

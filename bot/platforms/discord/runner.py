@@ -52,6 +52,7 @@ async def run_discord(config: Config, *, token: str, database: Path | None = Non
             jobs.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await jobs
+        await bot.outbox.close()  # the message on its way is delivered and marked while Discord is still there
         await adapter.close()
         await bot.close()
 

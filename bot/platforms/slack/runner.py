@@ -50,6 +50,7 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
             jobs.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await jobs
+        await bot.outbox.close()  # the message on its way is delivered and marked while Slack is still there
         if socket is not None:
             await socket.close_async()
         if server is not None:
