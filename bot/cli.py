@@ -92,6 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
     _config_option(purge)
 
+    db = commands.add_parser("db", help="look after the database: a backup while the bot runs, a check")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_backup = db_commands.add_parser("backup", help="copy the database safely, even while the bot runs")
+    db_backup.add_argument("path", type=Path, help="where to write the copy (a new file)")
+    db_check = db_commands.add_parser("check", help="check the file's integrity and its migrations")
+    for sub in (db_backup, db_check):
+        sub.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+        _config_option(sub)
+
+    status = commands.add_parser("status", help="the bot's state: cogs, messages waiting, scheduled jobs, open forms")
+    status.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _config_option(status)
+
     config = commands.add_parser("config", help="work with the configuration file")
     config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
     _config_option(config_commands.add_parser(
@@ -132,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
                 return EXIT_USAGE
             return 0
+        if command in ("db", "status"):
+            database = args.db or config.path(config.bot.database)
+            if not database.is_file():
+                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+                return EXIT_USAGE
+            return look_after(command if command == "status" else args.db_command, config, database,
+                              getattr(args, "path", None))
         if command == "purge-community":
             database = args.db or config.path(config.bot.database)
             if not database.is_file():
@@ -317,6 +337,46 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
         return await export(bot.db, fmt, community, anonymous)
     finally:
         await bot.close()
+
+
+def look_after(action: str, config: Config, database: Path, target: Path | None) -> int:
+    """`smallstep db backup`, `smallstep db check` and `smallstep status`."""
+    import sqlite3
+
+    from bot.config import cog_exists
+    from bot.storage import maintenance
+
+    try:
+        if action == "backup":
+            if target.exists():
+                print(f"error: {target} exists already; give a new file, so that nothing is overwritten",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            pages = maintenance.backup(database, target)
+            print(f"copied {database} to {target} ({pages} pages)")
+            return 0
+        if action == "check":
+            result = maintenance.check(database, maintenance.components(config.cogs.enabled))
+            print(f"integrity: {', '.join(result.integrity)}")
+            for component, names in sorted(result.applied.items()):
+                print(f"{component}: {len(names)} migration{'s' if len(names) != 1 else ''} applied")
+            for component, names in sorted(result.pending.items()):
+                print(f"{component}: not yet applied: {', '.join(names)} (they run when the bot starts)")
+            return 0 if result.ok else 1
+        state = maintenance.status(database)
+        for name in config.cogs.enabled:
+            print(f"cog {name}: {'enabled' if cog_exists(name) else 'enabled, but there is no such cog'}")
+        waiting = state["outbox"]
+        print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(waiting.items())) or "empty"))
+        forms = state["open_forms"]
+        print("open forms: " + (", ".join(f"{n} {f}" for f, n in sorted(forms.items())) or "none"))
+        for component, name, due in state["jobs"]:
+            print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
+        print("communities: " + (", ".join(state["communities"]) or "none yet"))
+        return 0
+    except sqlite3.Error as exc:
+        print(f"error: {database}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 async def purge(config: Config, key: str, really: bool, database: Path) -> int:

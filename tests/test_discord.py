@@ -510,6 +510,57 @@ async def test_the_command_serves_discord_and_stops_cleanly_on_sigterm(tmp_path)
         await fake.close()
 
 
+async def test_sigterm_during_an_announcement_then_a_restart_reaches_every_channel_once(tmp_path):
+    fake = FakeDiscord(guild_id=GUILD)
+    rooms = list(range(7000, 7020))
+    for room in rooms:
+        fake.add_channel(room, f"room-{room}")
+    fake.add_role(MODERATOR_ROLE, "Moderators")
+    fake.add_member(ADMIN, "admin", roles=[MODERATOR_ROLE])
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(
+        f'[discord]\nguild_id = "{GUILD}"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n'
+        "outbox_per_second = 5\n")
+
+    async def serve() -> asyncio.subprocess.Process:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--platform", "discord", cwd=tmp_path,
+            env={**os.environ, "DISCORD_TOKEN": "fake-token"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        await fake.wait_for(lambda: fake.identifies and fake._bot_socket is not None, timeout=30)
+        await asyncio.sleep(0.5)  # the ready event and GUILD_CREATE
+        return process
+
+    def posted() -> list[int]:
+        return [m["channel_id"] for m in fake.channel_messages if m["channel_id"] in rooms]
+
+    process = await serve()
+    try:
+        created = await fake.slash_command(ADMIN, "event", [{"name": "create", "type": 1, "options": [
+            {"name": "title", "type": 3, "value": "Listening session"},
+            {"name": "start", "type": 3, "value": "2030-01-14 18:00"},
+            {"name": "channels", "type": 3, "value": " ".join(f"<#{room}>" for room in rooms)}]}])
+        await fake.wait_for(lambda: any(r["interaction_id"] == created for r in fake.interaction_responses), 15)
+        await fake.wait_for(lambda: len(posted()) >= 4, timeout=15)
+        process.terminate()  # halfway through the fan-out
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0, err.decode()
+        halfway = len(posted())
+        assert 4 <= halfway < len(rooms)
+        fake.identifies.clear()
+        process = await serve()
+        await fake.wait_for(lambda: len(posted()) >= len(rooms), timeout=30)
+        await asyncio.sleep(0.5)
+        assert sorted(posted()) == rooms, "every channel, once"
+        process.terminate()
+        await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()
+
+
 async def test_sync_commands_and_invite_url_from_the_command_line(tmp_path):
     fake = FakeDiscord(guild_id=GUILD)
     await fake.start()

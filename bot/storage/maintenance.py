@@ -1,0 +1,89 @@
+"""Looking after the database from the command line: a backup while the bot runs, a check of the
+file and of its migrations, and the bot's state at a glance. Plain sqlite3, read-only on the file."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from bot.storage.migrations import read_migrations
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def backup(source: Path, target: Path) -> int:
+    """Copy the database with SQLite's online backup API: a consistent copy even while the bot
+    writes. Returns the number of pages copied."""
+    with _read_only(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+        return dst.execute("PRAGMA page_count").fetchone()[0]
+
+
+@dataclass
+class Check:
+    integrity: list[str]
+    applied: dict[str, list[str]] = field(default_factory=dict)
+    pending: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.integrity == ["ok"]
+
+
+def check(path: Path, components: dict[str, Traversable]) -> Check:
+    """SQLite's integrity check, and each component's migrations: applied, and still to apply
+    (`components` names each migrations folder, e.g. {"core": ..., "cog:share": ...})."""
+    with _read_only(path) as conn:
+        result = Check([row[0] for row in conn.execute("PRAGMA integrity_check")])
+        known = conn.execute("SELECT name FROM sqlite_master WHERE name = 'schema_migrations'").fetchone()
+        rows = conn.execute("SELECT component, name FROM schema_migrations ORDER BY component, version").fetchall() \
+            if known else []
+    for row in rows:
+        result.applied.setdefault(row["component"], []).append(row["name"])
+    for component, folder in components.items():
+        missing = [m.name for m in read_migrations(folder, component) if m.name not in result.applied.get(component, [])]
+        if missing:
+            result.pending[component] = missing
+    return result
+
+
+def components(cog_names: list[str]) -> dict[str, Traversable]:
+    """The migrations folders of the core, its forms, and these cogs (an adapter's own tables are
+    checked once that adapter has run: see `check`)."""
+    import bot.core  # noqa: F401 - the core first, as the bot loads it, before its parts
+    from bot.config import cog_module_name
+
+    found = {"core": files("bot.storage") / "migrations", "forms": files("bot.forms") / "migrations"}
+    for name in cog_names:
+        try:
+            found[f"cog:{name}"] = files(cog_module_name(name)) / "migrations"
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+def status(path: Path) -> dict[str, object]:
+    """What the bot has on its hands: messages waiting, scheduled jobs, open forms, communities."""
+    with _read_only(path) as conn:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+        def rows(sql: str, table: str) -> list[sqlite3.Row]:
+            return conn.execute(sql).fetchall() if table in tables else []
+
+        return {
+            "outbox": {r["status"]: r["n"] for r in rows("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status",
+                                                         "outbox")},
+            "jobs": [(r["component"], r["name"], r["next_run_at"]) for r in rows(
+                "SELECT component, name, next_run_at FROM scheduled_jobs ORDER BY next_run_at", "scheduled_jobs")],
+            "open_forms": {r["form"]: r["n"] for r in rows(
+                "SELECT form, COUNT(*) AS n FROM form_drafts GROUP BY form", "form_drafts")},
+            "communities": [r["community"] for r in rows(
+                "SELECT DISTINCT community FROM domain_events ORDER BY community", "domain_events")],
+        }

@@ -1,0 +1,92 @@
+"""Running it for real: a backup while the bot writes, the database check, the status, a database
+that cannot be written, and one log line per command that names no one."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import subprocess
+import sys
+
+from conversation import Chat
+
+
+def smallstep(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+
+
+async def test_a_backup_while_the_bot_writes_is_whole(tmp_path):
+    chat = await Chat.open(tmp_path)
+    community = chat.adapter.community
+    writing = True
+
+    async def keep_writing() -> int:
+        written = 0
+        while writing:
+            await chat.bot.events.emit("support.opened", community, chat.adapter.member(f"m{written}"))
+            written += 1
+        return written
+
+    writer = asyncio.create_task(keep_writing())
+    try:
+        await asyncio.sleep(0.3)
+        result = await asyncio.to_thread(smallstep, tmp_path, "db", "backup", str(tmp_path / "copy.db"),
+                                         "--db", str(chat.db_path))
+        assert result.returncode == 0, result.stderr
+    finally:
+        writing = False
+        written = await writer
+        await chat.close()
+    with sqlite3.connect(tmp_path / "copy.db") as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        copied = copy.execute("SELECT COUNT(*) FROM domain_events WHERE name = 'support.opened'").fetchone()[0]
+    assert 0 < copied <= written, "a consistent moment of the writing"
+    again = smallstep(tmp_path, "db", "backup", str(tmp_path / "copy.db"), "--db", str(chat.db_path))
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+async def test_the_check_and_the_status(tmp_path):
+    chat = await Chat.open(tmp_path)
+    await chat.as_member("ann").run(":dms off", "/testimonial", "/support")
+    await chat.close()
+    check = smallstep(tmp_path, "db", "check", "--db", str(chat.db_path))
+    assert check.returncode == 0 and "integrity: ok" in check.stdout and "cog:testimonials: 1 migration applied" in check.stdout
+    status = smallstep(tmp_path, "status", "--db", str(chat.db_path))
+    assert status.returncode == 0, status.stderr
+    assert "open forms: 1 testimonial" in status.stdout and "job cog:events/remind: next at" in status.stdout
+    assert "communities: console:local" in status.stdout
+    missing = smallstep(tmp_path, "status", "--db", str(tmp_path / "nope.db"))
+    assert missing.returncode == 2 and "there is no database" in missing.stderr
+
+
+async def test_a_database_that_cannot_be_written_gets_a_polite_answer_and_a_log_line(tmp_path, caplog):
+    chat = await Chat.open(tmp_path)
+    try:
+        await chat.db.execute("PRAGMA query_only = ON")  # SQLite refuses every write from now on
+        with caplog.at_level(logging.ERROR, logger="bot.core.bot"):
+            await chat.as_member("ben").run("/share")
+        assert chat.last_private("ben").text.startswith("I can't save anything right now (my database is read-only)")
+        assert any("database trouble" in r.getMessage() for r in caplog.records)
+        await chat.db.execute("PRAGMA query_only = OFF")
+        await chat.run("/share")
+        assert chat.last_private("ben").message.title == "Share your One Small Step experience"
+    finally:
+        await chat.close()
+
+
+async def test_one_log_line_per_command_naming_no_one(tmp_path, caplog):
+    chat = await Chat.open(tmp_path)
+    try:
+        with caplog.at_level(logging.INFO, logger="bot.core.bot"):
+            await chat.as_member("Secret Sam").run("/share", ":press I shared it", "/nope")
+        lines = [r.getMessage() for r in caplog.records if r.name == "bot.core.bot"]
+        assert [line.split(" ms=")[0] for line in lines] == [
+            "command community=console:local cog=share name=share",
+            "button community=console:local cog=share name=share:done",
+            "command community=console:local cog=- name=-"]
+        assert lines[-1].endswith("outcome=refused:unknown_command")
+        assert not any("sam" in line.lower() for line in lines)
+    finally:
+        await chat.close()
