@@ -1,5 +1,4 @@
-"""Pictures the badges cog draws with Pillow: a badge's medal, a member's profile card, and the
-community's weekly chart. Texts arrive already rendered (from templates); names are fitted to
+"""Pictures the badges cog draws with Pillow: a badge's medal and a member's profile card. Texts arrive already rendered (from templates); names are fitted to
 their boxes (bot.render.images), so long and non-Latin names are drawn whole."""
 
 from __future__ import annotations
@@ -82,34 +81,6 @@ def profile_card(texts: CardTexts, medals: list[bytes], steps_done: list[bool], 
         x, y = 60 + (index % 9) * 120, 410 + (index // 9) * 110
         card.paste(small, (x, y), small)
     return _png(card)
-
-
-def weekly_chart(weeks: list[str], series: dict[str, list[int]], title: str) -> bytes:
-    """Bars per week for a few series (PNG, 900 x 420), with a legend; `series` maps its label to
-    one number per week."""
-    width, height, left, bottom = 900, 420, 70, 350
-    chart = Image.new("RGB", (width, height), PAPER)
-    draw = ImageDraw.Draw(chart)
-    fonts = FontChain.default()
-    draw_text(draw, fit_text(title, fonts, 800, 36, max_size=28, bold=True), (50, 10, 800, 36), INK)
-    top = max([1, *(n for values in series.values() for n in values)])
-    draw.line((left, 70, left, bottom), fill=INK, width=2)
-    draw.line((left, bottom, width - 30, bottom), fill=INK, width=2)
-    draw_text(draw, fit_text(str(top), fonts, 50, 24, max_size=18), (10, 60, 50, 24), SOFT_INK)
-    group = (width - 30 - left) / max(1, len(weeks))
-    bar = group * 0.8 / max(1, len(series))
-    for w, week in enumerate(weeks):
-        for s, (label, values) in enumerate(series.items()):
-            x = left + w * group + group * 0.1 + s * bar
-            h = (bottom - 80) * values[w] / top
-            draw.rectangle((x, bottom - h, x + bar - 2, bottom), fill=COLOURS[s])
-        draw_text(draw, fit_text(week, fonts, int(group), 22, max_size=16), (int(left + w * group), bottom + 8,
-                                                                            int(group), 22), SOFT_INK)
-    for s, label in enumerate(series):  # the legend
-        x = left + s * 250
-        draw.rectangle((x, 392, x + 18, 410), fill=COLOURS[s])
-        draw_text(draw, fit_text(label, fonts, 220, 24, max_size=18), (x + 26, 389, 220, 24), INK)
-    return _png(chart)
 
 
 def _png(image: Image.Image) -> bytes:

@@ -21,8 +21,9 @@ from bot.core import (Channel, Community, DomainEvent, Field, Image, Invocation,
 from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.commands import closest
+from bot.render.charts import bar_chart
 from bot.render.images import FontChain
-from cogs.badges.art import CardTexts, colour_of, medal, profile_card, weekly_chart
+from cogs.badges.art import CardTexts, colour_of, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
 from bot.storage import Transaction
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
@@ -229,7 +230,7 @@ class Badges(Cog):
         plain = self.bot.render(TEXTS, "image")
         series = {str(plain[f"series_{e.replace('.', '_')}"]): [counts.get((w, e), 0) for w in weeks]
                   for e in STATS_EVENTS}
-        chart = await self._drawn(weekly_chart, [w[5:] for w in weeks], series, str(plain["chart_title"]))
+        chart = await self._drawn(bar_chart, [w[5:] for w in weeks], series, str(plain["chart_title"]))
         await ctx.reply_private(Message(title=texts["stats_title"], fields=[
             Field(texts["label_holders"], texts["holders"]), Field(texts["label_weeks"], texts["weeks"])],
             images=[Image("community-stats.png", chart, texts["chart_alt"])]))
