@@ -281,7 +281,7 @@ class CogsConfig:
     """Which features run. Each cog's own settings go in a [cogs.NAME] table."""
 
     enabled: list[str] = setting(["share", "stories", "interviews", "testimonials", "partners", "events", "practice",
-                                  "outreach", "badges", "welcome", "reports"],
+                                  "outreach", "badges", "welcome", "reports", "pairing"],
                                  "The cogs loaded at start, by folder name under cogs/.",
                                  _cog_names)
 

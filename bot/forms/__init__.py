@@ -4,7 +4,8 @@
 """
 
 from bot.forms.engine import FormEngine, Submission
-from bot.forms.spec import Form, Invalid, Kind, Question, choice, consent, email, long_text, short_text, url, yes_no
+from bot.forms.spec import (Form, Invalid, Kind, Question, choice, consent, email, long_text, several, short_text,
+                            url, yes_no)
 
 __all__ = [
     "Form",
@@ -17,6 +18,7 @@ __all__ = [
     "consent",
     "email",
     "long_text",
+    "several",
     "short_text",
     "url",
     "yes_no",

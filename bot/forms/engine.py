@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import uuid
 import weakref
 from contextlib import asynccontextmanager
@@ -264,9 +265,12 @@ class FormEngine:
             await ctx.reply(self._engine(ctx.platform)["at_review"])
             return
         question = form.question(draft.current)
-        labels = self._labels(form, question) if question.has_buttons else {}
+        labels = self._labels(form, question) if question.has_buttons or question.kind is Kind.SEVERAL else {}
         try:
-            value = question.check(_as_choice(text, labels, numbered=question.kind is Kind.CHOICE))
+            if question.kind is Kind.SEVERAL:
+                value = question.check_several([_as_choice(part, labels, numbered=True) for part in _several(text)])
+            else:
+                value = question.check(_as_choice(text, labels, numbered=question.kind is Kind.CHOICE))
         except Invalid as problem:
             await self._save(draft)
             words, texts = self._engine(ctx.platform), self._texts(ctx.platform, form)
@@ -428,6 +432,9 @@ class FormEngine:
         parts = [texts[question.key]]
         if texts.has(f"{question.key}_help") and texts[f"{question.key}_help"]:
             parts.append(texts[f"{question.key}_help"])
+        if question.kind is Kind.SEVERAL:
+            parts.append(self._engine(platform, choices=[self._choice_label(words, texts, question, c)
+                                                         for c in question.choices])["several_choices"])
         if question.optional:
             parts.append(ui["optional_hint"])
         if draft.answers.get(question.key) is not None:
@@ -471,12 +478,14 @@ class FormEngine:
             return words["yes" if value else "no"]
         if question.kind is Kind.CHOICE:
             return self._choice_label(words, texts, question, value)
+        if question.kind is Kind.SEVERAL:
+            return ", ".join(str(self._choice_label(words, texts, question, v)) for v in value)
         return str(value)  # whole: the member rereads their story before they send it
 
     def _labels(self, form: Form, question: Question) -> dict[str, str]:
         """The value each of a question's buttons gives, and its label as the member reads it."""
         words, texts = self._engine("plain"), self._texts("plain", form)
-        values = question.choices if question.kind is Kind.CHOICE else ("yes", "no")
+        values = question.choices if question.kind in (Kind.CHOICE, Kind.SEVERAL) else ("yes", "no")
         return {value: str(self._choice_label(words, texts, question, value)) for value in values}
 
     @staticmethod
@@ -486,8 +495,10 @@ class FormEngine:
             return words["agreed" if value == "yes" else "declined"]
         if question.kind is Kind.YES_NO:
             return words["yes" if value == "yes" else "no"]
-        block = f"{question.key}_{value}"
-        return texts[block] if texts.has(block) else value
+        for block in (f"{question.key}_{value}", f"choice_{value}"):  # its own label, or one the form shares
+            if texts.has(block):
+                return texts[block]
+        return value
 
     # -- small helpers -----------------------------------------------------------------
 
@@ -565,6 +576,12 @@ def _as_choice(text: str, labels: dict[str, str], *, numbered: bool) -> str:
         if typed in (_loose(label), _loose(value.replace("_", " "))) or (numbered and typed == str(number)):
             return value
     return text
+
+
+def _several(text: str) -> list[str]:
+    """The parts of an answer naming several choices: "1, 3", "1 3", "weekends and evenings"."""
+    parts = [part for part in re.split(r"\s*(?:[,;/&+\n]|\band\b)\s*", text.strip()) if part.strip()]
+    return [piece for part in parts for piece in (part.split() if re.fullmatch(r"[\d\s]+", part) else [part])]
 
 
 def _loose(text: str) -> str:

@@ -11,7 +11,8 @@ TESTIMONIAL = Form("testimonial", template="testimonials/form.j2", questions=(
 ```
 
 The words come from the form's template: block `<key>` is the question, `<key>_help`
-its help, `<key>_<choice>` a choice's label, `title` the form's name. For a consent
+its help, `<key>_<choice>` a choice's label (or `choice_<choice>`, for a label several
+questions share), `title` the form's name. For a consent
 question, block `<key>` is the exact wording the member agrees to; it is stored with
 the answer and the moment it was given.
 
@@ -43,6 +44,7 @@ class Kind(StrEnum):
     SHORT_TEXT = "short_text"
     LONG_TEXT = "long_text"
     CHOICE = "choice"
+    SEVERAL = "several"  # one or more of the choices, typed as their numbers or names
     YES_NO = "yes_no"
     URL = "url"
     EMAIL = "email"
@@ -85,6 +87,8 @@ class Question:
                     raise Invalid("consent_needed")
                 return self._validated(False)
             raise Invalid("not_yes_no")
+        if self.kind is Kind.SEVERAL:
+            return self.check_several([text])
         if self.kind is Kind.CHOICE:
             for value in self.choices:
                 if text.lower() == value.lower():
@@ -100,6 +104,19 @@ class Question:
             raise Invalid("not_email")
         value = answer.strip("\n") if self.kind is Kind.LONG_TEXT else text
         return self._validated(value)
+
+    def check_several(self, parts: list[str]) -> list[str]:
+        """The choices named in `parts` (each already a choice's value where the member's words
+        matched one), in the order of the choices, each once."""
+        chosen = set()
+        for part in parts:
+            match = next((value for value in self.choices if part.strip().lower() == value.lower()), None)
+            if match is None:
+                raise Invalid("not_a_choice", suggestion=closest(part.strip(), self.choices))
+            chosen.add(match)
+        if not chosen:
+            raise Invalid("none_chosen")
+        return self._validated([value for value in self.choices if value in chosen])
 
     def _validated(self, value: Any) -> Any:
         problem = self.validate(value) if self.validate else None
@@ -179,6 +196,15 @@ def choice(key: str, *choices: str, optional: bool = False, ask_if: Condition | 
     if not choices:
         raise ValueError(f"choice question {key} needs choices")
     return Question(key, Kind.CHOICE, optional, choices=choices, ask_if=ask_if, validate=validate)
+
+
+def several(key: str, *choices: str, optional: bool = False, ask_if: Condition | None = None,
+            validate: Validator | None = None) -> Question:
+    """One or more of the choices (stored as a list): the member answers with their numbers or
+    names, "1, 3" or "weekends and evenings"."""
+    if not choices:
+        raise ValueError(f"several question {key} needs choices")
+    return Question(key, Kind.SEVERAL, optional, choices=choices, ask_if=ask_if, validate=validate)
 
 
 def yes_no(key: str, *, optional: bool = False, ask_if: Condition | None = None,

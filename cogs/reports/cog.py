@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.config import setting
-from bot.core import Button, ButtonStyle, Invocation, Member, Message, Refusal, action, command, option
+from bot.core import Button, ButtonStyle, Invocation, Member, Message, Refusal, action, command, option, query
 from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.moderation import ModerationPosts
@@ -42,16 +42,22 @@ class Reports(Cog):
              cooldown="1m")
     async def report(self, ctx: Invocation, what: str = option("What happened, in a few words", max_length=1000),
                      link: str | None = option("A link to the message, if you have one", max_length=500)) -> None:
+        report = await self._report(ctx, await self.file(ctx, what, link or ""))
+        await ctx.reply_private(ctx.render(TEXTS, report=report)["thanks"])
+
+    @query("reports.file")
+    async def file(self, ctx: Invocation, what: str, link: str = "") -> int:
+        """File a report from the member of `ctx` (also for other cogs: /pairing report); its number."""
         async with self.db.transaction() as tx:
             report_id = await tx.insert(
                 "INSERT INTO reports (community, member_id, member_name, what, link, status, reported_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)", (ctx.community.key, ctx.member.id, ctx.member.display_name,
-                                                  what.strip(), (link or "").strip(), OPEN, stamp(self.clock.now())))
+                                                  what.strip(), link.strip(), OPEN, stamp(self.clock.now())))
             event = await self.events.record(tx, "report.made", ctx.community, ctx.member, report=report_id)
         await self.events.publish(event)
         report = await self._report(ctx, report_id)
         await self.posts.to_queue(ctx, self.settings.moderators_channel, report_id, self._card(ctx, report))
-        await ctx.reply_private(ctx.render(TEXTS, report=report)["thanks"])
+        return report_id
 
     @command("reports", help="The reports still open", moderator=True)
     async def open_reports(self, ctx: Invocation) -> None:

@@ -1,0 +1,8 @@
+"""Pairing across difference: rounds of pairs of members who see the world differently."""
+
+from bot.core import Bot
+from cogs.pairing.cog import Pairing
+
+
+def setup(bot: Bot, name: str) -> Pairing:
+    return Pairing(bot, name)

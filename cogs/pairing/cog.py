@@ -1,0 +1,356 @@
+"""Pairing across difference (step 7, and beyond): members who join are paired, round by round,
+with someone who answered a few statements differently and can meet them.
+
+/pairing join asks, by DM, the community's statements (agree or disagree), a time zone, when
+they are free, how they would like to talk, and what they would rather not discuss. Those
+answers are private: another member never sees them, moderators see totals only. A round (on
+the schedule, `cogs.pairing.every`, or /pairing round) pairs everyone it can (cogs.pairing.matching),
+introduces each pair by DM with what they have in common, the conversation guide and a first
+question, and after `follow_up_after` asks both "Did you meet?". Both yes: `pairing.met`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import duration, setting
+from bot.core import (Button, ButtonStyle, Community, Image, Invocation, Member, Message, Refusal, action,
+                      command, job, option, parse_duration)
+from bot.core.cog import Cog, SubmitSpec
+from bot.forms import Submission
+from bot.render.charts import bar_chart
+from bot.storage import Transaction
+from cogs.pairing.forms import MAX_STATEMENTS, TEMPLATE, joining_form, zone_name
+from cogs.pairing.matching import FORMATS, Candidate, Rules, fold_town, free_hours, pair, utc_offset, views_of
+from cogs.pairing.matching import difference as differ
+from cogs.pairing.matching import shared_formats
+from cogs.pairing.store import IN, NOT_YET, PAUSED, WONT, YES, Joined, Pair, PairingStore
+
+TEXTS = "pairing/messages.j2"
+ANSWERS = (YES, NOT_YET, WONT)
+
+
+def _statements(value: int) -> tuple[str, str] | None:
+    if 1 <= value <= MAX_STATEMENTS:
+        return None
+    return f"must be between 1 and {MAX_STATEMENTS}, got {value}", "ask a handful: five is the default"
+
+
+def _optional_duration(value: str) -> tuple[str, str] | None:
+    return None if value == "" else duration(value)
+
+
+@dataclass(frozen=True)
+class PairingSettings:
+    """[cogs.pairing] in the config."""
+
+    statements: int = setting(5, "How many statements the joining form asks (blocks view_1 ... view_N of"
+                                 " templates/pairing/form.j2).", _statements)
+    every: str = setting("14d", 'How often a round pairs those who are in. "": only when a moderator runs'
+                                " /pairing round.", _optional_duration)
+    follow_up_after: str = setting("7d", 'How long after pairing both are asked "Did you meet?".', duration)
+    min_difference: int = setting(1, "The fewest statements two members must have answered differently.")
+    min_overlap_hours: int = setting(2, "The fewest hours a week two members must both be free.")
+    moderators_channel: str = setting("moderators", "Where /pairing report reaches the moderators when the"
+                                                    " reports cog is off.")
+
+
+class Pairing(Cog):
+    """Rounds of pairs across difference, their introductions and follow-ups."""
+
+    Settings = PairingSettings
+    emits = ("pairing.joined", "pairing.met")
+    member_rows = {"pairing_members": "member_id", "pairing_blocks": "member_id"}
+    member_mentions = {"pairing_members": ("excluded_by",), "pairing_rounds": ("started_by",)}
+
+    def __init__(self, bot: Any, name: str) -> None:
+        super().__init__(bot, name)
+        # The form has as many statements as the community asks, so it is built here, not in the class.
+        self.form = joining_form(self.settings.statements)
+        self.submit_handlers = (SubmitSpec(self.form, "joined"),)
+
+    async def cog_load(self) -> None:
+        self.store = PairingStore(self.db, self.events)
+        self.every = parse_duration(self.settings.every) if self.settings.every else None
+        self.follow_up_after = parse_duration(self.settings.follow_up_after)
+        texts = self.bot.render(TEMPLATE, "plain")
+        missing = [f"view_{n}" for n in range(1, self.settings.statements + 1) if not texts.has(f"view_{n}")]
+        if missing:
+            raise ValueError(f"cogs.pairing.statements is {self.settings.statements}, but {TEMPLATE} has no block"
+                             f" {', '.join(missing)}: add the statements, or ask fewer")
+
+    # -- joining ---------------------------------------------------------------------------------
+
+    @command("pairing join", help="Be paired with someone who sees things differently (a few private questions by DM)")
+    async def join(self, ctx: Invocation) -> None:
+        known = await self.store.member(ctx.community, ctx.member.id)
+        answers = self._as_answers(known) if known else None
+        intro = ctx.render(TEXTS, again=known is not None)["form_intro"]
+        await self.bot.forms.start(ctx, self.form, answers=answers, intro=intro)
+
+    async def joined(self, ctx: Invocation, submission: Submission) -> None:
+        answers = submission.answers
+        kept = {"views": [answers[f"view_{n}"] for n in range(1, self.settings.statements + 1)],
+                "timezone": zone_name(answers["timezone"]), "availability": answers["availability"],
+                "formats": answers["formats"],
+                "town": (answers.get("town") or "").strip() if "in_person" in answers["formats"] else "",
+                "avoid": (answers.get("avoid") or "").strip()}
+        event = await self.store.join(ctx.community, ctx.member, submission.id, kept, self.clock.now())
+        if event is not None:
+            await self.events.publish(event)
+        await ctx.reply(ctx.render(TEXTS, every_days=self.every.days if self.every else None)["joined"])
+
+    def _as_answers(self, known: Joined) -> dict[str, Any]:
+        """A member's answers as the form holds them, to change some when they join again."""
+        answers: dict[str, Any] = {f"view_{n}": v for n, v in enumerate(known.views, 1)
+                                   if n <= self.settings.statements}
+        answers.update(timezone=known.timezone, availability=known.availability, formats=known.formats)
+        if known.town:
+            answers["town"] = known.town
+        answers["avoid"] = known.avoid or None
+        return answers
+
+    @command("pairing pause", help="Skip the coming rounds until you resume (your answers are kept)")
+    async def pause(self, ctx: Invocation) -> None:
+        await self._set_status(ctx, PAUSED, "paused", "already_paused")
+
+    @command("pairing resume", help="Be paired again in the coming rounds")
+    async def resume(self, ctx: Invocation) -> None:
+        await self._set_status(ctx, IN, "resumed", "already_in")
+
+    async def _set_status(self, ctx: Invocation, status: str, done: str, already: str) -> None:
+        await self._joined_member(ctx)
+        changed = await self.store.set_status(ctx.community, ctx.member.id, status)
+        await ctx.reply_private(ctx.render(TEXTS)[done if changed else already])
+
+    @command("pairing leave", help="Stop being paired and delete your answers (asks first)")
+    async def leave(self, ctx: Invocation) -> None:
+        await self._joined_member(ctx)
+        texts = ctx.render(TEXTS)
+        await ctx.reply_private(Message(text=texts["leave_confirm"], buttons=[
+            Button(texts["button_leave"], "pairing:leave", "yes", ButtonStyle.DANGER),
+            Button(texts["button_stay"], "pairing:stay", "", ButtonStyle.SECONDARY)]))
+
+    @action("pairing:leave")
+    async def left(self, ctx: Invocation, value: str) -> None:
+        gone = await self.store.leave(ctx.community, ctx.member.id)
+        await ctx.reply_private(ctx.render(TEXTS)["left" if gone else "not_in"])
+
+    @action("pairing:stay")
+    async def stayed(self, ctx: Invocation, value: str) -> None:
+        await ctx.reply_private(ctx.render(TEXTS)["stayed"])
+
+    async def _joined_member(self, ctx: Invocation) -> Joined:
+        known = await self.store.member(ctx.community, ctx.member.id)
+        if known is None:
+            raise Refusal(ctx.render(TEXTS)["not_in"])
+        return known
+
+    # -- safety ----------------------------------------------------------------------------------
+
+    @command("pairing block", help="Never be paired with this member (they are not told)")
+    async def block(self, ctx: Invocation, member: Member = option("Who")) -> None:
+        if member.id == ctx.member.id:
+            raise Refusal(ctx.render(TEXTS)["block_self"])
+        await self.store.block(ctx.community, ctx.member.id, member.id, self.clock.now())
+        await ctx.reply_private(ctx.render(TEXTS, name=member.display_name)["blocked"])
+
+    @command("pairing report", help="Tell the moderators about something that happened with your pairing partner",
+             cooldown="1m")
+    async def report(self, ctx: Invocation, what: str = option("What happened, in a few words", max_length=900)) -> None:
+        latest = await self.store.latest_pair(ctx.community, ctx.member.id)
+        partner = latest.other(ctx.member.id)[1] if latest else ""
+        # Plain words: the reports cog escapes them where it shows them.
+        text = str(self.bot.render(TEXTS, "plain", partner=partner, what=what.strip(), pair=latest)["report_text"])
+        filed = await self.bot.ask("reports.file", ctx, text, "", default=None)
+        if filed is None:  # no reports cog: straight to the moderators' channel
+            channel = await ctx.adapter.resolve_channel(ctx.community, self.settings.moderators_channel)
+            if channel is None:
+                raise Refusal(ctx.render(TEXTS)["report_nowhere"])
+            await self.bot.outbox.put(ctx.community, f"pairing:report:{ctx.member.id}:{self.clock.now().timestamp()}",
+                                      [(channel, Message(text=ctx.render(TEXTS, member=ctx.member.display_name,
+                                                                         text=text)["report_card"]))])
+        await ctx.reply_private(ctx.render(TEXTS)["reported"])
+
+    @command("pairing exclude", help="Leave a member out of the rounds (they are not told)", moderator=True)
+    async def exclude(self, ctx: Invocation, member: Member = option("Who"),
+                      reason: str = option("Why, for the audit log", max_length=300)) -> None:
+        if not await self.store.exclude(ctx.community, member.id, ctx.member, self.clock.now()):
+            known = await self.store.member(ctx.community, member.id)
+            raise Refusal(ctx.render(TEXTS, name=member.display_name)["not_joined" if known is None
+                                                                       else "already_excluded"])
+        await self.bot.audit.record(ctx.community, ctx.member, "pairing.exclude", target=member.display_name,
+                                    reason=reason, member=member.id)
+        await ctx.reply_private(ctx.render(TEXTS, name=member.display_name)["excluded"])
+
+    @command("pairing include", help="Let an excluded member be paired again", moderator=True)
+    async def include(self, ctx: Invocation, member: Member = option("Who")) -> None:
+        if not await self.store.exclude(ctx.community, member.id, None, self.clock.now()):
+            raise Refusal(ctx.render(TEXTS, name=member.display_name)["not_excluded"])
+        await self.bot.audit.record(ctx.community, ctx.member, "pairing.include", target=member.display_name,
+                                    member=member.id)
+        await ctx.reply_private(ctx.render(TEXTS, name=member.display_name)["included"])
+
+    # -- rounds ----------------------------------------------------------------------------------
+
+    @command("pairing round", help="Pair those who are in now, outside the schedule (asks first)", moderator=True)
+    async def round_now(self, ctx: Invocation) -> None:
+        waiting = len(await self.store.in_round(ctx.community))
+        texts = ctx.render(TEXTS, members=waiting)
+        if waiting < 2:
+            raise Refusal(texts["too_few"])
+        await ctx.reply_private(Message(text=texts["round_confirm"], buttons=[
+            Button(texts["button_round"], "pairing:round", "", ButtonStyle.PRIMARY),
+            Button(texts["button_not_now"], "pairing:stay", "", ButtonStyle.SECONDARY)]))
+
+    @action("pairing:round", moderator=True)
+    async def round_pressed(self, ctx: Invocation, value: str) -> None:
+        made, members = await self.run_round(ctx.community, self.clock.now(), ctx.member.id)
+        await self.bot.audit.record(ctx.community, ctx.member, "pairing.round", target=f"{made} pairs")
+        await ctx.reply_private(ctx.render(TEXTS, pairs=made, members=members)["round_done"])
+
+    @job(every="1h", at_start=True)
+    async def on_schedule(self, now: datetime) -> None:
+        """Each community's round, when its last one (or its first member's joining) is `every` ago."""
+        if self.every is None:
+            return
+        for key, last, first in await self.store.communities_in():
+            platform, _, community_id = key.partition(":")
+            if platform in self.bot.adapters and datetime.fromisoformat(last or first) + self.every <= now:
+                await self.run_round(Community(platform, community_id), now)
+
+    async def run_round(self, community: Community, now: datetime, started_by: str = "") -> tuple[int, int]:
+        """Pair those who are in; returns (pairs made, members who were in)."""
+        members = await self.store.in_round(community)
+        by_id = {m.member_id: m for m in members}
+        rules = Rules(self.settings.min_difference, self.settings.min_overlap_hours,
+                      frozenset(await self.store.never(community, list(by_id))))
+        candidates = [self._candidate(m, now) for m in members]
+        found = pair(candidates, rules, seed=int(now.timestamp()))
+        statements = self.settings.statements
+        chosen = [(by_id[a], by_id[b], differ(self._candidate(by_id[a], now), self._candidate(by_id[b], now))
+                   / statements) for a, b in found]
+        async with self.db.transaction() as tx:
+            _, pair_ids = await self.store.record_round(tx, community, now, started_by, members, chosen,
+                                                        now + self.follow_up_after)
+            for pair_id, (a, b, _) in zip(pair_ids, chosen):
+                await self._introduce(tx, community, pair_id, a, b, now)
+        return len(chosen), len(members)
+
+    def _candidate(self, member: Joined, now: datetime) -> Candidate:
+        local = now.astimezone(ZoneInfo(member.timezone)).date()
+        return Candidate(member.member_id, views_of(member.views[:self.settings.statements]),
+                         free_hours(member.timezone, member.availability, local), frozenset(member.formats),
+                         fold_town(member.town), member.waiting, utc_offset(member.timezone, now))
+
+    async def _introduce(self, tx: Transaction, community: Community, pair_id: int, a: Joined, b: Joined,
+                         now: datetime) -> None:
+        """Each gets the other's name, what they share in time and format, the guide and a first question;
+        never the other's answers."""
+        guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
+        one, two = self._candidate(a, now), self._candidate(b, now)
+        shared = shared_formats(one, two)
+        labels = self.bot.render(TEMPLATE, community.platform)  # the form's words for times and formats
+        formats = [labels[f"formats_{f}"] for f in FORMATS if f in shared]
+        items = []
+        for me, other in ((a, b), (b, a)):
+            common = one.hours & two.hours
+            today = now.astimezone(ZoneInfo(me.timezone)).date()
+            times = [labels[f"availability_{slot}"] for slot in me.availability
+                     if free_hours(me.timezone, [slot], today) & common]
+            texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times,
+                                    formats=formats, town=me.town if "in_person" in shared else "", avoid=me.avoid,
+                                    guide=guide["guide"] if guide else None,
+                                    question=guide["question"] if guide else None, follow_up=self.follow_up_after.days)
+            items.append((Member(community.platform, me.member_id, me.member_name),
+                          Message(title=texts["intro_title"], text=texts["intro"])))
+        await self.bot.outbox.put(community, f"pairing:intro:{pair_id}", items, tx=tx)
+
+    # -- did you meet? ---------------------------------------------------------------------------
+
+    @job(every="1h", at_start=True)
+    async def follow_up(self, now: datetime) -> None:
+        for key, due in await self.store.due_follow_ups(now):
+            platform, _, community_id = key.partition(":")
+            if platform not in self.bot.adapters:
+                continue
+            community = Community(platform, community_id)
+            if not await self.store.mark_asked(key, due, now + self.follow_up_after):
+                continue
+            items = []
+            for member_id, name in ((due.member_a, due.name_a), (due.member_b, due.name_b)):
+                if not member_id or due.answer_of(member_id) == YES:
+                    continue  # erased, or already said yes
+                texts = self.bot.render(TEXTS, community.platform, other=due.other(member_id)[1], again=due.asked > 0)
+                items.append((Member(platform, member_id, name), Message(text=texts["did_you_meet"], buttons=[
+                    Button(texts[f"button_{answer}"], "pairing:met", f"{due.id}:{answer}",
+                           ButtonStyle.SUCCESS if answer == YES else ButtonStyle.SECONDARY) for answer in ANSWERS])))
+            await self.bot.outbox.put(community, f"pairing:follow-up:{due.id}:{due.asked + 1}", items)
+
+    @action("pairing:met")
+    async def met(self, ctx: Invocation, value: str) -> None:
+        pair_id, _, answer = value.partition(":")
+        found = await self._own_pair(ctx, pair_id)
+        if answer not in ANSWERS:
+            raise Refusal(ctx.render(TEXTS)["old_button"])
+        if found.met_at is not None:
+            await ctx.reply_private(ctx.render(TEXTS, other=found.other(ctx.member.id)[1])["already_met"])
+            return
+        now, events = await self.store.answer(ctx.community, found, ctx.member, answer, self.clock.now())
+        for event in events:
+            await self.events.publish(event)
+        texts = ctx.render(TEXTS, other=now.other(ctx.member.id)[1], met=now.met_at is not None)
+        buttons = [Button(str(n), "pairing:rate", f"{found.id}:{n}", ButtonStyle.SECONDARY) for n in range(1, 6)] \
+            if answer == YES else []
+        await ctx.reply_private(Message(text=texts[f"answered_{answer}"], buttons=buttons))
+
+    @action("pairing:rate")
+    async def rated(self, ctx: Invocation, value: str) -> None:
+        pair_id, _, rating = value.partition(":")
+        found = await self._own_pair(ctx, pair_id)
+        if not rating.isdigit() or not 1 <= int(rating) <= 5:
+            raise Refusal(ctx.render(TEXTS)["old_button"])
+        await self.store.rate(ctx.community, found, ctx.member.id, int(rating))
+        await ctx.reply_private(ctx.render(TEXTS)["rated"])
+
+    async def _own_pair(self, ctx: Invocation, pair_id: str) -> Pair:
+        found = await self.store.pair(ctx.community, int(pair_id)) if pair_id.isdigit() else None
+        if found is None or found.side(ctx.member.id) is None:
+            raise Refusal(ctx.render(TEXTS)["not_your_pair"])
+        return found
+
+    # -- moderators' totals ----------------------------------------------------------------------
+
+    @command("pairing stats", help="Members in, pairs made and how many met, round by round (totals only)",
+             moderator=True)
+    async def stats(self, ctx: Invocation) -> None:
+        counts = await self.store.counts(ctx.community)
+        rounds = await self.store.rounds(ctx.community)
+        texts = ctx.render(TEXTS, counts=counts, rounds=rounds)
+        images = []
+        if rounds:
+            plain = self.bot.render(TEXTS, "plain", counts=counts, rounds=rounds)
+            chart = await asyncio.to_thread(bar_chart, [f"#{r['id']}" for r in rounds], {
+                str(plain["chart_pairs"]): [r["pairs"] for r in rounds],
+                str(plain["chart_met"]): [r["met"] for r in rounds]}, str(plain["chart_title"]))
+            images.append(Image("pairing-stats.png", chart, texts["chart_alt"]))
+        await ctx.reply_private(Message(title=texts["stats_title"], text=texts["stats"], images=images))
+
+    # -- a member's data -------------------------------------------------------------------------
+
+    async def personal_data(self, community: Any, member_id: str) -> dict[str, list[dict[str, Any]]]:
+        found = await super().personal_data(community, member_id)
+        own = await self.store.own_pairs(community, member_id)
+        if own:
+            found["pairing_pairs"] = own
+        return found
+
+    async def forget_member(self, ctx: Invocation) -> None:
+        await super().forget_member(ctx)
+        async with self.db.transaction() as tx:
+            await self.store.forget_in_pairs(tx, ctx.community, ctx.member.id)
+
