@@ -23,7 +23,6 @@ from bot.core import (Button, ButtonStyle, Community, Image, Invocation, Member,
 from bot.core.cog import Cog, SubmitSpec
 from bot.forms import Submission
 from bot.render.charts import bar_chart
-from bot.storage import Transaction
 from cogs.pairing.forms import MAX_STATEMENTS, TEMPLATE, joining_form, zone_name
 from cogs.pairing.matching import FORMATS, Candidate, Rules, fold_town, free_hours, pair, utc_offset, views_of
 from cogs.pairing.matching import difference as differ
@@ -234,11 +233,14 @@ class Pairing(Cog):
         statements = self.settings.statements
         chosen = [(by_id[a], by_id[b], differ(self._candidate(by_id[a], now), self._candidate(by_id[b], now))
                    / statements) for a, b in found]
-        async with self.db.transaction() as tx:
+        # Asked before the transaction: another cog's query reads the database, which waits for it to end.
+        guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
+        async with self.db.transaction() as tx:  # the pairs and their introductions, or neither
             _, pair_ids = await self.store.record_round(tx, community, now, started_by, members, chosen,
                                                         now + self.follow_up_after)
             for pair_id, (a, b, _) in zip(pair_ids, chosen):
-                await self._introduce(tx, community, pair_id, a, b, now)
+                await self.bot.outbox.put(community, f"pairing:intro:{pair_id}",
+                                          self._introductions(community, a, b, guide, now), tx=tx)
         return len(chosen), len(members)
 
     def _candidate(self, member: Joined, now: datetime) -> Candidate:
@@ -247,11 +249,10 @@ class Pairing(Cog):
                          free_hours(member.timezone, member.availability, local), frozenset(member.formats),
                          fold_town(member.town), member.waiting, utc_offset(member.timezone, now))
 
-    async def _introduce(self, tx: Transaction, community: Community, pair_id: int, a: Joined, b: Joined,
-                         now: datetime) -> None:
+    def _introductions(self, community: Community, a: Joined, b: Joined, guide: dict[str, str] | None,
+                       now: datetime) -> list[tuple[Member, Message]]:
         """Each gets the other's name, what they share in time and format, the guide and a first question;
         never the other's answers."""
-        guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
         one, two = self._candidate(a, now), self._candidate(b, now)
         shared = shared_formats(one, two)
         labels = self.bot.render(TEMPLATE, community.platform)  # the form's words for times and formats
@@ -268,7 +269,7 @@ class Pairing(Cog):
                                     question=guide["question"] if guide else None, follow_up=self.follow_up_after.days)
             items.append((Member(community.platform, me.member_id, me.member_name),
                           Message(title=texts["intro_title"], text=texts["intro"])))
-        await self.bot.outbox.put(community, f"pairing:intro:{pair_id}", items, tx=tx)
+        return items
 
     # -- did you meet? ---------------------------------------------------------------------------
 

@@ -1,0 +1,234 @@
+"""Pairing through the whole bot: joining by DM, rounds, introductions that keep answers private,
+the follow-up and its badge through the clock, safety, leaving, moderators' totals."""
+
+from __future__ import annotations
+
+import pytest
+
+from conversation import Chat
+
+CONFIG = """[cogs]
+enabled = ["pairing", "practice", "badges", "reports"]
+[cogs.pairing]
+every = ""
+[cogs.badges]
+celebrate_in = "general"
+"""
+STATEMENT = "narrow the gap between rich and poor"  # words of the first statement, in the form
+
+
+@pytest.fixture
+async def chat(tmp_path):
+    conversation = await Chat.open(tmp_path, CONFIG)
+    yield conversation
+    await conversation.close()
+
+
+async def join(chat: Chat, name: str, views: str, zone: str = "America/Chicago", times: str = "3",
+               formats: str = "1", town: str = "", avoid: str = "skip") -> None:
+    """Answer the form: views as a/d per statement, times and formats as the numbers a member types."""
+    answers = [":dm " + ("I agree" if v == "a" else "I disagree") for v in views]
+    answers += [f":dm {zone}", f":dm {times}", f":dm {formats}"]
+    if town:
+        answers.append(f":dm {town}")
+    await chat.as_member(name).run("/pairing join", *answers, f":dm {avoid}", ":dm submit")
+    assert chat.last_dm(name).text.startswith("You're in!"), chat.last_dm(name).text
+
+
+async def round_now(chat: Chat) -> str:
+    await chat.as_member("admin").run("/pairing round", ":press Pair them now")
+    return chat.last_private("admin").text
+
+
+def told(chat: Chat, name: str) -> str:
+    """The bot's last word to a member, in DMs or privately in a channel (a button in a DM answers there)."""
+    return [d for d in chat.transcript if d.where in (f"DM {name}", f"private {name}")][-1].text
+
+
+def intro(chat: Chat, name: str) -> str:
+    intros = [d for d in chat.said(f"DM {name}") if d.message.title and d.message.title.startswith("Meet ")]
+    return intros[-1].message.title + "\n" + intros[-1].text if intros else ""
+
+
+async def pairs(chat: Chat) -> set[frozenset[str]]:
+    rows = await chat.db.fetchall("SELECT member_a, member_b FROM pairing_pairs")
+    return {frozenset((r["member_a"], r["member_b"])) for r in rows}
+
+
+async def test_joining_is_private_and_joining_again_changes_answers(chat):
+    await chat.as_member("ann").run("/pairing join")
+    first = chat.said("DM ann")[0].text
+    assert "Your answers are private. No other member ever sees them" in first
+    assert STATEMENT in chat.last_dm("ann").text and [b.label for b in chat.last_dm("ann").message.buttons] == [
+        "I agree", "I disagree"]
+    await chat.run(":dm I agree", ":dm I agree", ":dm I disagree", ":dm I agree", ":dm I agree", ":dm Atlantis/Nowhere")
+    assert chat.last_dm("ann").text.startswith("I don't know that time zone")
+    await chat.run(":dm chicago", ":dm 3, 9")
+    assert 'Please pick one of' in chat.last_dm("ann").text, "there is no ninth time"
+    await chat.run(":dm 3 and 6", ":dm 1, 3", ":dm Wichita", ":dm money at home", ":dm submit")
+    row = await chat.db.fetchone("SELECT * FROM pairing_members WHERE member_id = 'ann'")
+    assert (row["timezone"], row["availability"], row["formats"], row["town"], row["avoid"]) == (
+        "America/Chicago", '["weekday_evenings", "weekend_evenings"]', '["video", "in_person"]', "Wichita",
+        "money at home")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.joined'") == 1
+
+    await chat.run(":clock +2m", "/pairing join")  # forms.submit_cooldown: the same form again after a minute
+    review = chat.last_dm("ann").text
+    assert "Weekday evenings (5 to 9), Weekend evenings (5 to 9)" in review and "money at home" in review
+    await chat.run(":dm edit 9", ":dm Dayton", ":dm submit")
+    assert await chat.db.fetchval("SELECT town FROM pairing_members WHERE member_id = 'ann'") == "Dayton"
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.joined'") == 1
+
+
+async def test_a_round_pairs_the_most_different_and_introduces_them_without_their_answers(chat):
+    await join(chat, "ann", "aaaaa", avoid="my brother Quixtor")
+    await join(chat, "bo", "ddddd", zone="America/New_York", times="2, 3", formats="1, 2")
+    await join(chat, "cy", "aaaad", formats="1 3", town="Wichita")
+    await join(chat, "di", "dddda", formats="3", town="wichita", avoid="the Zorblat affair")
+    await join(chat, "eve", "aaaaa", zone="Europe/Berlin", times="4")  # Berlin weekend mornings: nobody else is free
+    assert (await round_now(chat)).startswith("Made 2 pairs of the 5 members who were in")
+    assert await pairs(chat) == {frozenset({"ann", "bo"}), frozenset({"cy", "di"})}
+
+    ann = intro(chat, "ann")
+    assert ann.startswith("Meet bo\nYou and bo are paired for a conversation.")
+    assert "You're both free Weekday evenings (5 to 9) (in your time), and you'd both like A video call" in ann
+    assert "A first question you might ask: What's something from how you grew up" in ann, "the practice guide's"
+    assert "my brother Quixtor" in ann and "(Only you see this.)" in ann
+    assert "In person" in intro(chat, "di") and "(in person: wichita)" in intro(chat, "di")
+    assert await chat.db.fetchval("SELECT waiting_since IS NOT NULL FROM pairing_members WHERE member_id = 'eve'")
+
+    # Nothing a member answered reaches anyone else: not their statements, not what they'd rather avoid.
+    for name, private in (("ann", "my brother Quixtor"), ("di", "the Zorblat affair")):
+        for delivery in chat.transcript:
+            if delivery.where not in (f"DM {name}", f"private {name}"):
+                assert private not in delivery.printed, (name, delivery.where)
+    for delivery in chat.transcript:
+        if delivery.message.title and delivery.message.title.startswith("Meet "):
+            assert STATEMENT not in delivery.printed and "I agree" not in delivery.printed
+            assert "I disagree" not in delivery.printed
+    await chat.as_member("admin").run("/pairing stats")
+    stats = chat.last_private("admin")
+    assert "In: 5 · paused: 0" in stats.text and "2 pairs, 0 met (0%)" in stats.text
+    assert "Quixtor" not in stats.printed and stats.message.images[0].filename == "pairing-stats.png"
+
+
+async def test_paused_excluded_blocked_and_already_met_are_never_paired(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await join(chat, "cy", "ddddd")
+    await join(chat, "di", "aaaaa")
+    await chat.as_member("ann").run("/pairing block @bo")
+    assert chat.last_private("ann").text == "Done. You won't be paired with bo. They are not told."
+    await chat.as_member("cy").run("/pairing pause")
+    await chat.as_member("admin").run('/pairing exclude @di reason:"asked us to"')
+    assert (await round_now(chat)).startswith("Made 0 pairs of the 2 members"), "cy paused, di excluded, bo blocked"
+    assert await pairs(chat) == set()
+
+    await chat.as_member("cy").run("/pairing resume")
+    await chat.as_member("admin").run("/pairing include @di")
+    # Allowed now: ann-cy, bo-di, cy-di (ann blocked bo; ann and di, bo and cy answered alike).
+    await round_now(chat)
+    assert await pairs(chat) == {frozenset({"ann", "cy"}), frozenset({"bo", "di"})}
+    assert (await round_now(chat)).startswith("Made 1 pair of the 4"), "the only pair not met before"
+    assert await pairs(chat) == {frozenset({"ann", "cy"}), frozenset({"bo", "di"}), frozenset({"cy", "di"})}
+    assert (await round_now(chat)).startswith("Made 0 pairs"), "everyone allowed has met"
+    actions = [e.action for e in await chat.bot.audit.entries(chat.adapter.community)]
+    assert {"pairing.exclude", "pairing.include", "pairing.round"} <= set(actions)
+
+
+async def test_did_you_meet_after_a_week_and_the_badge_when_both_say_yes(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await round_now(chat)
+    await chat.run(":clock +6d")
+    assert not [d for d in chat.said("DM ann") if "manage to meet" in d.text]
+    await chat.run(":clock +1d1h")
+    asked = chat.last_dm("ann")
+    assert asked.text == "Did you and bo manage to meet?"
+    assert [b.label for b in asked.message.buttons] == ["Yes, we met", "Not yet", "We won't"]
+    await chat.restart()  # the question is not asked twice after a restart
+    assert len([d for d in chat.said("DM bo") if "manage to meet" in d.text]) == 1
+
+    await chat.as_member("ann").run(":dm hello", ":press Yes, we met")
+    assert told(chat, "ann").startswith("Thank you! How did it go, from 1 to 5?")
+    await chat.press("4")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.met'") == 0
+    await chat.as_member("bo").run(":press Yes, we met")
+    assert any(d.text.startswith("Wonderful, you both said so.") for d in chat.said("DM bo"))
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.met'") == 2
+    held = {r[0] for r in await chat.db.fetchall("SELECT member_id FROM badge_awards WHERE badge = 'met-across'")}
+    assert held == {"ann", "bo"}
+    await chat.run(":clock +8d")
+    assert len([d for d in chat.said("DM ann") if "meet" in d.text and "?" in d.text]) == 1, "met: no more asking"
+    assert await chat.db.fetchval("SELECT rating_a + 0 FROM pairing_pairs") in (4, None)
+    await chat.as_member("admin").run("/pairing stats")
+    assert "1 pair, 1 met (100%)" in chat.last_private("admin").text
+    assert "rated" not in chat.last_private("admin").text, "one rating alone would name whose it was"
+
+
+async def test_not_yet_is_asked_once_more_then_never(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await round_now(chat)
+    await chat.run(":clock +7d1h")
+    await chat.as_member("ann").run(":press Not yet")
+    assert told(chat, "ann") == "No rush. I'll ask once more later."
+    await chat.run(":clock +7d1h")
+    assert chat.last_dm("ann").text == "Still hoping you'll meet bo: did you?"
+    await chat.run(":clock +7d1h", ":clock +7d1h")
+    assert len([d for d in chat.said("DM ann") if "meet bo" in d.text or "bo manage" in d.text]) == 2
+
+
+async def test_someone_else_cannot_answer_for_a_pair(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await round_now(chat)
+    await chat.run(":clock +7d1h")
+    await chat.as_member("mallory").run(":press Yes, we met")  # the console presses the last button shown
+    assert await chat.db.fetchval("SELECT answer_a IS NULL AND answer_b IS NULL FROM pairing_pairs")
+
+
+async def test_a_report_about_a_partner_reaches_the_moderators_queue(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await round_now(chat)
+    await chat.as_member("ann").run('/pairing report what:"bo was rude @everyone"')
+    assert chat.last_private("ann").text.startswith("Thank you for telling us.")
+    card = chat.last_in("moderators")
+    assert "About my pairing partner bo (pair #1): bo was rude @\u200beveryone" in card.text
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM reports") == 1
+
+
+async def test_leaving_asks_first_then_deletes_the_answers(chat):
+    await join(chat, "ann", "aaaaa", avoid="a private worry")
+    await chat.as_member("ann").run("/pairing leave", ":press Keep them")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM pairing_members") == 1
+    await chat.run("/pairing leave", ":press Yes, delete my answers")
+    assert chat.last_private("ann").text.startswith("Done: your answers are deleted")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM pairing_members") == 0
+    await chat.run("/pairing pause")
+    assert chat.last_private("ann").text.startswith("You haven't joined pairing.")
+
+
+async def test_rounds_come_on_schedule(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG.replace('every = ""', 'every = "14d"'))
+    try:
+        await join(chat, "ann", "aaaaa")
+        await join(chat, "bo", "ddddd")
+        await chat.run(":clock +13d")
+        assert await pairs(chat) == set()
+        await chat.run(":clock +1d1h")
+        assert await pairs(chat) == {frozenset({"ann", "bo"})}
+        assert intro(chat, "bo").startswith("Meet ann")
+        await chat.restart()
+        assert await chat.db.fetchval("SELECT COUNT(*) FROM pairing_rounds") == 1
+    finally:
+        await chat.close()
+
+
+async def test_more_statements_than_the_template_has_is_a_clear_error(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG.replace('every = ""', "statements = 7"))
+    try:
+        assert "no block view_6, view_7" in chat.bot.cogs.failed["pairing"]
+    finally:
+        await chat.close()
