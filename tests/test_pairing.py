@@ -232,3 +232,14 @@ async def test_more_statements_than_the_template_has_is_a_clear_error(tmp_path):
         assert "no block view_6, view_7" in chat.bot.cogs.failed["pairing"]
     finally:
         await chat.close()
+
+
+async def test_without_the_practice_cog_the_introduction_has_its_own_first_question(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG.replace('"pairing", "practice",', '"pairing",'))
+    try:
+        await join(chat, "ann", "aaaaa")
+        await join(chat, "bo", "ddddd")
+        await round_now(chat)
+        assert "A first question you might ask: What is something about where you grew up" in intro(chat, "ann")
+    finally:
+        await chat.close()

@@ -257,16 +257,17 @@ class Pairing(Cog):
         shared = shared_formats(one, two)
         labels = self.bot.render(TEMPLATE, community.platform)  # the form's words for times and formats
         formats = [labels[f"formats_{f}"] for f in FORMATS if f in shared]
+        # The practice cog's guide and first question; without it, this template's own question.
+        question = guide["question"] if guide else self.bot.render(TEXTS, community.platform)["first_question"]
         items = []
         for me, other in ((a, b), (b, a)):
-            common = one.hours & two.hours
             today = now.astimezone(ZoneInfo(me.timezone)).date()
             times = [labels[f"availability_{slot}"] for slot in me.availability
-                     if free_hours(me.timezone, [slot], today) & common]
-            texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times,
-                                    formats=formats, town=me.town if "in_person" in shared else "", avoid=me.avoid,
-                                    guide=guide["guide"] if guide else None,
-                                    question=guide["question"] if guide else None, follow_up=self.follow_up_after.days)
+                     if free_hours(me.timezone, [slot], today) & one.hours & two.hours]
+            texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times, formats=formats,
+                                    town=me.town if "in_person" in shared else "", avoid=me.avoid,
+                                    guide=guide["guide"] if guide else None, question=question,
+                                    follow_up=self.follow_up_after.days)
             items.append((Member(community.platform, me.member_id, me.member_name),
                           Message(title=texts["intro_title"], text=texts["intro"])))
         return items
