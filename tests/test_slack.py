@@ -22,6 +22,7 @@ from bot.config import parse_config
 from bot.core import Bot
 from bot.platforms.slack import SlackAdapter
 from fakes.slack_server import (
+    view_submission_body,
     FakeSlack,
     app_home_opened_event,
     block_action_body,
@@ -91,6 +92,13 @@ class Harness:
                                  action_id=action_id, value=value, response_url=url)
         assert await self.send(body) == 200
         return url
+
+    async def submit_view(self, user: str, view: dict, values: dict[str, str]) -> tuple[int, dict]:
+        """Submit a modal the app opened; Slack's answer is the acknowledgement's status and body."""
+        body = view_submission_body(view=view, user_id=user, user_name=user.lower(), team_id=TEAM, values=values)
+        response = await self.adapter.app.async_dispatch(AsyncBoltRequest(body=body, headers=signed_headers(
+            SECRET, body, content_type="application/x-www-form-urlencoded")))
+        return response.status, json.loads(response.body) if response.body else {}
 
     async def event(self, event: dict, *, event_id: str, retry_num: int | None = None) -> None:
         body = event_body(event, team_id=TEAM, event_id=event_id)
@@ -197,6 +205,48 @@ async def test_a_hostile_answer_is_shown_escaped_in_the_review(slack):
     assert "&lt;!channel&gt;" in review and "&amp; that" in review
     draft = await slack.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (ALICE,))
     assert json.loads(draft["answers"])["story"].startswith("Hey <!channel> and <!here>, @")
+
+
+async def alice_sends_a_testimonial(slack) -> None:
+    await slack.command(ALICE, "testimonial")
+    dm = slack.fake.dm_channel_of(ALICE)
+    await slack.posts_to(dm)
+    for count, (event_id, text) in enumerate((("Ev21", STORY), ("Ev22", "That we agreed about the schools."),
+                                              ("Ev23", "skip"), ("Ev24", "first name"), ("Ev25", "I agree"),
+                                              ("Ev26", "submit")), 2):
+        await slack.event(message_im_event(user_id=ALICE, text=text), event_id=event_id)
+        await slack.posts_to(dm, count)
+    assert await slack.bot.db.fetchval("SELECT COUNT(*) FROM testimonials") == 1
+
+
+async def test_a_moderators_note_is_written_in_a_modal_and_checked_beside_its_box(slack):
+    await alice_sends_a_testimonial(slack)
+    pressed = await slack.press(ADMIN, "testimonials:reject", "1", channel=MODERATORS)
+    await slack.fake.wait_for(lambda: slack.fake.views)
+    view = slack.fake.views[-1]
+    assert view["title"]["text"] == "Rejecting a testimonial" and view["submit"]["text"] == "Submit"
+    (box,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert box["block_id"] == "note" and box["element"]["multiline"] and box["element"]["min_length"] == 5
+    assert box["label"]["text"].startswith("Why is it rejected?")
+    assert not [c for c in slack.fake.calls_to("chat.postMessage") if c["args"]["channel"] == slack.fake.dm_channel_of(
+        ADMIN)], "no DM conversation: the modal asks"
+
+    status, answer = await slack.submit_view(ADMIN, view, {"note": "meh"})
+    assert status == 200 and answer["response_action"] == "errors"
+    assert answer["errors"]["note"].startswith("That's a little short: 2 more characters")
+    assert await slack.bot.db.fetchval("SELECT status FROM testimonials") == "pending"
+
+    await slack.restart()  # the modal stays open on the moderator's screen; its draft is in SQLite
+    status, answer = await slack.submit_view(ADMIN, view, {"note": "It names a neighbour <!channel> without asking."})
+    assert status == 200 and answer == {}
+    note = "It names a neighbour &lt;!channel&gt; without asking."  # escaped: it pings no one
+    await slack.fake.wait_for(lambda: any(note in texts_of(p) for p in slack._posts(slack.fake.dm_channel_of(ALICE))))
+    assert await slack.bot.db.fetchval("SELECT status FROM testimonials") == "rejected"
+    done = await slack.answer(pressed)  # the moderator's own answer, where they pressed
+    assert done["response_type"] == "ephemeral" and "rejected" in texts_of(done).lower()
+    status, again = await slack.submit_view(ADMIN, view, {"note": "Sent twice by a double click."})
+    assert status == 200 and await slack.bot.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action ="
+                                                         " 'testimonial.reject'") == 1
 
 
 async def test_a_retried_event_is_handled_once(slack):

@@ -6,6 +6,7 @@ only ever talk to it, which is how a cog runs unchanged on every platform.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.context import Channel, Community, Member
@@ -24,7 +25,38 @@ class ChannelUnavailable(Exception):
     `str()` says which, in words a moderator can act on."""
 
 
+@dataclass(frozen=True)
+class DialogField:
+    """One text box of a dialog: a form's question."""
+
+    key: str
+    label: str
+    hint: str = ""
+    multiline: bool = False
+    optional: bool = False
+    min_length: int = 0
+    max_length: int = 4000
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Dialog:
+    """A short form shown as one dialog (a Slack modal) where the platform has them. `id` comes back
+    with the answers (`FormEngine.dialog_answers`). The words are plain text, but for `intro`, which is
+    rendered for the platform already."""
+
+    id: str
+    title: str
+    submit: str
+    fields: tuple[DialogField, ...]
+    intro: str = ""
+
+
 class Adapter(Protocol):
+    """Besides these, an adapter may offer `async def open_dialog(ctx, dialog) -> bool`: show a short
+    form as one dialog in answer to the member's press, True if it opened. Without it (or when it
+    returns False) forms are asked in direct messages."""
+
     platform: str
 
     async def respond(self, ctx: Invocation, message: Message, *, private: bool) -> None:

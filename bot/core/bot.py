@@ -168,6 +168,14 @@ class Bot:
             return []
         return [str(s) for s in suggestions][:25]
 
+    async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
+        """A dialog's answers were checked and kept (forms.dialog_answers): submit its form."""
+
+        async def run() -> None:
+            await self.forms.submit_dialog(ctx, dialog_id)
+
+        await self._guarded(ctx, run, "dialog", "forms")
+
     async def receive_dm(self, ctx: Invocation, text: str) -> None:
         """Free text sent to the bot in a direct message."""
 

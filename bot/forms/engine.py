@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 from bot.config import FormsConfig
-from bot.core.adapter import MemberUnreachable
+from bot.core.adapter import Dialog, DialogField, MemberUnreachable
 from bot.core.clock import parse_duration, stamp
 from bot.core.commands import closest
 from bot.core.context import Community, Invocation, Member
@@ -136,8 +136,59 @@ class FormEngine:
             )
             upcoming = form.next_unanswered(draft.answers)
             draft.current = upcoming.key if upcoming else None
-            await self._save(draft)
+            await self._save(draft)  # first: what the dialog sends back finds its draft, even after a restart
+            if form.fits_dialog and await self._open_dialog(ctx, draft, form, intro):
+                return True
             return await self._deliver(ctx, draft, form, intro)
+
+    # -- a short form as one dialog ----------------------------------------------------
+
+    async def _open_dialog(self, ctx: Invocation, draft: Draft, form: Form, intro: str) -> bool:
+        """Show the form as one dialog where the platform can (in answer to a press); False to ask by DM."""
+        opener = getattr(ctx.adapter, "open_dialog", None)
+        if opener is None:
+            return False
+        texts, ui = self._texts("plain", form), self._engine("plain")
+        fields = tuple(DialogField(
+            q.key, str(texts[q.key]), str(texts[f"{q.key}_help"]) if texts.has(f"{q.key}_help") else "",
+            multiline=q.kind is Kind.LONG_TEXT, optional=q.optional, min_length=q.min_length,
+            max_length=q.max_length, value=str(draft.answers.get(q.key) or "")) for q in form.questions)
+        return await opener(ctx, Dialog(draft.submission_id, str(texts["title"]), str(ui["button_submit"]), fields,
+                                        intro=str(intro)))
+
+    async def dialog_answers(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> dict[str, str]:
+        """Check what was written in a dialog, and keep it in the draft when all is well. Returns what is
+        wrong, by question key, in plain words (the platform shows each beside its box); {} when nothing is."""
+        async with self._member_turn(ctx.community.key, ctx.member.id):
+            draft = await self.store.get(ctx.community.key, ctx.member.id)
+            form = self._form_of(draft) if draft else None
+            if draft is None or form is None or draft.submission_id != dialog_id:
+                return {}  # sent already, or gone: submit_dialog says so
+            problems, answers = {}, {}
+            for question in form.questions:
+                text = values.get(question.key) or ""
+                if not text.strip() and question.optional:
+                    answers[question.key] = None
+                    continue
+                try:
+                    answers[question.key] = question.check(text)
+                except Invalid as problem:
+                    problems[question.key] = str(self._explain("plain", form, question, problem, text))
+            if not problems:
+                draft.answers.update(answers)
+                draft.current = None
+                await self._save(draft)
+            return problems
+
+    async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
+        """Submit a dialog's form, once its answers were kept (`dialog_answers`)."""
+        async with self._member_turn(ctx.community.key, ctx.member.id):
+            draft = await self.store.get(ctx.community.key, ctx.member.id)
+            form = self._form_of(draft) if draft else None
+            if draft is None or form is None or draft.submission_id != dialog_id:
+                await ctx.reply_private(self._engine(ctx.platform)["no_open_form"])
+                return
+            await self._submit(ctx, draft, form)
 
     # -- what the member says --------------------------------------------------------
 
@@ -273,17 +324,7 @@ class FormEngine:
                 value = question.check(_as_choice(text, labels, numbered=question.kind is Kind.CHOICE))
         except Invalid as problem:
             await self._save(draft)
-            words, texts = self._engine(ctx.platform), self._texts(ctx.platform, form)
-            if problem.details.get("own"):  # the form's own rule, explained by its own template
-                explanation = texts[problem.reason]
-            else:
-                choices = [self._choice_label(words, texts, question, c) for c in question.choices]
-                details = dict(problem.details)
-                if "suggestion" in details:  # suggest what the member sees, not the stored key
-                    near = closest(text.strip(), list(labels.values()))
-                    details["suggestion"] = near
-                explanation = self._engine(ctx.platform, choices=choices, **details)[problem.reason]
-            await self._ask(ctx, draft, form, explanation)
+            await self._ask(ctx, draft, form, self._explain(ctx.platform, form, question, problem, text))
             return
         if question.kind is Kind.CONSENT:
             # The wording as the member read it, without any platform's markup escaping.
@@ -291,6 +332,18 @@ class FormEngine:
                      "at": stamp(self._bot.clock.now())}
         draft.answers[question.key] = value
         await self._advance(ctx, draft, form)
+
+    def _explain(self, platform: str, form: Form, question: Question, problem: Invalid, text: str) -> str:
+        """Why an answer cannot be taken, in the words of the engine's template or the form's own."""
+        words, texts = self._engine(platform), self._texts(platform, form)
+        if problem.details.get("own"):  # the form's own rule, explained by its own template
+            return texts[problem.reason]
+        choices = [self._choice_label(words, texts, question, c) for c in question.choices]
+        details = dict(problem.details)
+        if "suggestion" in details:  # suggest what the member sees, not the stored key
+            labels = self._labels(form, question)
+            details["suggestion"] = closest(text.strip(), list(labels.values()))
+        return self._engine(platform, choices=choices, **details)[problem.reason]
 
     async def _advance(self, ctx: Invocation, draft: Draft, form: Form) -> None:
         upcoming = form.next_unanswered(draft.answers)

@@ -142,6 +142,13 @@ class Form:
             raise ValueError(f"form {self.name} has no questions")
         object.__setattr__(self, "_by_key", {q.key: q for q in self.questions})
 
+    @property
+    def fits_dialog(self) -> bool:
+        """A few text questions, none depending on another: the form can be one dialog."""
+        return len(self.questions) <= 5 and all(
+            q.kind in (Kind.SHORT_TEXT, Kind.LONG_TEXT, Kind.URL, Kind.EMAIL) and q.ask_if is None
+            for q in self.questions)
+
     def question(self, key: str) -> Question:
         return self._by_key[key]
 

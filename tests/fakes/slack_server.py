@@ -63,6 +63,11 @@ MAX_HEADER_TEXT = 150
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_ACTION_ID = 255
+MAX_MODAL_TITLE = 24  # a modal's title and submit label
+MAX_MODAL_BLOCKS = 100
+MAX_PRIVATE_METADATA = 3000
+MAX_INPUT_LABEL = 2000
+MAX_INPUT_LENGTH = 3000
 
 
 # ---- ids and payloads shared by the fake and the request builders ----------------------------
@@ -306,6 +311,31 @@ def block_action_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
+def view_submission_body(*, view: dict, user_id: str, user_name: str, team_id: str, values: dict[str, str],
+                         api_app_id: str = "A0001") -> str:
+    """A modal's submit (a view_submission interaction), for a view the app opened with views.open
+    (see FakeSlack.views): each input block's one element gets the value written in it."""
+    state = {}
+    for block in view.get("blocks") or []:
+        if block.get("type") == "input":
+            element = block["element"]
+            state[block["block_id"]] = {element["action_id"]: {"type": element["type"],
+                                                               "value": values.get(block["block_id"])}}
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": api_app_id,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": _new_trigger_id(),
+        "view": {**view, "state": {"values": state}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
 def event_payload(
     event: dict, *, team_id: str, event_id: str | None = None, api_app_id: str = "A0001", bot_user_id: str = "U0BOT"
 ) -> dict:
@@ -462,6 +492,7 @@ class FakeSlack:
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "views.publish": self._views_publish,
+            "views.open": self._views_open,
             "files.getUploadURLExternal": self._files_get_upload_url_external,
             "files.completeUploadExternal": self._files_complete_upload_external,
             "apps.connections.open": self._apps_connections_open,
@@ -471,6 +502,7 @@ class FakeSlack:
         self.calls: list[dict] = []  # {"method", "args", "token", "error"}; error is None when ok
         self.responses: list[dict] = []  # {"url_id", "body"}
         self.uploads: list[dict] = []
+        self.views: list[dict] = []  # modals the app opened (views.open), newest last
         self.socket_acks: list[dict] = []  # {"envelope_id", "payload"}
         self.unknown_calls: list[dict] = []  # Web API methods the fake does not implement
         self.unknown_requests: list[dict] = []  # any other path, or a response/upload URL it never issued
@@ -858,6 +890,38 @@ class FakeSlack:
         if _blocks_problem(view.get("blocks") or []):
             raise _ApiError("invalid_blocks")
         return {"view": {**view, "id": _new_id("V"), "team_id": self.team_id, "app_id": self.app_id, "hash": _new_ts()}}
+
+    def _views_open(self, args: dict) -> dict:
+        """A modal, opened in answer to an interaction; kept in `views` (newest last)."""
+        trigger = str(args.get("trigger_id") or "")
+        issued = trigger.split(".", 1)[0]
+        if not issued.isdigit() or trigger.count(".") != 2:
+            raise _ApiError("invalid_trigger_id")
+        if time.time() - int(issued) > 3:
+            raise _ApiError("expired_trigger_id")
+        view = args.get("view")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise _ApiError("invalid_arguments")
+        blocks = view.get("blocks") or []
+        titles = [view.get("title") or {}, view.get("submit") or {}]
+        if any(t.get("type") != "plain_text" or not 0 < len(t.get("text") or "") <= MAX_MODAL_TITLE for t in titles):
+            raise _ApiError("invalid_arguments")
+        if len(blocks) > MAX_MODAL_BLOCKS or len(view.get("private_metadata") or "") > MAX_PRIVATE_METADATA:
+            raise _ApiError("invalid_arguments")
+        for block in blocks:
+            if block.get("type") == "input":
+                element = block.get("element") or {}
+                label = (block.get("label") or {}).get("text") or ""
+                if element.get("type") != "plain_text_input" or not 0 < len(label) <= MAX_INPUT_LABEL:
+                    raise _ApiError("invalid_blocks")
+                if int(element.get("max_length", MAX_INPUT_LENGTH)) > MAX_INPUT_LENGTH:
+                    raise _ApiError("invalid_blocks")
+            elif _blocks_problem([block]):
+                raise _ApiError("invalid_blocks")
+        opened = {**view, "id": _new_id("V"), "team_id": self.team_id, "app_id": self.app_id, "hash": _new_ts(),
+                  "root_view_id": None}
+        self.views.append(opened)
+        return {"view": opened}
 
     def _files_get_upload_url_external(self, args: dict) -> dict:
         """Step 1 of files_upload_v2: an upload URL on the fake for one file."""

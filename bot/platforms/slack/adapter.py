@@ -16,6 +16,7 @@ retried by slack-sdk's own retry handlers.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -33,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
 from bot.privacy import community_left
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
@@ -52,6 +53,10 @@ UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_
 CLOSED_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "missing_scope"}
 GROUP_CACHE_SECONDS = 60
 MAX_BLOCKS = 50
+DIALOG = "smallstep-form"  # the callback id of every form shown as a modal
+DIALOG_TITLE = 24  # Slack's limits for a modal's title and submit label, a label or hint, a text box
+DIALOG_LABEL = 2000
+DIALOG_TEXT = 3000
 RESPONSE_URL_LIFE = 29 * 60  # seconds: Slack honours a response_url for 30 minutes
 EVENT_MEMORY = timedelta(days=1)  # how long handled event ids are kept (Slack retries within minutes)
 DM_SUBTYPES = {None, "file_share"}
@@ -66,6 +71,7 @@ class SlackReply:
     """What an Invocation needs to answer a Slack command or button press."""
 
     response_url: str | None
+    trigger_id: str | None = None  # a press may open a modal with it, within 3 seconds
     responses_left: int = 5  # Slack takes five answers per response_url...
     received: float = field(default_factory=time.monotonic)
 
@@ -151,6 +157,21 @@ class SlackAdapter:
                 return
             await self._tracked(self._action(body))
 
+        @app.view(DIALOG)
+        async def on_dialog(ack, body: dict[str, Any]) -> None:
+            # Answers are checked before the acknowledgement, which carries what is wrong beside its
+            # box; once they are kept in the draft, the form is submitted after it.
+            if self._foreign(body):
+                await ack()
+                return
+            ctx, dialog_id, values = await self._dialog_submission(body)
+            problems = await self.bot.forms.dialog_answers(ctx, dialog_id, values)
+            if problems:
+                await ack(response_action="errors", errors={key: cut(text, 2000) for key, text in problems.items()})
+                return
+            await ack()
+            await self._tracked(self.bot.submit_dialog(ctx, dialog_id))
+
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
             # A text, possibly with a photo (file_share); not edits, deletions, or other bots.
@@ -193,7 +214,55 @@ class SlackAdapter:
         channel = body.get("channel") or {}
         ctx = await self._invocation(body, user.get("id", ""), user.get("name") or user.get("username", ""),
                                      channel.get("id"), channel.get("name", ""))
+        ctx.platform_data.trigger_id = body.get("trigger_id")
         await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], pressed.get("value", ""))
+
+    async def _dialog_submission(self, body: dict[str, Any]) -> tuple[Invocation, str, dict[str, str]]:
+        """The member, where they pressed the button that opened it (its answers go there), and what they wrote."""
+        view = body.get("view") or {}
+        try:
+            origin = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            origin = {}
+        user = body.get("user", {})
+        ctx = await self._invocation({"response_url": origin.get("response_url")}, user.get("id", ""),
+                                     user.get("name") or user.get("username", ""), origin.get("channel"),
+                                     origin.get("channel_name", ""))
+        values = {block: (element.get("value") or "") for block, inputs in
+                  ((view.get("state") or {}).get("values") or {}).items() for element in inputs.values()}
+        return ctx, str(origin.get("dialog", "")), values
+
+    async def open_dialog(self, ctx: Invocation, dialog: Dialog) -> bool:
+        """A modal for a short form, opened with the press's trigger (valid for 3 seconds); False when
+        there is none or Slack refused it, and the form is asked in DMs instead."""
+        reply = ctx.platform_data
+        if not isinstance(reply, SlackReply) or not reply.trigger_id or time.monotonic() - reply.received > 2.5:
+            return False
+        origin = {"dialog": dialog.id, "response_url": reply.response_url,
+                  "channel": ctx.channel.id if ctx.channel else None,
+                  "channel_name": ctx.channel.name if ctx.channel else ""}
+        blocks: list[dict[str, Any]] = [_section(dialog.intro)] if dialog.intro else []
+        for box in dialog.fields:
+            element: dict[str, Any] = {"type": "plain_text_input", "action_id": "answer", "multiline": box.multiline,
+                                       "max_length": min(box.max_length, DIALOG_TEXT)}
+            if box.min_length > 1:
+                element["min_length"] = min(box.min_length, DIALOG_TEXT)
+            if box.value:
+                element["initial_value"] = box.value[:DIALOG_TEXT]
+            block = {"type": "input", "block_id": box.key, "optional": box.optional, "element": element,
+                     "label": _plain_text(box.label, DIALOG_LABEL)}
+            if box.hint:
+                block["hint"] = _plain_text(box.hint, DIALOG_LABEL)
+            blocks.append(block)
+        view = {"type": "modal", "callback_id": DIALOG, "private_metadata": json.dumps(origin),
+                "title": _plain_text(dialog.title, DIALOG_TITLE), "submit": _plain_text(dialog.submit, DIALOG_TITLE),
+                "blocks": blocks}
+        try:
+            await self.client.views_open(trigger_id=reply.trigger_id, view=view)
+        except SlackApiError as exc:
+            log.warning("Slack did not open a dialog (%s); asking in DMs instead", exc.response.get("error"))
+            return False
+        return True
 
     async def _direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         ctx = await self._invocation(body, event.get("user", ""), "", event.get("channel"), "")
@@ -433,6 +502,10 @@ def _columns(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+
+
+def _plain_text(text: str, limit: int) -> dict[str, str]:
+    return {"type": "plain_text", "text": cut(text, limit) or " "}
 
 
 def _fallback(message: Message) -> str:
