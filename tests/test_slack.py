@@ -130,6 +130,7 @@ async def slack(tmp_path, caplog):
     fake.add_channel(MODERATORS, "moderators")
     await fake.start()
     harness = Harness(fake, tmp_path)
+    harness.caplog = caplog
     await harness.start()
     yield harness
     await asyncio.sleep(0.05)  # let the last listeners finish after their acks
@@ -235,6 +236,12 @@ async def test_a_moderators_note_is_written_in_a_modal_and_checked_beside_its_bo
     assert status == 200 and answer["response_action"] == "errors"
     assert answer["errors"]["note"].startswith("That's a little short: 2 more characters")
     assert await slack.bot.db.fetchval("SELECT status FROM testimonials") == "pending"
+
+    await slack.bot.db.execute("PRAGMA query_only = ON")  # the database refuses writes for a moment
+    status, answer = await slack.submit_view(ADMIN, view, {"note": "It names a neighbour without asking."})
+    assert answer["errors"]["note"].startswith("I couldn't keep this just now.")
+    await slack.bot.db.execute("PRAGMA query_only = OFF")
+    slack.caplog.clear()  # its log line was expected
 
     await slack.restart()  # the modal stays open on the moderator's screen; its draft is in SQLite
     status, answer = await slack.submit_view(ADMIN, view, {"note": "It names a neighbour <!channel> without asking."})

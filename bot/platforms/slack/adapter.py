@@ -165,7 +165,12 @@ class SlackAdapter:
                 await ack()
                 return
             ctx, dialog_id, values = await self._dialog_submission(body)
-            problems = await self.bot.forms.dialog_answers(ctx, dialog_id, values)
+            try:
+                problems = await self.bot.forms.dialog_answers(ctx, dialog_id, values)
+            except Exception:  # a locked database, say: the modal stays open with what was written
+                log.exception("could not keep the answers of a Slack dialog")
+                sorry = str(self.bot.render("forms/engine.j2", "plain")["dialog_not_kept"])
+                problems = {key: sorry for key in values}
             if problems:
                 await ack(response_action="errors", errors={key: cut(text, 2000) for key, text in problems.items()})
                 return
