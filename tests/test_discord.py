@@ -409,14 +409,17 @@ async def test_a_moderator_is_recognised_in_dms_without_the_members_intent(conne
     await harness.fake.wait_for(lambda: [m for m in harness.fake.channel_messages
                                          if m["channel_id"] == MODERATORS_CHANNEL])
     card = next(m for m in harness.fake.channel_messages if m["channel_id"] == MODERATORS_CHANNEL)
+    # A moderator's command typed in a DM, where Discord sends no member (and so no roles).
+    queue = await harness.answer_to(await harness.fake.slash_command(ADMIN, "testimonials", [
+        {"name": "queue", "type": 1}], guild=False))
+    assert "alice" in str(queue["data"]) and "Only moderators" not in str(queue["data"])
     reject = dict(buttons_of(card["data"]))["Reject"]
-    await harness.answer_to(await harness.fake.press_button(ADMIN, reject, card["message_id"],
-                                                            channel_id=MODERATORS_CHANNEL))
-    await harness.dms_to(ADMIN, 1)
-    await harness.fake.direct_message(ADMIN, "It names a private person.")
-    await harness.fake.direct_message(ADMIN, "submit")
-    await harness.fake.wait_for(lambda: any("is rejected" in (m["data"].get("content") or "")
-                                            for m in harness.fake.messages_to(ADMIN)))
+    pressed = await harness.fake.press_button(ADMIN, reject, card["message_id"], channel_id=MODERATORS_CHANNEL)
+    await harness.response_to(pressed)
+    done = await harness.answer_to(await harness.fake.submit_modal(
+        ADMIN, harness.fake.modals[-1]["custom_id"], {"note": "It names a private person."},
+        message_id=card["message_id"], channel_id=MODERATORS_CHANNEL))
+    assert "is rejected" in done["data"]["content"]
 
 
 async def test_strangers_and_other_servers_are_turned_away(connect):
@@ -600,3 +603,43 @@ def test_commands_past_discords_limits_are_refused_before_any_sync():
 
     with pytest.raises(CommandLimitError, match=r"/wide pick offers 26 choices for letter; Discord allows 25"):
         application_commands([CommandEntry(spec) for spec in Wide.commands])
+
+
+async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost(discord_bot):
+    await discord_bot.answer_to(await discord_bot.fake.slash_command(ALICE, "share"))
+    testimonial = await discord_bot.bot.db.insert(
+        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
+        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
+        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
+        (f"discord:{GUILD}", str(ALICE), STORY))
+    pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:reject|{testimonial}", "424243",
+                                                  channel_id=MODERATORS_CHANNEL)
+    assert (await discord_bot.response_to(pressed))["type"] == 9, "a modal, as the press's first answer"
+    modal = discord_bot.fake.modals[-1]
+    (row,) = modal["components"]
+    box = row["components"][0]
+    assert modal["title"] == "Rejecting a testimonial" and box["custom_id"] == "note" and box["style"] == 2
+    assert len(box["label"]) <= 45 and box["placeholder"].startswith("Why is it rejected? The member will read")
+
+    sent = await discord_bot.fake.submit_modal(ADMIN, modal["custom_id"], {"note": "meh"}, message_id="424243",
+                                               channel_id=MODERATORS_CHANNEL)
+    refused = await discord_bot.answer_to(sent)
+    assert refused["data"]["flags"] & EPHEMERAL
+    assert "isn't sent yet" in refused["data"]["content"] and "2 more characters" in refused["data"]["content"]
+    assert await discord_bot.bot.db.fetchval("SELECT status FROM testimonials") == "pending"
+
+    await discord_bot.restart()  # what was typed waits in the draft
+    (again,) = [c for label, c in buttons_of(refused["data"]) if label == "Write it again"]
+    reopened = await discord_bot.fake.press_button(ADMIN, again, refused["message_id"], channel_id=MODERATORS_CHANNEL)
+    assert (await discord_bot.response_to(reopened))["type"] == 9
+    assert discord_bot.fake.modals[-1]["components"][0]["components"][0]["value"] == "meh"
+
+    sent = await discord_bot.fake.submit_modal(ADMIN, modal["custom_id"], {"note": "It names a neighbour @everyone."},
+                                               message_id="424243", channel_id=MODERATORS_CHANNEL)
+    done = await discord_bot.answer_to(sent)
+    assert "rejected" in done["data"]["content"].lower()
+    assert await discord_bot.bot.db.fetchval("SELECT status FROM testimonials") == "rejected"
+    await discord_bot.fake.wait_for(lambda: any("neighbour" in m["data"].get("content", "")
+                                                for m in discord_bot.fake.messages_to(ALICE)))
+    told = next(m for m in discord_bot.fake.messages_to(ALICE) if "neighbour" in m["data"].get("content", ""))
+    assert f"It names a neighbour @{ZERO_WIDTH_SPACE}everyone." in told["data"]["content"]

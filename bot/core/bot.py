@@ -176,6 +176,19 @@ class Bot:
 
         await self._guarded(ctx, run, "dialog", "forms")
 
+    async def dialog_sent(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> None:
+        """A dialog sent where it closes when sent (Discord's modals): its answers checked, kept and
+        submitted, or what is wrong said with a way to write it again."""
+
+        async def run() -> None:
+            problems = await self.forms.dialog_answers(ctx, dialog_id, values)
+            if problems:
+                await self.forms.dialog_refused(ctx, dialog_id, problems)
+            else:
+                await self.forms.submit_dialog(ctx, dialog_id)
+
+        await self._guarded(ctx, run, "dialog", "forms")
+
     async def receive_dm(self, ctx: Invocation, text: str) -> None:
         """Free text sent to the bot in a direct message."""
 

@@ -27,6 +27,10 @@ class FormsCog(Cog):
     async def retry(self, ctx: Invocation, value: str) -> None:
         await self.bot.forms.press(ctx, "retry", value)
 
+    @action("forms:dialog")
+    async def dialog(self, ctx: Invocation, value: str) -> None:
+        await self.bot.forms.press(ctx, "dialog", value)
+
     @action("forms:cancel")
     async def cancel(self, ctx: Invocation, value: str) -> None:
         await self.bot.forms.press(ctx, "cancel", value)

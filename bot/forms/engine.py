@@ -149,10 +149,12 @@ class FormEngine:
         if opener is None:
             return False
         texts, ui = self._texts("plain", form), self._engine("plain")
+        typed = draft.context.get("_typed", {})  # what they wrote in a dialog that was refused
         fields = tuple(DialogField(
             q.key, str(texts[q.key]), str(texts[f"{q.key}_help"]) if texts.has(f"{q.key}_help") else "",
             multiline=q.kind is Kind.LONG_TEXT, optional=q.optional, min_length=q.min_length,
-            max_length=q.max_length, value=str(draft.answers.get(q.key) or "")) for q in form.questions)
+            max_length=q.max_length, value=str(typed.get(q.key) or draft.answers.get(q.key) or ""))
+            for q in form.questions)
         return await opener(ctx, Dialog(draft.submission_id, str(texts["title"]), str(ui["button_submit"]), fields,
                                         intro=str(intro)))
 
@@ -174,11 +176,28 @@ class FormEngine:
                     answers[question.key] = question.check(text)
                 except Invalid as problem:
                     problems[question.key] = str(self._explain("plain", form, question, problem, text))
-            if not problems:
+            if problems:  # what they wrote waits in the draft, for a dialog opened again (Discord's)
+                draft.context["_typed"] = {key: text[:4000] for key, text in values.items()}
+            else:
                 draft.answers.update(answers)
                 draft.current = None
-                await self._save(draft)
+                draft.context.pop("_typed", None)
+            await self._save(draft)
             return problems
+
+    async def dialog_refused(self, ctx: Invocation, dialog_id: str, problems: dict[str, str]) -> None:
+        """For a platform whose dialogs close when sent (Discord): what is wrong, privately, and a button
+        that opens the dialog again with what they wrote."""
+        async with self._member_turn(ctx.community.key, ctx.member.id):
+            draft = await self.store.get(ctx.community.key, ctx.member.id)
+            form = self._form_of(draft) if draft else None
+            if draft is None or form is None or draft.submission_id != dialog_id:
+                return
+            texts = self._texts(ctx.platform, form)
+            items = [{"question": texts[key], "problem": text} for key, text in problems.items()]
+            ui = self._engine(ctx.platform, title=texts["title"], items=items)
+            await ctx.reply_private(Message(text=ui["dialog_problems"], buttons=[
+                self._button(ui["button_write_again"], "forms:dialog", draft, style=ButtonStyle.PRIMARY)]))
 
     async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
         """Submit a dialog's form, once its answers were kept (`dialog_answers`)."""
@@ -274,6 +293,9 @@ class FormEngine:
                 await self._ask(ctx, draft, form)
             elif what == "retry":
                 await self._redeliver(ctx, draft, form)
+            elif what == "dialog":  # open the dialog again, with what they wrote; else carry on in DMs
+                if not (form.fits_dialog and await self._open_dialog(ctx, draft, form, "")):
+                    await self._ask(ctx, draft, form)
             elif what == "cancel":
                 await self._cancel(ctx, draft, form)
             elif what == "submit":

@@ -75,6 +75,26 @@ OP_HEARTBEAT_ACK = 11
 
 # Interaction callback types that create or change a message.
 CALLBACK_MESSAGE, CALLBACK_DEFERRED_MESSAGE, CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE = 4, 5, 6, 7
+CALLBACK_MODAL = 9
+
+
+def _modal_problem(data: dict) -> str | None:
+    """What Discord would refuse in a modal: its title, at most 5 rows of one text input each, their limits."""
+    if not 0 < len(data.get("title") or "") <= 45 or not data.get("custom_id") or len(data["custom_id"]) > 100:
+        return "a modal's title (1 to 45) or custom_id (1 to 100)"
+    rows = data.get("components") or []
+    if not 0 < len(rows) <= 5:
+        return "a modal holds 1 to 5 rows"
+    for row in rows:
+        boxes = row.get("components") or []
+        if row.get("type") != 1 or len(boxes) != 1 or boxes[0].get("type") != 4:
+            return "each row of a modal is one text input"
+        box = boxes[0]
+        if not 0 < len(box.get("label") or "") <= 45 or len(box.get("placeholder") or "") > 100:
+            return "a text input's label (1 to 45) or placeholder (up to 100)"
+        if box.get("style") not in (1, 2) or int(box.get("max_length", 4000)) > 4000 or len(box.get("value") or "") > 4000:
+            return "a text input's style, max_length or value"
+    return None
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
 
@@ -344,6 +364,20 @@ class FakeDiscord:
             message = self._store_message(channel, {}, [], message_id=int(message_id))
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._send_interaction(3, user_id, data, channel_id=channel_id, guild=guild, message=message)
+
+    async def submit_modal(self, user_id: int, custom_id: str, values: dict[str, str], *, message_id: str | None = None,
+                           channel_id: int = 3000, guild: bool = True) -> str:
+        """The member sends a modal the bot showed (see `modals`): each text input's value by its
+        custom_id. A modal opened from a button carries that button's message. Returns the interaction id."""
+        data = {"custom_id": custom_id, "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]} for key, value in values.items()]}
+        message = self._messages.get(int(message_id)) if message_id else None
+        return await self._send_interaction(5, user_id, data, channel_id=channel_id, guild=guild, message=message)
+
+    @property
+    def modals(self) -> list[dict]:
+        """The modals the bot showed, oldest first: each response's data (title, custom_id, components)."""
+        return [r["data"] for r in self.interaction_responses if r["type"] == CALLBACK_MODAL]
 
     async def direct_message(self, user_id: int, content: str) -> None:
         """The member writes to the bot in their DM channel (sent only with the DIRECT_MESSAGES intent)."""
@@ -939,6 +973,9 @@ class FakeDiscord:
         kind, data = payload["type"], payload.get("data") or {}
         if kind in (CALLBACK_MESSAGE, CALLBACK_UPDATE) and (problem := _limits_problem(data)):
             return _error(400, 50035, f"Invalid Form Body: {problem}")
+        if kind == CALLBACK_MODAL and (interaction.type not in (2, 3) or (problem := _modal_problem(data))):
+            return _error(400, 50035, "Invalid Form Body: a modal answers only a command or a button"
+                          if interaction.type not in (2, 3) else f"Invalid Form Body: {problem}")
         if kind in (CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE) and interaction.message_id is None:
             return _error(400, 50035, "Invalid Form Body: only a component's message can be updated")
         interaction.acknowledged = True

@@ -24,7 +24,7 @@ from typing import Any, Awaitable
 import discord
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
@@ -38,6 +38,8 @@ ALREADY_ANSWERED = 40060  # Discord's error code for a second answer to one inte
 MAX_CONTENT, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS, MAX_EMBED = 2000, 4096, 1024, 25, 6000
 BUTTONS_PER_ROW = 5
 TEXTS = "core/discord.j2"
+DIALOG = "smallstep-form"  # the custom id of a form shown as a modal, before the form's draft
+MODAL_INPUTS, MODAL_TITLE, MODAL_LABEL, MODAL_PLACEHOLDER, MODAL_TEXT = 5, 45, 45, 100, 4000  # Discord's limits
 
 _STYLES = {
     ButtonStyle.PRIMARY: discord.ButtonStyle.primary,
@@ -200,6 +202,8 @@ class DiscordAdapter:
             elif interaction.type is discord.InteractionType.component:
                 action, _, value = (interaction.data or {}).get("custom_id", "").partition("|")
                 await self.bot.press(ctx, action, value)
+            elif interaction.type is discord.InteractionType.modal_submit:
+                await self._dialog_submitted(ctx, interaction.data or {})
         finally:
             keep_in_time.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -209,8 +213,42 @@ class DiscordAdapter:
                     if interaction.type is discord.InteractionType.application_command:
                         await interaction.response.send_message(self.bot.render(TEXTS, self.platform)["done"],
                                                                 ephemeral=True)
-                    elif interaction.type is discord.InteractionType.component:
+                    elif interaction.type in (discord.InteractionType.component,
+                                              discord.InteractionType.modal_submit):
                         await interaction.response.defer()
+
+    async def open_dialog(self, ctx: Invocation, dialog: Dialog) -> bool:
+        """A modal, as the first answer to a press (Discord allows it no later); False when the press
+        was answered already (a slow handler was deferred) or the form has more boxes than a modal."""
+        state = ctx.platform_data
+        if (not isinstance(state, InteractionState) or len(dialog.fields) > MODAL_INPUTS
+                or state.interaction.type is not discord.InteractionType.component):
+            return False
+        modal = discord.ui.Modal(title=cut(dialog.title, MODAL_TITLE), custom_id=f"{DIALOG}|{dialog.id}",
+                                 timeout=None)
+        for box in dialog.fields:
+            # A label holds 45 characters: a longer question is whole in the placeholder, as far as it goes.
+            modal.add_item(discord.ui.TextInput(
+                label=cut(box.label, MODAL_LABEL), custom_id=box.key, required=not box.optional,
+                style=discord.TextStyle.paragraph if box.multiline else discord.TextStyle.short,
+                min_length=min(box.min_length, MODAL_TEXT) or None, max_length=min(box.max_length, MODAL_TEXT),
+                default=box.value[:MODAL_TEXT] or None,
+                placeholder=cut(box.hint or box.label, MODAL_PLACEHOLDER) if len(box.label) > MODAL_LABEL or box.hint
+                else None))
+        async with state.lock:
+            if state.interaction.response.is_done():
+                return False
+            await state.interaction.response.send_modal(modal)
+        modal.stop()  # its answers are routed by custom id, as buttons are, not by a view kept in memory
+        return True
+
+    async def _dialog_submitted(self, ctx: Invocation, data: dict[str, Any]) -> None:
+        kind, _, dialog_id = data.get("custom_id", "").partition("|")
+        if kind != DIALOG:
+            return
+        values = {box.get("custom_id", ""): box.get("value") or "" for row in data.get("components") or []
+                  for box in row.get("components") or []}
+        await self.bot.dialog_sent(ctx, dialog_id, values)
 
     async def _direct_message(self, message: discord.Message) -> None:
         member = await self._person(message.author)
