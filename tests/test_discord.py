@@ -620,6 +620,12 @@ async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost
     box = row["components"][0]
     assert modal["title"] == "Rejecting a testimonial" and box["custom_id"] == "note" and box["style"] == 2
     assert len(box["label"]) <= 45 and box["placeholder"].startswith("Why is it rejected? The member will read")
+    # Closed without sending (Esc), then pressed again: the modal opens again, not a DM.
+    pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:reject|{testimonial}", "424243",
+                                                  channel_id=MODERATORS_CHANNEL)
+    assert (await discord_bot.response_to(pressed))["type"] == 9
+    assert discord_bot.fake.modals[-1]["custom_id"] == modal["custom_id"], "the same draft"
+    assert not discord_bot.fake.messages_to(ADMIN)
 
     sent = await discord_bot.fake.submit_modal(ADMIN, modal["custom_id"], {"note": "meh"}, message_id="424243",
                                                channel_id=MODERATORS_CHANNEL)
@@ -643,3 +649,23 @@ async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost
                                                 for m in discord_bot.fake.messages_to(ALICE)))
     told = next(m for m in discord_bot.fake.messages_to(ALICE) if "neighbour" in m["data"].get("content", ""))
     assert f"It names a neighbour @{ZERO_WIDTH_SPACE}everyone." in told["data"]["content"]
+
+
+async def test_a_note_the_database_cannot_keep_comes_back_to_its_writer(discord_bot, caplog):
+    testimonial = await discord_bot.bot.db.insert(
+        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
+        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
+        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
+        (f"discord:{GUILD}", str(ALICE), STORY))
+    pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:changes|{testimonial}", "424244",
+                                                  channel_id=MODERATORS_CHANNEL)
+    await discord_bot.response_to(pressed)
+    await discord_bot.bot.db.execute("PRAGMA query_only = ON")
+    sent = await discord_bot.fake.submit_modal(ADMIN, discord_bot.fake.modals[-1]["custom_id"],
+                                               {"note": "Please leave out your neighbour's name."},
+                                               message_id="424244", channel_id=MODERATORS_CHANNEL)
+    echoed = await discord_bot.answer_to(sent)
+    assert "so here it is, to send again" in echoed["data"]["content"]
+    assert "Please leave out your neighbour's name." in echoed["data"]["content"].replace("\\", "")
+    await discord_bot.bot.db.execute("PRAGMA query_only = OFF")
+    caplog.clear()  # the database trouble was logged, as it should be

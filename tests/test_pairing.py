@@ -132,6 +132,12 @@ async def test_paused_excluded_blocked_and_already_met_are_never_paired(chat):
     assert (await round_now(chat)).startswith("Made 1 pair of the 4"), "the only pair not met before"
     assert await pairs(chat) == {frozenset({"ann", "cy"}), frozenset({"bo", "di"}), frozenset({"cy", "di"})}
     assert (await round_now(chat)).startswith("Made 0 pairs"), "everyone allowed has met"
+    # Leaving and joining again does not undo a moderator's exclusion.
+    await chat.as_member("admin").run('/pairing exclude @di reason:"again"')
+    await chat.as_member("di").run("/pairing leave", ":press Yes, delete my answers", ":clock +2m")
+    await join(chat, "di", "aaaaa")
+    assert "di" not in {m.member_id for m in await chat.bot.cogs.loaded["pairing"].store.in_round(
+        chat.adapter.community)}
     actions = [e.action for e in await chat.bot.audit.entries(chat.adapter.community)]
     assert {"pairing.exclude", "pairing.include", "pairing.round"} <= set(actions)
 
@@ -241,5 +247,51 @@ async def test_without_the_practice_cog_the_introduction_has_its_own_first_quest
         await join(chat, "bo", "ddddd")
         await round_now(chat)
         assert "A first question you might ask: What is something about where you grew up" in intro(chat, "ann")
+    finally:
+        await chat.close()
+
+
+async def test_a_confirmation_pressed_twice_makes_one_round(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await join(chat, "cy", "aaaaa")
+    await join(chat, "di", "ddddd")
+    await chat.as_member("admin").run("/pairing round", ":press Pair them now", ":press Pair them now")
+    assert told(chat, "admin").startswith("A round was made since this button was shown.")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM pairing_rounds") == 1
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM pairing_pairs") == 2
+
+
+async def test_made_up_button_values_are_refused_politely(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await round_now(chat)
+    for value in ("\u00b2:yes", "99999999999999999999:yes", "1:maybe", "abc"):
+        await chat.bot.press(chat.as_member("ann").adapter.invocation("general"), "pairing:met", value)
+        assert told(chat, "ann") in ("That button isn't for you, or the pair is no longer on record.",
+                                     "That button is out of date."), value
+    await chat.bot.press(chat.adapter.invocation("general"), "pairing:rate", "1:5")
+    assert told(chat, "ann") == "That button is out of date.", "a rating only after saying you met"
+    assert await chat.db.fetchval("SELECT rating_a IS NULL AND rating_b IS NULL FROM pairing_pairs")
+
+
+async def test_no_did_you_meet_when_the_partner_erased_their_data(chat):
+    await join(chat, "ann", "aaaaa")
+    await join(chat, "bo", "ddddd")
+    await round_now(chat)
+    await chat.as_member("bo").run("/my-data delete", ":press Yes, erase my data")
+    await chat.run(":clock +7d1h")
+    assert not [d for d in chat.said("DM ann") if "manage to meet" in d.text]
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM pairing_pairs") == 1, "the pair's counts stay"
+
+
+async def test_periods_under_a_day_are_said_in_hours(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG.replace('every = ""', 'every = "12h"\nfollow_up_after = "36h"'))
+    try:
+        await join(chat, "ann", "aaaaa")
+        assert "Pairs are made every 12 hours" in told(chat, "ann")
+        await join(chat, "bo", "ddddd")
+        await round_now(chat)
+        assert "In 1 day I'll ask you both whether you met." in intro(chat, "ann")
     finally:
         await chat.close()

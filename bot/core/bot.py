@@ -181,7 +181,11 @@ class Bot:
         submitted, or what is wrong said with a way to write it again."""
 
         async def run() -> None:
-            problems = await self.forms.dialog_answers(ctx, dialog_id, values)
+            try:
+                problems = await self.forms.dialog_answers(ctx, dialog_id, values)
+            except StorageError:  # the modal is gone: what they wrote comes back to them, then the apology
+                await self.forms.dialog_echo(ctx, dialog_id, values)
+                raise
             if problems:
                 await self.forms.dialog_refused(ctx, dialog_id, problems)
             else:

@@ -114,6 +114,12 @@ class FormEngine:
             # with the newest note if there is one.
             same = (existing is not None and existing.form == form.name
                     and _cogs_own(existing.context) == (context or {}))
+            if same and form.fits_dialog and await self._open_dialog(ctx, existing, form, intro):
+                return True  # a dialog closed before it was sent opens again, with what was written
+            if (existing is not None and not same and form.fits_dialog and not existing.answers
+                    and not existing.context.get("_typed") and (old := self._form_of(existing)) and old.fits_dialog):
+                await self.store.delete(existing)  # another dialog, closed with nothing written: make way
+                existing = None
             if same:
                 if intro and intro != existing.context.get("_intro"):
                     existing.context["_intro"] = intro
@@ -164,7 +170,7 @@ class FormEngine:
         async with self._member_turn(ctx.community.key, ctx.member.id):
             draft = await self.store.get(ctx.community.key, ctx.member.id)
             form = self._form_of(draft) if draft else None
-            if draft is None or form is None or draft.submission_id != dialog_id:
+            if draft is None or form is None or draft.submission_id != dialog_id or not form.fits_dialog:
                 return {}  # sent already, or gone: submit_dialog says so
             problems, answers = {}, {}
             for question in form.questions:
@@ -177,7 +183,7 @@ class FormEngine:
                 except Invalid as problem:
                     problems[question.key] = str(self._explain("plain", form, question, problem, text))
             if problems:  # what they wrote waits in the draft, for a dialog opened again (Discord's)
-                draft.context["_typed"] = {key: text[:4000] for key, text in values.items()}
+                draft.context["_typed"] = {q.key: values[q.key][:4000] for q in form.questions if q.key in values}
             else:
                 draft.answers.update(answers)
                 draft.current = None
@@ -198,6 +204,17 @@ class FormEngine:
             ui = self._engine(ctx.platform, title=texts["title"], items=items)
             await ctx.reply_private(Message(text=ui["dialog_problems"], buttons=[
                 self._button(ui["button_write_again"], "forms:dialog", draft, style=ButtonStyle.PRIMARY)]))
+
+    async def dialog_echo(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> None:
+        """What was written in a dialog that could not be kept (the database refused), sent back to them."""
+        draft = await self.store.get(ctx.community.key, ctx.member.id)
+        form = self._form_of(draft) if draft else None
+        if form is None or draft.submission_id != dialog_id:
+            return
+        texts = self._texts(ctx.platform, form)
+        items = [{"question": texts[q.key], "text": values[q.key]} for q in form.questions if values.get(q.key)]
+        if items:
+            await ctx.reply_private(self._engine(ctx.platform, items=items)["dialog_echo"])
 
     async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
         """Submit a dialog's form, once its answers were kept (`dialog_answers`)."""
@@ -655,7 +672,8 @@ def _as_choice(text: str, labels: dict[str, str], *, numbered: bool) -> str:
 
 def _several(text: str) -> list[str]:
     """The parts of an answer naming several choices: "1, 3", "1 3", "weekends and evenings"."""
-    parts = [part for part in re.split(r"\s*(?:[,;/&+\n]|\band\b)\s*", text.strip()) if part.strip()]
+    parts = [part for part in re.split(r"\s*(?:[,;\n]|\band\b)\s*", text.strip(), flags=re.IGNORECASE)
+             if part.strip()]
     return [piece for part in parts for piece in (part.split() if re.fullmatch(r"[\d\s]+", part) else [part])]
 
 

@@ -12,9 +12,12 @@ question, and after `follow_up_after` asks both "Did you meet?". Both yes: `pair
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from bot.config import duration, setting
@@ -30,6 +33,8 @@ from cogs.pairing.matching import shared_formats
 from cogs.pairing.store import IN, NOT_YET, PAUSED, WONT, YES, Joined, Pair, PairingStore
 
 TEXTS = "pairing/messages.j2"
+_NUMBER = re.compile(r"[0-9]{1,9}")
+log = logging.getLogger(__name__)
 ANSWERS = (YES, NOT_YET, WONT)
 
 
@@ -64,7 +69,7 @@ class Pairing(Cog):
     Settings = PairingSettings
     emits = ("pairing.joined", "pairing.met")
     member_rows = {"pairing_members": "member_id", "pairing_blocks": "member_id"}
-    member_mentions = {"pairing_members": ("excluded_by",), "pairing_rounds": ("started_by",)}
+    member_mentions = {"pairing_exclusions": ("excluded_by",), "pairing_rounds": ("started_by",)}
 
     def __init__(self, bot: Any, name: str) -> None:
         super().__init__(bot, name)
@@ -74,6 +79,7 @@ class Pairing(Cog):
 
     async def cog_load(self) -> None:
         self.store = PairingStore(self.db, self.events)
+        self._rounds: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.every = parse_duration(self.settings.every) if self.settings.every else None
         self.follow_up_after = parse_duration(self.settings.follow_up_after)
         texts = self.bot.render(TEMPLATE, "plain")
@@ -101,7 +107,7 @@ class Pairing(Cog):
         event = await self.store.join(ctx.community, ctx.member, submission.id, kept, self.clock.now())
         if event is not None:
             await self.events.publish(event)
-        await ctx.reply(ctx.render(TEXTS, every_days=self.every.days if self.every else None)["joined"])
+        await ctx.reply(ctx.render(TEXTS, every=_in_words(self.every) if self.every else None)["joined"])
 
     def _as_answers(self, known: Joined) -> dict[str, Any]:
         """A member's answers as the form holds them, to change some when they join again."""
@@ -179,16 +185,14 @@ class Pairing(Cog):
     async def exclude(self, ctx: Invocation, member: Member = option("Who"),
                       reason: str = option("Why, for the audit log", max_length=300)) -> None:
         if not await self.store.exclude(ctx.community, member.id, ctx.member, self.clock.now()):
-            known = await self.store.member(ctx.community, member.id)
-            raise Refusal(ctx.render(TEXTS, name=member.display_name)["not_joined" if known is None
-                                                                       else "already_excluded"])
+            raise Refusal(ctx.render(TEXTS, name=member.display_name)["already_excluded"])
         await self.bot.audit.record(ctx.community, ctx.member, "pairing.exclude", target=member.display_name,
                                     reason=reason, member=member.id)
         await ctx.reply_private(ctx.render(TEXTS, name=member.display_name)["excluded"])
 
     @command("pairing include", help="Let an excluded member be paired again", moderator=True)
     async def include(self, ctx: Invocation, member: Member = option("Who")) -> None:
-        if not await self.store.exclude(ctx.community, member.id, None, self.clock.now()):
+        if not await self.store.include(ctx.community, member.id):
             raise Refusal(ctx.render(TEXTS, name=member.display_name)["not_excluded"])
         await self.bot.audit.record(ctx.community, ctx.member, "pairing.include", target=member.display_name,
                                     member=member.id)
@@ -202,13 +206,19 @@ class Pairing(Cog):
         texts = ctx.render(TEXTS, members=waiting)
         if waiting < 2:
             raise Refusal(texts["too_few"])
+        # The button names the last round: pressed twice, or after another round, it makes no second one.
+        last = str(await self.store.last_round(ctx.community))
         await ctx.reply_private(Message(text=texts["round_confirm"], buttons=[
-            Button(texts["button_round"], "pairing:round", "", ButtonStyle.PRIMARY),
+            Button(texts["button_round"], "pairing:round", last, ButtonStyle.PRIMARY),
             Button(texts["button_not_now"], "pairing:stay", "", ButtonStyle.SECONDARY)]))
 
     @action("pairing:round", moderator=True)
     async def round_pressed(self, ctx: Invocation, value: str) -> None:
-        made, members = await self.run_round(ctx.community, self.clock.now(), ctx.member.id)
+        made_since = lambda last: str(last) != value  # noqa: E731
+        result = await self.run_round(ctx.community, self.clock.now(), ctx.member.id, unless=made_since)
+        if result is None:
+            raise Refusal(ctx.render(TEXTS)["round_made_since"])
+        made, members = result
         await self.bot.audit.record(ctx.community, ctx.member, "pairing.round", target=f"{made} pairs")
         await ctx.reply_private(ctx.render(TEXTS, pairs=made, members=members)["round_done"])
 
@@ -219,12 +229,28 @@ class Pairing(Cog):
             return
         for key, last, first in await self.store.communities_in():
             platform, _, community_id = key.partition(":")
-            if platform in self.bot.adapters and datetime.fromisoformat(last or first) + self.every <= now:
-                await self.run_round(Community(platform, community_id), now)
+            if platform not in self.bot.adapters or datetime.fromisoformat(last or first) + self.every > now:
+                continue
+            community = Community(platform, community_id)
+            try:
+                before = await self.store.last_round(community)  # a round by hand meanwhile: this one waits
+                await self.run_round(community, now, unless=lambda newest: newest != before)
+            except Exception:  # one community's trouble does not keep the others waiting
+                log.exception("the scheduled pairing round of %s failed; it is tried again in an hour", key)
 
-    async def run_round(self, community: Community, now: datetime, started_by: str = "") -> tuple[int, int]:
-        """Pair those who are in; returns (pairs made, members who were in)."""
+    async def run_round(self, community: Community, now: datetime, started_by: str = "",
+                        unless: Callable[[int], bool] | None = None) -> tuple[int, int] | None:
+        """Pair those who are in; returns (pairs made, members who were in). One round at a time per
+        community; `unless(last round's id)`, checked once it is this round's turn, can call it off (None)."""
+        async with self._rounds[community.key]:
+            if unless is not None and unless(await self.store.last_round(community)):
+                return None
+            return await self._round(community, now, started_by)
+
+    async def _round(self, community: Community, now: datetime, started_by: str) -> tuple[int, int]:
         members = await self.store.in_round(community)
+        if len(members) < 2 and not started_by:
+            return 0, len(members)  # the schedule does not record a round with no one to pair
         by_id = {m.member_id: m for m in members}
         rules = Rules(self.settings.min_difference, self.settings.min_overlap_hours,
                       frozenset(await self.store.never(community, list(by_id))))
@@ -267,7 +293,7 @@ class Pairing(Cog):
             texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times, formats=formats,
                                     town=me.town if "in_person" in shared else "", avoid=me.avoid,
                                     guide=guide["guide"] if guide else None, question=question,
-                                    follow_up=self.follow_up_after.days)
+                                    follow_up=_in_words(self.follow_up_after))
             items.append((Member(community.platform, me.member_id, me.member_name),
                           Message(title=texts["intro_title"], text=texts["intro"])))
         return items
@@ -281,8 +307,6 @@ class Pairing(Cog):
             if platform not in self.bot.adapters:
                 continue
             community = Community(platform, community_id)
-            if not await self.store.mark_asked(key, due, now + self.follow_up_after):
-                continue
             items = []
             for member_id, name in ((due.member_a, due.name_a), (due.member_b, due.name_b)):
                 if not member_id or due.answer_of(member_id) == YES:
@@ -291,7 +315,9 @@ class Pairing(Cog):
                 items.append((Member(platform, member_id, name), Message(text=texts["did_you_meet"], buttons=[
                     Button(texts[f"button_{answer}"], "pairing:met", f"{due.id}:{answer}",
                            ButtonStyle.SUCCESS if answer == YES else ButtonStyle.SECONDARY) for answer in ANSWERS])))
-            await self.bot.outbox.put(community, f"pairing:follow-up:{due.id}:{due.asked + 1}", items)
+            async with self.db.transaction() as tx:  # counted and queued together, or neither
+                if await self.store.mark_asked(tx, key, due, now + self.follow_up_after):
+                    await self.bot.outbox.put(community, f"pairing:follow-up:{due.id}:{due.asked + 1}", items, tx=tx)
 
     @action("pairing:met")
     async def met(self, ctx: Invocation, value: str) -> None:
@@ -314,13 +340,13 @@ class Pairing(Cog):
     async def rated(self, ctx: Invocation, value: str) -> None:
         pair_id, _, rating = value.partition(":")
         found = await self._own_pair(ctx, pair_id)
-        if not rating.isdigit() or not 1 <= int(rating) <= 5:
+        if rating not in ("1", "2", "3", "4", "5") or found.answer_of(ctx.member.id) != YES:
             raise Refusal(ctx.render(TEXTS)["old_button"])
         await self.store.rate(ctx.community, found, ctx.member.id, int(rating))
         await ctx.reply_private(ctx.render(TEXTS)["rated"])
 
     async def _own_pair(self, ctx: Invocation, pair_id: str) -> Pair:
-        found = await self.store.pair(ctx.community, int(pair_id)) if pair_id.isdigit() else None
+        found = await self.store.pair(ctx.community, int(pair_id)) if _NUMBER.fullmatch(pair_id) else None
         if found is None or found.side(ctx.member.id) is None:
             raise Refusal(ctx.render(TEXTS)["not_your_pair"])
         return found
@@ -356,3 +382,10 @@ class Pairing(Cog):
         async with self.db.transaction() as tx:
             await self.store.forget_in_pairs(tx, ctx.community, ctx.member.id)
 
+
+def _in_words(length: timedelta) -> str:
+    """A period as the templates say it: "14 days", "12 hours"."""
+    days, hours = length.days, length.seconds // 3600
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}"
+    return f"{max(hours, 1)} hour{'s' if hours != 1 else ''}"

@@ -36,14 +36,13 @@ class Joined:
     town: str
     avoid: str
     status: str
-    excluded: bool
     waiting: bool
 
     @classmethod
     def of(cls, row: Any) -> Joined:
         return cls(row["member_id"], row["member_name"], json.loads(row["views"]), row["timezone"],
                    json.loads(row["availability"]), json.loads(row["formats"]), row["town"], row["avoid"],
-                   row["status"], row["excluded_by"] is not None, row["waiting_since"] is not None)
+                   row["status"], row["waiting_since"] is not None)
 
 
 @dataclass(frozen=True)
@@ -124,26 +123,40 @@ class PairingStore:
         return bool(await self._db.execute("DELETE FROM pairing_members WHERE community = ? AND member_id = ?",
                                            (community.key, member_id)))
 
-    async def exclude(self, community: Community, member_id: str, moderator: Member | None, at: datetime) -> bool:
-        if moderator is None:
-            return bool(await self._db.execute(
-                "UPDATE pairing_members SET excluded_by = NULL, excluded_at = NULL WHERE community = ? AND"
-                " member_id = ? AND excluded_by IS NOT NULL", (community.key, member_id)))
-        return bool(await self._db.execute(
-            "UPDATE pairing_members SET excluded_by = ?, excluded_at = ? WHERE community = ? AND member_id = ?"
-            " AND excluded_by IS NULL", (moderator.id, stamp(at), community.key, member_id)))
+    async def exclude(self, community: Community, member_id: str, moderator: Member, at: datetime) -> bool:
+        """Leave a member out of the rounds; False if they were already."""
+        return bool(await self._db.execute("INSERT OR IGNORE INTO pairing_exclusions VALUES (?, ?, ?, ?)",
+                                           (community.key, fingerprint(community, member_id), moderator.id,
+                                            stamp(at))))
+
+    async def include(self, community: Community, member_id: str) -> bool:
+        return bool(await self._db.execute("DELETE FROM pairing_exclusions WHERE community = ? AND excluded = ?",
+                                           (community.key, fingerprint(community, member_id))))
+
+    async def _excluded(self, community: Community) -> set[str]:
+        return {row["excluded"] for row in await self._db.fetchall(
+            "SELECT excluded FROM pairing_exclusions WHERE community = ?", (community.key,))}
 
     async def in_round(self, community: Community) -> list[Joined]:
-        """Those a round may pair: in, and not excluded by a moderator."""
-        rows = await self._db.fetchall("SELECT * FROM pairing_members WHERE community = ? AND status = ? AND"
-                                       " excluded_by IS NULL", (community.key, IN))
-        return [Joined.of(row) for row in rows]
+        """Those a round may pair: in, and not left out by a moderator."""
+        left_out = await self._excluded(community)
+        rows = await self._db.fetchall("SELECT * FROM pairing_members WHERE community = ? AND status = ?",
+                                       (community.key, IN))
+        return [Joined.of(row) for row in rows if fingerprint(community, row["member_id"]) not in left_out]
 
     async def counts(self, community: Community) -> dict[str, int]:
-        rows = await self._db.fetchall(
-            "SELECT CASE WHEN excluded_by IS NOT NULL THEN 'excluded' ELSE status END AS state, COUNT(*) AS n"
-            " FROM pairing_members WHERE community = ? GROUP BY state", (community.key,))
-        return {row["state"]: row["n"] for row in rows}
+        """How many are in, paused, left out (totals only)."""
+        left_out = await self._excluded(community)
+        counts: dict[str, int] = {}
+        for row in await self._db.fetchall("SELECT member_id, status FROM pairing_members WHERE community = ?",
+                                           (community.key,)):
+            state = "excluded" if fingerprint(community, row["member_id"]) in left_out else row["status"]
+            counts[state] = counts.get(state, 0) + 1
+        return counts
+
+    async def last_round(self, community: Community) -> int:
+        return await self._db.fetchval("SELECT COALESCE(MAX(id), 0) FROM pairing_rounds WHERE community = ?",
+                                       (community.key,))
 
     async def communities_in(self) -> list[tuple[str, str | None, str]]:
         """Every community with members in: its key, its last round's time, its first member's joining."""
@@ -207,13 +220,14 @@ class PairingStore:
     async def due_follow_ups(self, now: datetime) -> list[tuple[str, Pair]]:
         rows = await self._db.fetchall(
             f"SELECT community, {_PAIR} FROM pairing_pairs WHERE follow_up_at <= ? AND asked < ? AND met_at IS NULL"
-            " AND COALESCE(answer_a, '') != ? AND COALESCE(answer_b, '') != ? ORDER BY id",
+            " AND COALESCE(answer_a, '') != ? AND COALESCE(answer_b, '') != ?"
+            " AND member_a != '' AND member_b != '' ORDER BY id",  # one of them erased their data: no asking
             (stamp(now), ASKS, WONT, WONT))
         return [(row["community"], Pair(**{k: row[k] for k in row.keys() if k != "community"})) for row in rows]
 
-    async def mark_asked(self, community_key: str, pair: Pair, next_at: datetime) -> bool:
-        """Count one more "Did you meet?"; False if another run counted it first."""
-        return bool(await self._db.execute(
+    async def mark_asked(self, tx: Transaction, community_key: str, pair: Pair, next_at: datetime) -> bool:
+        """Count one more "Did you meet?" (with its messages, in `tx`); False if another run counted it first."""
+        return bool(await tx.execute(
             "UPDATE pairing_pairs SET asked = asked + 1, follow_up_at = ? WHERE community = ? AND id = ? AND asked = ?",
             (stamp(next_at), community_key, pair.id, pair.asked)))
 

@@ -238,7 +238,11 @@ class DiscordAdapter:
         async with state.lock:
             if state.interaction.response.is_done():
                 return False
-            await state.interaction.response.send_modal(modal)
+            try:
+                await state.interaction.response.send_modal(modal)
+            except discord.HTTPException as exc:  # too late, or refused: the form goes to DMs
+                log.warning("Discord did not show a modal (%s); asking in DMs instead", exc)
+                return False
         modal.stop()  # its answers are routed by custom id, as buttons are, not by a view kept in memory
         return True
 

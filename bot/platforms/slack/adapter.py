@@ -57,6 +57,7 @@ DIALOG = "smallstep-form"  # the callback id of every form shown as a modal
 DIALOG_TITLE = 24  # Slack's limits for a modal's title and submit label, a label or hint, a text box
 DIALOG_LABEL = 2000
 DIALOG_TEXT = 3000
+DIALOG_CHECK_SECONDS = 2.0  # answers checked before the acknowledgement, which Slack wants within 3 s
 RESPONSE_URL_LIFE = 29 * 60  # seconds: Slack honours a response_url for 30 minutes
 EVENT_MEMORY = timedelta(days=1)  # how long handled event ids are kept (Slack retries within minutes)
 DM_SUBTYPES = {None, "file_share"}
@@ -164,11 +165,17 @@ class SlackAdapter:
             if self._foreign(body):
                 await ack()
                 return
-            ctx, dialog_id, values = await self._dialog_submission(body)
-            try:
-                problems = await self.bot.forms.dialog_answers(ctx, dialog_id, values)
-            except Exception:  # a locked database, say: the modal stays open with what was written
-                log.exception("could not keep the answers of a Slack dialog")
+            values = _dialog_values(body)
+
+            async def check() -> tuple[Invocation, str, dict[str, str]]:
+                ctx, dialog_id = await self._dialog_origin(body)
+                return ctx, dialog_id, await self.bot.forms.dialog_answers(ctx, dialog_id, values)
+
+            try:  # within Slack's 3 seconds: the answer to the submission carries what is wrong
+                ctx, dialog_id, problems = await asyncio.wait_for(check(), DIALOG_CHECK_SECONDS)
+            except Exception as exc:  # slow, or a locked database: the modal stays open with what was written
+                if not isinstance(exc, TimeoutError):
+                    log.exception("could not keep the answers of a Slack dialog")
                 sorry = str(self.bot.render("forms/engine.j2", "plain")["dialog_not_kept"])
                 problems = {key: sorry for key in values}
             if problems:
@@ -222,8 +229,8 @@ class SlackAdapter:
         ctx.platform_data.trigger_id = body.get("trigger_id")
         await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], pressed.get("value", ""))
 
-    async def _dialog_submission(self, body: dict[str, Any]) -> tuple[Invocation, str, dict[str, str]]:
-        """The member, where they pressed the button that opened it (its answers go there), and what they wrote."""
+    async def _dialog_origin(self, body: dict[str, Any]) -> tuple[Invocation, str]:
+        """The member, and where they pressed the button that opened the dialog (its answers go there)."""
         view = body.get("view") or {}
         try:
             origin = json.loads(view.get("private_metadata") or "{}")
@@ -233,9 +240,7 @@ class SlackAdapter:
         ctx = await self._invocation({"response_url": origin.get("response_url")}, user.get("id", ""),
                                      user.get("name") or user.get("username", ""), origin.get("channel"),
                                      origin.get("channel_name", ""))
-        values = {block: (element.get("value") or "") for block, inputs in
-                  ((view.get("state") or {}).get("values") or {}).items() for element in inputs.values()}
-        return ctx, str(origin.get("dialog", "")), values
+        return ctx, str(origin.get("dialog", ""))
 
     async def open_dialog(self, ctx: Invocation, dialog: Dialog) -> bool:
         """A modal for a short form, opened with the press's trigger (valid for 3 seconds); False when
@@ -507,6 +512,12 @@ def _columns(fields: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text or " "}}
+
+
+def _dialog_values(body: dict[str, Any]) -> dict[str, str]:
+    """What was written in a submitted modal, by box (its block id: the form's question key)."""
+    state = ((body.get("view") or {}).get("state") or {}).get("values") or {}
+    return {block: (element.get("value") or "") for block, inputs in state.items() for element in inputs.values()}
 
 
 def _plain_text(text: str, limit: int) -> dict[str, str]:

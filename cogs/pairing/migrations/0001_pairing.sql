@@ -12,8 +12,6 @@ CREATE TABLE pairing_members (
     town          TEXT NOT NULL DEFAULT '', -- for in person
     avoid         TEXT NOT NULL DEFAULT '', -- what they would rather not discuss (shown only to them)
     status        TEXT NOT NULL,            -- in | paused
-    excluded_by   TEXT,                     -- a moderator took them out of rounds
-    excluded_at   TEXT,
     waiting_since TEXT,                     -- left out of a round: first in line at the next
     joined_at     TEXT NOT NULL,
     PRIMARY KEY (community, member_id)
@@ -61,4 +59,14 @@ CREATE TABLE pairing_blocks (
     blocked     TEXT NOT NULL,             -- fingerprint (bot pairing.fingerprint) of the blocked member
     at          TEXT NOT NULL,
     PRIMARY KEY (community, member_id, blocked)
+);
+
+-- Members a moderator left out of the rounds. Kept by fingerprint, like blocks: leaving and joining
+-- again (or erasing one's data) does not undo it, and the member's own data does not show it.
+CREATE TABLE pairing_exclusions (
+    community   TEXT NOT NULL,
+    excluded    TEXT NOT NULL,             -- fingerprint of the member left out
+    excluded_by TEXT NOT NULL,             -- the moderator
+    at          TEXT NOT NULL,
+    PRIMARY KEY (community, excluded)
 );
