@@ -381,7 +381,8 @@ class FormEngine:
         details = dict(problem.details)
         if "suggestion" in details:  # suggest what the member sees, not the stored key
             labels = self._labels(form, question)
-            details["suggestion"] = closest(text.strip(), list(labels.values()))
+            # For several choices, the part that matched none, not the whole answer.
+            details["suggestion"] = closest(details.pop("typed", text).strip(), list(labels.values()))
         return self._engine(platform, choices=choices, **details)[problem.reason]
 
     async def _advance(self, ctx: Invocation, draft: Draft, form: Form) -> None:

@@ -112,7 +112,7 @@ class Question:
         for part in parts:
             match = next((value for value in self.choices if part.strip().lower() == value.lower()), None)
             if match is None:
-                raise Invalid("not_a_choice", suggestion=closest(part.strip(), self.choices))
+                raise Invalid("not_a_choice", suggestion=closest(part.strip(), self.choices), typed=part.strip())
             chosen.add(match)
         if not chosen:
             raise Invalid("none_chosen")
