@@ -27,15 +27,14 @@ from bot.core.cog import Cog, SubmitSpec
 from bot.forms import Submission
 from bot.render.charts import bar_chart
 from cogs.pairing.forms import MAX_STATEMENTS, TEMPLATE, joining_form, zone_name
-from cogs.pairing.matching import FORMATS, Candidate, Rules, fold_town, free_hours, pair, utc_offset, views_of
-from cogs.pairing.matching import difference as differ
-from cogs.pairing.matching import shared_formats
+from cogs.pairing.matching import (FORMATS, Candidate, Rules, difference, fold_town, free_hours, pair, shared_formats,
+                                   utc_offset, views_of)
 from cogs.pairing.store import IN, NOT_YET, PAUSED, WONT, YES, Joined, Pair, PairingStore
 
 TEXTS = "pairing/messages.j2"
-_NUMBER = re.compile(r"[0-9]{1,9}")
-log = logging.getLogger(__name__)
 ANSWERS = (YES, NOT_YET, WONT)
+_NUMBER = re.compile(r"[0-9]{1,9}")  # a pair's number in a button's value
+log = logging.getLogger(__name__)
 
 
 def _statements(value: int) -> tuple[str, str] | None:
@@ -254,11 +253,9 @@ class Pairing(Cog):
         by_id = {m.member_id: m for m in members}
         rules = Rules(self.settings.min_difference, self.settings.min_overlap_hours,
                       frozenset(await self.store.never(community, list(by_id))))
-        candidates = [self._candidate(m, now) for m in members]
-        found = pair(candidates, rules, seed=int(now.timestamp()))
-        statements = self.settings.statements
-        chosen = [(by_id[a], by_id[b], differ(self._candidate(by_id[a], now), self._candidate(by_id[b], now))
-                   / statements) for a, b in found]
+        seen = {m.member_id: self._candidate(m, now) for m in members}  # as the matcher sees them
+        found = pair(list(seen.values()), rules, seed=int(now.timestamp()))
+        chosen = [(by_id[a], by_id[b], difference(seen[a], seen[b]) / self.settings.statements) for a, b in found]
         # Asked before the transaction: another cog's query reads the database, which waits for it to end.
         guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
         async with self.db.transaction() as tx:  # the pairs and their introductions, or neither
@@ -266,7 +263,8 @@ class Pairing(Cog):
                                                         now + self.follow_up_after)
             for pair_id, (a, b, _) in zip(pair_ids, chosen):
                 await self.bot.outbox.put(community, f"pairing:intro:{pair_id}",
-                                          self._introductions(community, a, b, guide, now), tx=tx)
+                                          self._introductions(community, (a, seen[a.member_id]),
+                                                              (b, seen[b.member_id]), guide, now), tx=tx)
         return len(chosen), len(members)
 
     def _candidate(self, member: Joined, now: datetime) -> Candidate:
@@ -275,11 +273,11 @@ class Pairing(Cog):
                          free_hours(member.timezone, member.availability, local), frozenset(member.formats),
                          fold_town(member.town), member.waiting, utc_offset(member.timezone, now))
 
-    def _introductions(self, community: Community, a: Joined, b: Joined, guide: dict[str, str] | None,
-                       now: datetime) -> list[tuple[Member, Message]]:
+    def _introductions(self, community: Community, first: tuple[Joined, Candidate], second: tuple[Joined, Candidate],
+                       guide: dict[str, str] | None, now: datetime) -> list[tuple[Member, Message]]:
         """Each gets the other's name, what they share in time and format, the guide and a first question;
         never the other's answers."""
-        one, two = self._candidate(a, now), self._candidate(b, now)
+        (a, one), (b, two) = first, second
         shared = shared_formats(one, two)
         labels = self.bot.render(TEMPLATE, community.platform)  # the form's words for times and formats
         formats = [labels[f"formats_{f}"] for f in FORMATS if f in shared]
