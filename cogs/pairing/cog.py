@@ -307,8 +307,8 @@ class Pairing(Cog):
             community = Community(platform, community_id)
             items = []
             for member_id, name in ((due.member_a, due.name_a), (due.member_b, due.name_b)):
-                if not member_id or due.answer_of(member_id) == YES:
-                    continue  # erased, or already said yes
+                if due.answer_of(member_id) == YES:
+                    continue  # asked only who has not said yes yet
                 texts = self.bot.render(TEXTS, community.platform, other=due.other(member_id)[1], again=due.asked > 0)
                 items.append((Member(platform, member_id, name), Message(text=texts["did_you_meet"], buttons=[
                     Button(texts[f"button_{answer}"], "pairing:met", f"{due.id}:{answer}",
