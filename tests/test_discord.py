@@ -131,6 +131,15 @@ async def discord_bot(connect):
     return await connect()
 
 
+async def pending_testimonial(harness: Harness) -> int:
+    """Alice's testimonial, waiting for a moderator (written straight into the database)."""
+    return await harness.bot.db.insert(
+        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
+        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
+        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
+        (f"discord:{GUILD}", str(ALICE), STORY))
+
+
 def embed_of(data: dict) -> dict:
     return (data.get("embeds") or [{}])[0]
 
@@ -470,11 +479,7 @@ async def test_a_long_testimonial_fits_discord_and_its_full_text_is_attached(dis
 
 async def test_a_post_deleted_by_someone_does_not_break_a_decision(discord_bot):
     await discord_bot.answer_to(await discord_bot.fake.slash_command(ALICE, "share"))
-    testimonial = await discord_bot.bot.db.insert(
-        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
-        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
-        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
-        (f"discord:{GUILD}", str(ALICE), STORY))
+    testimonial = await pending_testimonial(discord_bot)
     await discord_bot.bot.db.execute(
         "INSERT INTO moderation_posts (community, item_kind, item_id, role, channel, message_id, posted_at)"
         " VALUES (?, 'testimonial', ?, 'queue', ?, '424242', '2026-11-25')",
@@ -607,11 +612,7 @@ def test_commands_past_discords_limits_are_refused_before_any_sync():
 
 async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost(discord_bot):
     await discord_bot.answer_to(await discord_bot.fake.slash_command(ALICE, "share"))
-    testimonial = await discord_bot.bot.db.insert(
-        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
-        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
-        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
-        (f"discord:{GUILD}", str(ALICE), STORY))
+    testimonial = await pending_testimonial(discord_bot)
     pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:reject|{testimonial}", "424243",
                                                   channel_id=MODERATORS_CHANNEL)
     assert (await discord_bot.response_to(pressed))["type"] == 9, "a modal, as the press's first answer"
@@ -652,11 +653,7 @@ async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost
 
 
 async def test_a_note_the_database_cannot_keep_comes_back_to_its_writer(discord_bot, caplog):
-    testimonial = await discord_bot.bot.db.insert(
-        "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise, credit,"
-        " consent_given, consent_wording, consent_at, status, submitted_at) VALUES"
-        " (?, ?, 'alice', 's1', ?, 'Surprise!', 'first_name', 1, 'I agree', '2026-11-25', 'pending', '2026-11-25')",
-        (f"discord:{GUILD}", str(ALICE), STORY))
+    testimonial = await pending_testimonial(discord_bot)
     pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:changes|{testimonial}", "424244",
                                                   channel_id=MODERATORS_CHANNEL)
     await discord_bot.response_to(pressed)
