@@ -101,7 +101,8 @@ class FormEngine:
 
     async def start(self, ctx: Invocation, form: Form, *, answers: dict[str, Any] | None = None,
                     context: dict[str, Any] | None = None, intro: str = "") -> bool:
-        """Open `form` for the member in their DMs; False if it could not be delivered there.
+        """Open `form` for the member in their DMs; False if it could not be delivered there. A short
+        form (`Form.fits_dialog`) started by a press opens as one dialog where the platform has them.
 
         Answers may be filled in beforehand, and `intro` is said before the first question.
         A member with another form open is asked first whether to abandon it.
