@@ -11,7 +11,6 @@ wait for a busy platform. The floor is one aiosqlite insert per award in the sam
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measure import describe, floor_connection, pin_to_one_core  # noqa: E402
+from measure import command_line, describe, floor_connection  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.core import Bot, Community, Member  # noqa: E402
@@ -65,11 +64,7 @@ async def by_hand(folder: Path, members: int) -> dict:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
+    args, cores = command_line(__doc__, members=10_000)
     with tempfile.TemporaryDirectory() as tmp:
         bot = await through_the_bot(Path(tmp), args.members)
         floor = await by_hand(Path(tmp), args.members)

@@ -11,7 +11,6 @@ the ratio is what Discord's round trip costs on top of the bot's own work.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from bot.core import Bot  # noqa: E402
 from bot.platforms.discord import DiscordAdapter  # noqa: E402
 from bot.platforms.discord.runner import point_at  # noqa: E402
 from fakes.discord_server import FakeDiscord  # noqa: E402
-from measure import UNLIMITED, describe, pin_to_one_core, share_through_the_console  # noqa: E402
+from measure import UNLIMITED, command_line, describe, share_through_the_console  # noqa: E402
 
 MEMBERS = 100
 
@@ -69,11 +68,7 @@ async def through_discord(folder: Path, n: int) -> dict:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
+    args, cores = command_line(__doc__, n=1_000)
     original = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     with tempfile.TemporaryDirectory() as tmp:
         on_discord = await through_discord(Path(tmp), args.n)

@@ -15,7 +15,6 @@ form, every answer) above its baseline after the imports should stay under 50 MB
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import json
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measure import describe, floor_connection, pin_to_one_core  # noqa: E402
+from measure import command_line, describe, floor_connection  # noqa: E402
 
 from bot.config import Config  # noqa: E402
 from bot.core import Bot, Invocation  # noqa: E402
@@ -117,12 +116,7 @@ async def by_hand(folder: Path, members: int) -> dict:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    if not args.all_cores:
-        pin_to_one_core()
+    args, _ = command_line(__doc__, members=10_000)
     baseline_rss = rss_mb()  # the process with everything imported, before any bot exists
     with tempfile.TemporaryDirectory() as tmp:
         engine = await through_the_engine(Path(tmp) / "engine", args.members)

@@ -13,7 +13,6 @@ handling of 429s keeps it going.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import sys
@@ -32,7 +31,7 @@ from bot.core import Bot, Channel, Message  # noqa: E402
 from bot.platforms.discord import DiscordAdapter  # noqa: E402
 from bot.platforms.discord.runner import point_at  # noqa: E402
 from fakes.discord_server import FakeDiscord  # noqa: E402
-from measure import pin_to_one_core  # noqa: E402
+from measure import command_line  # noqa: E402
 
 FIRST_CHANNEL = 100_000
 
@@ -80,12 +79,8 @@ def report(label: str, result: dict, channels: int, limit: int) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--channels", type=int, default=1_000)
-    parser.add_argument("--limit", type=int, default=50, help="channel messages a second the fake allows")
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
+    args, cores = command_line(__doc__, channels=1_000,
+                               limit=(50, "channel messages a second the fake allows"))
     original = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
     print(f"one announcement to {args.channels:,} channels, the fake allowing {args.limit}/s ({cores})")
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,6 @@ is the process's peak resident set, before and after the round.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import random
 import resource
@@ -28,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measure import pin_to_one_core  # noqa: E402
+from measure import command_line  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.core import Bot, Community, Member  # noqa: E402
@@ -126,12 +125,7 @@ async def speed(folder: Path, n: int) -> None:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quality-members", type=int, default=1_000)
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
+    args, cores = command_line(__doc__, quality_members=1_000, members=10_000)
     print(f"pairing benchmark ({cores})")
     quality(args.quality_members)
     with tempfile.TemporaryDirectory() as tmp:

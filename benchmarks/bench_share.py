@@ -20,7 +20,6 @@ it does not distort the timings.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import sys
@@ -33,7 +32,7 @@ import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from measure import UNLIMITED, describe, floor_connection, pin_to_one_core  # noqa: E402
+from measure import UNLIMITED, command_line, describe, floor_connection  # noqa: E402
 
 from bot.config import parse_config  # noqa: E402
 from bot.core import Bot, Channel, Invocation  # noqa: E402
@@ -134,13 +133,8 @@ async def by_hand(folder: Path, n: int, members: int) -> dict:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=10_000)
-    parser.add_argument("--members", type=int, default=1_000)
-    parser.add_argument("--in-flight", type=int, default=32, help="overlapping commands in the concurrent run")
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
+    args, cores = command_line(__doc__, n=10_000, members=1_000,
+                               in_flight=(32, "overlapping commands in the concurrent run"))
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

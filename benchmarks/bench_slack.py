@@ -11,7 +11,6 @@ the console adapter in the same run: the ratio is what Slack's round trip costs 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from bot.config import parse_config  # noqa: E402
 from bot.core import Bot  # noqa: E402
 from bot.platforms.slack import SlackAdapter  # noqa: E402
 from fakes.slack_server import FakeSlack, signed_headers, slash_command_body  # noqa: E402
-from measure import UNLIMITED, describe, pin_to_one_core, share_through_the_console  # noqa: E402
+from measure import UNLIMITED, command_line, describe, share_through_the_console  # noqa: E402
 
 SECRET = "benchmark-secret"
 TEAM = "T0001"
@@ -104,11 +103,7 @@ def _recording(record, then):
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000)
-    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
-    args = parser.parse_args()
-    cores = "one core" if not args.all_cores and pin_to_one_core() else "all cores"
+    args, cores = command_line(__doc__, n=1_000)
     with tempfile.TemporaryDirectory() as tmp:
         on_slack = await through_slack(Path(tmp), args.n)
         on_console = await share_through_the_console(Path(tmp), args.n, MEMBERS)

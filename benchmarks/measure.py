@@ -1,7 +1,9 @@
-"""What the benchmarks share: pinning to one core, opening the floor's connection, printing figures."""
+"""What the benchmarks share: their command line (and pinning to one core), opening the floor's
+connection, printing figures."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import time
@@ -11,6 +13,19 @@ import aiosqlite
 
 # Benchmarks send thousands of commands as a few members: the per-member limit would refuse them.
 UNLIMITED = "[safety]\ncommands_per_minute = 0\n"
+
+
+def command_line(doc: str, **options: int | tuple[int, str]) -> tuple[argparse.Namespace, str]:
+    """A benchmark's command line: its whole-number options (`members=10_000`, or `(default, help)`)
+    and --all-cores. Unless that is given, the process is pinned to one core. Returns the arguments
+    and which cores ran ("one core" or "all cores")."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, given in options.items():
+        default, help = given if isinstance(given, tuple) else (given, None)
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=default, help=help)
+    parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
+    args = parser.parse_args()
+    return args, "one core" if not args.all_cores and pin_to_one_core() else "all cores"
 
 
 def pin_to_one_core() -> bool:
