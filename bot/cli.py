@@ -379,14 +379,30 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
         return EXIT_USAGE
 
 
-async def purge(config: Config, key: str, really: bool, database: Path) -> int:
-    """Delete a community's data at once; without `really`, show what would be deleted and stop."""
+@contextlib.asynccontextmanager
+async def _started(config: Config, database: Path, needs: tuple[str, str] | None = None):
+    """The bot on `database` with every enabled cog started (their migrations run), on no platform;
+    `needs` (a query, its cog) says which cog the command cannot do without. Yields None, having said
+    so, when that cog is not enabled."""
     from bot.core import Bot
-    from bot.privacy import community_rows, purge_community
 
     bot = await Bot.open(config, database=database)
     try:
-        await bot.start()  # every cog's migrations, so that every table is there to purge
+        await bot.start()
+        if needs is not None and needs[0] not in bot.cogs.queries:
+            print(f"error: the {needs[1]} cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
+            yield None
+        else:
+            yield bot
+    finally:
+        await bot.close()
+
+
+async def purge(config: Config, key: str, really: bool, database: Path) -> int:
+    """Delete a community's data at once; without `really`, show what would be deleted and stop."""
+    from bot.privacy import community_rows, purge_community
+
+    async with _started(config, database) as bot:  # every cog's migrations: every table is there to purge
         counts = await community_rows(bot, key)
         if not counts:
             print(f"{key}: nothing to delete")
@@ -401,8 +417,6 @@ async def purge(config: Config, key: str, really: bool, database: Path) -> int:
                                                  sum(deleted.values()))
         print(f"{key}: deleted {sum(deleted.values())} rows from {len(deleted)} tables")
         return 0
-    finally:
-        await bot.close()
 
 
 INTERVIEW_COLUMNS = ("member", "url", "partner", "partner_name", "member_name", "id")
@@ -414,7 +428,7 @@ async def import_interviews(config: Config, path: Path, community_key: str, data
     for the bot's next start. Exit status 1 if any row was refused."""
     import csv
 
-    from bot.core import Bot, Community
+    from bot.core import Community
 
     platform, _, community_id = community_key.partition(":")
     if platform not in ("console", "discord", "slack") or not community_id:
@@ -435,11 +449,8 @@ async def import_interviews(config: Config, path: Path, community_key: str, data
               f"{'; ' if missing and unknown else ''}{'unknown: ' + ', '.join(unknown) if unknown else ''}."
               f" Known columns: {', '.join(INTERVIEW_COLUMNS)}", file=sys.stderr)
         return EXIT_USAGE
-    bot = await Bot.open(config, database=database)
-    try:
-        await bot.start()
-        if "interviews.add" not in bot.cogs.queries:
-            print("error: the interviews cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
+    async with _started(config, database, ("interviews.add", "interviews")) as bot:
+        if bot is None:
             return EXIT_USAGE
         community = Community(platform, community_id)
         taken = known = refused = 0
@@ -453,20 +464,15 @@ async def import_interviews(config: Config, path: Path, community_key: str, data
             taken, known = (taken + 1, known) if result["new"] else (taken, known + 1)
         print(f"{path.name}: {taken} imported, {known} already there, {refused} refused")
         return 1 if refused else 0
-    finally:
-        await bot.close()
 
 
 async def backfill_badges(config: Config, community: str | None, database: Path) -> int:
     """Award every badge its history earns, in one community or all; the congratulations wait in
     the outbox for the bot's next start on that platform."""
-    from bot.core import Bot, Community
+    from bot.core import Community
 
-    bot = await Bot.open(config, database=database)
-    try:
-        await bot.start()
-        if "badges.backfill" not in bot.cogs.queries:
-            print("error: the badges cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
+    async with _started(config, database, ("badges.backfill", "badges")) as bot:
+        if bot is None:
             return EXIT_USAGE
         keys = [community] if community else await bot.ask("badges.communities")
         for key in keys:
@@ -476,8 +482,6 @@ async def backfill_badges(config: Config, community: str | None, database: Path)
         if not keys:
             print("no badges to give: nothing has happened in any community yet")
         return 0
-    finally:
-        await bot.close()
 
 
 def _print(text: str) -> None:
