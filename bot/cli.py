@@ -24,8 +24,10 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Coroutine
 
@@ -35,6 +37,8 @@ from bot.render import TemplateProblem
 from bot.storage import StorageError
 
 EXIT_USAGE = 2
+
+log = logging.getLogger("bot.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -179,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
             return _slack(args, config)
         from bot.platforms.console import run_console
 
-        asyncio.run(until_stopped(run_console(config, database=getattr(args, "db", None), stdin=sys.stdin,
-                                              write=_print)))
-        return 0
+        database = getattr(args, "db", None) or config.path(config.bot.database)
+        return asyncio.run(until_stopped(run_console(config, database=database, stdin=sys.stdin, write=_print),
+                                         database))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
@@ -192,21 +196,68 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-async def until_stopped(run: Coroutine[Any, Any, None]) -> None:
-    """Run the bot until it ends or SIGTERM or SIGINT arrives (a service manager stopping it, Ctrl-C):
-    then it is cancelled, so its cleanup runs (what is on its way is finished, what is queued stays
-    queued) and the database is closed, and the command exits with status 0."""
+async def until_stopped(run: Coroutine[Any, Any, None], database: Path) -> int:
+    """Run the bot until it ends or SIGTERM or SIGINT arrives (a service manager stopping it, Ctrl-C).
+    Then it is cancelled, so its cleanup runs: what is on its way is finished, what is queued stays
+    queued, the database is closed. Whatever state the database is in, the process ends within
+    `SHUTDOWN_SECONDS` (a second signal ends it at once), and says what was left waiting for the next
+    start. Returns the exit status: 0 when everything was kept, 1 when something could not be."""
+    from bot.core.bot import SHUTDOWN_SECONDS
+
     task = asyncio.ensure_future(run)
     loop = asyncio.get_running_loop()
+    deadline: threading.Timer | None = None
+
+    def stop(signal_name: str) -> None:
+        nonlocal deadline
+        if deadline is not None:  # asked twice: stop now
+            _give_up(database, f"{signal_name} again")
+        log.warning("%s: stopping (at most %d s)", signal_name, SHUTDOWN_SECONDS)
+        deadline = threading.Timer(SHUTDOWN_SECONDS, _give_up, (database, f"not stopped after {SHUTDOWN_SECONDS} s"))
+        deadline.daemon = True
+        deadline.start()
+        task.cancel()
+
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
-        loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        loop.add_signal_handler(signal.SIGINT, task.cancel)  # Ctrl-C stops as cleanly
+        loop.add_signal_handler(signal.SIGTERM, stop, "SIGTERM")
+        loop.add_signal_handler(signal.SIGINT, stop, "SIGINT")  # Ctrl-C stops as cleanly
+    status = 0
     try:
         await task
     except asyncio.CancelledError:
         if not task.cancelled():
             raise
-        print("stopped", file=sys.stderr)
+    except StorageError as exc:
+        if deadline is None:  # not stopping: a problem to report as usual
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        status = 1
+    finally:
+        if deadline is not None:
+            deadline.cancel()
+    if deadline is not None:
+        print(f"stopped; {_waiting(database)}", file=sys.stderr)
+    return status
+
+
+def _waiting(database: Path) -> str:
+    """What waits for the next start, in words, read beside the bot."""
+    from bot.storage.maintenance import left_waiting
+
+    try:
+        left = left_waiting(database)
+    except sqlite3.Error as exc:
+        return f"what is left waiting could not be read ({exc})"
+    messages, forms = left["outbox"], left["forms"]
+    return (f"left waiting for the next start: {messages} message{'s' if messages != 1 else ''} in the outbox,"
+            f" {forms} open form{'s' if forms != 1 else ''}")
+
+
+def _give_up(database: Path, why: str) -> None:
+    """The stop took too long (the database is stuck, say): say what waits, and end the process now."""
+    print(f"error: {why}; ending now, without finishing the stop. {_waiting(database)}", file=sys.stderr, flush=True)
+    logging.shutdown()
+    os._exit(1)
 
 
 def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
@@ -232,7 +283,8 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
         elif command == "invite-url":
             print(on_discord.invite_url(asyncio.run(on_discord.application_id(config, token=token))))
         else:
-            asyncio.run(until_stopped(on_discord.run_discord(config, token=token, database=args.db)))
+            database = args.db or config.path(config.bot.database)
+            return asyncio.run(until_stopped(on_discord.run_discord(config, token=token, database=database), database))
     except discord.LoginFailure:
         print("error: Discord rejected the token in DISCORD_TOKEN. Reset it in the developer portal "
               "(your application, Bot, Reset Token) and export the new one.", file=sys.stderr)
@@ -277,9 +329,10 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
               "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
               "Signing Secret).", file=sys.stderr)
         return EXIT_USAGE
+    database = args.db or config.path(config.bot.database)
     try:
-        asyncio.run(until_stopped(run_slack(config, bot_token=bot_token, app_token=app_token,
-                                            signing_secret=signing_secret, database=args.db)))
+        return asyncio.run(until_stopped(run_slack(config, bot_token=bot_token, app_token=app_token,
+                                                   signing_secret=signing_secret, database=database), database))
     except SlackApiError as exc:
         error = exc.response.get("error", "")
         if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"):
@@ -341,8 +394,6 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
 
 def look_after(action: str, config: Config, database: Path, target: Path | None) -> int:
     """`smallstep db backup`, `smallstep db check` and `smallstep status`."""
-    import sqlite3
-
     from bot.config import cog_exists
     from bot.storage import maintenance
 
@@ -364,6 +415,10 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
                 print(f"{component}: not yet applied: {', '.join(names)} (they run when the bot starts)")
             return 0 if result.ok else 1
         state = maintenance.status(database)
+        for name, ok_at, error_at, error, failures in state["loops"]:
+            print(f"{name}: last worked {_moment(ok_at)}"
+                  + (f"; last error {_moment(error_at)}: {error}" if error_at else "; no error")
+                  + (f" ({failures} in a row, still failing)" if failures else ""))
         for name in config.cogs.enabled:
             print(f"cog {name}: {'enabled' if cog_exists(name) else 'enabled, but there is no such cog'}")
         waiting = state["outbox"]
@@ -482,6 +537,10 @@ async def backfill_badges(config: Config, community: str | None, database: Path)
         if not keys:
             print("no badges to give: nothing has happened in any community yet")
         return 0
+
+
+def _moment(stamped: str | None) -> str:
+    return f"{stamped[:19].replace('T', ' ')} UTC" if stamped else "never"
 
 
 def _print(text: str) -> None:

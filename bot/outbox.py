@@ -84,6 +84,7 @@ class Outbox:
         self._task: asyncio.Task | None = None
         self._again = False
         self._stopping = False
+        self._pausing = False  # after a failed run, waiting to try again
         self._limiters: dict[str, AsyncLimiter] = {}
         # (community key, member id) with messages waiting for their DMs to open: read from the
         # database at start, so checking on every command costs no query.
@@ -104,6 +105,8 @@ class Outbox:
         start); what is not yet sent stays queued. A delivery stuck longer than `timeout` is cancelled."""
         self._stopping = True
         if self._task is not None and not self._task.done():
+            if self._pausing:  # nothing on its way: no need to wait out the pause
+                self._task.cancel()
             done, _ = await asyncio.wait({self._task}, timeout=timeout)
             if not done:
                 self._task.cancel()
@@ -191,9 +194,12 @@ class Outbox:
             self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def idle(self) -> None:
-        """Wait until the background delivery has nothing left to do now (the console waits after each line)."""
-        while self._task is not None and not self._task.done():
-            await asyncio.shield(self._task)
+        """Wait until the background delivery has nothing left to do now (the console waits after each line),
+        or is pausing after a failure (the database is locked, say): then it is tried again later."""
+        while (task := self._task) is not None and not task.done() and not self._pausing:
+            await asyncio.wait({task}, timeout=0.05)
+        if task is not None and task.done() and not task.cancelled():
+            task.result()  # a run that died of something no attempt catches says so here
 
     @contextlib.asynccontextmanager
     async def answering(self, community: Community, member: Member) -> AsyncIterator[None]:
@@ -223,13 +229,18 @@ class Outbox:
         self.kick()
 
     async def _run(self) -> None:
-        while self._again:
+        loops = self._bot.loops
+        while self._again and not self._stopping:
             self._again = False
-            try:
-                await self.deliver_due()
-            except Exception:  # the database, most likely: the rows wait for the next run
-                log.exception("outbox: delivery stopped; what is left is tried again in a minute")
-                return
+            with self._bot.watchdog.doing("outbox delivery"):
+                delivered = await loops.attempt("outbox", self.deliver_due)
+            if not delivered:  # the database, most likely: the rows wait, and are tried again after a pause
+                self._again = True
+                self._pausing = True
+                try:
+                    await asyncio.sleep(loops.backoff("outbox"))
+                finally:
+                    self._pausing = False
 
     async def deliver_due(self) -> int:
         """Deliver every message that is due on a platform being served, in the order queued (one pass;

@@ -4,6 +4,10 @@ A cog declares `@job(every="7d")`; the scheduler stores when it is due next. Whe
 bot was down at that moment, the job runs once as soon as the bot is back (not once
 per missed period). The next run is written before the job starts, so a crash in
 the middle of a job does not make it run twice.
+
+Each job runs as an attempt of `bot.loops` (named `job <component>/<name>`): a job that fails is
+logged once and runs again at its next time; a tick that fails (the database is locked) is
+tried again after a pause. Nothing a job does can stop the others, or the scheduler.
 """
 
 from __future__ import annotations
@@ -12,10 +16,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Awaitable, Callable
 
 from bot.core.clock import Clock, stamp
+from bot.loops import Loops
 from bot.storage import Database
+from bot.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +40,13 @@ class PeriodicJob:
 
 
 class Scheduler:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    """The periodic jobs of the core and the cogs, and when each runs next."""
+
+    def __init__(self, db: Database, clock: Clock, loops: Loops, watchdog: Watchdog) -> None:
         self._db = db
         self._clock = clock
+        self._loops = loops
+        self._watchdog = watchdog
         self._jobs: dict[tuple[str, str], PeriodicJob] = {}
 
     async def add(self, job: PeriodicJob) -> None:
@@ -72,22 +83,23 @@ class Scheduler:
                 "UPDATE scheduled_jobs SET next_run_at = ? WHERE component = ? AND name = ?",
                 (stamp(now + job.every), job.component, job.name),
             )
-            try:
-                await job.handler(now)
-            except Exception:
-                log.exception("scheduled job %s/%s failed; it runs again in %s", job.component, job.name, job.every)
+            name = f"job {job.component}/{job.name}"
+            with self._watchdog.doing(name):
+                await self._loops.attempt(name, partial(job.handler, now), again=job.every)
             ran += 1
         return ran
 
-    async def keep_running(self, interval_seconds: float, turn: asyncio.Lock | None = None) -> None:
-        """Run due jobs now (what fell due while the bot was down), then every interval, until cancelled.
+    def keep_running(self, interval_seconds: float, turn: asyncio.Lock | None = None) -> None:
+        """Run due jobs now (what fell due while the bot was down), then every interval, in the
+        background until the bot closes.
 
         `turn`, if given, is held while jobs run, so they take turns with other work.
         """
-        while True:
+        async def tick() -> None:
             if turn is None:
                 await self.run_due()
             else:
                 async with turn:
                     await self.run_due()
-            await asyncio.sleep(interval_seconds)
+
+        self._loops.start("scheduler", tick, every=interval_seconds)

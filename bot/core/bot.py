@@ -9,6 +9,7 @@ reply for anything that goes wrong, so a member never sees a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.resources
 import logging
 import re
@@ -27,13 +28,22 @@ from bot.core.events import EventBus
 from bot.core.registry import CogRegistry, Handler
 from bot.forms.engine import FormEngine
 from bot.audit import AuditLog
+from bot.loops import Loops, describe
 from bot.outbox import Outbox
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
 from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, apply_migrations
+from bot.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_SECONDS = 10  # a stop never takes longer, whatever state the database is in
+
+
+class Unflushed(StorageError):
+    """The bot stopped, but something could not be finished or kept; `str()` says what."""
+
 
 _SUBCOMMAND = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
@@ -51,7 +61,9 @@ class Bot:
         self.clock = clock
         self.templates = templates
         self.events = EventBus(db, clock)
-        self.scheduler = Scheduler(db, clock)
+        self.loops = Loops(db, clock)
+        self.watchdog = Watchdog()
+        self.scheduler = Scheduler(db, clock, self.loops, self.watchdog)
         self.cogs = CogRegistry(self)
         self.forms = FormEngine(self, config.forms)
         self.outbox = Outbox(self)
@@ -102,11 +114,35 @@ class Bot:
         await self.cogs.add_builtin("privacy", PrivacyCog)
         await self.cogs.load_enabled(self.config.cogs.enabled)
 
-    async def close(self) -> None:
-        await self.outbox.close()
+    def start_background(self, turn: asyncio.Lock | None = None) -> None:
+        """Serve: scheduled jobs every `bot.scheduler_interval_seconds` (taking `turn` while they run,
+        if given), and the watchdog that logs stalls of the event loop."""
+        self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
+        self.watchdog.start(self.loops)
+
+    async def close(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """Stop within `timeout` seconds, whatever state the database is in: the loops, the outbox (after
+        the message on its way), the cogs, the database. What was queued stays queued for the next start.
+        Raises `Unflushed`, saying what, if something could not be finished or kept."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        left = lambda: max(0.1, deadline - loop.time())  # noqa: E731
+        problems = []
+        self.watchdog.stop()
+        if not await self.loops.close(timeout=min(3, left())):
+            problems.append("a background loop would not stop")
+        await self.outbox.close(timeout=min(5, left()))
         for name in [n for n in self.cogs.loaded if n not in self.cogs.builtin]:
-            await self.cogs.unload(name)
-        await self.db.close()
+            try:
+                await asyncio.wait_for(self.cogs.unload(name), left())
+            except (Exception, asyncio.TimeoutError) as exc:
+                problems.append(f"the {name} cog did not stop cleanly ({describe(exc)})")
+        try:
+            await asyncio.wait_for(self.db.close(), left())
+        except (Exception, asyncio.TimeoutError) as exc:
+            problems.append(f"the database did not close ({describe(exc)})")
+        if problems:
+            raise Unflushed("; ".join(problems))
 
     def render(self, template: str, dialect: str, /, **variables: Any) -> Rendered:
         """Render a template for a platform; `program` (name, links) is always available."""

@@ -70,7 +70,8 @@ def components(cog_names: list[str]) -> dict[str, Traversable]:
 
 
 def status(path: Path) -> dict[str, object]:
-    """What the bot has on its hands: messages waiting, scheduled jobs, open forms, communities."""
+    """What the bot has on its hands: how its loops are doing, messages waiting, scheduled jobs, open forms,
+    communities."""
     with _read_only(path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
@@ -78,6 +79,9 @@ def status(path: Path) -> dict[str, object]:
             return conn.execute(sql).fetchall() if table in tables else []
 
         return {
+            "loops": [(r["name"], r["last_ok_at"], r["last_error_at"], r["last_error"], r["failures"]) for r in rows(
+                "SELECT name, last_ok_at, last_error_at, last_error, failures FROM loop_health ORDER BY name",
+                "loop_health")],
             "outbox": {r["status"]: r["n"] for r in rows("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status",
                                                          "outbox")},
             "jobs": [(r["component"], r["name"], r["next_run_at"]) for r in rows(
@@ -87,3 +91,14 @@ def status(path: Path) -> dict[str, object]:
             "communities": [r["community"] for r in rows(
                 "SELECT DISTINCT community FROM domain_events ORDER BY community", "domain_events")],
         }
+
+
+def left_waiting(path: Path) -> dict[str, int]:
+    """What waits for the bot's next start: messages in the outbox, open forms (read beside a bot that
+    may be stuck; WAL lets a reader through whatever a writer holds)."""
+    with _read_only(path) as conn:
+        conn.execute("PRAGMA busy_timeout = 1000")
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        count = lambda sql, table: conn.execute(sql).fetchone()[0] if table in tables else 0  # noqa: E731
+        return {"outbox": count("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'unreachable')", "outbox"),
+                "forms": count("SELECT COUNT(*) FROM form_drafts", "form_drafts")}

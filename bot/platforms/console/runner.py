@@ -9,7 +9,6 @@ then every `bot.scheduler_interval_seconds`, taking turns with the lines.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from pathlib import Path
 from typing import Callable, TextIO
@@ -87,18 +86,14 @@ async def _converse(bot: Bot, adapter: ConsoleAdapter, config: Config, stdin: Te
     if stdin.isatty():
         write(f"Small Step Bot console: {config.program.name}, database {bot.db.path}.")
         write(f"You are {adapter.acting} in #{adapter.channel}. Type /help for the bot's commands, :help for the console's.")
-    await bot.scheduler.run_due()  # what fell due while the bot was down, before the first line
-    jobs = asyncio.create_task(bot.scheduler.keep_running(config.bot.scheduler_interval_seconds, turn))
+    # What fell due while the bot was down, before the first line.
+    await bot.loops.attempt("scheduler", bot.scheduler.run_due)
+    bot.start_background(turn)
     reader = LineReader(stdin, lambda: f"{adapter.acting} #{adapter.channel}> ")
-    try:
-        while (line := await reader.next()) is not None:
-            async with turn:
-                if not reader.interactive and line.strip():
-                    write(f"{adapter.acting}> {line.strip()}")
-                if not await adapter.handle_line(line):
-                    break
-            reader.done_with_line()
-    finally:
-        jobs.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await jobs
+    while (line := await reader.next()) is not None:
+        async with turn:
+            if not reader.interactive and line.strip():
+                write(f"{adapter.acting}> {line.strip()}")
+            if not await adapter.handle_line(line):
+                break
+        reader.done_with_line()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 
 import discord
@@ -35,7 +34,6 @@ async def run_discord(config: Config, *, token: str, database: Path | None = Non
     point_at(config.discord)
     bot = await Bot.open(config, database=database)
     adapter = DiscordAdapter(bot)
-    jobs: asyncio.Task | None = None
     try:
         await bot.start()
         client = asyncio.create_task(adapter.start(token))
@@ -45,13 +43,9 @@ async def run_discord(config: Config, *, token: str, database: Path | None = Non
             ready.cancel()
             await client  # raises LoginFailure for a rejected token
             return
-        jobs = asyncio.create_task(bot.scheduler.keep_running(config.bot.scheduler_interval_seconds))
+        bot.start_background()
         await client
     finally:
-        if jobs is not None:
-            jobs.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await jobs
         await bot.outbox.close()  # the message on its way is delivered and marked while Discord is still there
         await adapter.close()
         await bot.close()

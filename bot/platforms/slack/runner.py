@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
         raise ValueError("HTTP mode needs the signing secret (SLACK_SIGNING_SECRET), or use Socket Mode")
     bot = await Bot.open(config, database=database)
     adapter = SlackAdapter(bot, token=bot_token, signing_secret=signing_secret)
-    jobs: asyncio.Task | None = None
     socket: AsyncSocketModeHandler | None = None
     server: web.AppRunner | None = None
     try:
@@ -43,13 +41,9 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
             server = web.AppRunner(adapter.app.web_app(path=EVENTS_PATH, port=config.slack.port))
             await server.setup()
             await web.TCPSite(server, config.slack.host, config.slack.port).start()
-        jobs = asyncio.create_task(bot.scheduler.keep_running(config.bot.scheduler_interval_seconds))
+        bot.start_background()
         await asyncio.Event().wait()  # until cancelled (SIGTERM, Ctrl-C)
     finally:
-        if jobs is not None:
-            jobs.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await jobs
         await bot.outbox.close()  # the message on its way is delivered and marked while Slack is still there
         if socket is not None:
             await socket.close_async()

@@ -1,0 +1,90 @@
+"""The event loop's watchdog: while one piece of code holds the loop, every member waits.
+
+A heartbeat on the loop wakes every `BEAT` seconds and measures how late it woke. Beside it, a
+thread looks in while the heartbeat is overdue, and notes which task holds the loop and what
+that task is doing: the core labels each command, button and DM it handles, and the scheduler
+each job (`doing`). A stall longer than `STALL` is logged at WARNING with that label: a
+command's or a job's name, never who asked nor what they wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+log = logging.getLogger(__name__)
+
+BEAT = 0.05  # seconds between heartbeats
+STALL = 0.25  # a heartbeat this late (seconds) is a stall worth a log line
+
+Label = str | Callable[[], str]  # a callable: worked out only when a stall is logged
+
+
+class Watchdog:
+    """Notices stalls of the event loop and names what caused each."""
+
+    def __init__(self) -> None:
+        self._doing: dict[asyncio.Task, Label] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_beat = 0.0
+        self._culprit: str | None = None
+        self._stopped = threading.Event()
+
+    @contextmanager
+    def doing(self, what: Label) -> Iterator[None]:
+        """Label what the current task does, for as long as the block runs."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        before = self._doing.get(task)
+        self._doing[task] = what
+        try:
+            yield
+        finally:
+            if before is None:
+                self._doing.pop(task, None)
+            else:
+                self._doing[task] = before
+
+    def start(self, loops) -> None:
+        """Start the heartbeat (a loop of `loops`) and the thread that looks in during a stall."""
+        self._loop = asyncio.get_running_loop()
+        self._last_beat = time.monotonic()
+        self._stopped.clear()
+        threading.Thread(target=self._look_in, name="watchdog", daemon=True).start()
+        loops.start("watchdog", self._beat, every=BEAT)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def _beat(self) -> None:
+        now = time.monotonic()
+        late = now - self._last_beat - BEAT
+        self._last_beat = now
+        if late > STALL:
+            log.warning("the event loop was held for %.0f ms by %s: every member waited meanwhile", late * 1000,
+                        self._culprit or "code outside any labelled work")
+        self._culprit = None
+
+    def _look_in(self) -> None:
+        """On its own thread: while the heartbeat is overdue, note what holds the loop (once per stall)."""
+        while not self._stopped.wait(BEAT):
+            if self._culprit is None and time.monotonic() - self._last_beat - BEAT > STALL:
+                self._culprit = self._holding()
+
+    def _holding(self) -> str:
+        task = asyncio.current_task(self._loop)  # read across threads: a dictionary lookup, safe under the GIL
+        if task is None:
+            return "a callback outside any task"
+        label = self._doing.get(task)
+        if label is None:
+            return f"task {task.get_name()} ({getattr(task.get_coro(), '__qualname__', '?')})"
+        try:
+            return label() if callable(label) else label
+        except Exception:  # a label is only words; it must never break the watchdog
+            return f"task {task.get_name()}"
