@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import re
 import sqlite3
 import time
 
+from conversation import Chat
 from real_process import ConsoleProcess, smallstep
 
 TICKING = '[bot]\nscheduler_interval_seconds = 1\n[cogs]\nenabled = ["sample_cogs.echo", "testimonials"]\n'
@@ -85,3 +88,27 @@ async def test_sigterm_while_another_process_holds_the_write_lock_ends_within_th
     assert code == 1, log  # the buttons on screen could not be kept: it says so
     assert "is busy (locked by another process)" in log
     assert "left waiting for the next start: 0 messages in the outbox, 1 open form" in log
+
+
+async def test_the_watchdog_names_the_command_or_job_that_held_the_event_loop(tmp_path, caplog):
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["sample_cogs.echo"]\n')
+    try:
+        chat.bot.watchdog.start(chat.bot.loops)
+        with caplog.at_level(logging.WARNING, logger="bot.watchdog"):
+            await chat.as_member("Secret Sam").run("/echo quick")
+            await asyncio.sleep(0.3)
+            assert not caplog.records, "a quick command is no stall"
+            await chat.run("/hog")
+            await asyncio.sleep(0.3)
+            await chat.db.execute("UPDATE scheduled_jobs SET next_run_at = '2000-01-01' WHERE name = 'hog_daily'")
+            await chat.bot.scheduler.run_due()
+            await asyncio.sleep(0.3)
+        stalls = [r.getMessage() for r in caplog.records]
+        assert len(stalls) == 2, stalls
+        held = [int(re.match(r"the event loop was held for (\d+) ms by ", line).group(1)) for line in stalls]
+        assert all(300 <= ms < 1000 for ms in held), stalls  # 400 ms, give or take a heartbeat
+        assert "by command /hog (cog sample_cogs.echo)" in stalls[0]
+        assert "by job cog:sample_cogs.echo/hog_daily" in stalls[1]
+        assert not any("secret" in line.lower() for line in stalls)
+    finally:
+        await chat.close()

@@ -288,11 +288,17 @@ class Bot:
         log line: where, which cog and command, how long, how it ended (never who, never what they wrote)."""
         started = time.perf_counter()
         outcome = "ok"
+
+        def doing() -> str:  # for the watchdog: what this is, never who
+            what = f"/{ctx.command}" if kind == "command" and ctx.command else name or ctx.command or "-"
+            return f"{kind} {what} (cog {ctx.cog or '-'})"
+
         try:
             if ctx.from_member:  # they are here: what could not reach their DMs is tried again
                 await self.outbox.member_active(ctx.community, ctx.member)
-            async with self.outbox.answering(ctx.community, ctx.member):
-                await run()
+            with self.watchdog.doing(doing):
+                async with self.outbox.answering(ctx.community, ctx.member):
+                    await run()
         except UsageError as exc:
             outcome = f"refused:{exc.reason}"
             await self._apologise(ctx, exc.reason, exc.show_usage, exc.details)

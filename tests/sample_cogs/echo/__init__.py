@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +68,11 @@ class Echo(Cog):
         queued = await self.bot.outbox.put(ctx.community, f"echo:{batch}", [(t, Message(text=text)) for t in targets])
         await ctx.reply_private(f"queued {queued}")
 
+    @command("hog", help="Hold the event loop for 0.4 s, as CPU-heavy work on the loop would")
+    async def hog(self, ctx: Invocation) -> None:
+        time.sleep(0.4)
+        await ctx.reply("done hogging")
+
     @command("crash", help="Fail on purpose")
     async def crash(self, ctx: Invocation) -> None:
         raise RuntimeError("deliberate failure")
@@ -90,6 +96,10 @@ class Echo(Cog):
     @job(every="1d")
     async def daily(self, now: datetime) -> None:
         await self.db.execute("INSERT INTO echo_runs (community, at) VALUES ('console:local', ?)", (stamp(now),))
+
+    @job(every="1d")
+    async def hog_daily(self, now: datetime) -> None:
+        time.sleep(0.4)
 
     @job(every="1s")
     async def often(self, now: datetime) -> None:
