@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.core.clock import Clock, stamp
 from bot.core.context import Community, Member
-from bot.storage import Database
+from bot.storage import Database, Transaction
 
 
 @dataclass(frozen=True)
@@ -31,8 +31,9 @@ class AuditLog:
         self._clock = clock
 
     async def record(self, community: Community, moderator: Member, action: str, *, target: str = "",
-                     reason: str = "", **details: Any) -> None:
-        await self._db.execute(
+                     reason: str = "", tx: Transaction | None = None, **details: Any) -> None:
+        """Record what a moderator did; given `tx`, inside the transaction of the change itself."""
+        await (tx or self._db).execute(
             "INSERT INTO audit_log (community, moderator_id, moderator_name, action, target, reason, details, at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (community.key, moderator.id, moderator.display_name, action, target, reason, json.dumps(details),

@@ -152,12 +152,14 @@ class Outbox:
             "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
             " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    async def withdraw(self, community: Community, batch: str, *, prefix: bool = False) -> int:
+    async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
+                       tx: Transaction | None = None) -> int:
         """Take back what a batch (or every batch starting with `batch`) has not delivered yet:
-        the reminders of an event that was cancelled are never sent."""
+        the reminders of an event that was cancelled are never sent. Given `tx`, with the change
+        that calls for it."""
         pattern = batch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where = "batch LIKE ? ESCAPE '\\'" if prefix else "batch = ?"
-        return await self._db.execute(
+        return await (tx or self._db).execute(
             f"UPDATE outbox SET status = ? WHERE community = ? AND {where} AND status IN (?, ?)",
             (WITHDRAWN, community.key, pattern if prefix else batch, PENDING, UNREACHABLE))
 

@@ -28,11 +28,12 @@ from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from bot.forms import Submission
+from bot.storage import Transaction
 from cogs.events.forms import EVENT_FORM
 from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
     parse_start
-from cogs.events.store import (CANCELLED, GOING, MAYBE, NO, WAITLIST, Draft, Event, EventStore, Rsvp, as_draft,
-                               with_changes)
+from cogs.events.store import (CANCELLED, GOING, MAYBE, NO, WAITLIST, Counts, Draft, Event, EventStore, Rsvp,
+                               as_draft, with_changes)
 
 TEXTS = "events/messages.j2"
 LISTED_DAYS = 60  # /events looks this far ahead
@@ -203,16 +204,24 @@ class Events(Cog):
         if draft == before:
             raise Refusal(texts["nothing_to_change"])
         now = self.clock.now()
-        await self.store.update(ctx.community, current.id, draft, now)
-        updated = await self.store.get(ctx.community, current.id)
-        await self._announce(ctx.community, updated)  # new channels get it; the others keep theirs, updated
-        await self._refresh_announcements(ctx.community, updated.id)
-        if draft.capacity is None or (before.capacity is not None and draft.capacity > before.capacity):
-            await self._tell_promoted(ctx.community, updated, await self.store.fill_places(ctx.community, updated, now))
         moved = (draft.first, draft.zone, draft.length, draft.place, draft.recurrence) != (
             before.first, before.zone, before.length, before.place, before.recurrence)
-        told = await self._tell_change(ctx.community, updated) if moved else 0
-        await self.bot.audit.record(ctx.community, ctx.member, "event.edit", target=updated.title, event=updated.id)
+        partner = await self._partner(ctx.community, draft.partner_id)  # before: another cog's query
+        # The change, what it tells those going or moved up, new channels' announcements and the audit
+        # entry: all of them, or none.
+        async with self.db.transaction() as tx:
+            await self.store.update(tx, ctx.community, current.id, draft, now)
+            updated = await self.store.get(ctx.community, current.id, tx=tx)
+            if draft.capacity is None or (before.capacity is not None and draft.capacity > before.capacity):
+                await self._tell_promoted(ctx.community, updated,
+                                          await self.store.fill_places(tx, ctx.community, updated, now), tx=tx)
+            card = self._card_of(ctx.community, updated, await self.store.counts(ctx.community, updated.id, tx=tx),
+                                 partner)
+            await self._announce(ctx.community, updated, card, tx=tx)  # new channels get it
+            told = await self._tell_change(ctx.community, updated, tx=tx) if moved else 0
+            await self.bot.audit.record(ctx.community, ctx.member, "event.edit", target=updated.title,
+                                        event=updated.id, tx=tx)
+        await self._refresh_announcements(ctx.community, updated.id)  # the others keep theirs, updated
         await ctx.reply_private(ctx.render(TEXTS, event=updated, told=told)["edited"])
 
     @command("event cancel", help="Cancel an event (asks first); those going are told", moderator=True)
@@ -233,15 +242,19 @@ class Events(Cog):
     @action("events:cancel", moderator=True)
     async def cancelled(self, ctx: Invocation, value: str) -> None:
         event = await self._event(ctx, value)
-        reason = await self.store.cancel(ctx.community, event.id, self.clock.now())
-        if reason is None:
-            raise Refusal(ctx.render(TEXTS, event=event)["is_cancelled"])
-        await self.bot.outbox.withdraw(ctx.community, f"events:reminder:{event.id}:", prefix=True)
-        await self.bot.audit.record(ctx.community, ctx.member, "event.cancel", target=event.title, reason=reason,
-                                    event=event.id)
+        # The cancellation, its reminders withdrawn, what those going are told and the audit entry:
+        # all of them, or none.
+        async with self.db.transaction() as tx:
+            reason = await self.store.cancel(tx, ctx.community, event.id, self.clock.now())
+            if reason is None:
+                raise Refusal(ctx.render(TEXTS, event=event)["is_cancelled"])
+            await self.bot.outbox.withdraw(ctx.community, f"events:reminder:{event.id}:", prefix=True, tx=tx)
+            await self.bot.audit.record(ctx.community, ctx.member, "event.cancel", target=event.title, reason=reason,
+                                        event=event.id, tx=tx)
+            going = await self.store.with_answer(ctx.community, event.id, GOING, WAITLIST, tx=tx)
+            told = await self._tell(ctx.community, event, f"events:cancelled:{event.id}", "dm_cancelled", going,
+                                    reason=reason, tx=tx)
         await self._refresh_announcements(ctx.community, event.id)
-        told = await self._tell(ctx.community, event, f"events:cancelled:{event.id}", "dm_cancelled",
-                                await self.store.with_answer(ctx.community, event.id, GOING, WAITLIST), reason=reason)
         await ctx.reply_private(ctx.render(TEXTS, event=event, told=told)["cancel_done"])
 
     @action("events:keep", moderator=True)
@@ -349,11 +362,16 @@ class Events(Cog):
         if not draft.channels:
             defaults = " ".join(self.settings.channels)
             draft = with_changes(draft, channels=await self._channels(ctx, defaults) if defaults else [])
-        event_id = await self.store.create(ctx.community, draft, ctx.member.id, self.clock.now())
-        event = await self.store.get(ctx.community, event_id)
-        await self.events.emit("event.created", ctx.community, ctx.member, event=event_id)
-        await self.bot.audit.record(ctx.community, ctx.member, "event.create", target=event.title, event=event_id)
-        await self._announce(ctx.community, event)
+        partner = await self._partner(ctx.community, draft.partner_id)  # before: another cog's query
+        # The event, its announcement, `event.created` and the audit entry: all of them, or none.
+        async with self.db.transaction() as tx:
+            event_id = await self.store.create(tx, ctx.community, draft, ctx.member.id, self.clock.now())
+            event = await self.store.get(ctx.community, event_id, tx=tx)
+            await self._announce(ctx.community, event, self._card_of(ctx.community, event, Counts(), partner), tx=tx)
+            created = await self.events.record(tx, "event.created", ctx.community, ctx.member, event=event_id)
+            await self.bot.audit.record(ctx.community, ctx.member, "event.create", target=event.title,
+                                        event=event_id, tx=tx)
+        await self.events.publish(created)
         viewer = await self._zone(ctx.community, ctx.member.id)
         occurrence = event.next(self.clock.now())
         await ctx.reply_private(ctx.render(TEXTS, event=event, start=occurrence.start.astimezone(viewer),
@@ -428,11 +446,18 @@ class Events(Cog):
     async def _card(self, community: Community, event: Event, viewer: ZoneInfo | None = None, *,
                     mine: str | None = None) -> Message:
         """The event as a message: for an announcement (its own zone, no viewer), or for one member."""
+        return self._card_of(community, event, await self.store.counts(community, event.id),
+                             await self._partner(community, event.partner_id), viewer, mine=mine)
+
+    async def _partner(self, community: Community, partner_id: int | None) -> dict[str, Any] | None:
+        return await self.bot.ask("partners.get", community, partner_id) if partner_id else None
+
+    def _card_of(self, community: Community, event: Event, counts: Counts, partner: dict[str, Any] | None,
+                 viewer: ZoneInfo | None = None, *, mine: str | None = None) -> Message:
+        """`_card` from what it reads: inside a transaction, where another cog's query cannot read."""
         now = self.clock.now()
         occurrence = event.next(now)
         shown_zone = viewer or event.zone
-        counts = await self.store.counts(community, event.id)
-        partner = await self.bot.ask("partners.get", community, event.partner_id) if event.partner_id else None
         texts = self.bot.render(
             TEXTS, community.platform, event=event, counts=counts, partner=partner, mine=mine or "",
             full=event.capacity is not None and counts.going >= event.capacity,
@@ -454,10 +479,10 @@ class Events(Cog):
                        Button(texts["button_calendar"], "events:ics", str(event.id), ButtonStyle.SECONDARY)]
         return Message(title=texts["card_title"], text=texts["card"], fields=fields, buttons=buttons)
 
-    async def _announce(self, community: Community, event: Event) -> None:
+    async def _announce(self, community: Community, event: Event, card: Message, *, tx: Transaction) -> None:
         """Post the announcement in each of the event's channels not yet holding it, through the outbox."""
-        card = await self._card(community, event)
-        await self.bot.outbox.put(community, f"events:announce:{event.id}", [(c, card) for c in event.channels])
+        await self.bot.outbox.put(community, f"events:announce:{event.id}", [(c, card) for c in event.channels],
+                                  tx=tx)
 
     async def _refresh_announcements(self, community: Community, event_id: int) -> None:
         """Every announcement already posted shows the event as it is now (counts, changes, cancellation)."""
@@ -488,10 +513,11 @@ class Events(Cog):
 
     # -- telling members -------------------------------------------------------------------------
 
-    async def _tell(self, community: Community, event: Event, batch: str, block: str, people: list[Rsvp],
-                    **variables: Any) -> int:
-        """A DM to each of `people` about `event`, once per batch, in their own time zones."""
-        zones = await self.store.zones(community)
+    async def _tell(self, community: Community, event: Event, batch: str, block: str, people: list[Rsvp], *,
+                    tx: Transaction | None = None, **variables: Any) -> int:
+        """A DM to each of `people` about `event`, once per batch, in their own time zones (given `tx`, with
+        the change that calls for it)."""
+        zones = await self.store.zones(community, tx=tx)
         occurrence = event.next(self.clock.now())
         items = []
         for rsvp in people:
@@ -499,16 +525,18 @@ class Events(Cog):
             texts = self.bot.render(TEXTS, community.platform, event=event, **variables,
                                     start=occurrence.start.astimezone(viewer) if occurrence else None)
             items.append((Member(community.platform, rsvp.member_id, rsvp.member_name), Message(text=texts[block])))
-        return await self.bot.outbox.put(community, batch, items)
+        return await self.bot.outbox.put(community, batch, items, tx=tx)
 
-    async def _tell_change(self, community: Community, event: Event) -> int:
-        people = await self.store.with_answer(community, event.id, GOING, WAITLIST)
-        return await self._tell(community, event, f"events:changed:{event.id}:{event.revision}", "dm_changed", people)
+    async def _tell_change(self, community: Community, event: Event, *, tx: Transaction) -> int:
+        people = await self.store.with_answer(community, event.id, GOING, WAITLIST, tx=tx)
+        return await self._tell(community, event, f"events:changed:{event.id}:{event.revision}", "dm_changed", people,
+                                tx=tx)
 
-    async def _tell_promoted(self, community: Community, event: Event, promoted: list[Rsvp]) -> None:
+    async def _tell_promoted(self, community: Community, event: Event, promoted: list[Rsvp], *,
+                             tx: Transaction | None = None) -> None:
         for rsvp in promoted:
             await self._tell(community, event, f"events:promoted:{event.id}:{rsvp.member_id}:{stamp(self.clock.now())}",
-                             "dm_promoted", [rsvp])
+                             "dm_promoted", [rsvp], tx=tx)
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.core import Channel, Community, Member
 from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
-from bot.storage import Database
+from bot.storage import Database, Transaction
 from cogs.events.schedule import Occurrence, next_occurrence, occurrences
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"
@@ -105,15 +105,17 @@ class EventStore:
 
     # -- events ------------------------------------------------------------------------
 
-    async def create(self, community: Community, draft: Draft, by: str, at: datetime) -> int:
-        return await self._db.insert(
+    async def create(self, tx: Transaction, community: Community, draft: Draft, by: str, at: datetime) -> int:
+        """A new event, inside the caller's transaction (with its announcement and its audit)."""
+        return await tx.insert(
             "INSERT INTO events (community, title, partner_id, starts_local, timezone, minutes, place, description,"
             " capacity, channels, recurrence, status, created_by, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (community.key, *_columns(draft), SCHEDULED, by, stamp(at), stamp(at)))
 
-    async def update(self, community: Community, event_id: int, draft: Draft, at: datetime) -> None:
-        await self._db.execute(
+    async def update(self, tx: Transaction, community: Community, event_id: int, draft: Draft, at: datetime) -> None:
+        """Change an event, inside the caller's transaction (with what it tells those going)."""
+        await tx.execute(
             "UPDATE events SET title = ?, partner_id = ?, starts_local = ?, timezone = ?, minutes = ?, place = ?,"
             " description = ?, capacity = ?, channels = ?, recurrence = ?, revision = revision + 1, updated_at = ?"
             " WHERE community = ? AND id = ?", (*_columns(draft), stamp(at), community.key, event_id))
@@ -123,17 +125,17 @@ class EventStore:
         await self._db.execute("UPDATE events SET cancel_note = ? WHERE community = ? AND id = ?",
                                (note, community.key, event_id))
 
-    async def cancel(self, community: Community, event_id: int, at: datetime) -> str | None:
-        """Cancel a scheduled event; its reason (possibly ""), or None if it was cancelled already."""
-        async with self._db.transaction() as tx:
-            done = await tx.execute("UPDATE events SET status = ?, revision = revision + 1, updated_at = ?"
-                                    " WHERE community = ? AND id = ? AND status = ?",
-                                    (CANCELLED, stamp(at), community.key, event_id, SCHEDULED))
-            row = await tx.fetchone("SELECT cancel_note FROM events WHERE id = ?", (event_id,))
+    async def cancel(self, tx: Transaction, community: Community, event_id: int, at: datetime) -> str | None:
+        """Cancel a scheduled event, inside the caller's transaction (with what it tells those going); its
+        reason (possibly ""), or None if it was cancelled already."""
+        done = await tx.execute("UPDATE events SET status = ?, revision = revision + 1, updated_at = ?"
+                                " WHERE community = ? AND id = ? AND status = ?",
+                                (CANCELLED, stamp(at), community.key, event_id, SCHEDULED))
+        row = await tx.fetchone("SELECT cancel_note FROM events WHERE id = ?", (event_id,))
         return (row["cancel_note"] or "") if done else None
 
-    async def get(self, community: Community, event_id: int) -> Event | None:
-        row = await self._db.fetchone(f"SELECT {_FIELDS} FROM events WHERE community = ? AND id = ?",
+    async def get(self, community: Community, event_id: int, *, tx: Transaction | None = None) -> Event | None:
+        row = await (tx or self._db).fetchone(f"SELECT {_FIELDS} FROM events WHERE community = ? AND id = ?",
                                       (community.key, event_id))
         return _event(row) if row else None
 
@@ -196,23 +198,23 @@ class EventStore:
                          (GOING, stamp(at), community.key, event.id, row["member_id"]))
         return Rsvp(row["member_id"], row["member_name"], GOING)
 
-    async def fill_places(self, community: Community, event: Event, at: datetime) -> list[Rsvp]:
-        """After the capacity grew: move people up from the waitlist while there is room."""
+    async def fill_places(self, tx: Transaction, community: Community, event: Event, at: datetime) -> list[Rsvp]:
+        """After the capacity grew: move people up from the waitlist while there is room (inside the
+        caller's transaction, with what they are told)."""
         promoted = []
-        async with self._db.transaction() as tx:
-            while True:
-                going = await tx.fetchone("SELECT COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
-                                          " event_id = ? AND answer = ?", (community.key, event.id, GOING))
-                if event.capacity is not None and going["n"] >= event.capacity:
-                    break
-                moved = await self._promote(tx, community, event, at)
-                if moved is None:
-                    break
-                promoted.append(moved)
+        while True:
+            going = await tx.fetchone("SELECT COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
+                                      " event_id = ? AND answer = ?", (community.key, event.id, GOING))
+            if event.capacity is not None and going["n"] >= event.capacity:
+                break
+            moved = await self._promote(tx, community, event, at)
+            if moved is None:
+                break
+            promoted.append(moved)
         return promoted
 
-    async def counts(self, community: Community, event_id: int) -> Counts:
-        rows = await self._db.fetchall("SELECT answer, COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
+    async def counts(self, community: Community, event_id: int, *, tx: Transaction | None = None) -> Counts:
+        rows = await (tx or self._db).fetchall("SELECT answer, COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
                                        " event_id = ? GROUP BY answer", (community.key, event_id))
         return Counts(**{row["answer"]: row["n"] for row in rows})
 
@@ -226,9 +228,10 @@ class EventStore:
             " w.answered_at <= (SELECT answered_at FROM event_rsvps WHERE community = ? AND event_id = ? AND"
             " member_id = ?)", (community.key, event_id, WAITLIST, community.key, event_id, member_id))
 
-    async def with_answer(self, community: Community, event_id: int, *answers: str) -> list[Rsvp]:
+    async def with_answer(self, community: Community, event_id: int, *answers: str,
+                          tx: Transaction | None = None) -> list[Rsvp]:
         marks = ", ".join("?" for _ in answers)
-        rows = await self._db.fetchall(
+        rows = await (tx or self._db).fetchall(
             f"SELECT member_id, member_name, answer FROM event_rsvps WHERE community = ? AND event_id = ? AND"
             f" answer IN ({marks}) ORDER BY answered_at", (community.key, event_id, *answers))
         return [Rsvp(r["member_id"], r["member_name"], r["answer"]) for r in rows]
@@ -253,9 +256,9 @@ class EventStore:
         return await self._db.fetchval("SELECT timezone FROM member_timezones WHERE community = ? AND member_id = ?",
                                        (community.key, member_id))
 
-    async def zones(self, community: Community) -> dict[str, str]:
+    async def zones(self, community: Community, *, tx: Transaction | None = None) -> dict[str, str]:
         """Every member's own time zone, by member id (those who set one)."""
-        rows = await self._db.fetchall("SELECT member_id, timezone FROM member_timezones WHERE community = ?",
+        rows = await (tx or self._db).fetchall("SELECT member_id, timezone FROM member_timezones WHERE community = ?",
                                        (community.key,))
         return {row["member_id"]: row["timezone"] for row in rows}
 

@@ -23,6 +23,8 @@ from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member,
 from bot.core.checks import host_of, web_address
 from bot.core.clock import stamp
 from bot.core.cog import Cog
+from bot.core.events import DomainEvent
+from bot.storage import Transaction
 from cogs.interviews.store import NO, PUBLIC, YES, Interview, InterviewStore
 from cogs.interviews.webhook import NotTaken, Webhook
 
@@ -92,26 +94,29 @@ class Interviews(Cog):
         if problem:
             raise Refusal(ctx.render(TEXTS, value=url, domains=self.config.program.archive_domains)[problem],
                           show_usage=True)
-        interview_id, new = await self.add(ctx.community, {"url": url}, member, partner, partner_name or "", "command")
+        interview_id, new = await self.add(ctx.community, {"url": url}, member, partner, partner_name or "", "command",
+                                           moderator=ctx.member)
         interview = await self.store.get(ctx.community, interview_id)
-        if new:
-            await self.bot.audit.record(ctx.community, ctx.member, "interview.ready", target=interview.url,
-                                        interview=interview_id)
         await ctx.reply_private(ctx.render(TEXTS, interview=interview, new=new)["ready_done"])
 
     async def add(self, community: Community, data: dict[str, Any], member: Member, partner: Member | None,
-                  partner_name: str, source: str) -> tuple[int, bool]:
-        """Keep a recording and ask its partners; the same recording again changes nothing."""
-        interview_id, new = await self.store.add(community, url=web_address(data["url"]) or data["url"],
-                                                 member=member, partner=partner, partner_name=partner_name,
-                                                 external_id=data.get("id") or None, source=source,
-                                                 at=self.clock.now())
-        if new:
-            interview = await self.store.get(community, interview_id)
-            for consent in await self.store.consents(community, interview_id):
-                person = Member(community.platform, consent.member_id, consent.member_name)
-                await self.bot.outbox.put(community, f"interviews:{interview_id}:ready", [
-                    (person, self._question(community, interview, person, "dm_ready"))])
+                  partner_name: str, source: str, *, moderator: Member | None = None) -> tuple[int, bool]:
+        """Keep a recording, ask its partners and audit the moderator who said it is ready, in one transaction
+        (a crash leaves all of it, or none); the same recording again changes nothing."""
+        async with self.db.transaction() as tx:
+            interview_id, new = await self.store.add(tx, community, url=web_address(data["url"]) or data["url"],
+                                                     member=member, partner=partner, partner_name=partner_name,
+                                                     external_id=data.get("id") or None, source=source,
+                                                     at=self.clock.now())
+            if new:
+                interview = await self.store.get(community, interview_id, tx=tx)
+                for consent in await self.store.consents(community, interview_id, tx=tx):
+                    person = Member(community.platform, consent.member_id, consent.member_name)
+                    await self.bot.outbox.put(community, f"interviews:{interview_id}:ready", [
+                        (person, self._question(community, interview, person, "dm_ready"))], tx=tx)
+                if moderator is not None:
+                    await self.bot.audit.record(community, moderator, "interview.ready", target=interview.url,
+                                                interview=interview_id, tx=tx)
         return interview_id, new
 
     @query("interviews.add")
@@ -143,37 +148,48 @@ class Interviews(Cog):
             raise Refusal(texts["not_yours"])
         if interview.status == PUBLIC:
             raise Refusal(texts["already_public"])
-        await self.store.answer(ctx.community, interview.id, ctx.member.id, YES if answer == YES else NO,
-                                self.clock.now())
-        await self._settle(ctx, interview, ctx.member, YES if answer == YES else NO)
+        given = YES if answer == YES else NO
+        async with self.db.transaction() as tx:  # the answer, and what it makes happen
+            await self.store.answer(tx, ctx.community, interview.id, ctx.member.id, given, self.clock.now())
+            said, published = await self._settle(tx, ctx, interview, ctx.member, given)
+        await self._said(ctx, interview, ctx.member, said, published)
 
     @command("interview partner-agrees", help="Record that a partner who is not a member here agreed to publish",
              moderator=True)
     async def partner_agrees(self, ctx: Invocation, id: int = option("The interview's number")) -> None:
         interview = await self._interview(ctx, id)
-        if not await self.store.outside_agrees(ctx.community, interview.id):
-            raise Refusal(ctx.render(TEXTS, interview=interview)["no_outside_partner"])
-        await self.bot.audit.record(ctx.community, ctx.member, "interview.partner_agrees", target=interview.url,
-                                    interview=interview.id)
-        await self._settle(ctx, await self._interview(ctx, id), None, YES)
+        async with self.db.transaction() as tx:  # the answer, the audit entry, and what it makes happen
+            if not await self.store.outside_agrees(tx, ctx.community, interview.id):
+                raise Refusal(ctx.render(TEXTS, interview=interview)["no_outside_partner"])
+            await self.bot.audit.record(ctx.community, ctx.member, "interview.partner_agrees", target=interview.url,
+                                        interview=interview.id, tx=tx)
+            interview = await self.store.get(ctx.community, id, tx=tx)
+            said, published = await self._settle(tx, ctx, interview, None, YES)
+        await self._said(ctx, interview, None, said, published)
 
-    async def _settle(self, ctx: Invocation, interview: Interview, who: Member | None, answer: str) -> None:
-        """Publish when every side said yes; when someone says no, the others hear only that it stays private."""
-        consents = await self.store.consents(ctx.community, interview.id)
+    async def _settle(self, tx: Transaction, ctx: Invocation, interview: Interview, who: Member | None,
+                      answer: str) -> tuple[str, list[DomainEvent]]:
+        """Publish when every side said yes; when someone says no, the others hear only that it stays private.
+        Inside the answer's transaction; returns what to tell whoever answered, and the events to publish."""
+        consents = await self.store.consents(ctx.community, interview.id, tx=tx)
         sides = [c.answer for c in consents] + ([interview.outside_answer] if interview.outside_partner else [])
         if all(side == YES for side in sides):
-            await self._publish(ctx.community, interview)
-            said = "published"
-        elif answer == NO:
+            return "published", await self._publish(tx, ctx.community, interview)
+        if answer == NO:
             others = [c for c in consents if who is None or c.member_id != who.id]
             moment = stamp(self.clock.now())
             for other in others:
                 person = Member(ctx.platform, other.member_id, other.member_name)
                 await self.bot.outbox.put(ctx.community, f"interviews:{interview.id}:private:{moment}", [
-                    (person, Message(text=ctx.render(TEXTS, interview=interview)["dm_stays_private"]))])
-            said = "answered_no"
-        else:
-            said = "answered_yes"
+                    (person, Message(text=ctx.render(TEXTS, interview=interview)["dm_stays_private"]))], tx=tx)
+            return "answered_no", []
+        return "answered_yes", []
+
+    async def _said(self, ctx: Invocation, interview: Interview, who: Member | None, said: str,
+                    published: list[DomainEvent]) -> None:
+        """Once the answer is kept: `interview.published` to the listeners, and a word to whoever answered."""
+        for event in published:
+            await self.events.publish(event)
         if who is None:
             await ctx.reply_private(ctx.render(TEXTS, interview=interview, published=said == "published")[
                 "partner_agrees_done"])
@@ -182,8 +198,8 @@ class Interviews(Cog):
         buttons = [] if said == "published" else self._buttons(texts, interview)
         await ctx.reply_private(Message(text=texts[said], buttons=buttons))
 
-    async def _publish(self, community: Community, interview: Interview) -> None:
-        published = await self.store.publish(community, interview, self.clock.now())
+    async def _publish(self, tx: Transaction, community: Community, interview: Interview) -> list[DomainEvent]:
+        published = await self.store.publish(tx, community, interview, self.clock.now())
         for event in published:
             fields = []
             for name in self.bot.templates.names(POSTS):
@@ -192,8 +208,8 @@ class Interviews(Cog):
                     fields.append(Field(post["label"], post["text"]))
             texts = self.bot.render(TEXTS, community.platform, interview=interview, member=event.member)
             await self.bot.outbox.put(community, f"interviews:{interview.id}:published", [(event.member, Message(
-                title=texts["public_title"], text=texts["dm_public"], fields=fields))])
-            await self.events.publish(event)
+                title=texts["public_title"], text=texts["dm_public"], fields=fields))], tx=tx)
+        return published
 
     # -- the one reminder --------------------------------------------------------------------------
 

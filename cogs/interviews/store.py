@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.core import Community, Member
 from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
-from bot.storage import Database
+from bot.storage import Database, Transaction
 from bot.core.checks import link_key
 
 ASKING, PUBLIC = "asking", "public"
@@ -50,30 +50,31 @@ class InterviewStore:
         self._db = db
         self._events = events
 
-    async def add(self, community: Community, *, url: str, member: Member, partner: Member | None, partner_name: str,
-                  external_id: str | None, source: str, at: datetime) -> tuple[int, bool]:
-        """Keep a recording that is ready, with a question to each partner who is a member;
-        returns its id and whether it is new (the same recording again adds nothing)."""
-        async with self._db.transaction() as tx:
-            known = await tx.fetchone(
-                "SELECT id FROM interviews WHERE community = ? AND (url_key = ? OR (external_id IS NOT NULL AND"
-                " external_id = ?))", (community.key, link_key(url), external_id))
-            if known is not None:
-                return known["id"], False
-            interview_id = await tx.insert(
-                "INSERT INTO interviews (community, url, url_key, external_id, member_id, member_name, partner_id,"
-                " partner_name, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (community.key, url, link_key(url), external_id, member.id, member.display_name,
-                 partner.id if partner else None, partner.display_name if partner else partner_name, ASKING, source,
-                 stamp(at)))
-            await tx.executemany(
-                "INSERT INTO interview_consents (community, interview_id, member_id, member_name, asked_at)"
-                " VALUES (?, ?, ?, ?, ?)", [(community.key, interview_id, m.id, m.display_name, stamp(at))
-                                            for m in (member, partner) if m is not None])
+    async def add(self, tx: Transaction, community: Community, *, url: str, member: Member, partner: Member | None,
+                  partner_name: str, external_id: str | None, source: str, at: datetime) -> tuple[int, bool]:
+        """Keep a recording that is ready, with a question to each partner who is a member (inside the
+        caller's transaction, with the questions' messages); returns its id and whether it is new (the
+        same recording again adds nothing)."""
+        known = await tx.fetchone(
+            "SELECT id FROM interviews WHERE community = ? AND (url_key = ? OR (external_id IS NOT NULL AND"
+            " external_id = ?))", (community.key, link_key(url), external_id))
+        if known is not None:
+            return known["id"], False
+        interview_id = await tx.insert(
+            "INSERT INTO interviews (community, url, url_key, external_id, member_id, member_name, partner_id,"
+            " partner_name, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (community.key, url, link_key(url), external_id, member.id, member.display_name,
+             partner.id if partner else None, partner.display_name if partner else partner_name, ASKING, source,
+             stamp(at)))
+        await tx.executemany(
+            "INSERT INTO interview_consents (community, interview_id, member_id, member_name, asked_at)"
+            " VALUES (?, ?, ?, ?, ?)", [(community.key, interview_id, m.id, m.display_name, stamp(at))
+                                        for m in (member, partner) if m is not None])
         return interview_id, True
 
-    async def get(self, community: Community, interview_id: int) -> Interview | None:
-        row = await self._db.fetchone(f"SELECT {_FIELDS} FROM interviews WHERE community = ? AND id = ?",
+    async def get(self, community: Community, interview_id: int, *,
+                  tx: Transaction | None = None) -> Interview | None:
+        row = await (tx or self._db).fetchone(f"SELECT {_FIELDS} FROM interviews WHERE community = ? AND id = ?",
                                       (community.key, interview_id))
         return Interview(**dict(row)) if row else None
 
@@ -82,35 +83,39 @@ class InterviewStore:
                                        (community.key,))
         return [Interview(**dict(row)) for row in rows]
 
-    async def consents(self, community: Community, interview_id: int) -> list[Consent]:
-        rows = await self._db.fetchall(
+    async def consents(self, community: Community, interview_id: int, *,
+                       tx: Transaction | None = None) -> list[Consent]:
+        rows = await (tx or self._db).fetchall(
             "SELECT member_id, member_name, answer, asked_at, reminded_at FROM interview_consents"
             " WHERE community = ? AND interview_id = ? ORDER BY rowid", (community.key, interview_id))
         return [Consent(**dict(row)) for row in rows]
 
-    async def answer(self, community: Community, interview_id: int, member_id: str, answer: str, at: datetime) -> bool:
-        """Record (or change) a member's answer while the recording is not yet public."""
-        return bool(await self._db.execute(
+    async def answer(self, tx: Transaction, community: Community, interview_id: int, member_id: str, answer: str,
+                     at: datetime) -> bool:
+        """Record (or change) a member's answer while the recording is not yet public (inside the caller's
+        transaction, with what it makes happen)."""
+        return bool(await tx.execute(
             "UPDATE interview_consents SET answer = ?, answered_at = ? WHERE community = ? AND interview_id = ? AND"
             " member_id = ? AND (SELECT status FROM interviews WHERE id = ?) = ?",
             (answer, stamp(at), community.key, interview_id, member_id, interview_id, ASKING)))
 
-    async def outside_agrees(self, community: Community, interview_id: int) -> bool:
-        return bool(await self._db.execute(
+    async def outside_agrees(self, tx: Transaction, community: Community, interview_id: int) -> bool:
+        return bool(await tx.execute(
             "UPDATE interviews SET outside_answer = ? WHERE community = ? AND id = ? AND status = ? AND"
             " partner_id IS NULL AND partner_name != ''", (YES, community.key, interview_id, ASKING)))
 
-    async def publish(self, community: Community, interview: Interview, at: datetime) -> list[DomainEvent]:
-        """Make it public, once; `interview.published` for each partner who is a member here."""
-        async with self._db.transaction() as tx:
-            if not await tx.execute("UPDATE interviews SET status = ?, published_at = ? WHERE id = ? AND status = ?",
-                                    (PUBLIC, stamp(at), interview.id, ASKING)):
-                return []
-            people = [Member(community.platform, interview.member_id, interview.member_name)]
-            if interview.partner_id:
-                people.append(Member(community.platform, interview.partner_id, interview.partner_name))
-            return [await self._events.record(tx, "interview.published", community, person, interview=interview.id)
-                    for person in people]
+    async def publish(self, tx: Transaction, community: Community, interview: Interview,
+                      at: datetime) -> list[DomainEvent]:
+        """Make it public, once (inside the caller's transaction, with what the partners are told);
+        `interview.published` for each partner who is a member here."""
+        if not await tx.execute("UPDATE interviews SET status = ?, published_at = ? WHERE id = ? AND status = ?",
+                                (PUBLIC, stamp(at), interview.id, ASKING)):
+            return []
+        people = [Member(community.platform, interview.member_id, interview.member_name)]
+        if interview.partner_id:
+            people.append(Member(community.platform, interview.partner_id, interview.partner_name))
+        return [await self._events.record(tx, "interview.published", community, person, interview=interview.id)
+                for person in people]
 
     async def to_remind(self, asked_before: datetime) -> list[tuple[str, int, Consent]]:
         """Unanswered questions asked before a moment, not reminded yet, of recordings nobody said no to."""
