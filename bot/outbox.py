@@ -129,7 +129,7 @@ class Outbox:
         rows = []
         for to, message in items:
             if id(message) not in stored:
-                stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
+                stored[id(message)] = _stored(message, files)
             rows.append((community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
                          to.id, to.display_name if isinstance(to, Member) else to.name, stored[id(message)],
                          PENDING, now, stamp(expires_at) if expires_at else None, now))
@@ -151,6 +151,19 @@ class Outbox:
         return await tx.executemany(
             "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
             " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    async def replace(self, community: Community, batch: str, message: Message) -> int:
+        """Give what a batch has not delivered yet a newer version (a moderators' card decided before it
+        was posted goes out decided); returns how many were still waiting."""
+        files: dict[str, bytes] = {}
+        text = _stored(message, files)
+        async with self._db.transaction() as tx:
+            if files:
+                await tx.executemany("INSERT OR IGNORE INTO outbox_files (community, hash, data) VALUES (?, ?, ?)",
+                                     [(community.key, digest, blob) for digest, blob in files.items()])
+            return await tx.execute(
+                "UPDATE outbox SET message = ? WHERE community = ? AND batch = ? AND status IN (?, ?)",
+                (text, community.key, batch, PENDING, UNREACHABLE))
 
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
                        tx: Transaction | None = None) -> int:
@@ -332,6 +345,11 @@ class Outbox:
             # One message per 1/rate seconds, never a burst: a platform counting per second sees at most `rate`.
             self._limiters[adapter.platform] = AsyncLimiter(1, 1 / rate)
         return self._limiters[adapter.platform]
+
+
+def _stored(message: Message, files: dict[str, bytes]) -> str:
+    """A message as the outbox stores it: JSON, its images and files set aside in `files`."""
+    return json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
 
 
 def _kept(data: bytes, files: dict[str, bytes]) -> str:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 TEXTS = "core/privacy.j2"
 DELETED = "(deleted member)"
-BOOKKEEPING = {"schema_migrations", "scheduled_jobs"}
+BOOKKEEPING = {"schema_migrations", "scheduled_jobs", "loop_health"}
 
 
 async def core_data(bot: Bot, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:

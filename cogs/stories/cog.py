@@ -75,11 +75,16 @@ class Stories(Cog):
         host = host_of(address)
         if not any(host == d or host.endswith("." + d) for d in domains):
             raise Refusal(texts["not_the_archive"])
-        story_id, new = await self.store.submit(ctx.community, ctx.member, address, why, self.clock.now())
-        story = await self.store.get(ctx.community, story_id)
-        if not new:
+        channel = await self.posts.channel(ctx, self.settings.moderators_channel)
+        async with self.db.transaction() as tx:  # the story, its event and its card for the moderators
+            story_id, submitted = await self.store.submit(tx, ctx.community, ctx.member, address, why,
+                                                          self.clock.now())
+            story = await self.store.get(ctx.community, story_id, tx=tx)
+            if submitted is not None:
+                await self.posts.queue(tx, ctx, channel, story_id, self._card(ctx, story, queue=True))
+        if submitted is None:
             raise Refusal(ctx.render(TEXTS, story=story)["already_submitted"])
-        await self.posts.to_queue(ctx, self.settings.moderators_channel, story_id, self._card(ctx, story, queue=True))
+        await self.events.publish(submitted)
         await ctx.reply_private(ctx.render(TEXTS, story=story)["thanks"])
 
     @command("stories", help="The public stories others put forward, to watch and pass on")

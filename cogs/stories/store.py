@@ -9,7 +9,7 @@ from bot.core import Community, Member
 from bot.core.checks import link_key
 from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
-from bot.storage import Database
+from bot.storage import Database, Transaction
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -34,24 +34,22 @@ class StoryStore:
         self._db = db
         self._events = events
 
-    async def submit(self, community: Community, member: Member, url: str, why: str | None,
-                     at: datetime) -> tuple[int, bool]:
-        """Keep a story put forward; returns its id and whether it is new (False: already there)."""
-        async with self._db.transaction() as tx:
-            known = await tx.fetchone("SELECT id FROM stories WHERE community = ? AND url_key = ?",
-                                      (community.key, link_key(url)))
-            if known is not None:
-                return known["id"], False
-            story_id = await tx.insert(
-                "INSERT INTO stories (community, member_id, member_name, url, url_key, why, status, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, url.strip(),
-                                                     link_key(url), why, PENDING, stamp(at)))
-            event = await self._events.record(tx, "story.submitted", community, member, story=story_id)
-        await self._events.publish(event)
-        return story_id, True
+    async def submit(self, tx: Transaction, community: Community, member: Member, url: str, why: str | None,
+                     at: datetime) -> tuple[int, DomainEvent | None]:
+        """Keep a story put forward, inside the caller's transaction (with its card for the moderators);
+        returns its id and its `story.submitted` event to publish after the commit (None: already there)."""
+        known = await tx.fetchone("SELECT id FROM stories WHERE community = ? AND url_key = ?",
+                                  (community.key, link_key(url)))
+        if known is not None:
+            return known["id"], None
+        story_id = await tx.insert(
+            "INSERT INTO stories (community, member_id, member_name, url, url_key, why, status, submitted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, url.strip(),
+                                                 link_key(url), why, PENDING, stamp(at)))
+        return story_id, await self._events.record(tx, "story.submitted", community, member, story=story_id)
 
-    async def get(self, community: Community, story_id: int) -> Story | None:
-        row = await self._db.fetchone(f"SELECT {_FIELDS} FROM stories WHERE community = ? AND id = ?",
+    async def get(self, community: Community, story_id: int, *, tx: Transaction | None = None) -> Story | None:
+        row = await (tx or self._db).fetchone(f"SELECT {_FIELDS} FROM stories WHERE community = ? AND id = ?",
                                       (community.key, story_id))
         return Story(**dict(row)) if row else None
 

@@ -23,8 +23,8 @@ from bot.forms import Submission
 from bot.moderation import FEATURED, QUEUE, ModerationPosts
 from cogs.testimonials import export as exports
 from cogs.testimonials.forms import CHANGES, REJECTION, TESTIMONIAL
-from cogs.testimonials.store import (APPROVED, CHANGES_REQUESTED, NOT_REVISABLE, PENDING, REJECTED, Testimonial,
-                                     TestimonialStore)
+from cogs.testimonials.store import (APPROVED, CHANGES_REQUESTED, NOT_REVISABLE, PENDING, RECORDED, REJECTED,
+                                     Testimonial, TestimonialStore)
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +79,21 @@ class Testimonials(Cog):
 
     @on_submit(TESTIMONIAL)
     async def submitted(self, ctx: Invocation, submission: Submission) -> None:
-        testimonial_id, outcome = await self.store.record(submission, self.clock.now())
+        channel = await self.posts.channel(ctx, self.settings.moderators_channel)
+        # The testimonial, its event and its card for the moderators: all of them, or none. A retried
+        # submit finds it recorded, and its card queued already.
+        async with self.db.transaction() as tx:
+            testimonial_id, outcome, event = await self.store.record(tx, submission, self.clock.now())
+            if outcome == RECORDED:
+                testimonial = await self.store.get(ctx.community, testimonial_id, tx=tx)
+                await self.posts.queue(tx, ctx, channel, testimonial_id, self._queue_card(ctx, testimonial))
+        if event is not None:
+            await self.events.publish(event)
         texts = ctx.render(TEXTS, id=testimonial_id)
         if outcome == NOT_REVISABLE:
             await ctx.reply(texts["not_revisable"])
             return
         await ctx.reply(texts["thanks_revised" if submission.context.get("revising") else "thanks"])
-        # Also when a retried submit finds it recorded: the first attempt may have failed before posting.
-        testimonial = await self.store.get(ctx.community, testimonial_id)
-        if not await self.posts.queued_since(ctx, testimonial_id, testimonial.submitted_at):
-            await self._post_to_queue(ctx, testimonial)
 
     @command("testimonial withdraw", help="Take back a testimonial you submitted, wherever it is shown")
     async def withdraw(self, ctx: Invocation) -> None:
@@ -186,9 +191,10 @@ class Testimonials(Cog):
         if testimonial.status != APPROVED or not testimonial.consent_given:
             await ctx.reply_private(texts["cannot_feature"])
             return
-        await self.posts.post(ctx, FEATURED, channel, id, Message(text=texts["featured"]))
-        await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
-                                    testimonial=id)
+        async with self.db.transaction() as tx:  # recorded before it is posted, with the audit entry
+            await self.posts.queue(tx, ctx, channel, id, Message(text=texts["featured"]), role=FEATURED)
+            await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
+                                        testimonial=id, tx=tx)
         await ctx.reply_private(texts["featured_done"])
 
     @command("testimonials export", help="Send yourself the approved testimonials as a file", moderator=True)
@@ -241,7 +247,8 @@ class Testimonials(Cog):
                                       [(author, Message(text=outcome[f"dm_{status}"]))])
         await self._update_queue_posts(ctx, testimonial_id)
 
-    async def _post_to_queue(self, ctx: Invocation, testimonial: Testimonial) -> None:
+    def _queue_card(self, ctx: Invocation, testimonial: Testimonial) -> Message:
+        """The card in the moderators' queue: the testimonial, and the buttons that decide."""
         texts = ctx.render(TEXTS, id=testimonial.id)
         card = self._card(ctx, testimonial)
         card.buttons = [
@@ -249,7 +256,7 @@ class Testimonials(Cog):
             Button(texts["button_reject"], "testimonials:reject", str(testimonial.id), style=ButtonStyle.DANGER),
             Button(texts["button_changes"], "testimonials:changes", str(testimonial.id), style=ButtonStyle.SECONDARY),
         ]
-        await self.posts.to_queue(ctx, self.settings.moderators_channel, testimonial.id, card)
+        return card
 
     async def _update_queue_posts(self, ctx: Invocation, testimonial_id: int) -> None:
         """A decided testimonial's queue post says so, and loses its buttons."""

@@ -10,7 +10,7 @@ from bot.core import Community, Member
 from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.forms import Submission
-from bot.storage import Database
+from bot.storage import Database, Transaction
 
 PENDING, APPROVED, REJECTED, CHANGES_REQUESTED, WITHDRAWN = (
     "pending", "approved", "rejected", "changes_requested", "withdrawn")
@@ -47,50 +47,50 @@ class TestimonialStore:
         self._db = db
         self._events = events
 
-    async def record(self, submission: Submission, at: datetime) -> tuple[int, str]:
-        """Store a submitted testimonial; returns its id and RECORDED, ALREADY_RECORDED or NOT_REVISABLE.
+    async def record(self, tx: Transaction, submission: Submission,
+                     at: datetime) -> tuple[int, str, DomainEvent | None]:
+        """Store a submitted testimonial, inside the caller's transaction (with its card for the moderators);
+        returns its id, RECORDED, ALREADY_RECORDED or NOT_REVISABLE, and its `testimonial.submitted` event
+        to publish once the transaction has committed.
 
         A revision (after a moderator asked for changes) updates the same testimonial and
         puts it back in the queue, but only while changes are still being asked for (not
-        once it was withdrawn or decided otherwise). The row and its `testimonial.submitted`
-        event are written together; a retried submit finds the row already there.
+        once it was withdrawn or decided otherwise). A retried submit finds the row already there.
         """
         answers = submission.answers
         consent_given = answers["may_quote"]
         values = (answers["story"], answers["surprise"], answers.get("advice"), answers["credit"],
                   int(consent_given["agreed"]), consent_given["wording"], consent_given["at"])
         revising = submission.context.get("revising")
-        event: DomainEvent | None = None
         community = submission.community
-        async with self._db.transaction() as tx:
-            existing = await tx.fetchone("SELECT id FROM testimonials WHERE submission_id = ?", (submission.id,))
-            if existing is not None:
-                return existing["id"], ALREADY_RECORDED
-            if revising is not None:
-                revised = await tx.execute(
-                    "UPDATE testimonials SET story = ?, surprise = ?, advice = ?, credit = ?, consent_given = ?,"
-                    " consent_wording = ?, consent_at = ?, status = ?, moderator_note = NULL, decided_by = NULL,"
-                    " decided_at = NULL, submission_id = ?, submitted_at = ?"
-                    " WHERE id = ? AND community = ? AND member_id = ? AND status = ?",
-                    (*values, PENDING, submission.id, stamp(at), revising, community.key, submission.member.id,
-                     CHANGES_REQUESTED))
-                if not revised:
-                    return revising, NOT_REVISABLE
-                testimonial_id = revising
-            else:
-                testimonial_id = await tx.insert(
-                    "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise,"
-                    " advice, credit, consent_given, consent_wording, consent_at, status, submitted_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (community.key, submission.member.id, submission.member.display_name, submission.id,
-                     *values, PENDING, stamp(at)))
-            event = await self._events.record(tx, "testimonial.submitted", community, submission.member,
-                                              testimonial=testimonial_id)
-        await self._events.publish(event)
-        return testimonial_id, RECORDED
+        existing = await tx.fetchone("SELECT id FROM testimonials WHERE submission_id = ?", (submission.id,))
+        if existing is not None:
+            return existing["id"], ALREADY_RECORDED, None
+        if revising is not None:
+            revised = await tx.execute(
+                "UPDATE testimonials SET story = ?, surprise = ?, advice = ?, credit = ?, consent_given = ?,"
+                " consent_wording = ?, consent_at = ?, status = ?, moderator_note = NULL, decided_by = NULL,"
+                " decided_at = NULL, submission_id = ?, submitted_at = ?"
+                " WHERE id = ? AND community = ? AND member_id = ? AND status = ?",
+                (*values, PENDING, submission.id, stamp(at), revising, community.key, submission.member.id,
+                 CHANGES_REQUESTED))
+            if not revised:
+                return revising, NOT_REVISABLE, None
+            testimonial_id = revising
+        else:
+            testimonial_id = await tx.insert(
+                "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise,"
+                " advice, credit, consent_given, consent_wording, consent_at, status, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (community.key, submission.member.id, submission.member.display_name, submission.id,
+                 *values, PENDING, stamp(at)))
+        event = await self._events.record(tx, "testimonial.submitted", community, submission.member,
+                                          testimonial=testimonial_id)
+        return testimonial_id, RECORDED, event
 
-    async def get(self, community: Community, testimonial_id: int) -> Testimonial | None:
-        row = await self._db.fetchone(f"SELECT {_FIELDS} FROM testimonials WHERE community = ? AND id = ?",
+    async def get(self, community: Community, testimonial_id: int, *,
+                  tx: Transaction | None = None) -> Testimonial | None:
+        row = await (tx or self._db).fetchone(f"SELECT {_FIELDS} FROM testimonials WHERE community = ? AND id = ?",
                                       (community.key, testimonial_id))
         return _testimonial(row) if row else None
 
