@@ -451,3 +451,31 @@ async def test_a_member_waits_before_submitting_the_same_form_again(survey):
     assert (await draft(survey, "uli"))["answers"] == {"pets": True, "pet_name": "Rex", "pet_kind": "dog"}, "kept"
     await survey.run(":clock +61s", ":dm submit")
     assert [s["answers"]["pets"] for s in await submissions(survey)] == [False, True]
+
+
+class Died(BaseException):
+    """The process is gone: raised where the console would show a message."""
+
+
+async def test_an_answer_kept_when_the_bot_died_before_the_next_question_gets_that_question_at_start(survey):
+    record = survey.adapter.observe
+
+    def dies_before_the_second_question(delivery) -> None:
+        if "question 2 of 7" in (delivery.message.title or ""):
+            raise Died()  # the answer is in the database; the next question never left
+        record(delivery)
+
+    await survey.as_member("ida").run("/survey")
+    survey.adapter.observe = dies_before_the_second_question
+    with pytest.raises(Died):
+        await survey.run(":dm Ida")
+    survey.adapter.observe = record
+    assert (await draft(survey, "ida"))["answers"] == {"name": "Ida"}
+    assert "question 2 of 7" not in dm(survey, "ida")
+
+    await survey.restart()
+    assert dm(survey, "ida").startswith("The survey: question 2 of 7\nTell us about your conversation."), "at start"
+    await survey.as_member("ida").run(":dm " + STORY)
+    assert (await draft(survey, "ida"))["answers"] == {"name": "Ida", "story": STORY}
+    await survey.restart()
+    assert len([d for d in survey.said("DM ida") if "question 2 of 7" in d.message.title]) == 1, "asked once"

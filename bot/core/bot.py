@@ -113,6 +113,7 @@ class Bot:
         await self.cogs.add_builtin("outbox", OutboxCog)
         await self.cogs.add_builtin("privacy", PrivacyCog)
         await self.cogs.load_enabled(self.config.cogs.enabled)
+        await self.forms.ask_again()  # once every form is registered
 
     def start_background(self, turn: asyncio.Lock | None = None) -> None:
         """Serve: scheduled jobs every `bot.scheduler_interval_seconds` (taking `turn` while they run,

@@ -64,6 +64,7 @@ class _Turn:
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     owner: asyncio.Task | None = None
+    saved: Draft | None = None  # the draft as this turn last saved it, to mark it shown at the end
 
 
 class FormEngine:
@@ -639,8 +640,11 @@ class FormEngine:
             turn.owner = asyncio.current_task()
             try:
                 yield
+                if turn.saved is not None:  # the turn answered the member: what they were shown is on record
+                    await self.store.mark_asked(turn.saved)
             finally:
                 turn.owner = None
+                turn.saved = None
 
     async def _save(self, draft: Draft) -> None:
         """Every interaction writes the draft and pushes its reminder and expiry back."""
@@ -649,6 +653,28 @@ class FormEngine:
         draft.remind_at = stamp(now + self.remind_after)
         draft.expire_at = stamp(now + self.expire_after)
         await self.store.save(draft)
+        turn = self._turns.get((draft.community, draft.member_id))
+        if turn is not None and turn.owner is asyncio.current_task():
+            turn.saved = draft
+
+    async def ask_again(self) -> int:
+        """At start: each member whose answer was kept but who was not shown what came next (the bot
+        stopped in between) is sent their current question, through the outbox, once; returns how many."""
+        asked = 0
+        for draft in await self.store.unasked():
+            form = self._form_of(draft)
+            if form is None:
+                continue  # its cog is off: it waits, untouched
+            platform, _, community_id = draft.community.partition(":")
+            message = self._question_message(platform, draft, form)
+            member = Member(platform, draft.member_id, draft.member_name)
+            async with self._bot.db.transaction() as tx:
+                await self._bot.outbox.put(Community(platform, community_id),
+                                           f"forms:asked-again:{draft.submission_id}:{draft.updated_at}",
+                                           [(member, message)], tx=tx)
+                await self.store.mark_asked(draft, tx=tx)
+            asked += 1
+        return asked
 
 
 def _button_key(draft: Draft) -> str:

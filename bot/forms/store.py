@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.clock import stamp
-from bot.storage import Database
+from bot.storage import Database, Transaction
 
 
 @dataclass
@@ -44,13 +44,26 @@ class DraftStore:
         return _draft(row) if row else None
 
     async def save(self, draft: Draft) -> None:
-        """Insert or replace the draft: one statement, one commit, after every answer."""
+        """Insert or replace the draft: one statement, one commit, after every answer. It is saved as not
+        yet shown to the member (`asked` 0) until `mark_asked`."""
         await self._db.execute(
-            f"INSERT OR REPLACE INTO form_drafts ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO form_drafts ({_COLUMNS}, asked)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
             (draft.community, draft.member_id, draft.member_name, draft.form, draft.submission_id,
              json.dumps(draft.answers), draft.current, draft.origin_channel, json.dumps(draft.context),
              draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at),
         )
+
+    async def mark_asked(self, draft: Draft, *, tx: Transaction | None = None) -> None:
+        """The member was shown where the draft is now (unless it changed since)."""
+        await (tx or self._db).execute(
+            "UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND submission_id = ?"
+            " AND updated_at = ?", (draft.community, draft.member_id, draft.submission_id, draft.updated_at))
+
+    async def unasked(self) -> list[Draft]:
+        """Drafts whose member was not shown where they are: a crash came between the answer and the reply."""
+        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM form_drafts WHERE asked = 0")
+        return [_draft(row) for row in rows]
 
     async def delete(self, draft: Draft) -> None:
         await self._db.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ?",
