@@ -33,6 +33,7 @@ from bot.core.message import Button, ButtonStyle, Message
 from bot.forms.spec import Form, Invalid, Kind, Question
 from bot.forms.store import Draft, DraftStore
 from bot.render import Rendered
+from bot.storage import Transaction
 
 if TYPE_CHECKING:
     from bot.core.bot import Bot
@@ -97,6 +98,12 @@ class FormEngine:
                 return False
             await self.store.delete(draft)
             return True
+
+    async def finish(self, tx: Transaction, submission: Submission) -> None:
+        """A submit handler's record is in `tx`: the draft goes in the same transaction, so a crash leaves
+        either the draft, ready to submit again, or the record, never both."""
+        await tx.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ?",
+                         (submission.community.key, submission.member.id, submission.id))
 
     # -- starting --------------------------------------------------------------------
 

@@ -80,20 +80,23 @@ class Testimonials(Cog):
     @on_submit(TESTIMONIAL)
     async def submitted(self, ctx: Invocation, submission: Submission) -> None:
         channel = await self.posts.channel(ctx, self.settings.moderators_channel)
-        # The testimonial, its event and its card for the moderators: all of them, or none. A retried
-        # submit finds it recorded, and its card queued already.
+        # The testimonial, its event, its card for the moderators, the member's thanks and the end of their
+        # draft: all of them, or none. A retried submit finds it recorded, and the rest queued already.
         async with self.db.transaction() as tx:
             testimonial_id, outcome, event = await self.store.record(tx, submission, self.clock.now())
+            texts = ctx.render(TEXTS, id=testimonial_id)
             if outcome == RECORDED:
                 testimonial = await self.store.get(ctx.community, testimonial_id, tx=tx)
                 await self.posts.queue(tx, ctx, channel, testimonial_id, self._queue_card(ctx, testimonial))
+            if outcome != NOT_REVISABLE:
+                thanks = texts["thanks_revised" if submission.context.get("revising") else "thanks"]
+                await self.bot.outbox.put(ctx.community, f"testimonials:thanks:{submission.id}",
+                                          [(ctx.member, Message(text=thanks))], tx=tx)
+            await self.bot.forms.finish(tx, submission)
         if event is not None:
             await self.events.publish(event)
-        texts = ctx.render(TEXTS, id=testimonial_id)
         if outcome == NOT_REVISABLE:
             await ctx.reply(texts["not_revisable"])
-            return
-        await ctx.reply(texts["thanks_revised" if submission.context.get("revising") else "thanks"])
 
     @command("testimonial withdraw", help="Take back a testimonial you submitted, wherever it is shown")
     async def withdraw(self, ctx: Invocation) -> None:
