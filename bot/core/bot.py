@@ -35,6 +35,7 @@ from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
 from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, apply_migrations
 from bot.watchdog import Watchdog
+from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Bot:
         self.outbox = Outbox(self)
         self.audit = AuditLog(db, clock)
         self.cooldowns = Cooldowns(self.clock)
+        self.workers = Workers()  # processes for CPU-heavy work (a pairing round), off the event loop
         # The adapters serving this bot, by platform: how jobs reach members outside a command.
         self.adapters: dict[str, Adapter] = {}
         templates.set_command_namer(self._command_text)
@@ -133,6 +135,7 @@ class Bot:
         if not await self.loops.close(timeout=min(3, left())):
             problems.append("a background loop would not stop")
         await self.outbox.close(timeout=min(5, left()))
+        self.workers.close()
         for name in [n for n in self.cogs.loaded if n not in self.cogs.builtin]:
             try:
                 await asyncio.wait_for(self.cogs.unload(name), left())

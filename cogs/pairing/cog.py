@@ -36,6 +36,10 @@ ANSWERS = (YES, NOT_YET, WONT)
 _NUMBER = re.compile(r"[0-9]{1,9}")  # a pair's number in a button's value
 log = logging.getLogger(__name__)
 
+# A round's pairs are written this many at a time, each with its introductions: one transaction for
+# thousands would hold the database, and every member's command, for seconds.
+PAIRS_AT_ONCE = 50
+
 
 def _statements(value: int) -> tuple[str, str] | None:
     if 1 <= value <= MAX_STATEMENTS:
@@ -253,25 +257,24 @@ class Pairing(Cog):
         by_id = {m.member_id: m for m in members}
         rules = Rules(self.settings.min_difference, self.settings.min_overlap_hours,
                       frozenset(await self.store.never(community, list(by_id))))
-        seen = {m.member_id: self._candidate(m, now) for m in members}  # as the matcher sees them
-        found = pair(list(seen.values()), rules, seed=int(now.timestamp()))
+        # Seconds of CPU for thousands of members: in a worker process, while members are answered.
+        seen, found = await self.bot.workers.run(match, members, self.settings.statements, now, rules,
+                                                 int(now.timestamp()))
         chosen = [(by_id[a], by_id[b], difference(seen[a], seen[b]) / self.settings.statements) for a, b in found]
-        # Asked before the transaction: another cog's query reads the database, which waits for it to end.
+        # Asked before the transactions: another cog's query reads the database, which waits for them to end.
         guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
-        async with self.db.transaction() as tx:  # the pairs and their introductions, or neither
-            _, pair_ids = await self.store.record_round(tx, community, now, started_by, members, chosen,
-                                                        now + self.follow_up_after)
-            for pair_id, (a, b, _) in zip(pair_ids, chosen):
-                await self.bot.outbox.put(community, f"pairing:intro:{pair_id}",
-                                          self._introductions(community, (a, seen[a.member_id]),
-                                                              (b, seen[b.member_id]), guide, now), tx=tx)
+        round_id = await self.store.start_round(community, now, started_by, len(members))
+        for start in range(0, len(chosen), PAIRS_AT_ONCE):
+            some = chosen[start:start + PAIRS_AT_ONCE]
+            introductions = [self._introductions(community, (a, seen[a.member_id]), (b, seen[b.member_id]), guide, now)
+                             for a, b, _ in some]
+            async with self.db.transaction() as tx:  # each pair with its introductions, or neither
+                pair_ids = await self.store.record_pairs(tx, community, round_id, some, now + self.follow_up_after)
+                for pair_id, items in zip(pair_ids, introductions):
+                    await self.bot.outbox.put(community, f"pairing:intro:{pair_id}", items, tx=tx)
+        paired = {m.member_id for a, b, _ in chosen for m in (a, b)}
+        await self.store.left_out(community, [m for m in members if m.member_id not in paired], now)
         return len(chosen), len(members)
-
-    def _candidate(self, member: Joined, now: datetime) -> Candidate:
-        local = now.astimezone(ZoneInfo(member.timezone)).date()
-        return Candidate(member.member_id, views_of(member.views[:self.settings.statements]),
-                         free_hours(member.timezone, member.availability, local), frozenset(member.formats),
-                         fold_town(member.town), member.waiting, utc_offset(member.timezone, now))
 
     def _introductions(self, community: Community, first: tuple[Joined, Candidate], second: tuple[Joined, Candidate],
                        guide: dict[str, str] | None, now: datetime) -> list[tuple[Member, Message]]:
@@ -387,3 +390,17 @@ def _in_words(length: timedelta) -> str:
     if days:
         return f"{days} day{'s' if days != 1 else ''}"
     return f"{max(hours, 1)} hour{'s' if hours != 1 else ''}"
+
+
+def match(members: list[Joined], statements: int, now: datetime, rules: Rules,
+          seed: int) -> tuple[dict[str, Candidate], list[tuple[str, str]]]:
+    """In a worker process: each member as the matcher sees them, by id, and the round's pairs."""
+    seen = {m.member_id: candidate(m, statements, now) for m in members}
+    return seen, pair(list(seen.values()), rules, seed=seed)
+
+
+def candidate(member: Joined, statements: int, now: datetime) -> Candidate:
+    local = now.astimezone(ZoneInfo(member.timezone)).date()
+    return Candidate(member.member_id, views_of(member.views[:statements]),
+                     free_hours(member.timezone, member.availability, local), frozenset(member.formats),
+                     fold_town(member.town), member.waiting, utc_offset(member.timezone, now))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from dataclasses import dataclass
@@ -142,7 +143,12 @@ class PairingStore:
         left_out = await self._excluded(community)
         rows = await self._db.fetchall("SELECT * FROM pairing_members WHERE community = ? AND status = ?",
                                        (community.key, IN))
-        return [Joined.of(row) for row in rows if fingerprint(community, row["member_id"]) not in left_out]
+        joined = []
+        for start in range(0, len(rows), 500):  # thousands of answers to read: members are answered between
+            joined += [Joined.of(row) for row in rows[start:start + 500]
+                       if fingerprint(community, row["member_id"]) not in left_out]
+            await asyncio.sleep(0)
+        return joined
 
     async def counts(self, community: Community) -> dict[str, int]:
         """How many are in, paused, left out (totals only)."""
@@ -186,13 +192,14 @@ class PairingStore:
 
     # -- rounds and pairs -------------------------------------------------------------------
 
-    async def record_round(self, tx: Transaction, community: Community, at: datetime, started_by: str,
-                           members: list[Joined], pairs: list[tuple[Joined, Joined, float]],
-                           follow_up_at: datetime) -> tuple[int, list[int]]:
-        """Store a round and its pairs; those left out are first in line next time."""
-        round_id = await tx.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs)"
-                                   " VALUES (?, ?, ?, ?, ?)", (community.key, stamp(at), started_by, len(members),
-                                                               len(pairs)))
+    async def start_round(self, community: Community, at: datetime, started_by: str, members: int) -> int:
+        """A round begins: its row, with no pairs yet (each batch of pairs adds itself, see `record_pairs`)."""
+        return await self._db.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs)"
+                                     " VALUES (?, ?, ?, ?, 0)", (community.key, stamp(at), started_by, members))
+
+    async def record_pairs(self, tx: Transaction, community: Community, round_id: int,
+                           pairs: list[tuple[Joined, Joined, float]], follow_up_at: datetime) -> list[int]:
+        """Store some of a round's pairs, in `tx` (with their introductions); their ids, in order."""
         ids = []
         for a, b, gap in pairs:
             ids.append(await tx.insert(
@@ -200,11 +207,18 @@ class PairingStore:
                 " follow_up_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (community.key, round_id, a.member_id, a.member_name, b.member_id, b.member_name, gap,
                  stamp(follow_up_at))))
-        paired = {m.member_id for a, b, _ in pairs for m in (a, b)}
-        for member in members:
-            await tx.execute("UPDATE pairing_members SET waiting_since = ? WHERE community = ? AND member_id = ?",
-                             (None if member.member_id in paired else stamp(at), community.key, member.member_id))
-        return round_id, ids
+        await tx.executemany("UPDATE pairing_members SET waiting_since = NULL WHERE community = ? AND member_id = ?",
+                             [(community.key, m.member_id) for a, b, _ in pairs for m in (a, b)])
+        await tx.execute("UPDATE pairing_rounds SET pairs = pairs + ? WHERE id = ?", (len(pairs), round_id))
+        return ids
+
+    async def left_out(self, community: Community, members: list[Joined], at: datetime) -> None:
+        """Those a round could not pair are first in line next time (a thousand at a time, so that
+        members' commands get through between)."""
+        for start in range(0, len(members), 1000):
+            await self._db.executemany(
+                "UPDATE pairing_members SET waiting_since = ? WHERE community = ? AND member_id = ?",
+                [(stamp(at), community.key, m.member_id) for m in members[start:start + 1000]])
 
     async def pair(self, community: Community, pair_id: int) -> Pair | None:
         row = await self._db.fetchone(f"SELECT {_PAIR} FROM pairing_pairs WHERE community = ? AND id = ?",
