@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PROCESSES = 1  # one computation at a time is enough for one community, and leaves a core to the bot
+NICENESS = 10  # on a busy CPU, members' commands go first; an idle CPU is the workers' whole
 
 
 class Workers:
@@ -37,7 +39,8 @@ class Workers:
     async def run(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """`function(*args, **kwargs)` in a worker process; its result, or the exception it raised."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("forkserver"))
+            self._pool = ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("forkserver"),
+                                             initializer=os.nice, initargs=(NICENESS,))
         pool = self._pool
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, partial(function, *args, **kwargs))

@@ -10,6 +10,7 @@ reply for anything that goes wrong, so a member never sees a traceback.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.resources
 import logging
 import re
@@ -122,6 +123,9 @@ class Bot:
         if given), and the watchdog that logs stalls of the event loop."""
         self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
         self.watchdog.start(self.loops)
+        # What was made to start (modules, templates, the config) lives as long as the process: kept out of
+        # the garbage collector's full passes, which would otherwise walk all of it while every member waits.
+        gc.freeze()
 
     async def close(self, timeout: float = SHUTDOWN_SECONDS) -> None:
         """Stop within `timeout` seconds, whatever state the database is in: the loops, the outbox (after

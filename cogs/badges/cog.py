@@ -25,7 +25,6 @@ from bot.render.charts import bar_chart
 from bot.render.images import FontChain
 from cogs.badges.art import CardTexts, colour_of, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
-from bot.storage import Transaction
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
 
 TEXTS = "badges/messages.j2"
@@ -33,6 +32,7 @@ NAMES = "badges/catalogue.j2"
 STEP_TEXTS = "badges/steps.j2"
 STATS_WEEKS = 8
 STATS_EVENTS = ("share.completed", "testimonial.submitted", "event.rsvp")
+AWARDS_AT_ONCE = 100  # a backfill writes this many awards a transaction
 
 
 @dataclass(frozen=True)
@@ -86,33 +86,46 @@ class Badges(Cog):
                 enough = badge.count == 1 or await self.events.count(
                     event.community, badge.event, event.member.id) >= badge.count
                 if enough:
-                    await self._award(event.community, event.member, badge, EARNED)
+                    await self._award(event.community, [event.member], badge, EARNED)
             elif badge.all_of and event.name == "badge.awarded" and event.data.get("badge") in badge.all_of:
                 if all(b in held or b == event.data.get("badge") for b in badge.all_of):
-                    await self._award(event.community, event.member, badge, EARNED)
+                    await self._award(event.community, [event.member], badge, EARNED)
 
-    async def _award(self, community: Community, member: Member, badge: Badge, how: str) -> bool:
-        """Give the badge with its congratulations: the member's DM with the medal, and the
-        celebration post unless they keep their badges private; False if they hold it already."""
-        now = self.clock.now()
-        texts = self._texts(community.platform, badge, member=member, how=how)
-        picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge), texts["badge_name"])
-        batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
+    async def _award(self, community: Community, members: list[Member], badge: Badge, how: str) -> int:
+        """Give the badge to each of `members` with its congratulations: their DM with the medal, and the
+        celebration post unless they keep their badges private. Returns how many got it (not those who
+        hold it already). `AWARDS_AT_ONCE` a transaction: a backfill of thousands lets members'
+        commands through between them."""
         channel = await self._celebration_channel(community)
-        public = channel is not None and await self.store.is_public(community, member.id)
-
-        async def congratulate(tx: Transaction) -> None:
-            await self.bot.outbox.put(community, batch, [(member, Message(
-                title=texts["congrats_title"], text=texts["congrats"], images=[picture]))], tx=tx)
-            if public:
-                await self.bot.outbox.put(community, f"{batch}:celebrate", [(channel, Message(
-                    text=texts["celebrate"], images=[picture]))], tx=tx)
-
-        awarded = await self.store.award(community, member, badge.id, how, now, then=congratulate)
-        if awarded is None:
-            return False
-        await self.events.publish(awarded)
-        return True
+        picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge),
+                        self._texts(community.platform, badge)["badge_name"])
+        given = 0
+        for start in range(0, len(members), AWARDS_AT_ONCE):
+            some = members[start:start + AWARDS_AT_ONCE]
+            private = await self.store.private_among(community, [m.id for m in some]) if channel else set()
+            now = self.clock.now()
+            congratulations = []
+            for member in some:  # rendered before the transaction, which then only writes
+                texts = self._texts(community.platform, badge, member=member, how=how)
+                batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
+                queued = [(batch, [(member, Message(title=texts["congrats_title"], text=texts["congrats"],
+                                                    images=[picture]))])]
+                if channel is not None and member.id not in private:
+                    queued.append((f"{batch}:celebrate", [(channel, Message(text=texts["celebrate"],
+                                                                            images=[picture]))]))
+                congratulations.append(queued)
+            awarded = []
+            async with self.db.transaction() as tx:  # each award with its congratulations, or neither
+                for member, queued in zip(some, congratulations):
+                    event = await self.store.award(tx, community, member, badge.id, how, now)
+                    if event is not None:
+                        awarded.append(event)
+                        for batch, items in queued:
+                            await self.bot.outbox.put(community, batch, items, tx=tx)
+            for event in awarded:
+                await self.events.publish(event)
+            given += len(awarded)
+        return given
 
     @query("badges.communities")
     async def communities(self) -> list[str]:
@@ -124,18 +137,15 @@ class Badges(Cog):
         given = 0
         for badge in [b for b in self.catalogue.values() if b.event]:
             already = await self.store.ever_held(community, badge.id)
-            for member_id in await self.store.counts_from_history(community, badge.event, badge.count):
-                if member_id not in already:
-                    given += await self._award(community, Member(community.platform, member_id, member_id),
-                                               badge, BACKFILL)
+            earned = [Member(community.platform, member_id, member_id) for member_id in
+                      await self.store.counts_from_history(community, badge.event, badge.count)
+                      if member_id not in already]
+            given += await self._award(community, earned, badge, BACKFILL)
         for badge in [b for b in self.catalogue.values() if b.all_of]:  # after the badges they are made of
-            rows = await self.db.fetchall("SELECT DISTINCT member_id FROM badge_awards WHERE community = ?",
-                                          (community.key,))
-            for row in rows:
-                held = await self.store.held(community, row["member_id"])
-                if badge.id not in held and all(b in held for b in badge.all_of):
-                    given += await self._award(community, Member(community.platform, row["member_id"],
-                                                                 row["member_id"]), badge, BACKFILL)
+            held = await self.store.every_held(community)
+            earned = [Member(community.platform, member_id, member_id) for member_id, badges in held.items()
+                      if badge.id not in badges and all(b in badges for b in badge.all_of)]
+            given += await self._award(community, earned, badge, BACKFILL)
         return given
 
     # -- members ---------------------------------------------------------------------------------
@@ -188,7 +198,7 @@ class Badges(Cog):
                     badge: str = option("Which badge", max_length=60, autocomplete="badge_names"),
                     reason: str = option("Why, for the audit log", max_length=300)) -> None:
         found = self._badge(ctx, badge)
-        given = await self._award(ctx.community, member, found, GRANTED)
+        given = await self._award(ctx.community, [member], found, GRANTED)
         texts = self._texts(ctx.platform, found, member=member)
         if not given:
             raise Refusal(texts["already_held"])

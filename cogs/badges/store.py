@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from bot.core import Community, Member
 from bot.core.clock import stamp
@@ -19,25 +19,22 @@ class BadgeStore:
         self._db = db
         self._events = events
 
-    async def award(self, community: Community, member: Member, badge: str, how: str, at: datetime,
-                    then: Callable[[Transaction], Awaitable[Any]]) -> DomainEvent | None:
-        """Give a badge once, and in the same transaction do `then(tx)` (queue its congratulations);
-        returns its `badge.awarded` event (for the caller to publish), or None if the member holds it
-        already, or it was revoked and is not being granted again."""
-        async with self._db.transaction() as tx:
+    async def award(self, tx: Transaction, community: Community, member: Member, badge: str, how: str,
+                    at: datetime) -> DomainEvent | None:
+        """Give a badge once, in the caller's transaction (with its congratulations); returns its
+        `badge.awarded` event (to publish after the commit), or None if the member holds it already,
+        or it was revoked and is not being granted again."""
+        given = await tx.execute(
+            "INSERT OR IGNORE INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, badge, HELD, how,
+                                              stamp(at)))
+        if not given and how == GRANTED:  # a moderator gives back a badge that was revoked
             given = await tx.execute(
-                "INSERT OR IGNORE INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, badge, HELD, how,
-                                                  stamp(at)))
-            if not given and how == GRANTED:  # a moderator gives back a badge that was revoked
-                given = await tx.execute(
-                    "UPDATE badge_awards SET status = ?, how = ?, awarded_at = ? WHERE community = ? AND member_id = ?"
-                    " AND badge = ? AND status = ?", (HELD, how, stamp(at), community.key, member.id, badge, REVOKED))
-            if not given:
-                return None
-            awarded = await self._events.record(tx, "badge.awarded", community, member, badge=badge, how=how)
-            await then(tx)
-        return awarded
+                "UPDATE badge_awards SET status = ?, how = ?, awarded_at = ? WHERE community = ? AND member_id = ?"
+                " AND badge = ? AND status = ?", (HELD, how, stamp(at), community.key, member.id, badge, REVOKED))
+        if not given:
+            return None
+        return await self._events.record(tx, "badge.awarded", community, member, badge=badge, how=how)
 
     async def revoke(self, community: Community, member_id: str, badge: str) -> bool:
         return bool(await self._db.execute(
@@ -61,6 +58,21 @@ class BadgeStore:
         rows = await self._db.fetchall("SELECT badge, COUNT(*) AS n FROM badge_awards WHERE community = ? AND"
                                        " status = ? GROUP BY badge", (community.key, HELD))
         return {row["badge"]: row["n"] for row in rows}
+
+    async def every_held(self, community: Community) -> dict[str, set[str]]:
+        """The badges each member holds, by member id (one query for a whole community)."""
+        held: dict[str, set[str]] = {}
+        for row in await self._db.fetchall("SELECT member_id, badge FROM badge_awards WHERE community = ? AND"
+                                           " status = ?", (community.key, HELD)):
+            held.setdefault(row["member_id"], set()).add(row["badge"])
+        return held
+
+    async def private_among(self, community: Community, member_ids: list[str]) -> set[str]:
+        """Those of `member_ids` who keep their badges private."""
+        marks = ", ".join("?" for _ in member_ids)
+        rows = await self._db.fetchall(f"SELECT member_id FROM badge_privacy WHERE community = ? AND public = 0"
+                                       f" AND member_id IN ({marks})", (community.key, *member_ids))
+        return {row["member_id"] for row in rows}
 
     async def is_public(self, community: Community, member_id: str) -> bool:
         public = await self._db.fetchval("SELECT public FROM badge_privacy WHERE community = ? AND member_id = ?",
