@@ -308,3 +308,18 @@ def next_change(after: datetime, zone: ZoneInfo):
     while datetime(day.year, day.month, day.day, 12, tzinfo=zone).utcoffset() == offset:
         day += timedelta(days=1)
     return day
+
+
+async def test_a_stored_repeat_rule_that_never_occurs_leaves_the_event_without_dates(chat):
+    """A rule kept from before rules were checked (Feb 30 every day) is no longer looked for until the
+    year 9999: the event simply has no coming dates, and the reminders' job carries on."""
+    await create(chat, local(chat, 3), "channels:#events")
+    await create(chat, local(chat, 4), "channels:#events", title="Book club")
+    await chat.db.execute("UPDATE events SET recurrence = 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30' WHERE id = 1")
+    await chat.run(":clock +2m")  # the reminders' job runs over both
+    await chat.as_member("mo").run("/events")
+    listed = chat.last_private("mo").text
+    assert "Book club" in listed and "Listening session" not in listed
+    await chat.run(":channel events", "/event 1")
+    assert chat.last_private("mo").message.title == "Listening session"
+    assert chat.last_private("mo").message.buttons == [], "nothing to answer: no date is coming"

@@ -12,6 +12,7 @@ updates every announcement and tells those going.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -308,12 +309,13 @@ class Events(Cog):
         sent; none is sent once the occurrence has begun.
         """
         horizon = now + self.offsets[0] if self.offsets else now
-        for event in await self.store.scheduled():
+        served = [e for e in await self.store.scheduled() if e.community.partition(":")[0] in self.bot.adapters]
+        # Expanding every repeat rule is CPU work: on a thread, so members are answered meanwhile.
+        coming = await asyncio.to_thread(lambda: [(e, e.between(now, horizon)) for e in served])
+        for event, occurrences in coming:
             platform, _, community_id = event.community.partition(":")
-            if platform not in self.bot.adapters:
-                continue
             community = Community(platform, community_id)
-            for occurrence in event.between(now, horizon):
+            for occurrence in occurrences:
                 due = [o for o in self.offsets if occurrence.start - o <= now < occurrence.start]
                 if due:
                     await self._queue_reminders(community, event, occurrence, min(due))
