@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -54,4 +55,6 @@ async def export(db: Database, fmt: str, community_key: str | None = None, anony
     """The approved, quotable testimonials of one community (or all), as CSV or JSON text."""
     if fmt not in FORMATS:
         raise ValueError(f"export format must be one of {', '.join(FORMATS)}")
-    return render(rows(await quotable(db, community_key), anonymous), fmt)
+    testimonials = await quotable(db, community_key)
+    # Thousands of rows to write out: on a thread, so that members are answered meanwhile.
+    return await asyncio.to_thread(lambda: render(rows(testimonials, anonymous), fmt))
