@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -42,14 +43,21 @@ class ConsoleProcess:
                          asyncio.create_task(self._read(process.stderr, self.errors))]
 
     @classmethod
-    async def start(cls, folder: Path, config_text: str = "", *, log_level: str = "WARNING") -> ConsoleProcess:
+    async def start(cls, folder: Path, config_text: str = "", *, log_level: str = "WARNING",
+                    file_size_limit: int | None = None) -> ConsoleProcess:
         """Start the console on `folder`/bot.db with `config_text` as its smallstep.toml (the sample
-        cogs of the tests are importable)."""
+        cogs of the tests are importable). With `file_size_limit`, the process may write no file past
+        that many bytes (the kernel refuses, as a disk that will take no more would)."""
         (folder / "smallstep.toml").write_text(config_text)
+
+        def limited() -> None:  # in the child, before it runs Python
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a refused write, not a killed process
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
+
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "console", "--db", str(folder / "bot.db"), "--log-level", log_level,
             cwd=folder, env=environment(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE)
+            stderr=asyncio.subprocess.PIPE, preexec_fn=limited if file_size_limit else None)
         return cls(process, folder / "bot.db")
 
     async def _read(self, stream: asyncio.StreamReader, into: list[str]) -> None:
