@@ -3,17 +3,21 @@
 A heartbeat on the loop wakes every `BEAT` seconds and measures how late it woke. Beside it, a
 thread looks in while the heartbeat is overdue, and notes which task holds the loop and what
 that task is doing: the core labels each command, button and DM it handles, and the scheduler
-each job (`doing`). A stall longer than `STALL` is logged at WARNING with that label: a
-command's or a job's name, never who asked nor what they wrote.
+each job (`doing`), and the line of the bot's code it is on. A stall longer than `STALL` is
+logged at WARNING with both: a command's or a job's name and a place in the code, never who
+asked nor what they wrote.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 log = logging.getLogger(__name__)
@@ -30,6 +34,7 @@ class Watchdog:
     def __init__(self) -> None:
         self._doing: dict[asyncio.Task, Label] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._last_beat = 0.0
         self._culprit: str | None = None
         self._stopped = threading.Event()
@@ -54,6 +59,7 @@ class Watchdog:
     def start(self, loops) -> None:
         """Start the heartbeat (a loop of `loops`) and the thread that looks in during a stall."""
         self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
         self._last_beat = time.monotonic()
         self._stopped.clear()
         threading.Thread(target=self._look_in, name="watchdog", daemon=True).start()
@@ -75,7 +81,7 @@ class Watchdog:
         """On its own thread: while the heartbeat is overdue, note what holds the loop (once per stall)."""
         while not self._stopped.wait(BEAT):
             if self._culprit is None and time.monotonic() - self._last_beat - BEAT > STALL:
-                self._culprit = self._holding()
+                self._culprit = f"{self._holding()}, in {self._where()}"
 
     def _holding(self) -> str:
         task = asyncio.current_task(self._loop)  # read across threads: a dictionary lookup, safe under the GIL
@@ -88,3 +94,16 @@ class Watchdog:
             return label() if callable(label) else label
         except Exception:  # a label is only words; it must never break the watchdog
             return f"task {task.get_name()}"
+
+    def _where(self) -> str:
+        """The line of the bot's own code the loop is running now (the innermost one, below any library)."""
+        frame = sys._current_frames().get(self._loop_thread)
+        innermost = frame
+        while frame is not None:
+            if f"{os.sep}bot{os.sep}" in frame.f_code.co_filename or f"{os.sep}cogs{os.sep}" in frame.f_code.co_filename:
+                break
+            frame = frame.f_back
+        frame = frame or innermost
+        if frame is None:
+            return "an unknown place"
+        return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"

@@ -41,6 +41,8 @@ class Workers:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("forkserver"),
                                              initializer=os.nice, initargs=(NICENESS,))
+            # The first task starts the processes, which takes a while: from a thread, not the event loop.
+            await asyncio.to_thread(lambda: self._pool.submit(os.getpid).result())
         pool = self._pool
         try:
             return await asyncio.get_running_loop().run_in_executor(pool, partial(function, *args, **kwargs))

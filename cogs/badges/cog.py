@@ -32,7 +32,7 @@ NAMES = "badges/catalogue.j2"
 STEP_TEXTS = "badges/steps.j2"
 STATS_WEEKS = 8
 STATS_EVENTS = ("share.completed", "testimonial.submitted", "event.rsvp")
-AWARDS_AT_ONCE = 100  # a backfill writes this many awards a transaction
+AWARDS_AT_ONCE = 20  # a backfill writes this many awards a transaction, a few milliseconds
 
 
 @dataclass(frozen=True)
