@@ -103,12 +103,13 @@ class Loops:
     def _worked(self, name: str) -> None:
         health = self._health(name)
         now = self._clock.now()
-        if health.failures:
+        recovered = health.failures > 0
+        if recovered:
             log.warning("%s works again, after %d failure%s in a row", name, health.failures,
                         "" if health.failures == 1 else "s")
             health.failures = 0
         health.last_ok = now
-        if health.dirty or health.saved_at is None or now - health.saved_at >= SAVE_EVERY:
+        if recovered or health.dirty or health.saved_at is None or now - health.saved_at >= SAVE_EVERY:
             self._save(health)
 
     def _health(self, name: str) -> Health:

@@ -8,12 +8,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
 import sqlite3
+import sys
 import time
 
 from bot.storage import DatabaseFull
 from conversation import Chat
+from fakes.discord_server import FakeDiscord
 from real_process import ConsoleProcess, smallstep
 
 TICKING = '[bot]\nscheduler_interval_seconds = 1\n[cogs]\nenabled = ["sample_cogs.echo", "testimonials"]\n'
@@ -175,3 +178,50 @@ async def test_a_disk_that_refuses_writes_is_explained_and_the_stop_still_comple
     with contextlib.closing(sqlite3.connect(bot.db_path)) as conn:
         (answers,) = conn.execute("SELECT answers FROM form_drafts WHERE member_id = 'ann'").fetchone()
     assert json.loads(answers)["story"] == story, "what was given is kept"
+
+
+async def test_the_discord_connection_comes_back_after_an_error_discord_py_does_not_handle(tmp_path):
+    """A payload discord.py cannot read ends its gateway loop (the real discord.py, against the fake
+    Discord): the bot logs it once, connects again and answers the next command; SIGTERM still exits 0."""
+    fake = FakeDiscord(guild_id=2000)
+    fake.add_member(5001, "alice")
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(
+        f'[discord]\nguild_id = "2000"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n')
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--platform", "discord", cwd=tmp_path,
+        env={**os.environ, "DISCORD_TOKEN": "fake-token"}, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    async def answered() -> None:
+        interaction = await fake.slash_command(5001, "share")
+        await fake.wait_for(lambda: any(r["interaction_id"] == interaction for r in fake.interaction_responses),
+                            timeout=15)
+
+    try:
+        await fake.wait_for(lambda: fake.identifies, timeout=30)
+        await asyncio.sleep(0.5)  # the ready event and GUILD_CREATE
+        await answered()
+        await fake._dispatch("INTERACTION_CREATE", {"type": 2})  # no id, no token: discord.py raises reading it
+        await fake.wait_for(lambda: len(fake.identifies) == 2, timeout=30)
+        await asyncio.sleep(0.5)
+        await answered()
+        await until(lambda: connection_health(tmp_path / "smallstep.db") == (0, True))  # ready again, recorded
+        status = smallstep(tmp_path, "status")
+        assert "discord connection: last worked 20" in status.stdout and "KeyError" in status.stdout
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()
+    log = err.decode()
+    assert process.returncode == 0, log
+    assert log.count("discord connection failed") == 1 and "discord connection works again" in log, log
+
+
+def connection_health(db_path) -> tuple[int, bool] | None:
+    """The Discord connection's failures in a row, and whether it ever worked, as recorded for status."""
+    with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
+        row = conn.execute("SELECT failures, last_ok_at FROM loop_health WHERE name = 'discord connection'").fetchone()
+    return None if row is None else (row[0], row[1] is not None)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from functools import partial
 from pathlib import Path
 
+import aiohttp
 import discord
 import yarl
 
@@ -39,16 +42,52 @@ async def run_discord(config: Config, *, token: str, database: Path | None = Non
         client = asyncio.create_task(adapter.start(token))
         ready = asyncio.create_task(adapter.ready.wait())
         await asyncio.wait({client, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if client.done():
-            ready.cancel()
+        ready.cancel()
+        if client.done() and (client.cancelled() or client.exception() is None
+                              or isinstance(client.exception(), FOR_A_PERSON)):
             await client  # raises LoginFailure for a rejected token
             return
         bot.start_background()
-        await client
+        await _stay_connected(bot, adapter, client)
     finally:
         await bot.outbox.close()  # the message on its way is delivered and marked while Discord is still there
         await adapter.close()
         await bot.close()
+
+
+CONNECTION = "discord connection"  # its name in the log and in `smallstep status`
+# What stops the bot at start with a message saying what to fix (see the cli); anything else, connecting
+# again may cure.
+FOR_A_PERSON = (discord.LoginFailure, discord.PrivilegedIntentsRequired, discord.Forbidden, aiohttp.ClientError,
+                OSError)
+
+
+async def _stay_connected(bot: Bot, adapter: DiscordAdapter, client: asyncio.Task) -> None:
+    """discord.py reconnects by itself after network trouble; an error it does not handle (a payload it
+    cannot read) ends its connection. That is logged once, as a loop of `bot.loops`, and the client,
+    still logged in, connects to the gateway again after a pause, until it is ready again (logged too)
+    or the bot stops. (Closing it and starting it again would fail: discord.py 2.x cannot reopen a
+    closed client's HTTP session.)"""
+    while not await bot.loops.attempt(CONNECTION, lambda: client):  # it ends only with an error, or closed
+        while True:
+            await asyncio.sleep(bot.loops.backoff(CONNECTION))
+            if adapter.client.ws is not None:
+                with contextlib.suppress(Exception):  # the socket the error left behind
+                    await adapter.client.ws.close()
+            adapter.ready.clear()
+            client = asyncio.create_task(adapter.client.connect(reconnect=True))
+            if await bot.loops.attempt(CONNECTION, partial(_ready, adapter, client)):
+                break
+
+
+async def _ready(adapter: DiscordAdapter, client: asyncio.Task) -> None:
+    """Until the client is connected and ready; its error if it ends first."""
+    ready = asyncio.create_task(adapter.ready.wait())
+    await asyncio.wait({client, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        ready.cancel()
+        await client  # its error
+        raise RuntimeError("the connection closed before it was ready")
 
 
 async def sync_commands(config: Config, *, token: str, guild_id: int | None, database: Path | None = None) -> int:
