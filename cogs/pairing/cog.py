@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 # A round's pairs are written this many at a time, each with its introductions: one transaction for
 # thousands would hold the database, and every member's command, for seconds.
-PAIRS_AT_ONCE = 50
+PAIRS_AT_ONCE = 20
 
 
 def _statements(value: int) -> tuple[str, str] | None:
