@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
 from bot.privacy import community_left
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
@@ -344,7 +344,8 @@ class SlackAdapter:
         else:
             await self.send(ctx.community, ctx.channel, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+                   delivery: Delivery | None = None) -> str:
         try:
             channel = to.id if isinstance(to, Channel) else await self._dm_channel(to)
             posted = await self.client.chat_postMessage(channel=channel, text=_fallback(message),
