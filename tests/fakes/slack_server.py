@@ -768,6 +768,7 @@ class FakeSlack:
             await ws.send_json(hello)
             self._socket = ws
             self._socket_connected.set()
+            self._changed.set()  # a test may be waiting for the app to connect
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
                     ack = json.loads(msg.data)

@@ -126,7 +126,10 @@ class DiscordAdapter:
                             " intent in the developer portal", ", ".join(needing))
             else:
                 log.info("the members intent is off; no loaded cog listens for member joins")
-        await self.client.start(token)
+        await self.client.login(token)
+        # REST works from here: what waited since the last stop goes now, while the gateway connects.
+        self.bot.outbox.kick()
+        await self.client.connect()
 
     def features_needing_member_joins(self) -> list[str]:
         """The loaded cogs that listen for `member.joined`, which needs the members intent."""
