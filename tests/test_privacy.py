@@ -4,6 +4,7 @@ checked against every table; forgetting a community that removed the bot."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -135,3 +136,30 @@ def test_purge_community_from_the_command_line_asks_first(tmp_path):
     assert done.returncode == 0 and "deleted" in done.stdout
     again = run("purge-community", "console:local", "--yes")
     assert "nothing to delete" in again.stdout
+
+
+async def test_the_log_of_a_whole_session_names_no_one_and_quotes_nothing(tmp_path, caplog):
+    """The README promises it: at INFO and above, no member id, no name, nothing a member wrote."""
+    enabled = ", ".join(f'"{name}"' for name in available_cogs())
+    chat = await Chat.open(tmp_path, f'[cogs]\nenabled = [{enabled}]\n[cogs.badges]\ncelebrate_in = "general"\n'
+                                     '[console]\nread_only_channels = ["closed"]\n[forms]\nremind_after = "1h"\n')
+    caplog.set_level(logging.INFO)
+    try:
+        await chat.as_member(NAME).run("/reports", "/badge grant @bob regular reason:nope")  # refused: not a moderator
+        await zelda_does_everything(chat)
+        await chat.as_member("Quorvath ꦲꦤ").run("/share", ":press Get my badge graphic")  # a script no font draws
+        await chat.run(":dms off", "/testimonial", ":clock +2h")  # a form's reminder that cannot reach her
+        await chat.as_member("admin").run('/share-prompt #closed')  # a channel the bot may not post in
+        await chat.db.execute("PRAGMA query_only = ON")  # the database refuses every write
+        await chat.as_member(NAME).run("/share", ":press I shared it", "/timezone set Europe/Paris")
+        await chat.db.execute("PRAGMA query_only = OFF")
+        await chat.as_member(NAME).run("/my-data export", "/my-data delete", ":press Yes, erase my data")
+    finally:
+        await chat.close()
+    logged = [r.getMessage() + (caplog.text if r.exc_info else "") for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("database trouble" in line for line in logged) and any("not a moderator" in line for line in logged)
+    assert any("no font can draw some letters (JAVANESE)" in line for line in logged)
+    written = [STORY[:30], "someone was rude", "Quux Reading Circle", "z@q.org", "not my job", "half a new story"]
+    for mark in [ID, NAME, "quorvath", "ꦲ", *written]:
+        leaks = [line for line in logged if mark.lower() in line.lower()]
+        assert not leaks, f"the log names {mark!r}: {leaks[:3]}"
