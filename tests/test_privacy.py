@@ -163,3 +163,23 @@ async def test_the_log_of_a_whole_session_names_no_one_and_quotes_nothing(tmp_pa
     for mark in [ID, NAME, "quorvath", "ꦲ", *written]:
         leaks = [line for line in logged if mark.lower() in line.lower()]
         assert not leaks, f"the log names {mark!r}: {leaks[:3]}"
+
+
+async def test_a_number_once_given_is_never_given_again_even_after_an_erasure(chat):
+    await zelda_does_everything(chat)
+    await chat.as_member("admin").run('/webinar add "Listening across" 2026-09-14 https://example.org/w1',
+                                      "/webinar remove 1", ":press Yes, remove it")
+    await chat.as_member(NAME).run("/my-data delete", ":press Yes, erase my data")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM stories") == 0, "her story #1 is gone"
+
+    await chat.as_member("frank").run(
+        f"/story submit {ARCHIVE}f-1", '/report what:"spam in #general"', "/testimonial", f":dm {STORY}",
+        ":dm The schools.", ":dm skip", ":dm My full name", ":dm I agree", ":dm submit", "/partner-with-us",
+        ":dm Frank's Club", ":dm Frank", ":dm f@q.org", ":dm A library", ":dm 1", ":dm skip", ":dm submit")
+    await chat.as_member("admin").run(f"/interview ready @frank {ARCHIVE}f-2",
+                                      '/webinar add "Again" 2026-09-15 https://example.org/w2')
+    numbers = {table: await chat.db.fetchval(f"SELECT MAX(id) FROM {table}") for table in (
+        "stories", "reports", "testimonials", "partner_interest", "interviews", "webinars")}
+    assert numbers == {"stories": 2, "reports": 2, "testimonials": 2, "partner_interest": 2, "interviews": 3,
+                       "webinars": 2}, "frank's are new numbers: an audit line about #1 still means hers"
+    assert any("(report #2)" in d.text for d in chat.said("private frank")), "and that is the number he is told"

@@ -106,11 +106,14 @@ class EventStore:
     # -- events ------------------------------------------------------------------------
 
     async def create(self, community: Community, draft: Draft, by: str, at: datetime) -> int:
-        return await self._db.insert(
-            "INSERT INTO events (community, title, partner_id, starts_local, timezone, minutes, place, description,"
-            " capacity, channels, recurrence, status, created_by, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (community.key, *_columns(draft), SCHEDULED, by, stamp(at), stamp(at)))
+        async with self._db.transaction() as tx:
+            event_id = await tx.next_number(community.key, "events")
+            await tx.execute(
+                "INSERT INTO events (id, community, title, partner_id, starts_local, timezone, minutes, place,"
+                " description, capacity, channels, recurrence, status, created_by, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, community.key, *_columns(draft), SCHEDULED, by, stamp(at), stamp(at)))
+        return event_id
 
     async def update(self, community: Community, event_id: int, draft: Draft, at: datetime) -> None:
         await self._db.execute(

@@ -49,10 +49,12 @@ class Reports(Cog):
     async def file(self, ctx: Invocation, what: str, link: str = "") -> int:
         """File a report from the member of `ctx` (also for other cogs: /pairing report); its number."""
         async with self.db.transaction() as tx:
-            report_id = await tx.insert(
-                "INSERT INTO reports (community, member_id, member_name, what, link, status, reported_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", (ctx.community.key, ctx.member.id, ctx.member.display_name,
-                                                  what.strip(), link.strip(), OPEN, stamp(self.clock.now())))
+            report_id = await tx.next_number(ctx.community.key, "reports")
+            await tx.execute(
+                "INSERT INTO reports (id, community, member_id, member_name, what, link, status, reported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (report_id, ctx.community.key, ctx.member.id,
+                                                     ctx.member.display_name, what.strip(), link.strip(), OPEN,
+                                                     stamp(self.clock.now())))
             event = await self.events.record(tx, "report.made", ctx.community, ctx.member, report=report_id)
         await self.events.publish(event)
         report = await self._report(ctx, report_id)

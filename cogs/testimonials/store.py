@@ -78,12 +78,13 @@ class TestimonialStore:
                     return revising, NOT_REVISABLE
                 testimonial_id = revising
             else:
-                testimonial_id = await tx.insert(
-                    "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise,"
+                testimonial_id = await tx.next_number(community.key, "testimonials")
+                await tx.execute(
+                    "INSERT INTO testimonials (id, community, member_id, member_name, submission_id, story, surprise,"
                     " advice, credit, consent_given, consent_wording, consent_at, status, submitted_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (community.key, submission.member.id, submission.member.display_name, submission.id,
-                     *values, PENDING, stamp(at)))
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (testimonial_id, community.key, submission.member.id, submission.member.display_name,
+                     submission.id, *values, PENDING, stamp(at)))
             event = await self._events.record(tx, "testimonial.submitted", community, submission.member,
                                               testimonial=testimonial_id)
         await self._events.publish(event)
