@@ -68,3 +68,25 @@ async def test_a_report_reaches_the_moderators_and_its_author_hears_back(chat):
     await chat.run('/report handled 1 note:"Spoke to them"')
     assert chat.last_private("admin").text == "Report #1 was already handled."
     assert (await actions(chat))[-1] == "report.handled"
+
+
+async def test_the_audit_log_pages_back_to_the_first_entry_and_names_what_each_was_about(chat):
+    await chat.as_member("admin").run(*[f"/partner add Partner{n:02d}" for n in range(1, 63)],
+                                      '/badge grant @ann regular reason:"Came to the pilot"')
+    await chat.run("/audit")
+    first = chat.last_private("admin")
+    lines = first.text.splitlines()
+    assert lines[0].endswith('admin: gave the badge "Regular" to ann ("Came to the pilot")')
+    assert len([line for line in lines if "partner.add" in line]) == 29
+    assert lines[-1] == "Page 1. Older entries: the button below, or /audit page:2 with the same options."
+    await chat.press("Older entries")
+    second = chat.last_private("admin")
+    assert second.text.splitlines()[0].endswith("partner.add Partner33") and len(second.message.buttons) == 1
+    await chat.press("Older entries")
+    last = chat.last_private("admin")
+    assert last.text.splitlines()[-1].endswith("partner.add Partner01"), "the very first entry can be reached"
+    assert "Older entries" not in last.text and not last.message.buttons, "no 'more' when there is no more"
+    await chat.run("/audit page:9")
+    assert chat.last_private("admin").text == "There are no older entries."
+    await chat.run("/audit page:0")
+    assert chat.last_private("admin").text.startswith("There is no page 0")

@@ -193,7 +193,8 @@ class Badges(Cog):
         if not given:
             raise Refusal(texts["already_held"])
         await self.bot.audit.record(ctx.community, ctx.member, "badge.grant", target=member.display_name,
-                                    reason=reason, badge=found.id, member=member.id)
+                                    reason=reason, badge=found.id, badge_name=str(texts["badge_name"]),
+                                    member=member.id)
         await ctx.reply_private(texts["granted"])
 
     @command("badge revoke", help="Take a badge back from a member, saying why (in the audit log)", moderator=True)
@@ -205,7 +206,8 @@ class Badges(Cog):
         if not await self.store.revoke(ctx.community, member.id, found.id):
             raise Refusal(texts["not_held"])
         await self.bot.audit.record(ctx.community, ctx.member, "badge.revoke", target=member.display_name,
-                                    reason=reason, badge=found.id, member=member.id)
+                                    reason=reason, badge=found.id, badge_name=str(texts["badge_name"]),
+                                    member=member.id)
         await ctx.reply_private(texts["revoked"])
 
     @command("badges backfill", help="Give every badge to those whose history already earns it", moderator=True)
