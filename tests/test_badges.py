@@ -107,6 +107,8 @@ async def test_grant_and_revoke_are_in_the_audit_log(chat):
     await chat.as_member("admin").run('/badge grant @fay regular reason:"Came to the pilot sessions"')
     assert chat.last_private("admin").text.startswith('fay has the badge "Regular" now')
     assert badge_dms(chat, "fay") == ["New badge: Regular"]
+    assert chat.last_dm("fay").text.startswith('Congratulations, fay! The moderators gave you the badge "Regular":'
+                                               " Came to the pilot sessions. /badges shows"), "their reason, not the rule"
     await chat.run("/badge grant @fay regular again")
     assert chat.last_private("admin").text == 'fay already holds "Regular".'
     await chat.run('/badge revoke @fay Regular reason:"Given by mistake"')

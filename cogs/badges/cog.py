@@ -91,11 +91,12 @@ class Badges(Cog):
                 if all(b in held or b == event.data.get("badge") for b in badge.all_of):
                     await self._award(event.community, event.member, badge, EARNED)
 
-    async def _award(self, community: Community, member: Member, badge: Badge, how: str) -> bool:
+    async def _award(self, community: Community, member: Member, badge: Badge, how: str, reason: str = "") -> bool:
         """Give the badge with its congratulations: the member's DM with the medal, and the
-        celebration post unless they keep their badges private; False if they hold it already."""
+        celebration post unless they keep their badges private; False if they hold it already.
+        `reason`: why a moderator gave it by hand (said instead of how the badge is earned)."""
         now = self.clock.now()
-        texts = self._texts(community.platform, badge, member=member, how=how)
+        texts = self._texts(community.platform, badge, member=member, how=how, reason=reason)
         picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge), texts["badge_name"])
         batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
         channel = await self._celebration_channel(community)
@@ -186,9 +187,10 @@ class Badges(Cog):
     @command("badge grant", help="Give a member a badge by hand, saying why (in the audit log)", moderator=True)
     async def grant(self, ctx: Invocation, member: Member = option("Who gets it"),
                     badge: str = option("Which badge", max_length=60, autocomplete="badge_names"),
-                    reason: str = option("Why, for the audit log", max_length=300)) -> None:
+                    reason: str = option("Why: the member is told, and it goes in the audit log",
+                                         max_length=300)) -> None:
         found = self._badge(ctx, badge)
-        given = await self._award(ctx.community, member, found, GRANTED)
+        given = await self._award(ctx.community, member, found, GRANTED, reason)
         texts = self._texts(ctx.platform, found, member=member)
         if not given:
             raise Refusal(texts["already_held"])

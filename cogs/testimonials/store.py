@@ -52,8 +52,8 @@ class TestimonialStore:
 
         A revision (after a moderator asked for changes) updates the same testimonial and
         puts it back in the queue, but only while changes are still being asked for (not
-        once it was withdrawn or decided otherwise). The row and its `testimonial.submitted`
-        event are written together; a retried submit finds the row already there.
+        once it was withdrawn or decided otherwise). The row and its `testimonial.submitted` (or
+        `testimonial.revised`) event are written together; a retried submit finds the row already there.
         """
         answers = submission.answers
         consent_given = answers["may_quote"]
@@ -85,7 +85,9 @@ class TestimonialStore:
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (testimonial_id, community.key, submission.member.id, submission.member.display_name,
                      submission.id, *values, PENDING, stamp(at)))
-            event = await self._events.record(tx, "testimonial.submitted", community, submission.member,
+            # A revision is the same testimonial again: the weekly stats count `testimonial.submitted`.
+            event = await self._events.record(tx, "testimonial.revised" if revising is not None else
+                                              "testimonial.submitted", community, submission.member,
                                               testimonial=testimonial_id)
         await self._events.publish(event)
         return testimonial_id, RECORDED
