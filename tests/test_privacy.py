@@ -79,7 +79,16 @@ async def test_a_member_sees_exports_and_deletes_what_the_bot_keeps(chat):
     assert "• testimonials: testimonials (1)" in summary and "• events:" in summary and "badge awards" in summary
     await chat.run("/my-data export")
     exported = json.loads(chat.last_dm(NAME).message.files[0].data)
-    assert exported["member"] == ID and exported["data"]["testimonials"]["testimonials"][0]["story"] == STORY
+    assert list(exported)[:5] == ["about", "member", "community", "exported_at", "summary"], "a summary on top"
+    assert exported["member"] == {"name": NAME, "id": ID} and exported["summary"]["testimonials"] == "testimonials (1)"
+    assert exported["data"]["testimonials"]["testimonials"][0]["story"] == STORY
+    history = exported["data"]["core"]["history"]
+    assert {"name": "event.rsvp", "data": {"event": 1}} in [{k: h[k] for k in ("name", "data")} for h in history], \
+        "nested data as real JSON, not JSON inside a string"
+    text = json.dumps(exported)
+    assert '"community"' not in text.replace('"community":', "", 1) and "batch" not in text and "url_key" not in text, \
+        "nothing internal"
+    assert any(m["title"] == "New badge: Spread the word" for m in exported["data"]["core"]["messages_to_you"])
     assert exported["data"]["interviews"]["interviews"], "both recordings she is in"
     pairing = exported["data"]["pairing"]
     assert pairing["pairing_members"][0]["avoid"] == "not my job", "her own answers, to her"
