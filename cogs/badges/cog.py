@@ -67,7 +67,7 @@ class Badges(Cog):
         self._channels: dict[str, Channel | None] = {}
 
     def listens_to(self) -> list[tuple[str, Any]]:
-        events = {b.event for b in self.catalogue.values() if b.event}
+        events = {e for b in self.catalogue.values() for e in b.events}
         if any(b.all_of for b in self.catalogue.values()):
             events.add("badge.awarded")
         return [(name, self._heard) for name in sorted(events)]
@@ -82,9 +82,9 @@ class Badges(Cog):
         for badge in self.catalogue.values():
             if badge.id in held:
                 continue
-            if badge.event == event.name:
-                enough = badge.count == 1 or await self.events.count(
-                    event.community, badge.event, event.member.id) >= badge.count
+            if event.name in badge.events:
+                enough = badge.count == 1 or sum([await self.events.count(event.community, name, event.member.id)
+                                                  for name in badge.events]) >= badge.count
                 if enough:
                     await self._award(event.community, event.member, badge, EARNED)
             elif badge.all_of and event.name == "badge.awarded" and event.data.get("badge") in badge.all_of:
@@ -123,9 +123,9 @@ class Badges(Cog):
     async def backfill(self, community: Community) -> int:
         """Give every badge to each member whose recorded history already earns it; returns how many."""
         given = 0
-        for badge in [b for b in self.catalogue.values() if b.event]:
+        for badge in [b for b in self.catalogue.values() if b.events]:
             already = await self.store.ever_held(community, badge.id)
-            for member_id in await self.store.counts_from_history(community, badge.event, badge.count):
+            for member_id in await self.store.counts_from_history(community, badge.events, badge.count):
                 if member_id not in already:
                     given += await self._award(community, Member(community.platform, member_id, member_id),
                                                badge, BACKFILL)
