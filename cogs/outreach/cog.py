@@ -10,6 +10,7 @@ and where to give.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -138,9 +139,15 @@ class Outreach(Cog):
                           date: str = option("When it was held, e.g. 2026-09-14", max_length=10),
                           link: str = option("Where to watch it, https://...", max_length=500),
                           description: str | None = option("What it was about", max_length=1000)) -> None:
-        texts = ctx.render(TEXTS, value=date)
-        if not _DATE.match(date.strip()):
+        texts = ctx.render(TEXTS, value=date, today=self.clock.today())
+        try:
+            held_on = dt.date.fromisoformat(date.strip()) if _DATE.match(date.strip()) else None
+        except ValueError:  # 2026-02-30
+            held_on = None
+        if held_on is None:
             raise Refusal(texts["bad_date"], show_usage=True)
+        if held_on > self.clock.today():  # the archive is of webinars that took place
+            raise Refusal(texts["webinar_in_future"], show_usage=True)
         if web_address(link) is None:
             raise Refusal(ctx.render(TEXTS, value=link)["bad_link"], show_usage=True)
         webinar_id = await self.store.add_webinar(ctx.community, {"title": title.strip(), "held_on": date.strip(),
