@@ -90,3 +90,25 @@ async def test_the_audit_log_pages_back_to_the_first_entry_and_names_what_each_w
     assert chat.last_private("admin").text == "There are no older entries."
     await chat.run("/audit page:0")
     assert chat.last_private("admin").text.startswith("There is no page 0")
+
+
+async def test_bare_words_that_cannot_be_the_next_option_stay_with_the_text_before_it(chat):
+    await chat.as_member("gil").run("/report Someone keeps posting spam")
+    report = dict(await chat.db.fetchone("SELECT what, link FROM reports WHERE id = 1"))
+    assert report == {"what": "Someone keeps posting spam", "link": ""}, "not 'Someone' with the link 'keeps ...'"
+    await chat.as_member("hal").run("/report Someone keeps posting spam https://example.org/m/1")
+    report = dict(await chat.db.fetchone("SELECT what, link FROM reports WHERE id = 2"))
+    assert report == {"what": "Someone keeps posting spam", "link": "https://example.org/m/1"}
+
+    await chat.as_member("admin").run("/partner add KQED Public radio for the Bay Area https://www.kqed.org California",
+                                      "/webinar add Listening across 2026-09-14 https://example.org/w1 How we listened",
+                                      "/event create Listening session 2030-01-14 18:00 Europe/Berlin 90m Online")
+    partner = dict(await chat.db.fetchone("SELECT name, description, website, region FROM partners"))
+    assert partner == {"name": "KQED", "description": "Public radio for the Bay Area",
+                       "website": "https://www.kqed.org", "region": "California"}
+    webinar = dict(await chat.db.fetchone("SELECT title, held_on, link, description FROM webinars"))
+    assert webinar == {"title": "Listening across", "held_on": "2026-09-14", "link": "https://example.org/w1",
+                       "description": "How we listened"}
+    event = dict(await chat.db.fetchone("SELECT title, starts_local, timezone, minutes, place FROM events"))
+    assert event == {"title": "Listening session", "starts_local": "2030-01-14T18:00:00", "timezone": "Europe/Berlin",
+                     "minutes": 90, "place": "Online"}

@@ -22,7 +22,7 @@ from bot.config import ConfigError, each, setting
 from bot.config import duration as a_duration
 from bot.core import (Button, ButtonStyle, Channel, Community, Field, File, Invocation, Member, Message, Refusal,
                       action, command, job, on_submit, option, parse_duration, query)
-from bot.core.checks import web_address
+from bot.core.checks import looks_like_channel, web_address, with_digits
 from bot.core.clock import closest_zones, stamp
 from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
@@ -146,13 +146,17 @@ class Events(Cog):
              moderator=True)
     async def create(self, ctx: Invocation,
                      title: str | None = option("What it is called", max_length=200),
-                     start: str | None = option("When it starts, e.g. 2026-12-10 18:00", max_length=60),
-                     timezone: str | None = option("The time zone of that start, e.g. Europe/Berlin", max_length=64),
-                     duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60),
+                     start: str | None = option("When it starts, e.g. 2026-12-10 18:00", max_length=60,
+                                                fits=with_digits),
+                     timezone: str | None = option("The time zone of that start, e.g. Europe/Berlin", max_length=64,
+                                                   fits=find_zone),
+                     duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60,
+                                                   fits=with_digits),
                      place: str | None = option("Where: an address, or a link for an online event", max_length=500),
                      description: str | None = option("What to expect", max_length=2000),
                      capacity: int | None = option("How many places (leave out for no limit)"),
-                     channels: str | None = option("Where to announce it, e.g. #events #general", max_length=500),
+                     channels: str | None = option("Where to announce it, e.g. #events #general", max_length=500,
+                                                   fits=looks_like_channel),
                      partner: str | None = option("The partner organisation, if any", max_length=100,
                                                   autocomplete="partner_names"),
                      repeat: str | None = option("weekly, monthly, or an RRULE like FREQ=WEEKLY;BYDAY=TU;COUNT=6",
@@ -177,13 +181,15 @@ class Events(Cog):
     async def edit(self, ctx: Invocation,
                    event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
                    title: str | None = option("A new title", max_length=200),
-                   start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60),
-                   timezone: str | None = option("The time zone of the start", max_length=64),
-                   duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60),
+                   start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60, fits=with_digits),
+                   timezone: str | None = option("The time zone of the start", max_length=64, fits=find_zone),
+                   duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60,
+                                                 fits=with_digits),
                    place: str | None = option("Where", max_length=500),
                    description: str | None = option("What to expect", max_length=2000),
                    capacity: int | None = option("How many places (0 takes the limit away: the waitlist moves up)"),
-                   channels: str | None = option("More channels to announce it in", max_length=500),
+                   channels: str | None = option("More channels to announce it in", max_length=500,
+                                                 fits=looks_like_channel),
                    partner: str | None = option("The partner organisation (none: no partner)", max_length=100,
                                                 autocomplete="partner_names"),
                    repeat: str | None = option("weekly, monthly, an RRULE, or none", max_length=200)) -> None:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from bot.config import setting
 from bot.core import Button, ButtonStyle, Field, Invocation, Message, Refusal, action, command, on_submit, option
-from bot.core.checks import web_address
+from bot.core.checks import looks_like_link, web_address, with_digits
 from bot.core.cog import Cog
 from bot.forms import Submission
 from cogs.outreach.forms import PARTNER_INTEREST
@@ -136,8 +136,8 @@ class Outreach(Cog):
 
     @command("webinar add", help="Add a webinar to the archive", moderator=True)
     async def webinar_add(self, ctx: Invocation, title: str = option("Its title", max_length=200),
-                          date: str = option("When it was held, e.g. 2026-09-14", max_length=10),
-                          link: str = option("Where to watch it, https://...", max_length=500),
+                          date: str = option("When it was held, e.g. 2026-09-14", max_length=10, fits=with_digits),
+                          link: str = option("Where to watch it, https://...", max_length=500, fits=looks_like_link),
                           description: str | None = option("What it was about", max_length=1000)) -> None:
         texts = ctx.render(TEXTS, value=date, today=self.clock.today())
         try:
