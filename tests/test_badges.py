@@ -243,6 +243,7 @@ async def test_every_way_of_joining_an_event_takes_step_five(chat):
     await chat.as_member("ann").run(":press Can't go")  # a place comes free: ben moves up from the waitlist
     await chat.as_member("ben").run("/steps")
     assert chat.last_private("ben").message.title == "Your ten steps: 1 of 10"
+    assert "\n\nA good next step: Share your experience on social media, with /share." in chat.last_private("ben").text
     assert "step-5" in await held(chat, "ben") and "New badge: Joined in" in badge_dms(chat, "ben")
 
     await chat.as_member("admin").run(":clock +3d", "/event attended 1 @cat")  # cat never answered, but came

@@ -147,6 +147,11 @@ async def test_a_cancellation_asks_first_then_tells_those_going_and_stops_remind
     await press_on_announcement(chat, "bob", "1")  # an old button, pressed after all: told, nothing recorded
     assert chat.last_private("bob").text == "Listening session is cancelled."
 
+    await create(chat, when, "channels:#events", title="Picnic")
+    await press_on_announcement(chat, "alice", "Going")
+    await chat.as_member("admin").run('/event cancel 2 reason:"Venue flooded"', ":press Yes, cancel it")
+    assert dms(chat, "alice")[-1] == "Picnic is cancelled: Venue flooded. Sorry, and thank you for wanting to come."
+
 
 async def test_reminders_come_once_each_across_a_restart(chat):
     when = local(chat, 3).replace(tzinfo=BERLIN)
