@@ -233,9 +233,9 @@ class DiscordConfig:
         "", "Discord's REST address, for a shared rate-limit proxy or a local fake. Empty: Discord's own.",
         _optional_url)
     gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
-    outbox_per_second: float = setting(
-        48.0, "Messages per second an announcement to many channels is paced to (Discord allows 50 in all).",
-        _rate)
+    requests_per_second: float = setting(
+        47.0, "REST requests per second, for everything the bot does but answering interactions (Discord"
+              " allows 50 in all).", _rate)
 
 
 def _slack_command(value: str) -> Problem:

@@ -15,9 +15,12 @@ platform libraries' business (discord.py's buckets, slack-sdk's retry handlers);
 adapter declares a sending rate, the outbox also paces itself to it (aiolimiter), so that a
 fan-out to a thousand channels stays under the limit instead of running into it.
 
-A member whose DMs were closed is tried again the next time they use the bot. Only a crash
-*while* a message is on its way can repeat that one message: the platform may have taken it
-before the row was marked.
+A member whose DMs were closed is tried again the next time they use the bot. A crash *while* a
+message is on its way leaves its outcome unknown: the platform may have taken it before the row was
+marked. So each delivery carries a key of its own, the same on every attempt (`Delivery`), and the
+moment an attempt began is written first: Discord recognises the key as the message's nonce and
+returns what it already posted; the Slack adapter looks for a message with that key in the
+conversation's recent history before posting again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
 from aiolimiter import AsyncLimiter
 
-from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
 from bot.core.clock import stamp
 from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member
@@ -271,13 +274,14 @@ class Outbox:
         blobs = {digest: await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
                                                  (row["community"], digest)) for digest in kept}
         message = Message.from_json(data, fetch=blobs.__getitem__)
+        delivery = Delivery(delivery_key(row), datetime.fromisoformat(row["tried_at"]) if row["tried_at"] else None)
         limiter = self._limiter(adapter)
         try:
             if limiter is not None:
-                async with limiter:
-                    message_id = await adapter.send(community, target, message)
-            else:
-                message_id = await adapter.send(community, target, message)
+                await limiter.acquire()
+            # Written before the platform is asked: should this attempt never be marked, the next one knows.
+            await self._db.execute("UPDATE outbox SET tried_at = ? WHERE id = ?", (stamp(now), row["id"]))
+            message_id = await adapter.send(community, target, message, delivery=delivery)
         except MemberUnreachable as exc:
             self._waiting.add((row["community"], row["target_id"]))
             await self._mark(row, UNREACHABLE, problem=str(exc))
@@ -329,6 +333,13 @@ def _logged_kind(row: Any) -> str:
 
 def _logged_target(row: Any) -> str:
     return "a member" if row["target_kind"] == "member" else f"#{row['target_name']}"
+
+
+def delivery_key(row: Any) -> str:
+    """A key for one outbox row, the same on every attempt and unlike any other row's (ids alone could
+    come back after rows are deleted): 25 hex digits, which is as long as Discord's nonce may be."""
+    origin = f"{row['community']}|{row['id']}|{row['batch']}|{row['target_kind']}:{row['target_id']}|{row['created_at']}"
+    return hashlib.sha256(origin.encode()).hexdigest()[:25]
 
 
 def _kept(data: bytes, files: dict[str, bytes]) -> str:

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
-from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
@@ -318,7 +318,9 @@ class ConsoleAdapter:
         else:
             self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+                   delivery: Delivery | None = None) -> str:
+        """Printed as it is sent: a terminal has nothing to repeat after a restart, so `delivery` is not needed."""
         if isinstance(to, Member):
             if to.id in self.closed_dms:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages")

@@ -15,7 +15,8 @@ from bot.core import Bot
 from bot.platforms.slack.adapter import SlackAdapter
 
 EVENTS_PATH = "/slack/events"
-SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history", "users:read", "usergroups:read",
+SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history", "channels:history", "groups:history",
+          "users:read", "usergroups:read",
           "files:write", "channels:read", "groups:read"]
 BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 
