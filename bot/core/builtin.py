@@ -13,6 +13,7 @@ from bot.core.message import Button, ButtonStyle, Message
 from bot.core.registry import CogLoadError
 
 AUDIT_SHOWN = 30  # entries on one page of /audit
+MOST_PAGES = 10**9  # far past any log, and within what SQLite can skip
 
 
 class CoreCommands(Cog):
@@ -50,14 +51,15 @@ class CoreCommands(Cog):
                     start = stamp(datetime.fromisoformat(since.strip()).replace(tzinfo=self.clock.tz))
                 except ValueError:
                     raise Refusal(ctx.render("core/audit.j2", value=since)["bad_since"], show_usage=True) from None
-        if page < 1:
+        if not 1 <= page <= MOST_PAGES:
             raise Refusal(ctx.render("core/audit.j2", page=page)["bad_page"], show_usage=True)
         await self._audit_page(ctx, moderator.id if moderator else "", start or "", page)
 
     @action("core:audit-page", moderator=True)
     async def audit_older(self, ctx: Invocation, value: str) -> None:
-        page, moderator_id, start = value.split("|", 2)
-        await self._audit_page(ctx, moderator_id, start, int(page))
+        page, _, rest = value.partition("|")
+        start, _, moderator_id = rest.partition("|")  # the id last: it is the one part that may hold a "|"
+        await self._audit_page(ctx, moderator_id, start, int(page) if page.isdigit() else 1)
 
     async def _audit_page(self, ctx: Invocation, moderator_id: str, start: str, page: int) -> None:
         """One page of the audit log; the button to the next (older) page only when there is one.
@@ -66,7 +68,7 @@ class CoreCommands(Cog):
                                              limit=AUDIT_SHOWN + 1, skip=(page - 1) * AUDIT_SHOWN)
         entries, more = found[:AUDIT_SHOWN], len(found) > AUDIT_SHOWN
         texts = ctx.render("core/audit.j2", entries=entries, page=page, more=more)
-        buttons = [Button(texts["button_older"], "core:audit-page", f"{page + 1}|{moderator_id}|{start}",
+        buttons = [Button(texts["button_older"], "core:audit-page", f"{page + 1}|{start}|{moderator_id}",
                           ButtonStyle.SECONDARY)] if more else []
         await ctx.reply_private(Message(text=texts["list"], buttons=buttons))
 
