@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    # Either case is taken: the README writes `--log-level info`.
+    parser.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="how much to log (default: bot.log_level from the config)")
 
 
@@ -123,9 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "console"
     try:
         config = load_config(getattr(args, "config", None))
-        # In the console the log would interleave with the conversation: only warnings, unless asked.
-        on_console = command == "console" or getattr(args, "platform", "") == "console"
-        level = getattr(args, "log_level", None) or ("WARNING" if on_console else config.bot.log_level.upper())
+        # Only a bot serving Discord or Slack logs at the config's level by default. In the console the log
+        # would interleave with the conversation, and a one-off command (status, export, ...) should print
+        # its answer, not "cog loaded" lines: only warnings there, unless asked.
+        serving = command == "run" and getattr(args, "platform", "") in ("discord", "slack")
+        level = getattr(args, "log_level", None) or (config.bot.log_level.upper() if serving else "WARNING")
         logging.basicConfig(level=level, stream=sys.stderr,
                             format="%(levelname)s %(name)s: %(message)s")
         if command == "config":
@@ -352,7 +355,17 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
                 print(f"error: {target} exists already; give a new file, so that nothing is overwritten",
                       file=sys.stderr)
                 return EXIT_USAGE
-            pages = maintenance.backup(database, target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)  # `backups/` on a fresh checkout
+            except OSError as exc:
+                print(f"error: cannot create the folder {target.parent} for the copy: {exc.strerror or exc}",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                pages = maintenance.backup(database, target)
+            except sqlite3.Error as exc:  # either file may be at fault: name both
+                print(f"error: cannot copy {database} to {target}: {exc}", file=sys.stderr)
+                return EXIT_USAGE
             print(f"copied {database} to {target} ({pages} pages)")
             return 0
         if action == "check":

@@ -287,18 +287,18 @@ class Outbox:
             await self._mark(row, UNREACHABLE, problem=str(exc))
             return 0
         except ChannelUnavailable as exc:
-            log.warning("outbox: cannot post %s in %s (%s): %s", row["batch"], row["target_name"], row["community"],
-                        exc)
+            log.warning("outbox: cannot post %s in %s (%s): %s", _logged_kind(row), row["target_name"],
+                        row["community"], exc)
             await self._mark(row, FAILED, problem=str(exc))
             return 0
         except Exception as exc:
             attempts = row["attempts"] + 1
             if attempts > len(RETRY_AFTER):
-                log.error("outbox: gave up on %s to %s after %d attempts: %s", row["batch"], row["target_id"],
+                log.error("outbox: gave up on %s to %s after %d attempts: %s", _logged_kind(row), _logged_target(row),
                           attempts, exc)
                 await self._mark(row, FAILED, problem=str(exc), attempts=attempts)
             else:
-                log.warning("outbox: %s to %s failed (%s); trying again in %s", row["batch"], row["target_id"],
+                log.warning("outbox: %s to %s failed (%s); trying again in %s", _logged_kind(row), _logged_target(row),
                             exc, RETRY_AFTER[attempts - 1])
                 await self._mark(row, PENDING, problem=str(exc), attempts=attempts,
                                  not_before=now + RETRY_AFTER[attempts - 1])
@@ -323,6 +323,16 @@ class Outbox:
             # One message per 1/rate seconds, never a burst: a platform counting per second sees at most `rate`.
             self._limiters[adapter.platform] = AsyncLimiter(1, 1 / rate)
         return self._limiters[adapter.platform]
+
+
+def _logged_kind(row: Any) -> str:
+    """What a message is, for the log: its batch's first word (`badges`), since the rest of a batch may
+    name a member (`badges:step-1:<member id>:...`), which the log never does."""
+    return f"a {row['batch'].split(':', 1)[0]} message"
+
+
+def _logged_target(row: Any) -> str:
+    return "a member" if row["target_kind"] == "member" else f"#{row['target_name']}"
 
 
 def delivery_key(row: Any) -> str:

@@ -241,8 +241,7 @@ class Bot:
     def _require_permission(self, ctx: Invocation, handler: Handler, what: str) -> None:
         if not handler.spec.moderator or ctx.member.is_moderator:
             return
-        log.warning("refused %s to %s (%s) in %s: not a moderator",
-                    what, ctx.member.display_name, ctx.member.id, ctx.community.key)
+        log.warning("refused %s in %s: not a moderator", what, ctx.community.key)
         if isinstance(handler.spec, CommandSpec):
             raise UsageError("not_moderator", name=handler.spec.name)
         raise UsageError("not_moderator_button")
@@ -269,13 +268,13 @@ class Bot:
             await ctx.reply_private(reply)
         except StorageError as exc:
             outcome = "storage_error"
-            log.error("database trouble in %s for %s: %s", ctx.command or "a button", ctx.member.id, exc)
+            log.error("database trouble in %s in %s: %s", ctx.command or "a button", ctx.community.key, exc)
             reason = {DatabaseBusy: "storage_busy", DatabaseReadOnly: "storage_read_only",
                       DatabaseFull: "storage_full"}.get(type(exc), "storage_error")
             await self._apologise(ctx, reason)
         except Exception:
             outcome = "error"
-            log.exception("%s failed for %s in %s", ctx.command or "a button", ctx.member.id, ctx.community.key)
+            log.exception("%s failed in %s", ctx.command or "a button", ctx.community.key)
             await self._apologise(ctx, "internal_error")
         finally:
             if log.isEnabledFor(logging.INFO):

@@ -73,6 +73,10 @@ class Clock:
             raise ValueError("that would move the clock past the year 9999") from None
         self.offset += delta
 
+    def reset(self) -> None:
+        """Back to real time: the only way the clock goes back (the console's `:clock reset`)."""
+        self.offset = timedelta(0)
+
 
 def stamp(moment: datetime) -> str:
     """A moment as stored in the database: UTC, fixed width, so text order is time order."""

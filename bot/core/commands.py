@@ -3,8 +3,10 @@
 Text commands (the console, and Slack's `/smallstep share ...`) arrive as one line:
 `/timezone set Europe/Berlin` or `/timezone set zone:Europe/Berlin`. Options are given
 as `name:value` or `name:"value with spaces"`; bare values fill the options in their
-declared order, and a last text option takes the rest of the line. A `word:value` that
-fits nowhere and looks like a misspelt option name is reported as one. Discord sends
+declared order, and a last text option takes the rest of the line. A bare word that cannot
+be the next option (a number, a choice, a link...) belongs to the text option before it:
+`/report Someone keeps posting spam https://...` is one `what` and one `link`. A `word:value`
+that fits nowhere and looks like a misspelt option name is reported as one. Discord sends
 options already named; both end in `bind_options`, which checks and converts them.
 
 Every mistake raises `UsageError` with a reason (a block name in core/errors.j2) and the
@@ -128,16 +130,20 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
         else:
             given[argument.name] = argument.value
     open_options = [opt for opt in spec.options if opt.name not in given]
-    for index, value in enumerate(bare):
-        if index >= len(open_options):
+    words: dict[str, list[Any]] = {}
+    text_option = None  # the free text option filled last, which takes the words no later option can
+    for value in bare:
+        upcoming = open_options[len(words)] if len(words) < len(open_options) else None
+        if upcoming is not None and (text_option is None or _fits(upcoming, str(value))):
+            words[upcoming.name] = [value]
+            text_option = upcoming if upcoming.kind is str and not upcoming.choices else None
+        elif text_option is not None:
+            words[text_option.name].append(value)
+        else:
             raise _misspelt_option(spec, value) or UsageError("too_many_values", show_usage=True, value=str(value))
-        opt = open_options[index]
-        from_bare.add(opt.name)
-        is_last_text = index == len(open_options) - 1 and opt.kind is str and not opt.choices
-        if is_last_text and len(bare) > len(open_options):
-            given[opt.name] = " ".join(str(v) for v in bare[index:])
-            break
-        given[opt.name] = value
+    for name, values in words.items():
+        from_bare.add(name)
+        given[name] = values[0] if len(values) == 1 else " ".join(str(v) for v in values)
 
     values = {}
     for opt in spec.options:
@@ -152,6 +158,19 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
         else:
             values[opt.name] = opt.default
     return values
+
+
+def _fits(opt: OptionSpec, word: str) -> bool:
+    """Whether a bare word can be this option's value, judged by its shape before any conversion."""
+    if opt.kind is int:
+        return bool(re.fullmatch(r"[+-]?\d+", word))
+    if opt.kind is float:
+        return bool(re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", word))
+    if opt.kind is bool:
+        return word.strip().lower() in _TRUE | _FALSE
+    if opt.choices:
+        return word.strip().lower() in {c.lower() for c in opt.choices}
+    return bool(opt.fits(word)) if opt.fits else True  # a member, a channel, free text: anything may be
 
 
 def _misspelt_option(spec: CommandSpec, value: Any) -> UsageError | None:

@@ -346,7 +346,7 @@ class FormEngine:
             try:
                 await adapter.send(community, member, message)
             except MemberUnreachable:
-                log.info("could not reach %s about their %s form", draft.member_id, draft.form)
+                log.info("could not reach a member about their %s form in %s", draft.form, draft.community)
 
     # -- the steps ---------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ class Badges(Cog):
         self._channels: dict[str, Channel | None] = {}
 
     def listens_to(self) -> list[tuple[str, Any]]:
-        events = {b.event for b in self.catalogue.values() if b.event}
+        events = {e for b in self.catalogue.values() for e in b.events}
         if any(b.all_of for b in self.catalogue.values()):
             events.add("badge.awarded")
         return [(name, self._heard) for name in sorted(events)]
@@ -82,20 +82,21 @@ class Badges(Cog):
         for badge in self.catalogue.values():
             if badge.id in held:
                 continue
-            if badge.event == event.name:
-                enough = badge.count == 1 or await self.events.count(
-                    event.community, badge.event, event.member.id) >= badge.count
+            if event.name in badge.events:
+                enough = badge.count == 1 or sum([await self.events.count(event.community, name, event.member.id)
+                                                  for name in badge.events]) >= badge.count
                 if enough:
                     await self._award(event.community, event.member, badge, EARNED)
             elif badge.all_of and event.name == "badge.awarded" and event.data.get("badge") in badge.all_of:
                 if all(b in held or b == event.data.get("badge") for b in badge.all_of):
                     await self._award(event.community, event.member, badge, EARNED)
 
-    async def _award(self, community: Community, member: Member, badge: Badge, how: str) -> bool:
+    async def _award(self, community: Community, member: Member, badge: Badge, how: str, reason: str = "") -> bool:
         """Give the badge with its congratulations: the member's DM with the medal, and the
-        celebration post unless they keep their badges private; False if they hold it already."""
+        celebration post unless they keep their badges private; False if they hold it already.
+        `reason`: why a moderator gave it by hand (said instead of how the badge is earned)."""
         now = self.clock.now()
-        texts = self._texts(community.platform, badge, member=member, how=how)
+        texts = self._texts(community.platform, badge, member=member, how=how, reason=reason)
         picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge), texts["badge_name"])
         batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
         channel = await self._celebration_channel(community)
@@ -122,9 +123,9 @@ class Badges(Cog):
     async def backfill(self, community: Community) -> int:
         """Give every badge to each member whose recorded history already earns it; returns how many."""
         given = 0
-        for badge in [b for b in self.catalogue.values() if b.event]:
+        for badge in [b for b in self.catalogue.values() if b.events]:
             already = await self.store.ever_held(community, badge.id)
-            for member_id in await self.store.counts_from_history(community, badge.event, badge.count):
+            for member_id in await self.store.counts_from_history(community, badge.events, badge.count):
                 if member_id not in already:
                     given += await self._award(community, Member(community.platform, member_id, member_id),
                                                badge, BACKFILL)
@@ -186,14 +187,16 @@ class Badges(Cog):
     @command("badge grant", help="Give a member a badge by hand, saying why (in the audit log)", moderator=True)
     async def grant(self, ctx: Invocation, member: Member = option("Who gets it"),
                     badge: str = option("Which badge", max_length=60, autocomplete="badge_names"),
-                    reason: str = option("Why, for the audit log", max_length=300)) -> None:
+                    reason: str = option("Why: the member is told, and it goes in the audit log",
+                                         max_length=300)) -> None:
         found = self._badge(ctx, badge)
-        given = await self._award(ctx.community, member, found, GRANTED)
+        given = await self._award(ctx.community, member, found, GRANTED, reason)
         texts = self._texts(ctx.platform, found, member=member)
         if not given:
             raise Refusal(texts["already_held"])
         await self.bot.audit.record(ctx.community, ctx.member, "badge.grant", target=member.display_name,
-                                    reason=reason, badge=found.id, member=member.id)
+                                    reason=reason, badge=found.id, badge_name=str(texts["badge_name"]),
+                                    member=member.id)
         await ctx.reply_private(texts["granted"])
 
     @command("badge revoke", help="Take a badge back from a member, saying why (in the audit log)", moderator=True)
@@ -205,7 +208,8 @@ class Badges(Cog):
         if not await self.store.revoke(ctx.community, member.id, found.id):
             raise Refusal(texts["not_held"])
         await self.bot.audit.record(ctx.community, ctx.member, "badge.revoke", target=member.display_name,
-                                    reason=reason, badge=found.id, member=member.id)
+                                    reason=reason, badge=found.id, badge_name=str(texts["badge_name"]),
+                                    member=member.id)
         await ctx.reply_private(texts["revoked"])
 
     @command("badges backfill", help="Give every badge to those whose history already earns it", moderator=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -93,6 +93,44 @@ def parse_recurrence(text: str, start: datetime) -> str:
     if parsed.after(start, inc=True) is None:
         raise TimeProblem("recurrence_never", value=text)
     return rule
+
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_BYDAY = re.compile(r"^([+-]?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def recurrence_in_words(rule: str | None, first: datetime) -> dict[str, Any]:
+    """How a rule repeats, in parts a template can put into words ("every Tuesday", "every other week on
+    Monday", "monthly on the first Monday", "6 times"): `freq` (daily, weekly, monthly, yearly, or custom
+    when the rule is more than these say), `interval`, `weekdays` (0 is Monday), `nth` (1 to 5, or -1 for
+    the last) with one weekday, `monthday`, and `count` or `until` (a date). {} for no rule."""
+    if not rule:
+        return {}
+    parts = {key: list(values) for key, values in icalendar.vRecur.from_ical(rule).items()}
+    words: dict[str, Any] = {"freq": "custom", "interval": int(parts.pop("INTERVAL", [1])[0]), "weekdays": [],
+                             "nth": None, "monthday": None, "count": None, "until": None}
+    parts.pop("WKST", None)  # which day a week starts on changes nothing a member sees here
+    if "COUNT" in parts:
+        words["count"] = int(parts.pop("COUNT")[0])
+    if "UNTIL" in parts:
+        until = parts.pop("UNTIL")[0]
+        words["until"] = until.date() if isinstance(until, datetime) else until
+    freq = parts.pop("FREQ", [""])[0].lower()
+    days = [_BYDAY.match(str(day)) for day in parts.pop("BYDAY", [])]
+    monthdays = [int(day) for day in parts.pop("BYMONTHDAY", [])]
+    if parts or not all(days) or len(monthdays) > 1 or (days and monthdays):
+        return words  # BYMONTH, BYSETPOS, several month days...: a custom schedule
+    numbered = [m for m in days if m.group(1)]
+    if freq in ("daily", "yearly") and not days and not monthdays:
+        words["freq"] = freq
+    elif freq == "weekly" and not numbered and not monthdays:
+        words["freq"] = freq
+        words["weekdays"] = sorted({_WEEKDAYS.index(m.group(2)) for m in days}) or [first.weekday()]
+    elif freq == "monthly" and len(days) == 1 and numbered and int(days[0].group(1)) in (1, 2, 3, 4, 5, -1):
+        words.update(freq=freq, nth=int(days[0].group(1)), weekdays=[_WEEKDAYS.index(days[0].group(2))])
+    elif freq == "monthly" and not days and all(day > 0 for day in monthdays):  # not counted from the end
+        words.update(freq=freq, monthday=monthdays[0] if monthdays else first.day)
+    return words
 
 
 def starts(first: datetime, recurrence: str | None, after: datetime, before: datetime) -> list[datetime]:

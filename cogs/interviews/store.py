@@ -60,10 +60,11 @@ class InterviewStore:
                 " external_id = ?))", (community.key, link_key(url), external_id))
             if known is not None:
                 return known["id"], False
-            interview_id = await tx.insert(
-                "INSERT INTO interviews (community, url, url_key, external_id, member_id, member_name, partner_id,"
-                " partner_name, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (community.key, url, link_key(url), external_id, member.id, member.display_name,
+            interview_id = await tx.next_number(community.key, "interviews")
+            await tx.execute(
+                "INSERT INTO interviews (id, community, url, url_key, external_id, member_id, member_name,"
+                " partner_id, partner_name, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (interview_id, community.key, url, link_key(url), external_id, member.id, member.display_name,
                  partner.id if partner else None, partner.display_name if partner else partner_name, ASKING, source,
                  stamp(at)))
             await tx.executemany(

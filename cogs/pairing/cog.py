@@ -257,14 +257,23 @@ class Pairing(Cog):
         found = pair(list(seen.values()), rules, seed=int(now.timestamp()))
         chosen = [(by_id[a], by_id[b], difference(seen[a], seen[b]) / self.settings.statements) for a, b in found]
         # Asked before the transaction: another cog's query reads the database, which waits for it to end.
-        guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
-        async with self.db.transaction() as tx:  # the pairs and their introductions, or neither
-            _, pair_ids = await self.store.record_round(tx, community, now, started_by, members, chosen,
-                                                        now + self.follow_up_after)
+        # Each round suggests the next of the community's opening questions.
+        turn = await self.store.round_count(community)
+        guide = await self.bot.ask("practice.guide", community, community.platform, turn, default=None)
+        paired = {m.member_id for a, b, _ in chosen for m in (a, b)}
+        left_out = [m for m in members if m.member_id not in paired]
+        async with self.db.transaction() as tx:  # the pairs, their introductions and the word to the others, or none
+            round_id, pair_ids = await self.store.record_round(tx, community, now, started_by, members, chosen,
+                                                               now + self.follow_up_after)
             for pair_id, (a, b, _) in zip(pair_ids, chosen):
                 await self.bot.outbox.put(community, f"pairing:intro:{pair_id}",
                                           self._introductions(community, (a, seen[a.member_id]),
                                                               (b, seen[b.member_id]), guide, now), tx=tx)
+            if left_out:
+                texts = self.bot.render(TEXTS, community.platform, every=_in_words(self.every) if self.every else None)
+                await self.bot.outbox.put(community, f"pairing:left-out:{round_id}", [
+                    (Member(community.platform, m.member_id, m.member_name), Message(text=texts["left_out"]))
+                    for m in left_out], tx=tx)
         return len(chosen), len(members)
 
     def _candidate(self, member: Joined, now: datetime) -> Candidate:
@@ -279,15 +288,13 @@ class Pairing(Cog):
         never the other's answers."""
         (a, one), (b, two) = first, second
         shared = shared_formats(one, two)
-        labels = self.bot.render(TEMPLATE, community.platform)  # the form's words for times and formats
-        formats = [labels[f"formats_{f}"] for f in FORMATS if f in shared]
+        formats = [f for f in FORMATS if f in shared]  # worded by the template
         # The practice cog's guide and first question; without it, this template's own question.
         question = guide["question"] if guide else self.bot.render(TEXTS, community.platform)["first_question"]
         items = []
         for me, other in ((a, b), (b, a)):
             today = now.astimezone(ZoneInfo(me.timezone)).date()
-            times = [labels[f"availability_{slot}"] for slot in me.availability
-                     if free_hours(me.timezone, [slot], today) & one.hours & two.hours]
+            times = [slot for slot in me.availability if free_hours(me.timezone, [slot], today) & one.hours & two.hours]
             texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times, formats=formats,
                                     town=me.town if "in_person" in shared else "", avoid=me.avoid,
                                     guide=guide["guide"] if guide else None, question=question,

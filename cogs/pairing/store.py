@@ -154,6 +154,9 @@ class PairingStore:
             counts[state] = counts.get(state, 0) + 1
         return counts
 
+    async def round_count(self, community: Community) -> int:
+        return await self._db.fetchval("SELECT COUNT(*) FROM pairing_rounds WHERE community = ?", (community.key,))
+
     async def last_round(self, community: Community) -> int:
         return await self._db.fetchval("SELECT COALESCE(MAX(id), 0) FROM pairing_rounds WHERE community = ?",
                                        (community.key,))

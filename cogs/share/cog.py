@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,8 +112,10 @@ class Share(Cog):
         """On the worker thread: reading fonts and drawing both take a while."""
         missing = self.fonts.missing(texts.name)
         if missing:
-            log.warning("no font can draw %r in a member's name; add a font file to cogs.share.fonts",
-                        "".join(missing))
+            # The scripts' names only: the letters themselves would spell part of the member's name.
+            scripts = sorted({unicodedata.name(c, "UNNAMED").split()[0] for c in missing})
+            log.warning("no font can draw some letters (%s) of a member's name; add a font file to"
+                        " cogs.share.fonts", ", ".join(scripts))
         return render_badge(texts, self.fonts, self.background)
 
     def _checked_background(self) -> Path | None:

@@ -42,10 +42,11 @@ class StoryStore:
                                       (community.key, link_key(url)))
             if known is not None:
                 return known["id"], False
-            story_id = await tx.insert(
-                "INSERT INTO stories (community, member_id, member_name, url, url_key, why, status, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, url.strip(),
-                                                     link_key(url), why, PENDING, stamp(at)))
+            story_id = await tx.next_number(community.key, "stories")
+            await tx.execute(
+                "INSERT INTO stories (id, community, member_id, member_name, url, url_key, why, status, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (story_id, community.key, member.id, member.display_name,
+                                                        url.strip(), link_key(url), why, PENDING, stamp(at)))
             event = await self._events.record(tx, "story.submitted", community, member, story=story_id)
         await self._events.publish(event)
         return story_id, True

@@ -42,7 +42,7 @@ class TestimonialSettings:
 class Testimonials(Cog):
     """Collecting testimonials, moderating them, featuring and exporting the approved ones."""
 
-    emits = ("testimonial.submitted", "testimonial.approved")
+    emits = ("testimonial.submitted", "testimonial.revised", "testimonial.approved")
     member_rows = {"testimonials": "member_id"}
     member_mentions = {"testimonials": ("decided_by",)}
 
