@@ -1,0 +1,44 @@
+"""Hostile input gets a clear, friendly answer, never an internal error: numbers beyond what any
+platform holds, absurd durations, unreadable text, repeat rules that fire too often, long names."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from conversation import Chat
+
+RANGE = "from -9,007,199,254,740,991 to 9,007,199,254,740,991"
+
+
+@pytest.fixture
+async def chat(tmp_path, caplog):
+    """The whole bot, every cog of the default config; the test fails if anything was logged as an error."""
+    caplog.set_level(logging.ERROR)
+    conversation = await Chat.open(tmp_path)
+    yield conversation
+    await conversation.close()
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_number_beyond_64_bits_is_refused_naming_the_option_and_the_range(chat):
+    await chat.as_member("admin").run(":mod admin")
+    for line in ("/story share 99999999999999999999999", "/report handled 99999999999999999999999 note:done",
+                 "/partner-interest show -1000000000000000000000000000000", f"/story share {'9' * 5000}"):
+        await chat.run(line)
+        reply = chat.last_private("admin").text
+        assert f'"id" should be a whole number {RANGE}' in reply, line
+        assert "How to write it:" in reply
+    await chat.run("/story share ²")
+    assert '"id" should be a whole number, not "²".' in chat.last_private("admin").text
+
+
+async def test_a_number_typed_into_a_form_or_an_option_is_held_to_the_same_range(chat):
+    await chat.as_member("admin").run(":mod admin", '/event create title:Talk start:"2031-01-14 18:00"'
+                                      " capacity:123456789012345678901234")
+    assert f'"capacity" should be a whole number {RANGE}' in chat.last_private("admin").text
+    await chat.run("/event create place:Online", ":dm Reading group", ":dm 2031-01-01 19:00", ":dm Europe/Berlin",
+                   ":dm 2h", ":dm skip", ":dm ²")
+    assert "whole number" in chat.last_dm("admin").text, "a superscript two is not a number of places"
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM events") == 0
