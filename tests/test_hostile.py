@@ -4,6 +4,8 @@ platform holds, absurd durations, unreadable text, repeat rules that fire too of
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 
 import pytest
 
@@ -42,3 +44,22 @@ async def test_a_number_typed_into_a_form_or_an_option_is_held_to_the_same_range
                    ":dm 2h", ":dm skip", ":dm ²")
     assert "whole number" in chat.last_dm("admin").text, "a superscript two is not a number of places"
     assert await chat.db.fetchval("SELECT COUNT(*) FROM events") == 0
+
+
+async def test_an_absurd_duration_on_the_clock_is_refused_and_the_console_carries_on(chat):
+    before = chat.bot.clock.offset
+    await chat.run(":clock +" + "9999999w" * 16)  # each part fits; together they are beyond any timedelta
+    assert chat.bot.clock.offset == before
+    assert any("longer than ten years" in line for line in chat.printed)
+    await chat.run("/share")
+    assert chat.last_private("you").message.title == "Share your One Small Step experience"
+
+
+def test_an_absurd_duration_in_the_config_is_a_config_error_naming_the_key(tmp_path):
+    config = tmp_path / "smallstep.toml"
+    config.write_text(f'[forms]\nremind_after = "{"9999999w" * 16}"\n')
+    result = subprocess.run([sys.executable, "-m", "bot", "config", "check", "--config", str(config)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "forms.remind_after" in result.stderr and "longer than ten years" in result.stderr
+    assert "Traceback" not in result.stderr
