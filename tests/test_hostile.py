@@ -63,3 +63,12 @@ def test_an_absurd_duration_in_the_config_is_a_config_error_naming_the_key(tmp_p
     assert result.returncode == 2, result.stderr
     assert "forms.remind_after" in result.stderr and "longer than ten years" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_a_member_with_a_very_long_name_can_erase_their_data(chat):
+    name = "Bartholomew-" + "n" * 88  # the console's member id is the name: a hundred characters
+    await chat.as_member(name).run("/share", ":press I shared it", "/my-data delete")
+    assert "Erase everything" in chat.last_private(name).text
+    await chat.press("Yes, erase my data")
+    assert "erased" in chat.last_private(name).text.lower()
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM shares WHERE member_id = ?", (name.lower(),)) == 0
