@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -72,3 +73,28 @@ async def test_a_member_with_a_very_long_name_can_erase_their_data(chat):
     await chat.press("Yes, erase my data")
     assert "erased" in chat.last_private(name).text.lower()
     assert await chat.db.fetchval("SELECT COUNT(*) FROM shares WHERE member_id = ?", (name.lower(),)) == 0
+
+
+async def test_a_repeat_rule_is_judged_by_how_close_its_occurrences_come_not_by_its_frequency(chat):
+    await chat.as_member("admin").run(":mod admin")
+    create = '/event create title:Talk start:"2031-01-14 18:00" channels:#general repeat:'
+    every_minute = "FREQ=DAILY;BYMINUTE=" + ",".join(str(m) for m in range(60))
+    for rule in (every_minute, "FREQ=DAILY;BYHOUR=6,18", "FREQ=HOURLY"):
+        await chat.run(f'{create}"{rule}"')
+        assert "less than a day apart" in chat.last_private("admin").text, rule
+    await chat.run(f'{create}"FREQ=HOURLY;INTERVAL=48"')  # hourly by name, every second day in fact
+    assert await chat.db.fetchval("SELECT recurrence FROM events") == "FREQ=HOURLY;INTERVAL=48"
+
+
+async def test_a_repeat_rule_that_never_happens_is_refused_at_once(chat):
+    await chat.as_member("admin").run(":mod admin")
+    create = '/event create title:Talk start:"2031-01-14 18:00" channels:#general repeat:'
+    for rule in ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "FREQ=MINUTELY;BYMONTH=2;BYMONTHDAY=31",
+                 "FREQ=YEARLY;INTERVAL=4;BYMONTH=2;BYMONTHDAY=29", "FREQ=WEEKLY;UNTIL=20300101T000000"):
+        started = time.perf_counter()
+        await chat.run(f'{create}"{rule}"')
+        # dateutil alone searched up to the year 9999 for these: 5 to 12 seconds on this machine.
+        assert time.perf_counter() - started < 2, rule
+        assert "would not take place within 5 years" in chat.last_private("admin").text, rule
+    await chat.run(f'{create}"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"')  # the next 29 February is in 2032
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM events") == 1
