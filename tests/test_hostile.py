@@ -3,6 +3,7 @@ platform holds, absurd durations, unreadable text, repeat rules that fire too of
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
@@ -11,6 +12,10 @@ import time
 import pytest
 
 from conversation import Chat
+from fakes.slack_server import message_im_event
+from test_discord import ALICE, STORY, connect, discord_bot, embed_of  # noqa: F401 - the Discord harness's fixtures
+from test_slack import ALICE as SLACK_ALICE
+from test_slack import slack  # noqa: F401 - the Slack harness's fixture
 
 RANGE = "from -9,007,199,254,740,991 to 9,007,199,254,740,991"
 
@@ -98,3 +103,44 @@ async def test_a_repeat_rule_that_never_happens_is_refused_at_once(chat):
         assert "would not take place within 5 years" in chat.last_private("admin").text, rule
     await chat.run(f'{create}"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"')  # the next 29 February is in 2032
     assert await chat.db.fetchval("SELECT COUNT(*) FROM events") == 1
+
+
+# -- unreadable text, through the real discord.py and Bolt ------------------------------------------
+
+LONE = "\ud800"  # half of a UTF-16 pair: JSON carries it, UTF-8 (and so SQLite) cannot hold it
+
+
+async def test_bytes_that_are_not_utf8_on_the_console_are_kept_readable(chat):
+    # Standard input decodes such bytes as lone surrogates (surrogateescape): b"\xff" becomes "\udcff".
+    await chat.as_member("gil").run('/report what:"A post in #general \udcff calls people names"')
+    assert chat.last_private("gil").text.startswith("Thank you for telling us.")
+    assert await chat.db.fetchval("SELECT what FROM reports") == "A post in #general \ufffd calls people names"
+
+
+async def test_unencodable_text_from_discord_is_kept_readable(discord_bot):
+    discord_bot.fake.add_member(5030, f"Ro{LONE}sa")
+    await discord_bot.bot.cogs.load("reports")
+    reported = await discord_bot.fake.slash_command(5030, "report", [
+        {"name": "what", "type": 3, "value": f"A rude post {LONE} in #general, mentioning people by name."}])
+    assert (await discord_bot.answer_to(reported))["data"]["content"].startswith("Thank you for telling us.")
+    row = await discord_bot.bot.db.fetchone("SELECT member_name, what FROM reports")
+    assert (row["member_name"], row["what"]) == ("Ro\ufffdsa", "A rude post \ufffd in #general, mentioning people by name.")
+    await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
+    await discord_bot.dms_to(ALICE, 1)
+    await discord_bot.fake.direct_message(ALICE, f"{STORY} {LONE}")
+    assert "What surprised you" in embed_of((await discord_bot.dms_to(ALICE, 2))[1]["data"])["description"]
+    draft = await discord_bot.bot.db.fetchone("SELECT answers FROM form_drafts WHERE member_id = ?", (str(ALICE),))
+    assert json.loads(draft["answers"])["story"] == f"{STORY} \ufffd"
+
+
+async def test_unencodable_text_from_slack_is_kept_readable(slack):
+    await slack.command(SLACK_ALICE, "testimonial")
+    dm = slack.fake.dm_channel_of(SLACK_ALICE)
+    await slack.posts_to(dm)
+    for count, (event_id, text) in enumerate((("Ev31", f"{STORY} {LONE}"), ("Ev32", f"The schools{LONE}."),
+                                              ("Ev33", "skip"), ("Ev34", "first name"), ("Ev35", "I agree"),
+                                              ("Ev36", "submit")), 2):
+        await slack.event(message_im_event(user_id=SLACK_ALICE, text=text), event_id=event_id)
+        await slack.posts_to(dm, count)
+    row = await slack.bot.db.fetchone("SELECT story, surprise FROM testimonials")
+    assert (row["story"], row["surprise"]) == (f"{STORY} \ufffd", "The schools\ufffd.")

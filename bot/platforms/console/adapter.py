@@ -33,6 +33,7 @@ from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
 from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.platforms.text import readable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
@@ -141,7 +142,7 @@ class ConsoleAdapter:
 
     async def handle_line(self, line: str) -> bool:
         """Carry out one line; returns False when the console should stop."""
-        line = line.strip()
+        line = readable(line.strip())  # bytes that were not UTF-8 arrive from standard input as lone surrogates
         if not line or line.startswith("#"):
             return True
         if line.startswith("/"):

@@ -28,7 +28,7 @@ from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
-from bot.platforms.text import cut, pieces
+from bot.platforms.text import cut, pieces, readable
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +178,7 @@ class DiscordAdapter:
         return len(payload)
 
     async def _interaction(self, interaction: discord.Interaction) -> None:
+        interaction.data = readable(interaction.data)  # options, button values, modal answers
         if interaction.guild is not None and not self._serves(interaction.guild):
             await interaction.response.send_message(self.bot.render(TEXTS, self.platform)["not_served"], ephemeral=True)
             return
@@ -261,7 +262,7 @@ class DiscordAdapter:
                 await message.channel.send(self._not_a_member_text(), allowed_mentions=discord.AllowedMentions.none())
             return
         ctx = Invocation(bot=self.bot, adapter=self, community=self._home(), member=member, channel=None)
-        await self.bot.receive_dm(ctx, message.content)
+        await self.bot.receive_dm(ctx, readable(message.content))
 
     async def _defer_if_slow(self, state: InteractionState) -> None:
         await asyncio.sleep(self.defer_after)
@@ -428,7 +429,7 @@ class DiscordAdapter:
         return self._member(found)
 
     def _member(self, user: discord.User | discord.Member) -> Member:
-        return Member(self.platform, str(user.id), user.display_name, is_moderator=self._is_moderator(user))
+        return Member(self.platform, str(user.id), readable(user.display_name), is_moderator=self._is_moderator(user))
 
     def _is_moderator(self, user: discord.User | discord.Member) -> bool:
         if not isinstance(user, discord.Member):

@@ -38,7 +38,7 @@ from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
 from bot.privacy import community_left
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
-from bot.platforms.text import cut, pieces
+from bot.platforms.text import cut, pieces, readable
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ class SlackAdapter:
 
     def _register_listeners(self) -> None:
         app = self.app
+        app.use(_readable_body)
 
         @app.command(self.settings.command)
         async def on_command(ack, body: dict[str, Any]) -> None:
@@ -427,6 +428,7 @@ class SlackAdapter:
         except SlackApiError:
             return user_id
         name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name") or user_id
+        name = readable(name)
         self._names.remember(user_id, name)
         return name
 
@@ -461,6 +463,12 @@ class SlackAdapter:
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                                        for part in pieces(text.body, SECTION_TEXT)]})
+
+
+async def _readable_body(request, next) -> None:  # noqa: A002 - Bolt passes its arguments by these names
+    """A Bolt middleware: a verified request's text made safe to keep before any listener sees it."""
+    request.body = readable(request.body)
+    await next()
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
