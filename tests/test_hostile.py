@@ -3,6 +3,7 @@ platform holds, absurd durations, unreadable text, repeat rules that fire too of
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import subprocess
@@ -11,6 +12,7 @@ import time
 
 import pytest
 
+from cogs.interviews.webhook import sign
 from conversation import Chat
 from fakes.slack_server import message_im_event
 from test_discord import ALICE, STORY, connect, discord_bot, embed_of  # noqa: F401 - the Discord harness's fixtures
@@ -144,3 +146,75 @@ async def test_unencodable_text_from_slack_is_kept_readable(slack):
         await slack.posts_to(dm, count)
     row = await slack.bot.db.fetchone("SELECT story, surprise FROM testimonials")
     assert (row["story"], row["surprise"]) == (f"{STORY} \ufffd", "The schools\ufffd.")
+
+
+# -- the interviews webhook, over real HTTP ------------------------------------------------------------
+
+WEBHOOK_SECRET = "a shared secret for the tests"
+ARCHIVED = "https://archive.storycorps.org/interviews/ab-12"
+
+
+async def raw_post(port: int, headers: dict[str, str], body: bytes) -> tuple[int, dict]:
+    """POST /interviews written byte by byte, so that headers no HTTP client would send can be sent."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    lines = {"Host": "127.0.0.1", "Content-Type": "application/json", "Content-Length": str(len(body)),
+             "Connection": "close", **headers}
+    writer.write(("POST /interviews HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in lines.items()) + "\r\n")
+                 .encode() + body)
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    head, _, payload = response.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(payload) if payload else {}
+
+
+async def test_the_webhook_answers_hostile_requests_with_401_400_or_403_and_keeps_nothing(
+        tmp_path, monkeypatch, unused_tcp_port, caplog):
+    caplog.set_level(logging.ERROR)
+    monkeypatch.setenv("INTERVIEWS_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["interviews"]\n[cogs.interviews]\n'
+                                     f'webhook_port = {unused_tcp_port}\nwebhook_community = "console:local"\n')
+
+    def now() -> str:
+        return str(int(chat.bot.clock.now().timestamp()))
+
+    async def signed(body: bytes) -> tuple[int, dict]:
+        moment = now()
+        return await raw_post(unused_tcp_port, {"X-SmallStep-Timestamp": moment,
+                                                "X-SmallStep-Signature": sign(WEBHOOK_SECRET, moment, body)}, body)
+
+    def record(**fields) -> bytes:
+        return json.dumps({"member": "alice", "url": ARCHIVED, **fields}).encode()
+
+    try:
+        body = record()
+        good_signature = sign(WEBHOOK_SECRET, now(), body)
+        for headers in ({"X-SmallStep-Timestamp": "²", "X-SmallStep-Signature": good_signature},
+                        {"X-SmallStep-Timestamp": "9" * 400, "X-SmallStep-Signature": good_signature},
+                        {"X-SmallStep-Timestamp": "9" * 5000, "X-SmallStep-Signature": good_signature},
+                        {"X-SmallStep-Timestamp": now(), "X-SmallStep-Signature": "sha256=" + "zz" * 32},
+                        {"X-SmallStep-Timestamp": now(), "X-SmallStep-Signature": "sha256=" + "é" * 64},
+                        {"X-SmallStep-Timestamp": now(), "X-SmallStep-Signature": good_signature[:-1]},
+                        {"X-SmallStep-Timestamp": now()}, {}):
+            assert await raw_post(unused_tcp_port, headers, body) == (401, {"error": "unauthorized"}), headers
+        for hostile, reason in (
+                (b"[" * 30000 + b"]" * 30000, "not JSON that can be read"),
+                (b'{"member": ' + b"1" * 5000 + b"}", "not JSON that can be read"),
+                (b"\xff\xfe not json", "not JSON that can be read"),
+                (b'["alice", "a url"]', "must be a JSON object"),
+                (record(member=123), "member must be text, not a number"),
+                (record(partner={"id": "bob"}), "partner must be text, not an object"),
+                (record(id=["rec", 7]), "id must be text, not an array"),
+                (record(url="https://archive.storycorps.org/" + "x" * 3000), "url is longer than 2000 characters"),
+                (record(title="Our talk"), "fields this webhook does not take"),
+                (b'{"member": "al\\ud800ice", "url": "' + ARCHIVED.encode() + b'"}', "not valid Unicode")):
+            status, answer = await signed(hostile)
+            assert status == 400 and reason in answer["error"], (hostile[:60], answer)
+        for community in ("discord:42", "console:elsewhere"):
+            status, answer = await signed(record(community=community))
+            assert (status, answer) == (403, {"error": f"community {community} is not one this bot serves"})
+        assert await chat.db.fetchval("SELECT COUNT(*) FROM interviews") == 0, "nothing kept from any of them"
+        assert await signed(record()) == (200, {"interview": 1, "new": True})
+    finally:
+        await chat.close()
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]

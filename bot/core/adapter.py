@@ -70,6 +70,9 @@ class Adapter(Protocol):
         """Post in a channel, or send a direct message to a member; returns the message's id,
         for a later `edit`. May raise MemberUnreachable or ChannelUnavailable."""
 
+    def serves(self, community: Community) -> bool:
+        """Whether this bot serves that community here (a webhook may name any)."""
+
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         """Why the bot could not post in `channel` (missing, no permission), or None if it can."""
 

@@ -292,6 +292,9 @@ class ConsoleAdapter:
             raise ChannelUnavailable(problem)
         return self._show(f"#{to.id}", f"#{to.id}", to.id, message)
 
+    def serves(self, community: Community) -> bool:
+        return community.key == self.community.key
+
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         if channel.id in self.read_only_channels:
             return f"#{channel.name} is read-only for the bot (console.read_only_channels)"

@@ -328,6 +328,10 @@ class DiscordAdapter:
             _release(kwargs)
         return str(sent.id)
 
+    def serves(self, community: Community) -> bool:
+        guild = self._guild(community)
+        return guild is not None and self._serves(guild)
+
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         guild = self._guild(community)
         found = guild.get_channel(int(channel.id)) if guild and channel.id.isdigit() else None

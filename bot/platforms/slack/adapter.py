@@ -362,6 +362,9 @@ class SlackAdapter:
             raise
         return str(posted["ts"])
 
+    def serves(self, community: Community) -> bool:
+        return community.id == self.team.id
+
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         try:
             info = (await self.client.conversations_info(channel=channel.id))["channel"]
