@@ -126,7 +126,8 @@ async def test_unencodable_text_from_discord_is_kept_readable(discord_bot):
         {"name": "what", "type": 3, "value": f"A rude post {LONE} in #general, mentioning people by name."}])
     assert (await discord_bot.answer_to(reported))["data"]["content"].startswith("Thank you for telling us.")
     row = await discord_bot.bot.db.fetchone("SELECT member_name, what FROM reports")
-    assert (row["member_name"], row["what"]) == ("Ro\ufffdsa", "A rude post \ufffd in #general, mentioning people by name.")
+    assert row["member_name"] == "Ro\ufffdsa"
+    assert row["what"] == "A rude post \ufffd in #general, mentioning people by name."
     await discord_bot.fake.slash_command(ALICE, "testimonial", [{"name": "start", "type": 1}])
     await discord_bot.dms_to(ALICE, 1)
     await discord_bot.fake.direct_message(ALICE, f"{STORY} {LONE}")
@@ -218,3 +219,76 @@ async def test_the_webhook_answers_hostile_requests_with_401_400_or_403_and_keep
     finally:
         await chat.close()
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+# -- a moderators' channel closed to the bot ----------------------------------------------------------
+
+CLOSED = '[console]\nread_only_channels = ["moderators", "announcements"]\n'
+TOLD = ("We talked for an hour about our towns, our parents and what each of us fears most.", "The schools.",
+        "skip", "My full name", "I agree", "submit")
+
+
+async def test_submissions_stand_when_the_moderators_channel_is_closed_and_the_cards_wait(tmp_path, caplog):
+    caplog.set_level(logging.ERROR)
+    chat = await Chat.open(tmp_path, CLOSED)
+    try:
+        await chat.as_member("alice").run('/report what:"A post in #general calls people names"')
+        assert chat.last_private("alice").text.startswith("Thank you for telling us.")
+        await chat.run("/story submit https://archive.storycorps.org/interviews/x1")
+        assert chat.last_private("alice").text.startswith("Thank you! Story #1 is with the moderators")
+        await chat.run("/testimonial", *(f":dm {answer}" for answer in TOLD))
+        assert any(d.text.startswith("Thank you") for d in chat.said("DM alice")[-2:])
+        assert not chat.said("#moderators")
+        cards = await chat.db.fetchall("SELECT batch, status, problem FROM outbox WHERE target_id = 'moderators'")
+        assert sorted(c["batch"].split(":")[1] for c in cards) == ["report", "story", "testimonial"]
+        assert {c["problem"] for c in cards} == {"#moderators is read-only for the bot (console.read_only_channels)"}
+        await chat.as_member("admin").run(":mod admin", "/reports")
+        assert "#1 from alice: A post in #general" in chat.last_private("admin").text
+        await chat.run("/stories queue")
+        assert "archive.storycorps.org/interviews/x1" in chat.last_private("admin").text
+        await chat.run("/testimonials queue")
+        assert "#1" in chat.last_private("admin").text and "alice" in chat.last_private("admin").text
+        await chat.run("/testimonials approve 1", "/story approve 1", "/report handled 1")
+        assert "approved" in chat.said("private admin")[-3].text
+    finally:
+        await chat.close()
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_moderators_post_into_a_closed_channel_is_refused_with_the_fix(tmp_path, caplog):
+    caplog.set_level(logging.ERROR)
+    chat = await Chat.open(tmp_path, CLOSED)
+    try:
+        await chat.as_member("admin").run(":mod admin", "/share-prompt #announcements")
+        refused = chat.last_private("admin").text
+        assert refused.startswith("I can't post in #announcements: #announcements is read-only for the bot")
+        assert "or choose another channel" in refused
+        await chat.as_member("alice").run("/testimonial", *(f":dm {answer}" for answer in TOLD))
+        await chat.as_member("admin").run("/testimonials approve 1", "/testimonials feature 1 #announcements")
+        assert chat.last_private("admin").text.startswith("I can't post in #announcements")
+        assert await chat.db.fetchval("SELECT COUNT(*) FROM moderation_posts") == 0
+        assert await chat.db.fetchval("SELECT COUNT(*) FROM audit_log WHERE action IN ('share.prompt',"
+                                      " 'testimonial.feature')") == 0
+        await chat.run("/testimonials feature 1 #general")
+        assert chat.last_in("general").text, "an open channel takes it"
+    finally:
+        await chat.close()
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_status_and_config_check_name_the_closed_moderators_channel(tmp_path):
+    (tmp_path / "smallstep.toml").write_text(CLOSED + '[bot]\ndatabase = "bot.db"\n')
+    chat = await Chat.open(tmp_path, CLOSED)
+    await chat.as_member("alice").run('/report what:"A post in #general calls people names"')
+    await chat.close()
+
+    def smallstep(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=60)
+
+    warning = ("warning: console:local: the moderators' channel 'moderators': #moderators is read-only for the bot"
+               " (console.read_only_channels)")
+    status = smallstep("status")
+    assert status.returncode == 0 and warning in status.stdout, status.stdout
+    check = smallstep("config", "check")
+    assert check.returncode == 0 and warning in check.stderr, check.stderr
