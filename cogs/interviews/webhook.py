@@ -22,6 +22,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from bot.core.clock import Clock
+from bot.web import serve
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,7 @@ class Webhook:
         return app
 
     async def start(self, host: str, port: int) -> None:
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
+        self._runner = await serve(self.app(), host, port)
         log.info("interviews webhook listening on http://%s:%d%s", host, port, PATH)
 
     async def close(self) -> None:
