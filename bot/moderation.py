@@ -56,8 +56,10 @@ class ModerationPosts:
         """The moderators' channel called `name` (None if there is none), checked: what is wrong with it
         is logged and kept for `smallstep status`, and forgotten once it is fixed."""
         channel = await ctx.adapter.resolve_channel(ctx.community, name)
-        problem = f"there is no channel {name}" if channel is None else \
-            await ctx.adapter.check_channel(ctx.community, channel)
+        if channel is None:
+            problem = f"there is no channel {name}"
+        else:
+            problem = await ctx.adapter.check_channel(ctx.community, channel)
         if problem is None:
             await self._db.execute("DELETE FROM channel_problems WHERE community = ? AND channel = ?",
                                    (ctx.community.key, name))

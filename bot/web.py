@@ -39,6 +39,7 @@ SHORTAGE_LOG_EVERY = 60.0  # seconds
 _SHORTAGES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Middleware = Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]
 
 
 async def serve(app: web.Application, host: str, port: int, *, head_seconds: float = HEAD_SECONDS,
@@ -52,7 +53,7 @@ async def serve(app: web.Application, host: str, port: int, *, head_seconds: flo
     return runner
 
 
-def _guard(body_seconds: float, max_requests: int) -> Any:
+def _guard(body_seconds: float, max_requests: int) -> Middleware:
     in_flight = 0
 
     @web.middleware

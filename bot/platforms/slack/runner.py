@@ -16,7 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import Config
 from bot.core import Bot
 from bot.platforms.slack.adapter import SlackAdapter
-from bot.web import Handler, serve
+from bot.web import Handler, Middleware, serve
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
         await bot.close()
 
 
-def signed_only(signing_secret: str) -> object:
+def signed_only(signing_secret: str) -> Middleware:
     """An aiohttp middleware that refuses a request without Slack's valid signature before Bolt sees it,
     with Bolt's own answer (401) and one short log line: Bolt would log the whole body of each, at INFO."""
     verifier = SignatureVerifier(signing_secret)
