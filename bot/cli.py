@@ -317,9 +317,14 @@ async def enabled_commands(config: Config) -> list[str]:
 
 async def check_config(config: Config) -> int:
     """Start every enabled cog on a scratch database, so each checks its own settings, then stop."""
+    from bot.storage import maintenance
+
     failed, _ = await _started_on_scratch(config)
     for name, problem in failed.items():
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
+    # What only the running bot can see (a channel closed to it), as it last found it in its database.
+    for problem in maintenance.unusable_channels(config.path(config.bot.database)):
+        print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
     return 0 if not failed else 1
@@ -386,6 +391,8 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
         for component, name, due in state["jobs"]:
             print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
         print("communities: " + (", ".join(state["communities"]) or "none yet"))
+        for problem in state["channel_problems"]:
+            print(f"warning: {problem}")
         return 0
     except sqlite3.Error as exc:
         print(f"error: {database}: {exc}", file=sys.stderr)

@@ -1,25 +1,33 @@
 """What moderators review, posted where they see it: shared by every cog with a review queue.
 
-A cog with submissions to review (testimonials, stories) posts each one as a card with decision
-buttons in the moderators' channel, and may feature an approved one elsewhere. `ModerationPosts`
-posts and records those messages, so that a decision updates the queue card (its buttons gone)
-and a withdrawal changes what was featured, wherever it is.
+A cog with submissions to review (testimonials, stories, reports) queues each one as a card with
+decision buttons for the moderators' channel, and may feature an approved one elsewhere.
+`ModerationPosts` sends and records those messages, so that a decision updates the queue card (its
+buttons gone) and a withdrawal changes what was featured, wherever it is.
+
+A card goes through the outbox: the member's submission stands, and they hear so, whatever becomes
+of the post. When the moderators' channel is missing or closed to the bot, the card waits in the
+outbox (or, with no channel at all, is not queued), the item waits in its queue command, and the
+problem is logged and kept for `smallstep status` and `config check` until a later check finds the
+channel usable.
 
     posts = ModerationPosts(bot, "story")
-    await posts.to_queue(ctx, "moderators", story.id, card)       # False: no such channel
-    await posts.refresh(ctx, story.id, card_after_decision)       # every queue card of it
+    channel = await posts.queue_channel(ctx, "moderators")          # checked; None: no such channel
+    await posts.to_queue(ctx, channel, story.id, card, tx=tx)       # with the submission, or not at all
+    await posts.refresh(ctx, story.id, card_after_decision)         # every queue card of it
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.core.clock import stamp
 from bot.core.context import Channel, Invocation
 from bot.core.message import Message
+from bot.outbox import SENT
+from bot.storage import Transaction
 
 if TYPE_CHECKING:
     from bot.core.bot import Bot
@@ -37,22 +45,41 @@ class Post:
 
 
 class ModerationPosts:
+    """The messages about one kind of item moderators review: queue cards and featured posts."""
+
     def __init__(self, bot: Bot, kind: str) -> None:
         self._bot = bot
         self._db = bot.db
         self.kind = kind
 
-    async def to_queue(self, ctx: Invocation, channel_name: str, item_id: int, card: Message) -> bool:
-        """Post the card in the moderators' channel; False (and a log line) when there is none."""
-        channel = await ctx.adapter.resolve_channel(ctx.community, channel_name)
+    async def queue_channel(self, ctx: Invocation, name: str) -> Channel | None:
+        """The moderators' channel called `name` (None if there is none), checked: what is wrong with it
+        is logged and kept for `smallstep status`, and forgotten once it is fixed."""
+        channel = await ctx.adapter.resolve_channel(ctx.community, name)
         if channel is None:
-            log.warning("no moderators' channel %r: %s %s waits in its queue command", channel_name, self.kind,
-                        item_id)
-            return False
-        await self.post(ctx, QUEUE, channel, item_id, card)
-        return True
+            problem = f"there is no channel {name}"
+        else:
+            problem = await ctx.adapter.check_channel(ctx.community, channel)
+        if problem is None:
+            await self._db.execute("DELETE FROM channel_problems WHERE community = ? AND channel = ?",
+                                   (ctx.community.key, name))
+            return channel
+        log.warning("moderators' channel %r in %s: %s; the %s queue command shows what waits", name,
+                    ctx.community.key, problem, self.kind)
+        await self._db.execute("INSERT OR REPLACE INTO channel_problems VALUES (?, ?, ?, ?)",
+                               (ctx.community.key, name, problem, stamp(self._bot.clock.now())))
+        return channel
+
+    async def to_queue(self, ctx: Invocation, channel: Channel | None, item_id: int, card: Message, *,
+                       version: str = "", tx: Transaction | None = None) -> None:
+        """Queue the card for the moderators' channel through the outbox, once per item and `version` (a
+        revised testimonial is a new one); given `tx`, with the submission. Without a channel nothing is
+        queued: the item waits in its queue command."""
+        if channel is not None:
+            await self._bot.outbox.put(ctx.community, self._queue_batch(item_id, version), [(channel, card)], tx=tx)
 
     async def post(self, ctx: Invocation, role: str, channel: Channel, item_id: int, card: Message) -> str:
+        """Post the card now, where a moderator asked (a featured testimonial), and record it."""
         message_id = await ctx.send_to(channel, card)
         await self._db.execute(
             "INSERT INTO moderation_posts (community, item_kind, item_id, role, channel, message_id, posted_at)"
@@ -61,17 +88,14 @@ class ModerationPosts:
         return message_id
 
     async def of(self, ctx: Invocation, item_id: int) -> list[Post]:
+        """Every message about the item that reached its channel: those posted at once, and queue cards the
+        outbox delivered."""
         rows = await self._db.fetchall(
             "SELECT role, channel, message_id FROM moderation_posts WHERE community = ? AND item_kind = ? AND"
             " item_id = ? ORDER BY rowid", (ctx.community.key, self.kind, item_id))
-        return [Post(r["role"], r["channel"], r["message_id"]) for r in rows]
-
-    async def queued_since(self, ctx: Invocation, item_id: int, moment: str | datetime) -> bool:
-        """Whether the queue already shows this item as it is since `moment` (its last submission)."""
-        since = moment if isinstance(moment, str) else stamp(moment)
-        return await self._db.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM moderation_posts WHERE community = ? AND item_kind = ? AND item_id = ?"
-            " AND role = ? AND posted_at >= ?)", (ctx.community.key, self.kind, item_id, QUEUE, since)) == 1
+        queued = await self._bot.outbox.posts(ctx.community, self._queue_batch(item_id), prefix=True)
+        return [Post(r["role"], r["channel"], r["message_id"]) for r in rows] + [
+            Post(QUEUE, p.target_id, p.message_id) for p in queued if p.status == SENT and p.message_id]
 
     async def forget(self, ctx: Invocation, item_id: int) -> None:
         """Drop the record of an item's posts (the item itself is being deleted)."""
@@ -79,7 +103,14 @@ class ModerationPosts:
                                (ctx.community.key, self.kind, item_id))
 
     async def refresh(self, ctx: Invocation, item_id: int, card: Message, *, roles: tuple[str, ...] = (QUEUE,)) -> None:
-        """Replace each posted message of the item in these roles with `card`."""
+        """Replace each posted message of the item in these roles with `card`. A queue card still waiting
+        in the outbox is taken back instead: once decided or withdrawn, there is nothing to review."""
         for post in await self.of(ctx, item_id):
             if post.role in roles:
                 await ctx.adapter.edit(ctx.community, Channel(post.channel, post.channel), post.message_id, card)
+        if QUEUE in roles:
+            await self._bot.outbox.withdraw(ctx.community, self._queue_batch(item_id), prefix=True)
+
+    def _queue_batch(self, item_id: int, version: str | None = None) -> str:
+        """The outbox batch of an item's queue card (of every version, with none given)."""
+        return f"moderation:{self.kind}:{item_id}:queue:" + (version or "")

@@ -155,19 +155,20 @@ class Outbox:
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False) -> int:
         """Take back what a batch (or every batch starting with `batch`) has not delivered yet:
         the reminders of an event that was cancelled are never sent."""
-        pattern = batch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where = "batch LIKE ? ESCAPE '\\'" if prefix else "batch = ?"
         return await self._db.execute(
             f"UPDATE outbox SET status = ? WHERE community = ? AND {where} AND status IN (?, ?)",
-            (WITHDRAWN, community.key, pattern if prefix else batch, PENDING, UNREACHABLE))
+            (WITHDRAWN, community.key, _like(batch) if prefix else batch, PENDING, UNREACHABLE))
 
     # -- reading back -----------------------------------------------------------------
 
-    async def posts(self, community: Community, batch: str) -> list[Posted]:
-        """Every recipient of a batch, with what became of its message (in the order queued)."""
+    async def posts(self, community: Community, batch: str, *, prefix: bool = False) -> list[Posted]:
+        """Every recipient of a batch (or of every batch starting with `batch`), with what became of its
+        message (in the order queued)."""
+        where = "batch LIKE ? ESCAPE '\\'" if prefix else "batch = ?"
         rows = await self._db.fetchall(
             "SELECT target_kind, target_id, target_name, status, message_id, problem FROM outbox"
-            " WHERE community = ? AND batch = ? ORDER BY id", (community.key, batch))
+            f" WHERE community = ? AND {where} ORDER BY id", (community.key, _like(batch) if prefix else batch))
         return [Posted(r["target_kind"], r["target_id"], r["target_name"], r["status"], r["message_id"],
                        r["problem"]) for r in rows]
 
@@ -340,6 +341,11 @@ def delivery_key(row: Any) -> str:
     come back after rows are deleted): 25 hex digits, which is as long as Discord's nonce may be."""
     origin = f"{row['community']}|{row['id']}|{row['batch']}|{row['target_kind']}:{row['target_id']}|{row['created_at']}"
     return hashlib.sha256(origin.encode()).hexdigest()[:25]
+
+
+def _like(prefix: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for every batch name starting with `prefix`."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _kept(data: bytes, files: dict[str, bytes]) -> str:

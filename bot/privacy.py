@@ -13,6 +13,7 @@ forgotten after a grace period (`bot.purge_after`, 30 days), or at once with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime
@@ -35,6 +36,12 @@ BOOKKEEPING = {"schema_migrations", "scheduled_jobs"}
 # Columns left out of a member's export: the same on every row (the community, their own id, given
 # once at the top), or the bot's own bookkeeping, which means nothing to them.
 NOT_EXPORTED = {"community", "member_id", "submission_id", "url_key"}
+
+
+def _owner(member: Member) -> str:
+    """Whose confirmation a button is, short enough for any button id however long the member's id
+    (the console's is their name): a digest, not the id itself."""
+    return hashlib.sha256(member.id.encode()).hexdigest()[:16]
 
 
 async def core_data(bot: Bot, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -140,12 +147,12 @@ class PrivacyCog(Cog):
     async def delete(self, ctx: Invocation) -> None:
         texts = ctx.render(TEXTS)
         await ctx.reply_private(Message(text=texts["delete_confirm"], buttons=[
-            Button(texts["button_delete"], "privacy:delete", ctx.member.id, ButtonStyle.DANGER),
-            Button(texts["button_keep"], "privacy:keep", ctx.member.id, ButtonStyle.SECONDARY)]))
+            Button(texts["button_delete"], "privacy:delete", _owner(ctx.member), ButtonStyle.DANGER),
+            Button(texts["button_keep"], "privacy:keep", "", ButtonStyle.SECONDARY)]))
 
     @action("privacy:delete")
     async def deleted(self, ctx: Invocation, value: str) -> None:
-        if value != ctx.member.id:  # a button from someone else's screen
+        if value != _owner(ctx.member):  # a button from someone else's screen
             await ctx.reply_private(ctx.render(TEXTS)["not_yours"])
             return
         for name, cog in list(self.bot.cogs.loaded.items()):

@@ -84,6 +84,9 @@ class Adapter(Protocol):
         for a later `edit`. May raise MemberUnreachable or ChannelUnavailable. The outbox passes
         `delivery`: where the platform allows, a repeated attempt must not post the message again."""
 
+    def serves(self, community: Community) -> bool:
+        """Whether this bot serves that community here (a webhook may name any)."""
+
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         """Why the bot could not post in `channel` (missing, no permission), or None if it can."""
 

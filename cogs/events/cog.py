@@ -26,7 +26,7 @@ from bot.core.checks import looks_like_channel, web_address, with_digits
 from bot.core.clock import closest_zones, stamp
 from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
-from bot.core.commands import closest
+from bot.core.commands import closest, whole_number
 from bot.forms import Submission
 from cogs.events.forms import EVENT_FORM
 from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
@@ -406,7 +406,10 @@ class Events(Cog):
             raise Refusal(ctx.render(TEXTS, value=text("start"), now=now.astimezone(event_zone))["in_the_past"])
         capacity = base.capacity if base else None
         if text("capacity") is not None:
-            capacity = int(text("capacity")) if text("capacity").lstrip("-").isdigit() else -1
+            try:
+                capacity = whole_number(text("capacity"))
+            except (ValueError, OverflowError):  # words, or a number no hall holds: the same answer
+                capacity = -1
             if capacity < 0 or (capacity == 0 and base is None):
                 raise Refusal(ctx.render(TEXTS, value=text("capacity"))["bad_capacity"])
             capacity = capacity or None

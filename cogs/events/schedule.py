@@ -9,8 +9,10 @@ Occurrences are computed on the local wall clock and only then given their zone.
 from __future__ import annotations
 
 import re
+from calendar import isleap
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from itertools import islice, pairwise
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
@@ -22,8 +24,12 @@ from bot.core.clock import parse_duration
 from bot.core.commands import Explained
 
 LONGEST_EVENT = timedelta(days=14)
-# Occurrences closer than this are refused: a reminder storm is never what an organiser meant.
-_TOO_OFTEN = ("HOURLY", "MINUTELY", "SECONDLY")
+# A repeat rule is judged by its first occurrences: any two closer than a day are refused (a reminder
+# storm is never what an organiser meant), and so is a rule with none within the horizon (a yearly
+# 29 February comes within five years).
+SHORTEST_REPEAT = timedelta(days=1)
+REPEAT_HORIZON = timedelta(days=5 * 366)
+REPEATS_CHECKED = 100
 _SHORTHANDS = {"daily": "FREQ=DAILY", "weekly": "FREQ=WEEKLY", "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
                "biweekly": "FREQ=WEEKLY;INTERVAL=2", "monthly": "FREQ=MONTHLY"}
 _CLOCK = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}\s*(am|pm)$", re.IGNORECASE)
@@ -88,11 +94,38 @@ def parse_recurrence(text: str, start: datetime) -> str:
         parsed = rrule.rrulestr(rule, dtstart=start)
     except (ValueError, TypeError):
         raise TimeProblem("bad_recurrence", value=text) from None
-    if any(f"FREQ={freq}" in rule for freq in _TOO_OFTEN):
-        raise TimeProblem("recurrence_too_often", value=text)
-    if parsed.after(start, inc=True) is None:
-        raise TimeProblem("recurrence_never", value=text)
+    check_recurrence(parsed, start, text)
     return rule
+
+
+def check_recurrence(rule: rrule.rrule, start: datetime, text: str) -> None:
+    """Refuse a repeat rule that never happens within REPEAT_HORIZON, or whose occurrences come closer
+    together than SHORTEST_REPEAT, by the occurrences themselves (FREQ=DAILY;BYMINUTE=0,1,2 is every minute)."""
+    # dateutil checks UNTIL only against occurrences it found, so it searches up to the year 9999 for a rule
+    # that never happens. The rule is therefore run on the same calendar just before 9999, where that search
+    # ends a few decades on, whatever the rule.
+    shift = _twin_shift(start)
+    late = rule.replace(dtstart=start + shift, count=None, until=start + shift + REPEAT_HORIZON)
+    found = [moment - shift for moment in islice(late, REPEATS_CHECKED)]
+    # The rule's own COUNT and UNTIL keep the first of those; asked one for each, it finds each at once.
+    first = [moment for _, moment in zip(found, rule)]
+    if not first:
+        raise TimeProblem("recurrence_never", value=text, years=REPEAT_HORIZON.days // 365)
+    if any(later - earlier < SHORTEST_REPEAT for earlier, later in pairwise(first)):
+        raise TimeProblem("recurrence_too_often", value=text)
+
+
+def _twin_shift(start: datetime) -> timedelta:
+    """How far to move `start` so that the years from there to 9999 have the same calendar, day for day
+    (weekdays, leap years), as the years from `start` on: the latest such place that leaves REPEAT_HORIZON
+    before 9999. One is always found, as the calendar repeats itself every 400 years."""
+    last = datetime.max.year - REPEAT_HORIZON.days // 365 - 2
+    weekday = date(start.year, 1, 1).weekday()
+    for twin in range(last, last - 400, -1):
+        if date(twin, 1, 1).weekday() == weekday and all(
+                isleap(start.year + n) == isleap(twin + n) for n in range(datetime.max.year - twin + 1)):
+            return datetime(twin, 1, 1) - datetime(start.year, 1, 1)
+    raise AssertionError("the Gregorian calendar repeats every 400 years")
 
 
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

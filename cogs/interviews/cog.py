@@ -24,7 +24,7 @@ from bot.core.checks import host_of, looks_like_link, web_address
 from bot.core.clock import stamp
 from bot.core.cog import Cog
 from cogs.interviews.store import NO, PUBLIC, YES, Interview, InterviewStore
-from cogs.interviews.webhook import NotTaken, Webhook
+from cogs.interviews.webhook import NotServed, NotTaken, Webhook
 
 TEXTS = "interviews/messages.j2"
 POSTS = "interviews/posts/"
@@ -237,7 +237,11 @@ class Interviews(Cog):
         if platform not in ("console", "discord", "slack") or not community_id:
             raise NotTaken("community is missing: give it as e.g. \"discord:1234\", or set"
                            " cogs.interviews.webhook_community")
-        return Community(platform, community_id)
+        community = Community(platform, community_id)
+        adapter = self.bot.adapters.get(platform)
+        if adapter is None or not adapter.serves(community):
+            raise NotServed(f"community {key} is not one this bot serves")
+        return community
 
     # -- moderators' list --------------------------------------------------------------------------
 

@@ -50,6 +50,7 @@ class Reports(Cog):
     @query("reports.file")
     async def file(self, ctx: Invocation, what: str, link: str = "") -> int:
         """File a report from the member of `ctx` (also for other cogs: /pairing report); its number."""
+        channel = await self.posts.queue_channel(ctx, self.settings.moderators_channel)
         async with self.db.transaction() as tx:
             report_id = await tx.next_number(ctx.community.key, "reports")
             await tx.execute(
@@ -58,9 +59,9 @@ class Reports(Cog):
                                                      ctx.member.display_name, what.strip(), link.strip(), OPEN,
                                                      stamp(self.clock.now())))
             event = await self.events.record(tx, "report.made", ctx.community, ctx.member, report=report_id)
+            report = dict(await tx.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,)))
+            await self.posts.to_queue(ctx, channel, report_id, self._card(ctx, report), tx=tx)
         await self.events.publish(event)
-        report = await self._report(ctx, report_id)
-        await self.posts.to_queue(ctx, self.settings.moderators_channel, report_id, self._card(ctx, report))
         return report_id
 
     @command("reports", help="The reports still open", moderator=True)

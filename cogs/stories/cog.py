@@ -79,7 +79,8 @@ class Stories(Cog):
         story = await self.store.get(ctx.community, story_id)
         if not new:
             raise Refusal(ctx.render(TEXTS, story=story)["already_submitted"])
-        await self.posts.to_queue(ctx, self.settings.moderators_channel, story_id, self._card(ctx, story, queue=True))
+        channel = await self.posts.queue_channel(ctx, self.settings.moderators_channel)
+        await self.posts.to_queue(ctx, channel, story_id, self._card(ctx, story, queue=True))
         await ctx.reply_private(ctx.render(TEXTS, story=story)["thanks"])
 
     @command("stories", help="The public stories others put forward, to watch and pass on")

@@ -85,10 +85,9 @@ class Testimonials(Cog):
             await ctx.reply(texts["not_revisable"])
             return
         await ctx.reply(texts["thanks_revised" if submission.context.get("revising") else "thanks"])
-        # Also when a retried submit finds it recorded: the first attempt may have failed before posting.
-        testimonial = await self.store.get(ctx.community, testimonial_id)
-        if not await self.posts.queued_since(ctx, testimonial_id, testimonial.submitted_at):
-            await self._post_to_queue(ctx, testimonial)
+        # Also when a retried submit finds it recorded: the first attempt may have stopped before queueing
+        # the card, and the outbox takes a card once per version.
+        await self._post_to_queue(ctx, await self.store.get(ctx.community, testimonial_id))
 
     @command("testimonial withdraw", help="Take back a testimonial you submitted, wherever it is shown")
     async def withdraw(self, ctx: Invocation) -> None:
@@ -249,7 +248,8 @@ class Testimonials(Cog):
             Button(texts["button_reject"], "testimonials:reject", str(testimonial.id), style=ButtonStyle.DANGER),
             Button(texts["button_changes"], "testimonials:changes", str(testimonial.id), style=ButtonStyle.SECONDARY),
         ]
-        await self.posts.to_queue(ctx, self.settings.moderators_channel, testimonial.id, card)
+        channel = await self.posts.queue_channel(ctx, self.settings.moderators_channel)
+        await self.posts.to_queue(ctx, channel, testimonial.id, card, version=testimonial.submitted_at)
 
     async def _update_queue_posts(self, ctx: Invocation, testimonial_id: int) -> None:
         """A decided testimonial's queue post says so, and loses its buttons."""

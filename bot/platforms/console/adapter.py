@@ -37,6 +37,7 @@ from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
 from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
+from bot.platforms.text import readable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
@@ -150,7 +151,7 @@ class ConsoleAdapter:
 
     async def handle_line(self, line: str) -> bool:
         """Carry out one line; returns False when the console should stop."""
-        line = line.strip()
+        line = readable(line.strip())  # bytes that were not UTF-8 arrive from standard input as lone surrogates
         if not line or line.startswith("#"):
             return True
         if line.startswith("/"):
@@ -329,6 +330,9 @@ class ConsoleAdapter:
         if problem:
             raise ChannelUnavailable(problem)
         return self._show(f"#{to.id}", f"#{to.id}", to.id, message)
+
+    def serves(self, community: Community) -> bool:
+        return community.key == self.community.key
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         if channel.id in self.read_only_channels:

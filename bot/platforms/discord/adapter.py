@@ -40,7 +40,7 @@ from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreach
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
-from bot.platforms.text import cut, pieces
+from bot.platforms.text import cut, pieces, readable
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -207,6 +207,7 @@ class DiscordAdapter:
 
     async def _interaction(self, state: InteractionState) -> None:
         interaction = state.interaction
+        interaction.data = readable(interaction.data)  # options, button values, modal answers
         if interaction.type is discord.InteractionType.autocomplete:
             await self._suggest(state)
             return
@@ -313,7 +314,7 @@ class DiscordAdapter:
                 await message.channel.send(self._not_a_member_text(), allowed_mentions=discord.AllowedMentions.none())
             return
         ctx = Invocation(bot=self.bot, adapter=self, community=self._home(), member=member, channel=None)
-        await self.bot.receive_dm(ctx, message.content)
+        await self.bot.receive_dm(ctx, readable(message.content))
 
     async def _defer_if_slow(self, state: InteractionState) -> None:
         await asyncio.sleep(max(0.0, self.defer_after - (time.monotonic() - state.received)))
@@ -413,6 +414,10 @@ class DiscordAdapter:
         """A member's data is erased: the id of their DM channel goes too."""
         await self.bot.db.execute("DELETE FROM discord_dm_channels WHERE community = ? AND member_id = ?",
                                   (community.key, member.id))
+
+    def serves(self, community: Community) -> bool:
+        guild = self._guild(community)
+        return guild is not None and self._serves(guild)
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         guild = self._guild(community)
@@ -548,7 +553,7 @@ class DiscordAdapter:
         return self._member(found) if found else None
 
     def _member(self, user: discord.User | discord.Member) -> Member:
-        return Member(self.platform, str(user.id), user.display_name, is_moderator=self._is_moderator(user))
+        return Member(self.platform, str(user.id), readable(user.display_name), is_moderator=self._is_moderator(user))
 
     def _is_moderator(self, user: discord.User | discord.Member) -> bool:
         if not isinstance(user, discord.Member):

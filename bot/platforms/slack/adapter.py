@@ -50,7 +50,7 @@ from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreach
 from bot.privacy import community_left, community_returned
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
-from bot.platforms.text import cut, pieces
+from bot.platforms.text import cut, pieces, readable
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,7 @@ class SlackAdapter:
 
     def _register_listeners(self) -> None:
         app = self.app
+        app.use(_readable_body)
 
         @app.command(self.settings.command)
         async def on_command(ack, body: dict[str, Any]) -> None:
@@ -416,6 +417,9 @@ class SlackAdapter:
                         " sending it again", exc.response.get("error"))
         return None
 
+    def serves(self, community: Community) -> bool:
+        return community.id == self.team.id
+
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         try:
             info = (await self.client.conversations_info(channel=channel.id))["channel"]
@@ -486,7 +490,7 @@ class SlackAdapter:
             user = (await self.client.users_info(user=user_id))["user"]
         except SlackApiError:
             return user_id
-        name = self._names[user_id] = _shown_name(user) or user_id
+        name = self._names[user_id] = readable(_shown_name(user)) or user_id
         return name
 
     async def _is_moderator(self, user_id: str) -> bool:
@@ -539,6 +543,11 @@ def _shown_name(user: dict[str, Any]) -> str:
     handle (jane.doe) that Slack shows nowhere any more, so it is never used."""
     profile = user.get("profile") or {}
     return profile.get("display_name") or profile.get("real_name") or user.get("real_name") or ""
+
+async def _readable_body(request, next) -> None:  # noqa: A002 - Bolt passes its arguments by these names
+    """A Bolt middleware: a verified request's text made safe to keep before any listener sees it."""
+    request.body = readable(request.body)
+    await next()
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
