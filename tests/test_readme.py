@@ -77,6 +77,8 @@ EXPECTED = {
     ".venv/bin/smallstep run --platform discord --log-level info": (2, "DISCORD_TOKEN is not set"),
     ".venv/bin/python benchmarks/bench_share.py --n 10000": (0, "/share through the full core"),
     "smallstep console": (0, ""),
+    "smallstep status": (0, "cog share: enabled"),
+    "smallstep config check": (0, "smallstep.toml: OK"),
     "smallstep export testimonials --format json": (0, "[]"),
     "smallstep badges backfill": (0, "no badges to give"),
     "smallstep import interviews FILE.csv --community discord:1234": (0, "1 imported"),
