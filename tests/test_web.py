@@ -53,10 +53,10 @@ async def test_slow_clients_are_let_go_and_the_server_keeps_answering(unused_tcp
             reader, writer = await asyncio.open_connection("127.0.0.1", unused_tcp_port)
             writer.write(b"POST / HTTP/1.1\r\nHost: bot\r\nX-Slow: ")
             clients.append((reader, writer, asyncio.create_task(trickle(writer))))
-        started = time.monotonic()
-        for reader, _, _ in clients:  # the server closes each: reading ends
-            assert await asyncio.wait_for(reader.read(), 5) == b""
-        assert time.monotonic() - started < 3, "let go after about half a second, not kept"
+        # The server closes each: reading ends. A client kept would trickle on for ever, so the read's own
+        # bound shows it was let go, however busy the machine running the tests.
+        for reader, _, _ in clients:
+            assert await asyncio.wait_for(reader.read(), 10) == b""
         assert await post(unused_tcp_port) == (200, "hello, 2 bytes")
     finally:
         for _, writer, task in clients:
@@ -90,7 +90,7 @@ async def test_past_the_cap_a_request_is_answered_503_at_once(unused_tcp_port):
         started = time.monotonic()
         status, text = await post(unused_tcp_port)
         assert (status, text) == (503, "too many requests at once; try again in a second")
-        assert time.monotonic() - started < 1
+        assert time.monotonic() - started < 4, "answered at once, not after the 5 s the others may take"
         for writer in writers:
             writer.write(b"x" * 96)  # they finish: room again
         await asyncio.sleep(0.2)
