@@ -11,6 +11,7 @@ journey through the ten steps and what to do next; /badges card draws their prof
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,11 +23,13 @@ from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from bot.render.charts import bar_chart
-from bot.render.images import FontChain
+from bot.render.images import LEFT_OUT_NOTE, LEFT_OUT_TEMPLATE, FontChain
 from cogs.badges.art import CardTexts, colour_of, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
 from bot.storage import Transaction
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
+
+log = logging.getLogger(__name__)
 
 TEXTS = "badges/messages.j2"
 NAMES = "badges/catalogue.j2"
@@ -168,11 +171,15 @@ class Badges(Cog):
         done = await self._steps_done(ctx.community, ctx.member.id)
         texts = ctx.render(TEXTS, done=sum(done), total=len(done), count=len(held))
         medals = [self._medal(ctx.platform, self.catalogue[b]) for b in held if b in self.catalogue]
-        png = await self._drawn(profile_card, CardTexts(str(self.bot.render(TEXTS, "image", member=ctx.member)[
-            "card_name"]), str(texts["card_progress"]), str(texts["card_badges"]), str(texts["card_no_badges"])),
-            medals, done, self.fonts)
+        card = CardTexts(str(self.bot.render(TEXTS, "image", member=ctx.member)["card_name"]),
+                         str(texts["card_progress"]), str(texts["card_badges"]), str(texts["card_no_badges"]))
+        png, left_out = await self._drawn(self._card, card, medals, done)
         await ctx.reply_private(Message(text=texts["card_ready"], images=[Image("profile-card.png", png,
                                                                                  texts["card_alt"])]))
+        if left_out:
+            note = ctx.render(LEFT_OUT_TEMPLATE, left_out="".join(left_out), left_out_count=len(left_out))
+            await self.bot.outbox.put(ctx.community, LEFT_OUT_NOTE.format(member=ctx.member.id),
+                                      [(ctx.member, Message(text=note["left_out"]))])
 
     @command("steps", help="Your ten steps: which you have taken, and a good next one")
     async def steps(self, ctx: Invocation) -> None:
@@ -284,7 +291,15 @@ class Badges(Cog):
         label = str(badge.step) if badge.step else "★"
         return medal(label, str(named["name"]), colour_of(badge.step), badge.art, self.fonts)
 
-    async def _drawn(self, draw: Any, *args: Any) -> bytes:
+    def _card(self, texts: CardTexts, medals: list[bytes], done: list[bool]) -> tuple[bytes, list[str]]:
+        """The profile card, and the characters of the name that no font has, which it leaves out."""
+        left_out = self.fonts.missing(texts.name)
+        if left_out:  # how many, never which: the log names no member and quotes nothing of theirs
+            log.warning("%d character(s) of a name have no font and are left out of a profile card;"
+                        " cogs.badges.fonts adds fonts", len(left_out))
+        return profile_card(texts, medals, done, self.fonts), left_out
+
+    async def _drawn(self, draw: Any, *args: Any) -> Any:
         """Pillow drawing takes a moment: off the event loop, so other members are answered meanwhile."""
         return await asyncio.to_thread(draw, *args)
 

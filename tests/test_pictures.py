@@ -1,0 +1,116 @@
+"""Pictures a member wants to post: names drawn without a single empty box (and the member told,
+once, what was left out), the profile card, and the moderators' charts. Each is checked by what
+can be measured in what is drawn: the glyphs a font picks, pixels, heights, contrast."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import uharfbuzz as hb
+from PIL import Image, ImageDraw
+
+from bot.render.images import FontChain, Run, draw_text, fit_text
+from conversation import Chat
+
+# Egyptian hieroglyphs: no font the bot ships (nor a usual system) has them.
+UNDRAWABLE = "𓀀𓁐"
+ASTRONAUT = "👩🏽‍🚀"
+NAME = f"Ada {ASTRONAUT} Lovelace {UNDRAWABLE} 🇺🇦"
+
+
+def glyphs(run: Run) -> list[int]:
+    """The glyphs HarfBuzz (which Pillow shapes text with) picks to draw a run in its font; 0 is .notdef,
+    the empty box a font draws for a character it does not have."""
+    font = hb.Font(hb.Face(hb.Blob.from_file_path(run.font.path), run.font.index))
+    buffer = hb.Buffer()
+    buffer.add_str(run.text)
+    buffer.guess_segment_properties()
+    hb.shape(font, buffer)
+    return [info.codepoint for info in buffer.glyph_infos]
+
+
+# -- names: what can be drawn is, what cannot is left out ----------------------------------------
+
+def test_a_name_draws_what_some_font_has_and_never_a_box():
+    fonts = FontChain.default()
+    assert fonts.missing(NAME) == list(UNDRAWABLE)
+    block = fit_text(NAME, fonts, 800, 170, max_size=96, bold=True)
+    runs = [run for line in block.lines for run in line.runs]
+    assert all(0 not in glyphs(run) for run in runs), [(r.text, glyphs(r)) for r in runs]
+    drawn = "".join(run.text for run in runs)
+    assert all(part in drawn for part in ("Ada", ASTRONAUT, "Lovelace", "🇺🇦"))
+    assert not any(c in drawn for c in UNDRAWABLE)
+
+
+def test_an_emoji_is_drawn_in_its_own_colours():
+    fonts = FontChain.default()
+    block = fit_text(ASTRONAUT, fonts, 200, 200, max_size=96)
+    picture = Image.new("RGB", (200, 200), "white")
+    draw_text(ImageDraw.Draw(picture), block, (0, 0, 200, 200), fill="black")
+    colours = {c for _, c in picture.getcolors(200 * 200) if max(c) - min(c) > 60}
+    assert colours, "the astronaut is drawn in colour, not as a black shape or a box"
+
+
+async def pictures_of(chat: Chat, name: str) -> tuple[bytes, bytes]:
+    """The badge graphic and the profile card a member with this name gets."""
+    await chat.as_member(name).run("/share", ":press Get my badge graphic")
+    badge = chat.last_private(name).message.images[0].data
+    await chat.run("/badges card")
+    card = chat.last_private(name).message.images[0].data
+    return badge, card
+
+
+def pixels(png: bytes) -> bytes:
+    with Image.open(io.BytesIO(png)) as picture:
+        return picture.convert("RGB").tobytes()
+
+
+async def test_characters_no_font_has_leave_no_trace_on_the_badge_or_the_card(tmp_path):
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["share", "badges"]\n')
+    try:
+        with_them = await pictures_of(chat, f"Ada {UNDRAWABLE} Lovelace")
+        without = await pictures_of(chat, "Ada Lovelace")
+        for mixed, plain in zip(with_them, without):
+            assert pixels(mixed) == pixels(plain), "not even an empty box where the hieroglyphs were"
+        with_emoji = await pictures_of(chat, f"Ada {ASTRONAUT} Lovelace")
+        for emoji, plain in zip(with_emoji, without):
+            assert pixels(emoji) != pixels(plain), "an emoji some font has is drawn"
+    finally:
+        await chat.close()
+
+
+def left_out_notes(chat: Chat, name: str) -> list[str]:
+    return [d.text for d in chat.said(f"DM {name}") if "can't be drawn" in d.text]
+
+
+async def test_the_member_is_told_once_what_was_left_out_of_their_name(tmp_path):
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["share", "badges"]\n')
+    try:
+        await pictures_of(chat, NAME)
+        await chat.bot.outbox.idle()
+        (note,) = left_out_notes(chat, NAME)
+        assert UNDRAWABLE in note and ASTRONAUT not in note
+        await chat.restart()
+        await pictures_of(chat, NAME)
+        await chat.as_member(NAME).run("/share", ":press Get my badge graphic")
+        await chat.bot.outbox.idle()
+        assert len(left_out_notes(chat, NAME)) == 1, "once, across pictures and restarts"
+
+        await pictures_of(chat, f"Bea {ASTRONAUT}")
+        await chat.bot.outbox.idle()
+        assert left_out_notes(chat, f"Bea {ASTRONAUT}") == [], "nothing left out: nothing to say"
+    finally:
+        await chat.close()
+
+
+async def test_the_log_says_how_many_were_left_out_but_not_which_nor_whose(tmp_path, caplog):
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["share", "badges"]\n')
+    try:
+        with caplog.at_level("INFO"):
+            await pictures_of(chat, f"Zed {UNDRAWABLE}")
+        logged = "\n".join(r.getMessage() for r in caplog.records)
+        assert "2 character(s)" in logged
+        assert "Zed" not in logged and not any(c in logged for c in UNDRAWABLE)
+    finally:
+        await chat.close()
