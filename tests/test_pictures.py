@@ -5,11 +5,12 @@ can be measured in what is drawn: the glyphs a font picks, pixels, heights, cont
 from __future__ import annotations
 
 import io
+from datetime import date
 
-import pytest
 import uharfbuzz as hb
 from PIL import Image, ImageDraw
 
+from bot.render.charts import bar_chart, chart_figure
 from bot.render.images import FontChain, Run, draw_text, fit_text
 from conversation import Chat
 
@@ -114,3 +115,51 @@ async def test_the_log_says_how_many_were_left_out_but_not_which_nor_whose(tmp_p
         assert "Zed" not in logged and not any(c in logged for c in UNDRAWABLE)
     finally:
         await chat.close()
+
+
+# -- charts ---------------------------------------------------------------------------------------
+
+def drawn(figure):
+    """Lay the figure out as saving it would, and return what measures its parts in pixels."""
+    figure.canvas.draw()
+    return figure.canvas.get_renderer()
+
+
+def test_a_chart_with_one_period_starts_at_zero_with_ticks_gridlines_and_the_year():
+    figure = chart_figure([date(2026, 11, 30)], {"Pairs": [3], "Met": [1]}, "Pairs by round")
+    drawn(figure)
+    (axes,) = figure.axes
+    bottom, top = axes.get_ylim()
+    assert bottom == 0 and top >= 3
+    shown = [t for t in axes.get_yticks() if bottom <= t <= top]
+    assert shown == [0, 1, 2, 3], "whole-number ticks from zero"
+    assert all(line.get_visible() for line in axes.get_ygridlines())
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["30 Nov\n2026"]
+    left, right = axes.get_xlim()
+    assert all(bar.get_width() < (right - left) / 8 for bar in axes.patches), "one period is bars, not a wall"
+    assert [bar.get_height() for bar in axes.patches] == [3, 1]
+
+
+def test_every_legend_label_stands_beside_its_colour():
+    series = {"Shares": [1, 0, 2], "Testimonials": [0, 0, 1], "Event answers": [4, 1, 0]}
+    figure = chart_figure([date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16)], series, "Steps")
+    renderer = drawn(figure)
+    (legend,) = figure.legends
+    (axes,) = figure.axes
+    bar_colours = {bars.get_label(): bars.patches[0].get_facecolor() for bars in axes.containers}
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        swatch, words = handle.get_window_extent(renderer), text.get_window_extent(renderer)
+        assert 0 <= words.x0 - swatch.x1 < 16, "the label starts just right of its colour"
+        assert abs((words.y0 + words.y1) / 2 - (swatch.y0 + swatch.y1) / 2) < 4, "on the same line"
+        assert handle.get_facecolor() == bar_colours[text.get_text()]
+    assert [t.get_text() for t in legend.get_texts()] == list(series)
+
+
+def test_a_chart_of_rounds_keeps_their_labels_and_is_a_png_of_the_usual_size():
+    figure = chart_figure(["#1", "#2"], {"Pairs": [0, 0], "Met": [0, 0]}, "Pairs by round")
+    drawn(figure)
+    (axes,) = figure.axes
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["#1", "#2"]
+    assert axes.get_ylim()[0] == 0 and axes.get_ylim()[1] >= 1, "all zeros still has an axis to read"
+    with Image.open(io.BytesIO(bar_chart(["#1", "#2"], {"Pairs": [0, 0]}, "Pairs"))) as png:
+        assert (png.format, png.size) == ("PNG", (900, 420))

@@ -237,7 +237,8 @@ class Badges(Cog):
         plain = self.bot.render(TEXTS, "image")
         series = {str(plain[f"series_{e.replace('.', '_')}"]): [counts.get((w, e), 0) for w in weeks]
                   for e in STATS_EVENTS}
-        chart = await self._drawn(bar_chart, [w[5:] for w in weeks], series, str(plain["chart_title"]))
+        chart = await self._drawn(bar_chart, [monday + timedelta(weeks=i) for i in range(STATS_WEEKS)], series,
+                                  str(plain["chart_title"]))
         await ctx.reply_private(Message(title=texts["stats_title"], fields=[
             Field(texts["label_holders"], texts["holders"]), Field(texts["label_weeks"], texts["weeks"])],
             images=[Image("community-stats.png", chart, texts["chart_alt"])]))
