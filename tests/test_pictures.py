@@ -53,6 +53,18 @@ def test_an_emoji_is_drawn_in_its_own_colours():
     assert colours, "the astronaut is drawn in colour, not as a black shape or a box"
 
 
+def test_the_spaces_around_an_emoji_are_the_names_own_spaces():
+    fonts = FontChain.default()
+    block = fit_text(f"Ada {ASTRONAUT} Lovelace", fonts, 1000, 200, max_size=96, bold=True)
+    picture = Image.new("RGB", (1000, 200), "white")
+    draw_text(ImageDraw.Draw(picture), block, (0, 0, 1000, 200), fill="black")
+    inked = "".join("x" if picture.crop((x, 0, x + 1, 200)).getextrema() != ((255, 255),) * 3 else " "
+                    for x in range(1000)).strip()
+    gaps = [len(gap) for gap in inked.split("x") if gap]
+    before, after = sorted(gaps)[-2:]
+    assert after < 1.5 * before, f"the gaps either side of the emoji are {sorted(gaps)[-2:]} pixels"
+
+
 async def pictures_of(chat: Chat, name: str) -> tuple[bytes, bytes]:
     """The badge graphic and the profile card a member with this name gets."""
     await chat.as_member(name).run("/share", ":press Get my badge graphic")

