@@ -45,6 +45,7 @@ SYSTEM_FONT_PATTERNS = (
 LEFT_OUT_NOTE = "names:left-out:{member}"
 LEFT_OUT_TEMPLATE = "core/names.j2"
 _CLUSTER = regex.compile(r"\X")
+_AFTER_HYPHEN = re.compile(r"(?<=[-\u2010])(?=.)")  # where a long word may break: after its hyphens
 _EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\uFE0F")
 # Without libraqm Pillow cannot shape text or set its direction; pieces are then drawn as they come.
 _RAQM = features.check("raqm")
@@ -278,44 +279,62 @@ class TextBlock:
 def fit_text(text: str, chain: FontChain, width: int, height: int, *,
              max_size: int, min_size: int = 6, bold: bool = False) -> TextBlock:
     """The largest layout of `text` that fits in width x height, wrapping as needed; characters no
-    font has are left out (an empty text, or one of only such characters, gives no lines)."""
+    font has are left out (an empty text, or one of only such characters, gives no lines).
+
+    Lines break at spaces and after hyphens; a word is broken between its characters only when
+    keeping it whole would take less than half the size (a word of sixty letters).
+    """
     text = " ".join(chain.drawable(text).split())
+    whole = _largest(text, chain, width, height, min_size, max_size, bold, break_words=False)
+    low = min_size if whole is None else 2 * whole.size + 1
+    best = (_largest(text, chain, width, height, low, max_size, bold, break_words=True) if low <= max_size
+            else None) or whole
+    if best is None:  # even the smallest size is too big: draw it at that size, overflowing least
+        best = (_layout(text, chain, min_size, width, bold, break_words=True)
+                or _layout(text, chain, min_size, 10**6, bold, break_words=True))
+    return best
+
+
+def _largest(text: str, chain: FontChain, width: int, height: int, low: int, high: int, bold: bool, *,
+             break_words: bool) -> TextBlock | None:
     best = None
-    low, high = min_size, max_size
     while low <= high:  # a bigger size never takes less room, so the largest fit is found by halving
         size = (low + high) // 2
-        block = _layout(text, chain, size, width, bold)
+        block = _layout(text, chain, size, width, bold, break_words=break_words)
         if block is not None and block.height <= height:
             best, low = block, size + 1
         else:
             high = size - 1
-    if best is None:  # even the smallest size is too big: draw it at that size, overflowing least
-        best = _layout(text, chain, min_size, width, bold) or _layout(text, chain, min_size, 10**6, bold)
     return best
 
 
-def _layout(text: str, chain: FontChain, size: int, width: int, bold: bool) -> TextBlock | None:
+def _layout(text: str, chain: FontChain, size: int, width: int, bold: bool, *,
+            break_words: bool) -> TextBlock | None:
     def measure(s: str) -> float:
         return sum(load_font(face, size, bold).getlength(run) for run, face in chain.runs(s))
 
     lines: list[str] = []
     current = ""
     for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if measure(candidate) <= width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        current = ""
-        for cluster in clusters(word):  # a word longer than a line breaks between characters
-            if measure(current + cluster) <= width:
-                current += cluster
-            elif not current:
-                return None
-            else:
+        for index, part in enumerate(_AFTER_HYPHEN.split(word)):  # "Hohenzollern-", "Sigmaringen"
+            glue = "" if index else " "
+            candidate = f"{current}{glue}{part}" if current else part
+            if measure(candidate) <= width:
+                current = candidate
+                continue
+            if current:
                 lines.append(current)
-                current = cluster
+            current = ""
+            if not break_words and measure(part) > width:
+                return None
+            for cluster in clusters(part):  # a part longer than a line breaks between characters
+                if measure(current + cluster) <= width:
+                    current += cluster
+                elif not current:
+                    return None
+                else:
+                    lines.append(current)
+                    current = cluster
     if current:
         lines.append(current)
     return TextBlock(tuple(_line(s, chain, size, bold) for s in lines), size, spacing=size // 5)
