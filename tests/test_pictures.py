@@ -4,14 +4,20 @@ can be measured in what is drawn: the glyphs a font picks, pixels, heights, cont
 
 from __future__ import annotations
 
+import colorsys
 import io
 from datetime import date
 
+import pytest
 import uharfbuzz as hb
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
+from bot.config import ConfigError, parse_config
 from bot.render.charts import bar_chart, chart_figure
 from bot.render.images import FontChain, Run, draw_text, fit_text
+from bot.render.mark import VIEW_A, VIEW_B
+from cogs.badges.art import badge_colours
+from cogs.badges.catalogue import DEFAULT_CATALOGUE
 from conversation import Chat
 
 # Egyptian hieroglyphs: no font the bot ships (nor a usual system) has them.
@@ -63,6 +69,11 @@ def test_the_spaces_around_an_emoji_are_the_names_own_spaces():
     gaps = [len(gap) for gap in inked.split("x") if gap]
     before, after = sorted(gaps)[-2:]
     assert after < 1.5 * before, f"the gaps either side of the emoji are {sorted(gaps)[-2:]} pixels"
+
+
+def test_a_long_hyphenated_name_breaks_after_its_hyphen_not_inside_a_word():
+    block = fit_text("Hohenzollern-Sigmaringen", FontChain.default(), 420, 190, max_size=72, bold=True)
+    assert [line.text for line in block.lines] == ["Hohenzollern-", "Sigmaringen"]
 
 
 async def pictures_of(chat: Chat, name: str) -> tuple[bytes, bytes]:
@@ -175,3 +186,136 @@ def test_a_chart_of_rounds_keeps_their_labels_and_is_a_png_of_the_usual_size():
     assert axes.get_ylim()[0] == 0 and axes.get_ylim()[1] >= 1, "all zeros still has an axis to read"
     with Image.open(io.BytesIO(bar_chart(["#1", "#2"], {"Pairs": [0, 0]}, "Pairs"))) as png:
         assert (png.format, png.size) == ("PNG", (900, 420))
+
+
+# -- the profile card ------------------------------------------------------------------------------
+
+EVERY_BADGE = ["share.completed", "story.shared", "interview.published", "testimonial.submitted", "partner.viewed",
+               "practice.opened", "outreach.invited", "partner_interest.submitted", "support.opened",
+               "pairing.met", "event.attended", "testimonial.approved"] + ["event.rsvp"] * 3
+EVERYTHING_ON = '[cogs]\nenabled = ["share", "stories", "interviews", "testimonials", "partners", "events", ' \
+                '"practice", "outreach", "badges", "pairing"]\n'
+
+
+async def card_of(tmp_path, name: str, events: list[str], config: str = EVERYTHING_ON) -> Image.Image:
+    """The profile card of a member who did these things."""
+    chat = await Chat.open(tmp_path, config)
+    try:
+        for event in events:
+            await chat.bot.events.emit(event, chat.adapter.community, chat.adapter.member(name))
+        await chat.as_member(name).run("/badges card")
+        (path,) = chat.last_private(name).saved
+        with Image.open(path) as card:
+            return card.convert("RGB")
+    finally:
+        await chat.close()
+
+
+def ink(picture: Image.Image, box: tuple[int, int, int, int] | None = None) -> tuple[int, int, int, int] | None:
+    """Where dark text is, in a part of a picture (left, top, right, bottom), or None."""
+    part = picture.crop(box) if box else picture
+    return part.convert("L").point(lambda v: 255 if v < 110 else 0).getbbox()
+
+
+def found(picture: Image.Image, colour: tuple[int, int, int], box: tuple[int, int, int, int]):
+    """Where a colour is drawn within box, as (left, top, right, bottom) in the picture, or None."""
+    part = picture.crop(box)
+    channels = ImageChops.difference(part, Image.new("RGB", part.size, colour)).split()
+    near = ImageChops.lighter(ImageChops.lighter(channels[0], channels[1]), channels[2])
+    where = near.point(lambda v: 255 if v <= 3 else 0).getbbox()
+    return None if where is None else (where[0] + box[0], where[1] + box[1], where[2] + box[0], where[3] + box[1])
+
+
+def contrast(one: tuple[int, int, int], other: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two colours."""
+    def luminance(rgb):
+        c = [v / 255 for v in rgb]
+        c = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    light, dark = sorted((luminance(one), luminance(other)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.fixture
+async def full_card(tmp_path):
+    """The card of a member holding every built-in badge, and the colour each is drawn in."""
+    card = await card_of(tmp_path, "Ada", EVERY_BADGE)
+    return card, badge_colours(DEFAULT_CATALOGUE)
+
+
+async def test_the_card_holds_every_built_in_badge_centred_under_its_heading(full_card):
+    card, colours = full_card
+    seals = [found(card, colour, (520, 110, 1200, 630)) for colour in colours.values()]
+    assert len(colours) == 15 and all(seals), "each of the fifteen badges is on the card"
+    left, right = min(s[0] for s in seals), max(s[2] for s in seals)
+    heading = ink(card, (520, 110, 1200, min(s[1] for s in seals)))
+    assert abs((left + right) / 2 - (520 + (heading[0] + heading[2]) / 2)) < 8, "the grid is centred under 'Badges'"
+    assert ink(card, (0, 420, 520, 630)) and ink(card, (520, 420, 1200, 630)), "both columns reach the bottom third"
+
+
+def spans(flags: list[bool]) -> list[tuple[int, int]]:
+    """The stretches of True in a row of flags, as (first, last + 1)."""
+    found, start = [], None
+    for index, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = index
+        elif not flag and start is not None:
+            found.append((start, index))
+            start = None
+    return found
+
+
+def first_letter_height(area: Image.Image) -> int:
+    """The height in pixels of the first letter of the first line of dark text in an area."""
+    grey = area.convert("L")
+    dark = lambda box: grey.crop(box).getextrema()[0] < 110  # noqa: E731
+    top, bottom = spans([dark((0, y, grey.width, y + 1)) for y in range(grey.height)])[0]
+    left, right = spans([dark((x, top, x + 1, bottom)) for x in range(grey.width)])[0]
+    letter = ink(area, (left, top, right, bottom))
+    return letter[3] - letter[1]
+
+
+async def test_badge_names_are_at_least_18_pixels(full_card):
+    card, colours = full_card
+    reference = Image.new("RGB", (60, 60), "white")
+    draw_text(ImageDraw.Draw(reference), fit_text("H", FontChain.default(), 60, 60, max_size=18, min_size=18,
+                                                  bold=True), (0, 0, 60, 60), "black")
+    capital = first_letter_height(reference)
+    for colour in colours.values():
+        left, top, right, bottom = found(card, colour, (520, 110, 1200, 630))
+        middle = (left + right) // 2
+        beneath = card.crop((middle - 58, bottom + 4, middle + 58, min(630, bottom + 66)))
+        assert ink(beneath), f"the badge drawn in {colour} has its name beneath"
+        # Every built-in badge's name starts with a capital: it is at least as tall as one in 18 px type.
+        assert first_letter_height(beneath) >= capital - 1, f"the name beneath the badge in {colour} is too small"
+
+
+async def test_every_badge_reads_as_earned(full_card):
+    card, colours = full_card
+    background = card.getpixel((5, 625))
+    for colour in colours.values():
+        left, top, right, bottom = found(card, colour, (520, 110, 1200, 630))
+        assert contrast(colour, background) >= 3, f"{colour} stands out from the card (WCAG 1.4.11)"
+        assert contrast(colour, (255, 255, 255)) >= 4.5, f"the white number on {colour} is readable"
+        hue, saturation, value = colorsys.rgb_to_hsv(*(c / 255 for c in colour))
+        assert saturation >= 0.4, f"{colour} is a colour, not the grey of a step not yet taken"
+
+
+async def test_the_card_names_the_program_with_its_own_mark(tmp_path):
+    Image.new("RGB", (200, 100), (10, 120, 30)).save(tmp_path / "mark.png")
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    short = await card_of(tmp_path / "a", "Bea", [], '[program]\nname = "Bridges"\nmark = "../mark.png"\n')
+    long = await card_of(tmp_path / "b", "Bea", [], '[program]\nname = "Bridges Across the Divide"\n')
+    mark = found(short, (10, 120, 30), (0, 0, 1200, 110))
+    assert mark is not None and mark[3] <= 110, "the community's mark is at the top of the card"
+    assert found(long, (10, 120, 30), (0, 0, 1200, 110)) is None
+    assert found(long, VIEW_A, (0, 0, 1200, 110)) and found(long, VIEW_B, (0, 0, 1200, 110)), "else the bot's own"
+    short_name, long_name = ink(short, (mark[2], 0, 1200, 110)), ink(long, (mark[2], 0, 1200, 110))
+    assert short_name and long_name and long_name[2] > short_name[2] + 200, "the program's name is written beside"
+
+
+async def test_a_mark_that_is_not_a_picture_is_a_config_error(tmp_path):
+    (tmp_path / "mark.png").write_text("not a picture")
+    with pytest.raises(ConfigError) as caught:
+        parse_config('[program]\nmark = "mark.png"\n', base_dir=tmp_path)
+    assert caught.value.key == "program.mark" and "PNG or JPEG" in caught.value.fix

@@ -4,9 +4,12 @@ the config), or the bot's: two overlapping circles, two people's views meeting i
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageOps
+from PIL import Image, ImageChops, ImageDraw, ImageOps, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
 
 VIEW_A = (233, 110, 80)  # one perspective
 VIEW_B = (62, 132, 190)  # the other
@@ -36,10 +39,13 @@ def built_in_mark(height: int) -> Image.Image:
 
 def program_mark(picture: Path | None, box: tuple[int, int]) -> Image.Image:
     """The mark to draw, as large as fits in box = (width, height) without changing its shape (RGBA)."""
-    if picture is None:
-        mark = built_in_mark(box[1])
-        return mark if mark.width <= box[0] else ImageOps.contain(mark, box, Image.Resampling.LANCZOS)
-    return _own_mark(picture, picture.stat().st_mtime, box)
+    if picture is not None:
+        try:
+            return _own_mark(picture, picture.stat().st_mtime, box)
+        except (OSError, UnidentifiedImageError) as exc:  # checked at start, but moved or broken since
+            log.warning("cannot draw the program's mark %s (%s); drawing the bot's own", picture, exc)
+    mark = built_in_mark(box[1])
+    return mark if mark.width <= box[0] else ImageOps.contain(mark, box, Image.Resampling.LANCZOS)
 
 
 @functools.lru_cache(maxsize=4)
