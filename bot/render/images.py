@@ -276,6 +276,7 @@ class TextBlock:
         return max((line.width for line in self.lines), default=0)
 
 
+@functools.lru_cache(maxsize=1024)  # a picture's fixed words (labels, numbers, headings) are laid out once
 def fit_text(text: str, chain: FontChain, width: int, height: int, *,
              max_size: int, min_size: int = 6, bold: bool = False) -> TextBlock:
     """The largest layout of `text` that fits in width x height, wrapping as needed; characters no

@@ -103,10 +103,9 @@ class BadgeFace:
     art: Path | None = None
 
 
-@functools.lru_cache(maxsize=64)
 def seal(face: BadgeFace, fonts: FontChain, ribbon: bool = False) -> Image.Image:
     """A badge's round face (RGBA, MEDAL x MEDAL); with `ribbon`, its number or star sits higher, above
-    where the medal's ribbon goes."""
+    where the medal's ribbon goes. Not kept: the medal and the card's small faces made from it are."""
     image = Image.new("RGBA", (MEDAL, MEDAL), (0, 0, 0, 0))
     disc = Image.new("L", (MEDAL, MEDAL), 0)
     ImageDraw.Draw(disc).ellipse((8, 8, MEDAL - 8, MEDAL - 8), fill=255)
@@ -124,6 +123,12 @@ def seal(face: BadgeFace, fonts: FontChain, ribbon: bool = False) -> Image.Image
     else:
         draw.polygon(_star(MEDAL / 2, middle + 10, 105), fill="white")
     return image
+
+
+@functools.lru_cache(maxsize=64)
+def _small_seal(face: BadgeFace, fonts: FontChain, size: int) -> Image.Image:
+    """A badge's face at the size the card shows it (scaling it down is most of a card's drawing)."""
+    return seal(face, fonts).resize((size, size), Image.Resampling.LANCZOS)
 
 
 def _star(cx: float, cy: float, outer: float) -> list[tuple[float, float]]:
@@ -249,7 +254,7 @@ def _cell(card: Image.Image, draw: ImageDraw.ImageDraw, grid: Grid, at: tuple[in
         draw_text(draw, fit_text(name, fonts, grid.seal - 16, grid.seal // 2, max_size=32, bold=True),
                   (seal_left + 8, y + grid.seal // 4, grid.seal - 16, grid.seal // 2), SOFT_INK)
         return
-    small = seal(face, fonts).resize((grid.seal, grid.seal), Image.Resampling.LANCZOS)
+    small = _small_seal(face, fonts, grid.seal)
     card.paste(small, (seal_left, y), small)
     # As large as fits, never under LABEL_MIN: a name too long even then runs a little past its box.
     label = fit_text(name, fonts, label_width, label_height, max_size=grid.label_max, min_size=LABEL_MIN, bold=True)
@@ -269,5 +274,5 @@ def _circle(fill: Colour, outline: Colour | None, size: int) -> Image.Image:
 
 def _png(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+    image.save(out, format="PNG")  # zlib's usual level: `optimize` took four times as long for 2% less
     return out.getvalue()
