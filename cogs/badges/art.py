@@ -227,7 +227,9 @@ def _badges(card: Image.Image, draw: ImageDraw.ImageDraw, texts: CardTexts, badg
         draw_text(draw, heading, (left, y, width, HEADING_HEIGHT), INK)
         draw_text(draw, empty, (left + 20, y + HEADING_HEIGHT + HEADING_GAP, width - 40, 120), SOFT_INK)
         return
-    shown, more = (badges, 0) if len(badges) <= CARD_BADGES else (badges[:CARD_BADGES - 1], len(badges) - CARD_BADGES + 1)
+    # Past CARD_BADGES, the last place says how many more there are.
+    shown = badges if len(badges) <= CARD_BADGES else badges[:CARD_BADGES - 1]
+    more = len(badges) - len(shown)
     grid = grid_for(len(shown) + (1 if more else 0))
     block_height = HEADING_HEIGHT + HEADING_GAP + grid.rows * grid.cell[1]
     y = top + (height - block_height) // 2

@@ -101,7 +101,8 @@ class Badges(Cog):
         celebration post unless they keep their badges private; False if they hold it already."""
         now = self.clock.now()
         texts = self._texts(community.platform, badge, member=member, how=how)
-        picture = Image(f"badge-{badge.id}.png", await self._drawn(self._medal, badge), texts["badge_name"])
+        medal_png = await self._drawn(medal, self._face(badge), str(self._named("image", badge)["name"]), self.fonts)
+        picture = Image(f"badge-{badge.id}.png", medal_png, texts["badge_name"])
         batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
         channel = await self._celebration_channel(community)
         public = channel is not None and await self.store.is_public(community, member.id)
@@ -294,9 +295,6 @@ class Badges(Cog):
 
     def _face(self, badge: Badge) -> BadgeFace:
         return BadgeFace(badge.step, self.colours[badge.id], badge.art)
-
-    def _medal(self, badge: Badge) -> bytes:
-        return medal(self._face(badge), str(self._named("image", badge)["name"]), self.fonts)
 
     def _card(self, texts: CardTexts, badges: list[CardBadge], done: list[bool]) -> tuple[bytes, list[str]]:
         """The profile card, and the characters of the name that no font has, which it leaves out."""

@@ -1,8 +1,8 @@
 """The badge graphic a member downloads and posts: drawn with Pillow, 1080 x 1080 PNG.
 
-The built-in art is the program's mark drawn by the bot (bot.render.mark: two overlapping
-circles, two people's views meeting in common ground) on a warm gradient. A community can supply its own background image instead;
-the texts are drawn on a translucent panel over it. The member's name is fitted to its
+The built-in art is the bot's mark (bot.render.mark: two overlapping circles, two people's
+views meeting in common ground) on a warm gradient. A community can supply its own background
+image instead; the texts are drawn on a translucent panel over it. The member's name is fitted to its
 box (see bot.render.images): long names wrap or shrink, and no script is cut off.
 """
 
