@@ -11,6 +11,7 @@ journey through the ten steps and what to do next; /badges card draws their prof
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,11 +23,13 @@ from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from bot.render.charts import bar_chart
-from bot.render.images import FontChain
-from cogs.badges.art import CardTexts, colour_of, medal, profile_card
+from bot.render.images import LEFT_OUT_NOTE, LEFT_OUT_TEMPLATE, FontChain
+from cogs.badges.art import BadgeFace, CardBadge, CardTexts, badge_colours, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
 from bot.storage import Transaction
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
+
+log = logging.getLogger(__name__)
 
 TEXTS = "badges/messages.j2"
 NAMES = "badges/catalogue.j2"
@@ -64,6 +67,8 @@ class Badges(Cog):
                 raise ConfigError(f"cogs.badges.fonts[{index}]", f"the font file {path} does not exist",
                                   "give the path of a .ttf, .otf or .ttc file, or remove it", self.config.source)
         self.fonts = FontChain.default(fonts)
+        self.colours = badge_colours(self.catalogue.values())
+        self.mark = self.config.path(self.config.program.mark) if self.config.program.mark else None
         self._channels: dict[str, Channel | None] = {}
 
     def listens_to(self) -> list[tuple[str, Any]]:
@@ -97,7 +102,8 @@ class Badges(Cog):
         `reason`: why a moderator gave it by hand (said instead of how the badge is earned)."""
         now = self.clock.now()
         texts = self._texts(community.platform, badge, member=member, how=how, reason=reason)
-        picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge), texts["badge_name"])
+        medal_png = await self._drawn(medal, self._face(badge), str(self._named("image", badge)["name"]), self.fonts)
+        picture = Image(f"badge-{badge.id}.png", medal_png, texts["badge_name"])
         batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
         channel = await self._celebration_channel(community)
         public = channel is not None and await self.store.is_public(community, member.id)
@@ -167,13 +173,20 @@ class Badges(Cog):
     async def card(self, ctx: Invocation) -> None:
         held = await self.store.held(ctx.community, ctx.member.id)
         done = await self._steps_done(ctx.community, ctx.member.id)
-        texts = ctx.render(TEXTS, done=sum(done), total=len(done), count=len(held))
-        medals = [self._medal(ctx.platform, self.catalogue[b]) for b in held if b in self.catalogue]
-        png = await self._drawn(profile_card, CardTexts(str(self.bot.render(TEXTS, "image", member=ctx.member)[
-            "card_name"]), str(texts["card_progress"]), str(texts["card_badges"]), str(texts["card_no_badges"])),
-            medals, done, self.fonts)
+        counts = {"done": sum(done), "total": len(done), "count": len(held)}
+        texts = ctx.render(TEXTS, **counts)
+        drawn = self.bot.render(TEXTS, "image", member=ctx.member, **counts)
+        card = CardTexts(*(str(drawn[f"card_{part}"]) for part in ("program", "name", "progress", "badges",
+                                                                    "no_badges")))
+        badges = [CardBadge(self._face(self.catalogue[b]), str(self._named("image", self.catalogue[b])["name"]))
+                  for b in held if b in self.catalogue]
+        png, left_out = await self._drawn(self._card, card, badges, done)
         await ctx.reply_private(Message(text=texts["card_ready"], images=[Image("profile-card.png", png,
                                                                                  texts["card_alt"])]))
+        if left_out:
+            note = ctx.render(LEFT_OUT_TEMPLATE, left_out="".join(left_out), left_out_count=len(left_out))
+            await self.bot.outbox.put(ctx.community, LEFT_OUT_NOTE.format(member=ctx.member.id),
+                                      [(ctx.member, Message(text=note["left_out"]))])
 
     @command("steps", help="Your ten steps: which you have taken, and a good next one")
     async def steps(self, ctx: Invocation) -> None:
@@ -234,7 +247,8 @@ class Badges(Cog):
         plain = self.bot.render(TEXTS, "image")
         series = {str(plain[f"series_{e.replace('.', '_')}"]): [counts.get((w, e), 0) for w in weeks]
                   for e in STATS_EVENTS}
-        chart = await self._drawn(bar_chart, [w[5:] for w in weeks], series, str(plain["chart_title"]))
+        chart = await self._drawn(bar_chart, [monday + timedelta(weeks=i) for i in range(STATS_WEEKS)], series,
+                                  str(plain["chart_title"]))
         await ctx.reply_private(Message(title=texts["stats_title"], fields=[
             Field(texts["label_holders"], texts["holders"]), Field(texts["label_weeks"], texts["weeks"])],
             images=[Image("community-stats.png", chart, texts["chart_alt"])]))
@@ -283,13 +297,19 @@ class Badges(Cog):
         named = self._named(platform, badge)
         return self.bot.render(TEXTS, platform, badge=named, **variables)
 
-    def _medal(self, platform: str, badge: Badge) -> bytes:
-        named = self._named("image", badge)
-        label = str(badge.step) if badge.step else "★"
-        return medal(label, str(named["name"]), colour_of(badge.step), badge.art, self.fonts)
+    def _face(self, badge: Badge) -> BadgeFace:
+        return BadgeFace(badge.step, self.colours[badge.id], badge.art)
 
-    async def _drawn(self, draw: Any, *args: Any) -> bytes:
-        """Pillow drawing takes a moment: off the event loop, so other members are answered meanwhile."""
+    def _card(self, texts: CardTexts, badges: list[CardBadge], done: list[bool]) -> tuple[bytes, list[str]]:
+        """The profile card, and the characters of the name that no font has, which it leaves out."""
+        left_out = self.fonts.missing(texts.name)
+        if left_out:  # how many, never which: the log names no member and quotes nothing of theirs
+            log.warning("%d character(s) of a name have no font and are left out of a profile card;"
+                        " cogs.badges.fonts adds fonts", len(left_out))
+        return profile_card(texts, badges, done, self.fonts, self.mark), left_out
+
+    async def _drawn(self, draw: Any, *args: Any) -> Any:
+        """Drawing takes a moment: off the event loop, so other members are answered meanwhile."""
         return await asyncio.to_thread(draw, *args)
 
     async def _celebration_channel(self, community: Community) -> Channel | None:
