@@ -40,8 +40,8 @@ class AuditLog:
              stamp(self._clock.now())))
 
     async def entries(self, community: Community, *, moderator_id: str | None = None, since: str | None = None,
-                      limit: int = 50) -> list[AuditEntry]:
-        """The newest entries first."""
+                      limit: int = 50, skip: int = 0) -> list[AuditEntry]:
+        """The newest entries first: `limit` of them, after the `skip` newest (to page back)."""
         sql = ("SELECT moderator_id, moderator_name, action, target, reason, details, at FROM audit_log"
                " WHERE community = ?")
         params: list[Any] = [community.key]
@@ -51,6 +51,6 @@ class AuditLog:
         if since is not None:
             sql += " AND at >= ?"
             params.append(since)
-        rows = await self._db.fetchall(sql + " ORDER BY id DESC LIMIT ?", (*params, limit))
+        rows = await self._db.fetchall(sql + " ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, skip))
         return [AuditEntry(r["moderator_id"], r["moderator_name"], r["action"], r["target"], r["reason"],
                            json.loads(r["details"]), r["at"]) for r in rows]

@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+    # Either case is taken: the README writes `--log-level info`.
+    parser.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="how much to log (default: bot.log_level from the config)")
 
 
@@ -127,9 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "console"
     try:
         config = load_config(getattr(args, "config", None))
-        # In the console the log would interleave with the conversation: only warnings, unless asked.
-        on_console = command == "console" or getattr(args, "platform", "") == "console"
-        level = getattr(args, "log_level", None) or ("WARNING" if on_console else config.bot.log_level.upper())
+        # Only a bot serving Discord or Slack logs at the config's level by default. In the console the log
+        # would interleave with the conversation, and a one-off command (status, export, ...) should print
+        # its answer, not "cog loaded" lines: only warnings there, unless asked.
+        serving = command == "run" and getattr(args, "platform", "") in ("discord", "slack")
+        level = getattr(args, "log_level", None) or (config.bot.log_level.upper() if serving else "WARNING")
         logging.basicConfig(level=level, stream=sys.stderr,
                             format="%(levelname)s %(name)s: %(message)s")
         if command == "config":
@@ -367,9 +370,14 @@ async def enabled_commands(config: Config) -> list[str]:
 
 async def check_config(config: Config) -> int:
     """Start every enabled cog on a scratch database, so each checks its own settings, then stop."""
+    from bot.storage import maintenance
+
     failed, _ = await _started_on_scratch(config)
     for name, problem in failed.items():
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
+    # What only the running bot can see (a channel closed to it), as it last found it in its database.
+    for problem in maintenance.unusable_channels(config.path(config.bot.database)):
+        print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
     return 0 if not failed else 1
@@ -403,7 +411,17 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
                 print(f"error: {target} exists already; give a new file, so that nothing is overwritten",
                       file=sys.stderr)
                 return EXIT_USAGE
-            pages = maintenance.backup(database, target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)  # `backups/` on a fresh checkout
+            except OSError as exc:
+                print(f"error: cannot create the folder {target.parent} for the copy: {exc.strerror or exc}",
+                      file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                pages = maintenance.backup(database, target)
+            except sqlite3.Error as exc:  # either file may be at fault: name both
+                print(f"error: cannot copy {database} to {target}: {exc}", file=sys.stderr)
+                return EXIT_USAGE
             print(f"copied {database} to {target} ({pages} pages)")
             return 0
         if action == "check":
@@ -428,6 +446,8 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
         for component, name, due in state["jobs"]:
             print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
         print("communities: " + (", ".join(state["communities"]) or "none yet"))
+        for problem in state["channel_problems"]:
+            print(f"warning: {problem}")
         return 0
     except sqlite3.Error as exc:
         print(f"error: {database}: {exc}", file=sys.stderr)

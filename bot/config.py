@@ -155,6 +155,9 @@ class ProgramConfig:
     """What the bot says about the program it serves."""
 
     name: str = setting("One Small Step", "The program's name, as members know it.", _not_empty)
+    mark: str = setting(
+        "", "A picture (PNG or JPEG) of the program's mark, drawn on profile cards beside its name. Relative to the"
+        " config file. Empty: the bot draws its own, two circles meeting.")
     signup_url: str = setting(
         "https://takeonesmallstep.org", "Where someone new signs up for a conversation.", _https_url
     )
@@ -233,9 +236,9 @@ class DiscordConfig:
         "", "Discord's REST address, for a shared rate-limit proxy or a local fake. Empty: Discord's own.",
         _optional_url)
     gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
-    outbox_per_second: float = setting(
-        48.0, "Messages per second an announcement to many channels is paced to (Discord allows 50 in all).",
-        _rate)
+    requests_per_second: float = setting(
+        47.0, "REST requests per second, for everything the bot does but answering interactions (Discord"
+              " allows 50 in all).", _rate)
 
 
 def _slack_command(value: str) -> Problem:
@@ -397,7 +400,24 @@ def parse_config(text: str, *, source: str = "<config>", base_dir: Path | None =
     config = Config(**sections, cog_tables=cog_tables, source=source, base_dir=base_dir or Path.cwd())
     check_cogs_exist(config)
     _check_form_deadlines(config)
+    _check_program_mark(config)
     return config
+
+
+def _check_program_mark(config: Config) -> None:
+    """A mark that is not a picture is found now, not when the first card is drawn."""
+    if not config.program.mark:
+        return
+    from PIL import Image, UnidentifiedImageError
+
+    path = config.path(config.program.mark)
+    try:
+        with Image.open(path) as picture:
+            picture.verify()
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ConfigError("program.mark", f"cannot use {path} as the program's mark: {exc}",
+                          "give the path of a PNG or JPEG (relative to the config file), or leave it empty for the"
+                          " bot's own mark", config.source) from None
 
 
 def _check_form_deadlines(config: Config) -> None:

@@ -1,17 +1,19 @@
 """What moderators review, posted where they see it: shared by every cog with a review queue.
 
-A cog with submissions to review (testimonials, stories, reports) posts each one as a card with
-decision buttons in the moderators' channel, and may feature an approved one elsewhere.
-`ModerationPosts` records each such post *before* it is sent: the record and the card, queued in
-the outbox, are written in the transaction that records the item (or the decision to feature it).
-So a crash leaves both or neither, a restart delivers the card once, and a decision updates the
-card that was posted (its buttons gone), or the one still waiting to go out.
+A cog with submissions to review (testimonials, stories, reports) queues each one as a card with
+decision buttons for the moderators' channel, and may feature an approved one elsewhere.
+`ModerationPosts` sends and records those messages, so that a decision updates the queue card (its
+buttons gone) and a withdrawal changes what was featured, wherever it is.
+
+A card goes through the outbox: the member's submission stands, and they hear so, whatever becomes
+of the post. When the moderators' channel is missing or closed to the bot, the card waits in the
+outbox (or, with no channel at all, is not queued), the item waits in its queue command, and the
+problem is logged and kept for `smallstep status` and `config check` until a later check finds the
+channel usable.
 
     posts = ModerationPosts(bot, "story")
-    channel = await posts.channel(ctx, "moderators")                # None: no such channel (logged)
-    async with db.transaction() as tx:
-        story_id = ...                                              # record the item
-        await posts.queue(tx, ctx, channel, story_id, card)          # and its card, together
+    channel = await posts.queue_channel(ctx, "moderators")          # checked; None: no such channel
+    await posts.to_queue(ctx, channel, story.id, card, tx=tx)       # with the submission, or not at all
     await posts.refresh(ctx, story.id, card_after_decision)         # every queue card of it
 """
 
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 from bot.core.clock import stamp
 from bot.core.context import Channel, Invocation
 from bot.core.message import Message
+from bot.outbox import SENT
 from bot.storage import Transaction
 
 if TYPE_CHECKING:
@@ -38,60 +41,76 @@ QUEUE, FEATURED = "queue", "featured"
 class Post:
     role: str
     channel: str
-    message_id: str | None  # None while it waits in the outbox
-    batch: str | None
+    message_id: str
 
 
 class ModerationPosts:
+    """The messages about one kind of item moderators review: queue cards and featured posts."""
+
     def __init__(self, bot: Bot, kind: str) -> None:
         self._bot = bot
         self._db = bot.db
         self.kind = kind
 
-    async def channel(self, ctx: Invocation, name: str) -> Channel | None:
-        """The channel to post in (looked up before the transaction: it may ask the platform); None, and
-        a log line, when there is none: the item then waits in its queue command."""
+    async def queue_channel(self, ctx: Invocation, name: str) -> Channel | None:
+        """The moderators' channel called `name` (None if there is none), checked: what is wrong with it
+        is logged and kept for `smallstep status`, and forgotten once it is fixed."""
         channel = await ctx.adapter.resolve_channel(ctx.community, name)
         if channel is None:
-            log.warning("no moderators' channel %r: a new %s waits in its queue command", name, self.kind)
+            problem = f"there is no channel {name}"
+        else:
+            problem = await ctx.adapter.check_channel(ctx.community, channel)
+        if problem is None:
+            await self._db.execute("DELETE FROM channel_problems WHERE community = ? AND channel = ?",
+                                   (ctx.community.key, name))
+            return channel
+        log.warning("moderators' channel %r in %s: %s; the %s queue command shows what waits", name,
+                    ctx.community.key, problem, self.kind)
+        await self._db.execute("INSERT OR REPLACE INTO channel_problems VALUES (?, ?, ?, ?)",
+                               (ctx.community.key, name, problem, stamp(self._bot.clock.now())))
         return channel
 
-    async def queue(self, tx: Transaction, ctx: Invocation, channel: Channel | None, item_id: int, card: Message, *,
-                    role: str = QUEUE) -> None:
-        """Record the post and queue its card, inside the transaction that records the item (nothing
-        when there is no channel)."""
-        if channel is None:
-            return
-        now = stamp(self._bot.clock.now())
-        batch = f"moderation:{self.kind}:{item_id}:{role}:{channel.id}:{now}"
-        await tx.execute(
-            "INSERT INTO moderation_posts (community, item_kind, item_id, role, channel, batch, posted_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", (ctx.community.key, self.kind, item_id, role, channel.id, batch, now))
-        await self._bot.outbox.put(ctx.community, batch, [(channel, card)], tx=tx)
+    async def to_queue(self, ctx: Invocation, channel: Channel | None, item_id: int, card: Message, *,
+                       version: str = "", tx: Transaction | None = None) -> None:
+        """Queue the card for the moderators' channel through the outbox, once per item and `version` (a
+        revised testimonial is a new one); given `tx`, with the submission. Without a channel nothing is
+        queued: the item waits in its queue command."""
+        if channel is not None:
+            await self._bot.outbox.put(ctx.community, self._queue_batch(item_id, version), [(channel, card)], tx=tx)
+
+    async def post(self, ctx: Invocation, role: str, channel: Channel, item_id: int, card: Message) -> str:
+        """Post the card now, where a moderator asked (a featured testimonial), and record it."""
+        message_id = await ctx.send_to(channel, card)
+        await self._db.execute(
+            "INSERT INTO moderation_posts (community, item_kind, item_id, role, channel, message_id, posted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (ctx.community.key, self.kind, item_id, role, channel.id, message_id, stamp(self._bot.clock.now())))
+        return message_id
 
     async def of(self, ctx: Invocation, item_id: int) -> list[Post]:
+        """Every message about the item that reached its channel: those posted at once, and queue cards the
+        outbox delivered."""
         rows = await self._db.fetchall(
-            "SELECT p.role, p.channel, COALESCE(p.message_id, o.message_id) AS message_id, p.batch"
-            " FROM moderation_posts p LEFT JOIN outbox o ON o.community = p.community AND o.batch = p.batch"
-            " WHERE p.community = ? AND p.item_kind = ? AND p.item_id = ? ORDER BY p.rowid",
-            (ctx.community.key, self.kind, item_id))
-        return [Post(r["role"], r["channel"], r["message_id"], r["batch"]) for r in rows]
+            "SELECT role, channel, message_id FROM moderation_posts WHERE community = ? AND item_kind = ? AND"
+            " item_id = ? ORDER BY rowid", (ctx.community.key, self.kind, item_id))
+        queued = await self._bot.outbox.posts(ctx.community, self._queue_batch(item_id), prefix=True)
+        return [Post(r["role"], r["channel"], r["message_id"]) for r in rows] + [
+            Post(QUEUE, p.target_id, p.message_id) for p in queued if p.status == SENT and p.message_id]
 
     async def forget(self, ctx: Invocation, item_id: int) -> None:
-        """Drop the record of an item's posts, and any still waiting to go out (the item is being deleted)."""
-        for post in await self.of(ctx, item_id):
-            if post.message_id is None and post.batch:
-                await self._bot.outbox.withdraw(ctx.community, post.batch)
+        """Drop the record of an item's posts (the item itself is being deleted)."""
         await self._db.execute("DELETE FROM moderation_posts WHERE community = ? AND item_kind = ? AND item_id = ?",
                                (ctx.community.key, self.kind, item_id))
 
     async def refresh(self, ctx: Invocation, item_id: int, card: Message, *, roles: tuple[str, ...] = (QUEUE,)) -> None:
-        """Replace each posted message of the item in these roles with `card`; one still waiting in the
-        outbox goes out as `card`."""
+        """Replace each posted message of the item in these roles with `card`. A queue card still waiting
+        in the outbox is taken back instead: once decided or withdrawn, there is nothing to review."""
         for post in await self.of(ctx, item_id):
-            if post.role not in roles:
-                continue
-            if post.message_id is not None:
+            if post.role in roles:
                 await ctx.adapter.edit(ctx.community, Channel(post.channel, post.channel), post.message_id, card)
-            elif post.batch:
-                await self._bot.outbox.replace(ctx.community, post.batch, card)
+        if QUEUE in roles:
+            await self._bot.outbox.withdraw(ctx.community, self._queue_batch(item_id), prefix=True)
+
+    def _queue_batch(self, item_id: int, version: str | None = None) -> str:
+        """The outbox batch of an item's queue card (of every version, with none given)."""
+        return f"moderation:{self.kind}:{item_id}:queue:" + (version or "")

@@ -15,9 +15,12 @@ platform libraries' business (discord.py's buckets, slack-sdk's retry handlers);
 adapter declares a sending rate, the outbox also paces itself to it (aiolimiter), so that a
 fan-out to a thousand channels stays under the limit instead of running into it.
 
-A member whose DMs were closed is tried again the next time they use the bot. Only a crash
-*while* a message is on its way can repeat that one message: the platform may have taken it
-before the row was marked.
+A member whose DMs were closed is tried again the next time they use the bot. A crash *while* a
+message is on its way leaves its outcome unknown: the platform may have taken it before the row was
+marked. So each delivery carries a key of its own, the same on every attempt (`Delivery`), and the
+moment an attempt began is written first: Discord recognises the key as the message's nonce and
+returns what it already posted; the Slack adapter looks for a message with that key in the
+conversation's recent history before posting again.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
 from aiolimiter import AsyncLimiter
 
-from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
 from bot.core.clock import stamp
 from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member
@@ -129,7 +132,7 @@ class Outbox:
         rows = []
         for to, message in items:
             if id(message) not in stored:
-                stored[id(message)] = _stored(message, files)
+                stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
             rows.append((community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
                          to.id, to.display_name if isinstance(to, Member) else to.name, stored[id(message)],
                          PENDING, now, stamp(expires_at) if expires_at else None, now))
@@ -152,37 +155,25 @@ class Outbox:
             "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
             " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
-    async def replace(self, community: Community, batch: str, message: Message) -> int:
-        """Give what a batch has not delivered yet a newer version (a moderators' card decided before it
-        was posted goes out decided); returns how many were still waiting."""
-        files: dict[str, bytes] = {}
-        text = _stored(message, files)
-        async with self._db.transaction() as tx:
-            if files:
-                await tx.executemany("INSERT OR IGNORE INTO outbox_files (community, hash, data) VALUES (?, ?, ?)",
-                                     [(community.key, digest, blob) for digest, blob in files.items()])
-            return await tx.execute(
-                "UPDATE outbox SET message = ? WHERE community = ? AND batch = ? AND status IN (?, ?)",
-                (text, community.key, batch, PENDING, UNREACHABLE))
-
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
                        tx: Transaction | None = None) -> int:
         """Take back what a batch (or every batch starting with `batch`) has not delivered yet:
         the reminders of an event that was cancelled are never sent. Given `tx`, with the change
         that calls for it."""
-        pattern = batch.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where = "batch LIKE ? ESCAPE '\\'" if prefix else "batch = ?"
         return await (tx or self._db).execute(
             f"UPDATE outbox SET status = ? WHERE community = ? AND {where} AND status IN (?, ?)",
-            (WITHDRAWN, community.key, pattern if prefix else batch, PENDING, UNREACHABLE))
+            (WITHDRAWN, community.key, _like(batch) if prefix else batch, PENDING, UNREACHABLE))
 
     # -- reading back -----------------------------------------------------------------
 
-    async def posts(self, community: Community, batch: str) -> list[Posted]:
-        """Every recipient of a batch, with what became of its message (in the order queued)."""
+    async def posts(self, community: Community, batch: str, *, prefix: bool = False) -> list[Posted]:
+        """Every recipient of a batch (or of every batch starting with `batch`), with what became of its
+        message (in the order queued)."""
+        where = "batch LIKE ? ESCAPE '\\'" if prefix else "batch = ?"
         rows = await self._db.fetchall(
             "SELECT target_kind, target_id, target_name, status, message_id, problem FROM outbox"
-            " WHERE community = ? AND batch = ? ORDER BY id", (community.key, batch))
+            f" WHERE community = ? AND {where} ORDER BY id", (community.key, _like(batch) if prefix else batch))
         return [Posted(r["target_kind"], r["target_id"], r["target_name"], r["status"], r["message_id"],
                        r["problem"]) for r in rows]
 
@@ -297,30 +288,31 @@ class Outbox:
         blobs = {digest: await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
                                                  (row["community"], digest)) for digest in kept}
         message = Message.from_json(data, fetch=blobs.__getitem__)
+        delivery = Delivery(delivery_key(row), datetime.fromisoformat(row["tried_at"]) if row["tried_at"] else None)
         limiter = self._limiter(adapter)
         try:
             if limiter is not None:
-                async with limiter:
-                    message_id = await adapter.send(community, target, message)
-            else:
-                message_id = await adapter.send(community, target, message)
+                await limiter.acquire()
+            # Written before the platform is asked: should this attempt never be marked, the next one knows.
+            await self._db.execute("UPDATE outbox SET tried_at = ? WHERE id = ?", (stamp(now), row["id"]))
+            message_id = await adapter.send(community, target, message, delivery=delivery)
         except MemberUnreachable as exc:
             self._waiting.add((row["community"], row["target_id"]))
             await self._mark(row, UNREACHABLE, problem=str(exc))
             return 0
         except ChannelUnavailable as exc:
-            log.warning("outbox: cannot post %s in %s (%s): %s", row["batch"], row["target_name"], row["community"],
-                        exc)
+            log.warning("outbox: cannot post %s in %s (%s): %s", _logged_kind(row), row["target_name"],
+                        row["community"], exc)
             await self._mark(row, FAILED, problem=str(exc))
             return 0
         except Exception as exc:
             attempts = row["attempts"] + 1
             if attempts > len(RETRY_AFTER):
-                log.error("outbox: gave up on %s to %s after %d attempts: %s", row["batch"], row["target_id"],
+                log.error("outbox: gave up on %s to %s after %d attempts: %s", _logged_kind(row), _logged_target(row),
                           attempts, exc)
                 await self._mark(row, FAILED, problem=str(exc), attempts=attempts)
             else:
-                log.warning("outbox: %s to %s failed (%s); trying again in %s", row["batch"], row["target_id"],
+                log.warning("outbox: %s to %s failed (%s); trying again in %s", _logged_kind(row), _logged_target(row),
                             exc, RETRY_AFTER[attempts - 1])
                 await self._mark(row, PENDING, problem=str(exc), attempts=attempts,
                                  not_before=now + RETRY_AFTER[attempts - 1])
@@ -347,9 +339,26 @@ class Outbox:
         return self._limiters[adapter.platform]
 
 
-def _stored(message: Message, files: dict[str, bytes]) -> str:
-    """A message as the outbox stores it: JSON, its images and files set aside in `files`."""
-    return json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
+def _logged_kind(row: Any) -> str:
+    """What a message is, for the log: its batch's first word (`badges`), since the rest of a batch may
+    name a member (`badges:step-1:<member id>:...`), which the log never does."""
+    return f"a {row['batch'].split(':', 1)[0]} message"
+
+
+def _logged_target(row: Any) -> str:
+    return "a member" if row["target_kind"] == "member" else f"#{row['target_name']}"
+
+
+def delivery_key(row: Any) -> str:
+    """A key for one outbox row, the same on every attempt and unlike any other row's (ids alone could
+    come back after rows are deleted): 25 hex digits, which is as long as Discord's nonce may be."""
+    origin = f"{row['community']}|{row['id']}|{row['batch']}|{row['target_kind']}:{row['target_id']}|{row['created_at']}"
+    return hashlib.sha256(origin.encode()).hexdigest()[:25]
+
+
+def _like(prefix: str) -> str:
+    """A LIKE pattern (with ESCAPE '\\') for every batch name starting with `prefix`."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _kept(data: bytes, files: dict[str, bytes]) -> str:

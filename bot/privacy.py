@@ -13,6 +13,7 @@ forgotten after a grace period (`bot.purge_after`, 30 days), or at once with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from datetime import datetime
@@ -32,20 +33,35 @@ log = logging.getLogger(__name__)
 TEXTS = "core/privacy.j2"
 DELETED = "(deleted member)"
 BOOKKEEPING = {"schema_migrations", "scheduled_jobs", "loop_health"}
+# Columns left out of a member's export: the same on every row (the community, their own id, given
+# once at the top), or the bot's own bookkeeping, which means nothing to them.
+NOT_EXPORTED = {"community", "member_id", "submission_id", "url_key"}
+
+
+def _owner(member: Member) -> str:
+    """Whose confirmation a button is, short enough for any button id however long the member's id
+    (the console's is their name): a digest, not the id itself."""
+    return hashlib.sha256(member.id.encode()).hexdigest()[:16]
 
 
 async def core_data(bot: Bot, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:
-    """What the core keeps about a member: their open form, their history, messages for them."""
+    """What the core keeps about a member, named as they would say it: their unfinished form, their history
+    (what they did, for their steps and badges), messages to them, and what they did as a moderator."""
     db, key = bot.db, community.key
     found = {
-        "form_drafts": await db.fetchall("SELECT form, answers, started_at, updated_at FROM form_drafts"
-                                         " WHERE community = ? AND member_id = ?", (key, member_id)),
-        "domain_events": await db.fetchall("SELECT name, data, at FROM domain_events WHERE community = ? AND"
-                                           " member_id = ? ORDER BY id", (key, member_id)),
-        "outbox": await db.fetchall("SELECT batch, status, created_at, sent_at FROM outbox WHERE community = ? AND"
-                                    " target_kind = 'member' AND target_id = ? ORDER BY id", (key, member_id)),
-        "audit_log": await db.fetchall("SELECT action, target, reason, at FROM audit_log WHERE community = ? AND"
-                                       " moderator_id = ? ORDER BY id", (key, member_id)),
+        "unfinished_forms": await db.fetchall(
+            "SELECT form, answers, started_at, updated_at FROM form_drafts WHERE community = ? AND member_id = ?",
+            (key, member_id)),
+        "history": await db.fetchall(
+            "SELECT name, data, at FROM domain_events WHERE community = ? AND member_id = ? ORDER BY id",
+            (key, member_id)),
+        "messages_to_you": await db.fetchall(
+            "SELECT json_extract(message, '$.title') AS title, json_extract(message, '$.text') AS text, status,"
+            " created_at, sent_at FROM outbox WHERE community = ? AND target_kind = 'member' AND target_id = ?"
+            " ORDER BY id", (key, member_id)),
+        "moderator_actions": await db.fetchall(
+            "SELECT action, target, reason, at FROM audit_log WHERE community = ? AND moderator_id = ? ORDER BY id",
+            (key, member_id)),
     }
     return {table: [dict(row) for row in rows] for table, rows in found.items() if rows}
 
@@ -105,8 +121,18 @@ class PrivacyCog(Cog):
 
     @command("my-data export", help="Everything the bot keeps about you, as a file by direct message")
     async def export(self, ctx: Invocation) -> None:
-        data = {"community": ctx.community.key, "member": ctx.member.id, "exported_at": stamp(self.clock.now()),
-                "data": await self._collect(ctx)}
+        collected = await self._collect(ctx)
+        plain = self.bot.render(TEXTS, "plain")
+        data = {
+            "about": str(plain["export_about"]),
+            "member": {"name": ctx.member.display_name, "id": ctx.member.id},
+            "community": ctx.community.name or ctx.community.key,
+            "exported_at": stamp(self.clock.now()),
+            "summary": {part: ", ".join(f"{table.replace('_', ' ')} ({len(rows)})" for table, rows in tables.items())
+                        for part, tables in collected.items()},
+            "data": {part: {table: [_readable(row) for row in rows] for table, rows in tables.items()}
+                     for part, tables in collected.items()},
+        }
         texts = ctx.render(TEXTS)
         file = File("my-data.json", json.dumps(data, indent=2, ensure_ascii=False, default=str).encode())
         try:
@@ -121,12 +147,12 @@ class PrivacyCog(Cog):
     async def delete(self, ctx: Invocation) -> None:
         texts = ctx.render(TEXTS)
         await ctx.reply_private(Message(text=texts["delete_confirm"], buttons=[
-            Button(texts["button_delete"], "privacy:delete", ctx.member.id, ButtonStyle.DANGER),
-            Button(texts["button_keep"], "privacy:keep", ctx.member.id, ButtonStyle.SECONDARY)]))
+            Button(texts["button_delete"], "privacy:delete", _owner(ctx.member), ButtonStyle.DANGER),
+            Button(texts["button_keep"], "privacy:keep", "", ButtonStyle.SECONDARY)]))
 
     @action("privacy:delete")
     async def deleted(self, ctx: Invocation, value: str) -> None:
-        if value != ctx.member.id:  # a button from someone else's screen
+        if value != _owner(ctx.member):  # a button from someone else's screen
             await ctx.reply_private(ctx.render(TEXTS)["not_yours"])
             return
         for name, cog in list(self.bot.cogs.loaded.items()):
@@ -163,6 +189,23 @@ class PrivacyCog(Cog):
                                           (stamp(now - grace),)):
             deleted = await purge_community(self.bot, row["community"])
             log.info("purged %s, %d rows, %s after it removed the bot", row["community"], sum(deleted.values()), grace)
+
+
+def _readable(row: dict[str, Any]) -> dict[str, Any]:
+    """A row as its member reads it: without the columns they need not see, and with what is kept
+    as JSON text (a form's answers, an event's details) shown as the data it holds."""
+    readable = {}
+    for column, value in row.items():
+        if column in NOT_EXPORTED:
+            continue
+        if isinstance(value, str) and value[:1] in ("{", "["):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                parsed = None
+            value = parsed if isinstance(parsed, (dict, list)) else value
+        readable[column] = value
+    return readable
 
 
 async def community_left(bot: Bot, community: Community) -> None:

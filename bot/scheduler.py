@@ -62,6 +62,19 @@ class Scheduler:
             "INSERT OR IGNORE INTO scheduled_jobs (component, name, next_run_at) VALUES (?, ?, ?)",
             (job.component, job.name, stamp(now + job.every)),
         )
+        await self._at_most_one_period_away(job, now)
+
+    async def clock_went_back(self) -> None:
+        """The clock was set back (the console's `:clock reset`): a run planned by the later clock
+        comes at most one period from now, not when that clock's time comes round."""
+        now = self._clock.now()
+        for job in self._jobs.values():
+            await self._at_most_one_period_away(job, now)
+
+    async def _at_most_one_period_away(self, job: PeriodicJob, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE scheduled_jobs SET next_run_at = ? WHERE component = ? AND name = ? AND next_run_at > ?",
+            (stamp(now + job.every), job.component, job.name, stamp(now + job.every)))
 
     def remove_component(self, component: str) -> None:
         """Forget a component's jobs (its cog was unloaded); their schedule stays on record."""

@@ -61,8 +61,9 @@ class Chat:
 
     async def restart(self, *, later: timedelta | None = None) -> None:
         """Stop the bot and start a new one on the same database, as after a crash-free restart;
-        `later`: the bot was down that long (its clock moves on while nothing runs)."""
-        clock = Clock(self.config.bot.timezone, self.bot.clock.offset + later) if later else None
+        the clock carries on from where the test moved it, `later` on if given (the bot was down
+        that long: its clock moves on while nothing runs)."""
+        clock = Clock(self.config.bot.timezone, self.bot.clock.offset + (later or timedelta(0)))
         await self.close()
         await self._start(clock)
 

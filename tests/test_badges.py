@@ -5,6 +5,7 @@ and the pictures for long and non-Latin names."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 import subprocess
 import sys
 
@@ -77,14 +78,14 @@ async def test_an_event_delivered_twice_or_after_a_restart_gives_nothing_twice(c
 async def test_congratulations_wait_across_restarts_and_arrive_once(chat):
     await chat.as_member("dan").run(":dms off")
     await emit(chat, "event.attended", "dan", event=1)
-    assert await held(chat, "dan") == ["showed-up"] and not badge_dms(chat, "dan")
+    assert await held(chat, "dan") == ["showed-up", "step-5"] and not badge_dms(chat, "dan")
     # The award and its congratulations were written together: a restart loses neither.
     await chat.restart()
     await chat.as_member("dan").run("/help")
-    assert badge_dms(chat, "dan") == ["New badge: Showed up"]
+    assert badge_dms(chat, "dan") == ["New badge: Joined in", "New badge: Showed up"]
     await chat.restart()
     await chat.as_member("dan").run("/help")
-    assert badge_dms(chat, "dan") == ["New badge: Showed up"], "and only once"
+    assert badge_dms(chat, "dan") == ["New badge: Joined in", "New badge: Showed up"], "and only once"
 
 
 async def test_all_ten_steps_earn_the_last_badge(tmp_path):
@@ -107,6 +108,8 @@ async def test_grant_and_revoke_are_in_the_audit_log(chat):
     await chat.as_member("admin").run('/badge grant @fay regular reason:"Came to the pilot sessions"')
     assert chat.last_private("admin").text.startswith('fay has the badge "Regular" now')
     assert badge_dms(chat, "fay") == ["New badge: Regular"]
+    assert chat.last_dm("fay").text.startswith('Congratulations, fay! The moderators gave you the badge "Regular":'
+                                               " Came to the pilot sessions. /badges shows"), "their reason, not the rule"
     await chat.run("/badge grant @fay regular again")
     assert chat.last_private("admin").text == 'fay already holds "Regular".'
     await chat.run('/badge revoke @fay Regular reason:"Given by mistake"')
@@ -230,3 +233,20 @@ async def test_a_bad_catalogue_is_a_config_error_at_start(tmp_path, table, probl
         assert problem in str(caught.value) and "cogs.badges.catalogue" in caught.value.key
     finally:
         await bot.close()
+
+
+async def test_every_way_of_joining_an_event_takes_step_five(chat):
+    soon = (chat.bot.clock.now() + timedelta(days=2)).strftime("%Y-%m-%d")
+    await chat.as_member("admin").run(f'/event create title:Talk start:"{soon} 18:00" capacity:1 channels:#events')
+    await chat.as_member("ann").run(":channel events", ":press Going")
+    await chat.as_member("ben").run(":channel events", ":press Join the waitlist")
+    await chat.as_member("ann").run(":press Can't go")  # a place comes free: ben moves up from the waitlist
+    await chat.as_member("ben").run("/steps")
+    assert chat.last_private("ben").message.title == "Your ten steps: 1 of 10"
+    assert "\n\nA good next step: Share your experience on social media, with /share." in chat.last_private("ben").text
+    assert "step-5" in await held(chat, "ben") and "New badge: Joined in" in badge_dms(chat, "ben")
+
+    await chat.as_member("admin").run(":clock +3d", "/event attended 1 @cat")  # cat never answered, but came
+    await chat.as_member("cat").run("/steps")
+    assert chat.last_private("cat").message.title == "Your ten steps: 1 of 10"
+    assert await held(chat, "cat") == ["showed-up", "step-5"]

@@ -11,10 +11,13 @@ import threading
 import time
 from pathlib import Path
 
+from datetime import datetime, timedelta
+
 from PIL import Image
 
 from bot.config import parse_config
 from bot.platforms.console import run_console
+from conversation import Chat
 
 
 def console(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess:
@@ -101,6 +104,49 @@ def test_the_console_starts_with_no_config_and_no_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "/share: Get ready-to-post texts" in result.stdout
     assert (tmp_path / "smallstep.db").exists()
+
+
+def test_the_clock_moves_for_one_run_only(tmp_path):
+    tomorrow = (datetime.now() + timedelta(days=1)).strftime("%Y-%m-%d")
+    first = console(tmp_path, ":clock +3d\n")
+    assert first.returncode == 0 and "for this run" in first.stdout
+    second = console(tmp_path, f':as admin\n/event create title:Picnic start:"{tomorrow} 18:00" timezone:UTC\n')
+    assert second.returncode == 0, second.stderr
+    assert "Event #1 is on: Picnic" in second.stdout, "after a restart, real dates are not in the past"
+
+
+async def test_the_clock_goes_back_to_real_time_and_jobs_follow(chat):
+    await chat.run(":clock +3d")
+    await chat.run(":clock reset")
+    assert chat.bot.clock.offset == timedelta(0)
+    assert any("back to the real time" in line for line in chat.printed)
+    due = await chat.db.fetchval("SELECT next_run_at FROM scheduled_jobs WHERE name = 'deliver'")
+    assert datetime.fromisoformat(due) <= chat.bot.clock.now() + timedelta(minutes=2), \
+        "a job planned by the later clock runs within its period, not in three days"
+
+
+async def test_a_button_of_an_earlier_message_can_be_pressed_and_each_press_says_where_it_went(tmp_path):
+    chat = await Chat.open(tmp_path)
+    try:
+        await chat.as_member("alice").run("/share", "/my-data delete")
+        await chat.press("Get my badge graphic")  # on the kit, above the question about erasing
+        assert chat.last_private("alice").text.startswith("Here is your badge graphic")
+        assert "on message 1 (#general: Share your One Small Step experience)" in chat.printed[-2]
+        await chat.press("2.2")  # "Keep it", named by the message's number
+        assert chat.last_private("alice").text == "All right, nothing was erased."
+        await chat.run(":press 7.1")
+        assert "there is no message 7 with buttons that you can see" in chat.printed[-1]
+        await chat.as_member("bob").press("2.1")
+        assert "there is no message 2" in chat.printed[-1], "alice's private question is not bob's to press"
+    finally:
+        await chat.close()
+
+
+async def test_a_member_joining_gets_the_welcome(chat):
+    await chat.run(":join Bob")
+    assert chat.last_dm("Bob").message.title == "Welcome, Bob!"
+    await chat.run(":join")
+    assert chat.printed[-1] == "(console) write :join NAME"
 
 
 # -- odd input to the console, in-process ------------------------------------------------

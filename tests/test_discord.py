@@ -21,7 +21,7 @@ import pytest_asyncio
 import yarl
 
 from bot.config import parse_config
-from bot.core import Bot, Cog, Invocation, command, option
+from bot.core import Bot, Channel, Cog, Invocation, Member, Message, command, option
 from bot.platforms.discord import DiscordAdapter
 from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at
@@ -320,12 +320,15 @@ async def test_commands_are_registered_only_when_asked(discord_bot):
     assert (channel_option["type"], channel_option["required"]) == (7, True)
 
 
-async def test_a_slow_handler_is_deferred_in_time_and_answers_in_a_follow_up(discord_bot):
+async def test_a_slow_handler_is_deferred_in_time_and_fills_in_its_deferred_answer(discord_bot):
     interaction = await discord_bot.fake.slash_command(ALICE, "slow")
     deferred = await discord_bot.response_to(interaction)
     assert deferred["type"] == 5, "deferred (thinking) before the handler finished"
     await discord_bot.fake.wait_for(lambda: any(
         f["data"].get("content") == "done at last" for f in discord_bot.fake.followups))
+    (answer,) = [f for f in discord_bot.fake.followups if f["interaction_id"] == interaction]
+    # Edit Original Interaction Response, as Discord documents; not the deprecated first follow-up.
+    assert answer["route"] == "edit_original" and answer["message_id"] == deferred["message_id"]
 
 
 async def test_suggestions_while_typing(discord_bot):
@@ -528,7 +531,7 @@ async def test_sigterm_during_an_announcement_then_a_restart_reaches_every_chann
     await fake.start()
     (tmp_path / "smallstep.toml").write_text(
         f'[discord]\nguild_id = "{GUILD}"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n'
-        "outbox_per_second = 5\n")
+        "requests_per_second = 5\n")
 
     async def serve() -> asyncio.subprocess.Process:
         process = await asyncio.create_subprocess_exec(
@@ -617,10 +620,10 @@ async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost
                                                   channel_id=MODERATORS_CHANNEL)
     assert (await discord_bot.response_to(pressed))["type"] == 9, "a modal, as the press's first answer"
     modal = discord_bot.fake.modals[-1]
-    (row,) = modal["components"]
-    box = row["components"][0]
+    (label,) = modal["components"]
+    box = label["component"]  # a text input in a Label, as Discord documents modals today
     assert modal["title"] == "Rejecting a testimonial" and box["custom_id"] == "note" and box["style"] == 2
-    assert len(box["label"]) <= 45 and box["placeholder"].startswith("Why is it rejected? The member will read")
+    assert len(label["label"]) <= 45 and box["placeholder"].startswith("Why is it rejected? The member will read")
     # Closed without sending (Esc), then pressed again: the modal opens again, not a DM.
     pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:reject|{testimonial}", "424243",
                                                   channel_id=MODERATORS_CHANNEL)
@@ -639,7 +642,7 @@ async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost
     (again,) = [c for label, c in buttons_of(refused["data"]) if label == "Write it again"]
     reopened = await discord_bot.fake.press_button(ADMIN, again, refused["message_id"], channel_id=MODERATORS_CHANNEL)
     assert (await discord_bot.response_to(reopened))["type"] == 9
-    assert discord_bot.fake.modals[-1]["components"][0]["components"][0]["value"] == "meh"
+    assert discord_bot.fake.modals[-1]["components"][0]["component"]["value"] == "meh"
 
     sent = await discord_bot.fake.submit_modal(ADMIN, modal["custom_id"], {"note": "It names a neighbour @everyone."},
                                                message_id="424243", channel_id=MODERATORS_CHANNEL)
@@ -666,3 +669,117 @@ async def test_a_note_the_database_cannot_keep_comes_back_to_its_writer(discord_
     assert "Please leave out your neighbour's name." in echoed["data"]["content"].replace("\\", "")
     await discord_bot.bot.db.execute("PRAGMA query_only = OFF")
     caplog.clear()  # the database trouble was logged, as it should be
+
+
+# -- Discord's documented rules (each of these failed against a fake that did not keep them) -------------
+
+
+async def test_without_the_members_intent_members_are_found_over_rest(connect):
+    """Without the presences intent GUILD_CREATE lists only the bot, and without the members intent
+    discord.py caches no one: a member named in an option is looked up over REST."""
+    harness = await connect(members_intent=False)
+    community = harness.adapter._home()
+    assert harness.adapter.client.get_guild(GUILD).get_member(ALICE) is None, "nobody is cached"
+    for written in (f"<@{ALICE}>", f"<@!{ALICE}>", str(ALICE), "alice", "@ALICE"):
+        found = await harness.adapter.resolve_member(community, written)
+        assert (found.id, found.display_name) == (str(ALICE), "alice"), written
+    assert (await harness.adapter.resolve_member(community, "<@424242>")) is None
+
+    created = await harness.fake.slash_command(ADMIN, "event", [{"name": "create", "type": 1, "options": [
+        {"name": "title", "type": 3, "value": "Listening session"},
+        {"name": "start", "type": 3, "value": "2030-01-14 18:00"},
+        {"name": "channels", "type": 3, "value": f"<#{GENERAL}>"}]}])
+    await harness.answer_to(created)
+    await harness.fake.wait_for(lambda: any(m["channel_id"] == GENERAL for m in harness.fake.channel_messages))
+    announcement = next(m for m in harness.fake.channel_messages if m["channel_id"] == GENERAL)
+    await harness.answer_to(await harness.fake.press_button(
+        ALICE, buttons_of(announcement["data"])[0][1], announcement["message_id"]))
+    harness.bot.clock.advance(harness.bot.clock.now().replace(year=2030, month=1, day=15) - harness.bot.clock.now())
+    marked = await harness.answer_to(await harness.fake.slash_command(ADMIN, "event", [
+        {"name": "attended", "type": 1, "options": [{"name": "event", "type": 3, "value": "1"},
+                                                    {"name": "members", "type": 3, "value": f"<@{ALICE}>"}]}]))
+    assert "couldn't find" not in marked["data"]["content"].lower()
+    assert await harness.bot.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'event.attended'") == 1
+
+
+async def test_each_delivery_carries_its_own_nonce_and_a_repeat_is_not_posted_twice(discord_bot):
+    """A crash between Discord taking a message and the outbox marking it: the next attempt sends the
+    same nonce with enforce_nonce, and Discord returns the message it made instead of a second one."""
+    outbox, community = discord_bot.bot.outbox, discord_bot.adapter._home()
+    rooms = [Channel(str(GENERAL), "general"), Channel(str(MODERATORS_CHANNEL), "moderators")]
+    await outbox.put(community, "test:nonce", [(room, Message(text="Hello, room.")) for room in rooms])
+    await discord_bot.fake.wait_for(lambda: len(discord_bot.fake.channel_messages) == 2)
+    await outbox.idle()
+    nonces = [m["data"]["nonce"] for m in discord_bot.fake.channel_messages]
+    assert all(m["data"]["enforce_nonce"] for m in discord_bot.fake.channel_messages)
+    assert len(set(nonces)) == 2 and all(len(n) <= 25 for n in nonces)
+    # What a crash before the mark leaves behind: the rows still pending, their attempt begun.
+    await discord_bot.bot.db.execute("UPDATE outbox SET status = 'pending', message_id = NULL WHERE batch = 'test:nonce'")
+    await discord_bot.restart()  # the outbox delivers what is pending as the bot connects
+    await discord_bot.fake.wait_for(lambda: discord_bot.fake.nonce_repeats == 2)
+    await discord_bot.bot.outbox.idle()
+    assert len(discord_bot.fake.channel_messages) == 2, "each room has the message once"
+    sent = await discord_bot.bot.db.fetchall("SELECT status, message_id FROM outbox WHERE batch = 'test:nonce'")
+    assert sorted(r["message_id"] for r in sent) == sorted(m["message_id"] for m in discord_bot.fake.channel_messages)
+
+
+async def test_direct_messages_stay_below_the_global_limit_and_dm_channels_are_kept(connect):
+    """Discord's 50 requests a second count every request but interaction answers. Sixty DMs cost two
+    requests each the first time (opening the DM channel, the message), one after a restart."""
+    harness = await connect()
+    people = [Member("discord", str(8000 + n), f"member{n}") for n in range(60)]
+    for person in people:
+        harness.fake.add_member(int(person.id), person.display_name)
+    community = harness.adapter._home()
+    await harness.bot.outbox.put(community, "test:dms", [(p, Message(text="A reminder.")) for p in people])
+    await harness.fake.wait_for(lambda: sum(len(harness.fake.messages_to(int(p.id))) for p in people) == 60, 30)
+    await harness.restart()
+    await harness.bot.outbox.put(community, "test:dms-again", [(p, Message(text="Another.")) for p in people])
+    await harness.fake.wait_for(lambda: sum(len(harness.fake.messages_to(int(p.id))) for p in people) == 120, 30)
+
+    opened = [route for _, route in harness.fake.requests if route == "POST /users/@me/channels"]
+    assert len(opened) == 60, "each DM channel opened once, across the restart"
+    times = [at for at, _ in harness.fake.requests]
+    busiest = max(sum(1 for t in times if start <= t < start + 1) for start in times)
+    assert busiest <= 50 and harness.fake.rate_limited == 0, (busiest, harness.fake.rate_limited)
+
+
+async def test_the_three_seconds_run_from_when_discord_sent_the_interaction(connect):
+    """Looking a member up over REST (a command typed in DMs, no member cache) can be slow: the
+    deferral still comes within Discord's window, which started when the interaction was sent."""
+    harness = await connect(members_intent=False)
+    harness.fake.slow_route("GET /guilds/{guild_id}/members/{user_id}", 2.5)
+    interaction = await harness.fake.slash_command(ALICE, "share", guild=False)
+    response = await harness.response_to(interaction)
+    assert response["type"] == 5 and not harness.fake.late_responses
+    answer = await harness.answer_to(interaction)
+    assert answer["route"] == "edit_original" and "Share your One Small Step experience" in str(answer["data"])
+
+
+async def test_a_modal_sent_in_the_older_shape_is_read_too(discord_bot):
+    testimonial = await pending_testimonial(discord_bot)
+    pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:reject|{testimonial}", "424243",
+                                                  channel_id=MODERATORS_CHANNEL)
+    await discord_bot.response_to(pressed)
+    sent = await discord_bot.fake.submit_modal(ADMIN, discord_bot.fake.modals[-1]["custom_id"],
+                                               {"note": "It names a private person."}, message_id="424243",
+                                               channel_id=MODERATORS_CHANNEL, shape="action_rows")
+    assert "is rejected" in (await discord_bot.answer_to(sent))["data"]["content"]
+
+
+async def test_autocomplete_is_answered_only_with_choices(connect):
+    """An autocomplete interaction takes choices and nothing else: none for a member typing a
+    moderators' command, none for someone outside the server (never a message)."""
+    harness = await connect()
+    harness.fake.add_user(7777, "stranger")  # on Discord, not in the server
+    await harness.answer_to(await harness.fake.slash_command(ADMIN, "event", [{"name": "create", "type": 1, "options": [
+        {"name": "title", "type": 3, "value": "Listening session"},
+        {"name": "start", "type": 3, "value": "2030-01-14 18:00"}]}]))
+    attended = [{"name": "attended", "type": 1, "options": [{"name": "event", "type": 3, "value": "l", "focused": True}]}]
+    for user, name, options, guild in ((ADMIN, "event", attended, True), (ALICE, "event", attended, True),
+                                       (7777, "find", [{"name": "town", "type": 3, "value": "wi", "focused": True}],
+                                        False)):
+        response = await harness.response_to(await harness.fake.autocomplete(user, name, options, guild=guild))
+        assert response["type"] == 8, user
+        assert bool(response["data"]["choices"]) == (user == ADMIN), user
+    assert not harness.fake.messages_to(7777)

@@ -103,6 +103,12 @@ async def test_a_full_event_offers_a_waitlist_that_moves_up(chat):
     assert answers_line(chat, "events") == "Going: 2 of 2 places · Maybe: 0 · Full: 1 on the waitlist"
     await chat.as_member("admin").run("/event edit 1 capacity:3")
     assert "A place came free" in dms(chat, "dan")[-1], "more places move the waitlist up too"
+    await press_on_announcement(chat, "eli", "Join the waitlist")
+    await press_on_announcement(chat, "fay", "Join the waitlist")
+    await chat.as_member("admin").run("/event edit 1 capacity:0")
+    assert chat.last_private("admin").text == ("Event #1 is updated, and its announcements too. It has no limit on"
+                                               " places any more. 2 people moved up from the waitlist and are going"
+                                               " now; I'm telling them."), "capacity:0 says what it does"
 
 
 async def test_an_edit_updates_the_announcements_and_tells_those_going(chat):
@@ -113,7 +119,7 @@ async def test_an_edit_updates_the_announcements_and_tells_those_going(chat):
     later = when + timedelta(days=1, hours=1)
     await chat.as_member("admin").run(f'/event edit 1 start:"{later:%Y-%m-%d %H:%M}" channels:#general')
     assert chat.last_private("admin").text == ("Event #1 is updated, and its announcements too."
-                                               " I'm telling the 1 people going.")
+                                               " I'm telling the 1 person going of the change.")
     assert "19:00–20:30" in next(f.value for f in chat.last("#events, message " + chat.said("#events")[0].message_id
                                                            + " edited").message.fields if f.name == "When")
     assert len(chat.said("#general")) == 1, "the new channel got the announcement"
@@ -130,7 +136,7 @@ async def test_a_cancellation_asks_first_then_tells_those_going_and_stops_remind
     await chat.as_member("admin").run('/event cancel 1 reason:"The speaker is ill."', ":press Keep it")
     assert await chat.db.fetchval("SELECT status FROM events") == "scheduled"
     await chat.run('/event cancel 1 reason:"The speaker is ill."')
-    assert 'The 1 people going (or waiting) will be told: "The speaker is ill."' in chat.last_private("admin").text
+    assert 'The one person going (or waiting) will be told: "The speaker is ill."' in chat.last_private("admin").text
     await chat.run(":press Yes, cancel it")
     assert dms(chat, "alice")[-1] == ("Listening session is cancelled: The speaker is ill. Sorry, and thank you for"
                                       " wanting to come.")
@@ -140,6 +146,11 @@ async def test_a_cancellation_asks_first_then_tells_those_going_and_stops_remind
     assert not [t for t in dms(chat, "alice") if t.startswith("Reminder")], "no reminders for a cancelled event"
     await press_on_announcement(chat, "bob", "1")  # an old button, pressed after all: told, nothing recorded
     assert chat.last_private("bob").text == "Listening session is cancelled."
+
+    await create(chat, when, "channels:#events", title="Picnic")
+    await press_on_announcement(chat, "alice", "Going")
+    await chat.as_member("admin").run('/event cancel 2 reason:"Venue flooded"', ":press Yes, cancel it")
+    assert dms(chat, "alice")[-1] == "Picnic is cancelled: Venue flooded. Sorry, and thank you for wanting to come."
 
 
 async def test_reminders_come_once_each_across_a_restart(chat):
@@ -243,9 +254,47 @@ async def test_mistakes_are_explained_and_nothing_is_created(chat):
     assert "I can't read \"every tuesday\" as a repetition" in await reply(f'{base} repeat:"every tuesday"')
     assert "has no time of day" in await reply('/event create title:Talk start:2027-01-05')
     assert (await reply("/event 99")).startswith('There is no event "99"')
+    assert (await reply("/event 1.5")).startswith('"1.5" is not an event\'s number: write a whole number')
     assert await chat.db.fetchval("SELECT COUNT(*) FROM events") == 0
     await chat.as_member("bob").run(f"{base}")
     assert "Only moderators" in chat.last_private("bob").text
+
+
+def when_of(chat: Chat, name: str) -> str:
+    return next(f.value for f in chat.last_private(name).message.fields if f.name == "When")
+
+
+async def test_repeating_events_say_how_they_repeat_in_words_and_are_listed_once(chat):
+    first = local(chat, 3)
+    rules = {"FREQ=WEEKLY;BYDAY=TU;COUNT=6": "every Tuesday, 6 times",
+             "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO": "every other week on Monday",
+             "FREQ=MONTHLY;BYDAY=1MO": "monthly on the first Monday",
+             "FREQ=MONTHLY;BYDAY=-1FR;UNTIL=20991231T000000": "monthly on the last Friday, until 31 December 2099",
+             "weekly": f"every {first:%A}", "FREQ=WEEKLY;BYDAY=MO,WE,FR": "every Monday, Wednesday and Friday",
+             "FREQ=MONTHLY;BYMONTH=1,7": "on a custom schedule"}
+    for number, rule in enumerate(rules, start=1):
+        await create(chat, first, f'repeat:"{rule}"', title=f"Series {number}")
+        assert f", repeating {rules[rule]}." in chat.last_private("admin").text
+        await chat.run(f"/event {number}")
+        text = when_of(chat, "admin")
+        assert f"\nIt repeats {rules[rule]}; this is the next one." in text, "on its own line, in words"
+        assert "FREQ" not in text
+    await chat.run("/events")
+    listing = chat.last_private("admin").text
+    assert listing.count("Series 1") == 1, "a series is listed once, at its next date"
+    assert f"(/event 1), repeating every Tuesday, 6 times" in listing and "FREQ" not in listing
+
+
+async def test_an_event_past_midnight_shows_the_end_day_and_a_cancelled_past_one_says_so(chat):
+    late = local(chat, 3, hour=23)
+    await chat.as_member("admin").run(f'/event create title:Vigil start:"{late:%Y-%m-%d %H:%M}" timezone:Europe/Berlin'
+                                      " duration:3h", "/timezone set Europe/Berlin", "/event 1")
+    end = late + timedelta(hours=3)
+    assert f"23:00–{end:%a} {end.day} {end:%b} {end.year}, 02:00 CET." in when_of(chat, "admin")
+    await chat.run("/event cancel 1", ":press Yes, cancel it")
+    await move_to(chat, (late + timedelta(hours=4)).replace(tzinfo=BERLIN))
+    await chat.run("/event 1")
+    assert when_of(chat, "admin") == "It was cancelled.", "not 'It has taken place'"
 
 
 async def test_the_long_fields_can_be_given_one_at_a_time_by_dm(chat):
@@ -262,11 +311,21 @@ async def test_the_long_fields_can_be_given_one_at_a_time_by_dm(chat):
     assert [d.message.title for d in chat.said("#events")] == ["Reading group"]
 
 
-async def test_attendance_is_marked_once(chat):
-    await create(chat, local(chat, 2), "channels:#events")
-    await chat.as_member("admin").run("/event attended 1 @alice @bob", "/event attended 1 @alice @zed")
-    assert chat.last_private("admin").text == "Marked 1 as there at Listening session (1 already were)."
+async def test_attendance_is_marked_once_after_the_start_saying_who_had_not_answered(chat):
+    when = local(chat, 2)
+    await create(chat, when, "channels:#events")
+    await press_on_announcement(chat, "alice", "Going")
+    await chat.as_member("admin").run("/event attended 1 @alice")
+    assert chat.last_private("admin").text.startswith("Listening session (event #1) hasn't started yet: it starts")
+    await move_to(chat, when.replace(tzinfo=BERLIN) + timedelta(minutes=5))
+    await chat.as_member("admin").run("/event attended 1 @alice @bob @bob", "/event attended 1 @alice @zed")
+    assert chat.said("private admin")[-2].text == ("Marked alice and bob as there at Listening session (event #1)."
+                                                   " bob had not answered the event; marked all the same.")
+    assert chat.last_private("admin").text == ("Marked zed as there at Listening session (event #1). alice was"
+                                               " already marked. zed had not answered the event; marked all the same.")
     assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'event.attended'") == 3
+    await chat.run("/audit")
+    assert "admin: marked zed as there at event #1 (Listening session)" in chat.last_private("admin").text
 
 
 async def test_an_announcement_interrupted_by_a_crash_reaches_every_channel_exactly_once(chat):

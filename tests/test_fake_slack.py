@@ -96,12 +96,12 @@ async def app(fake):
     @app.event("team_join")
     async def welcome(event, client):
         # A user id as the channel: Slack posts in the app's DM with them.
-        await client.chat_postMessage(channel=event["user"]["id"], text=f"welcome, {event['user']['name']}")
+        await client.chat_postMessage(channel=event["user"]["id"], text=f"welcome, {event['user']['profile']['display_name']}")
 
     @app.event("app_home_opened")
     async def home(event, client):
         user = await client.users_info(user=event["user"])
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"Hi {user['user']['name']}"}}]
+        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"Hi {user['user']['profile']['display_name']}"}}]
         await client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
 
     return app

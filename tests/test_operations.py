@@ -90,3 +90,18 @@ async def test_one_log_line_per_command_naming_no_one(tmp_path, caplog):
         assert not any("sam" in line.lower() for line in lines)
     finally:
         await chat.close()
+
+
+async def test_a_backup_into_a_new_folder_and_quiet_one_off_commands(tmp_path):
+    chat = await Chat.open(tmp_path)
+    await chat.close()
+    backup = smallstep(tmp_path, "db", "backup", "backups/today.db", "--db", str(chat.db_path))
+    assert backup.returncode == 0, backup.stderr
+    assert (tmp_path / "backups" / "today.db").is_file(), "the folder is made, as on a fresh checkout"
+    status = smallstep(tmp_path, "status", "--db", str(chat.db_path))
+    assert status.returncode == 0 and status.stderr == "", "a one-off command prints its answer, no log lines"
+    told = smallstep(tmp_path, "status", "--db", str(chat.db_path), "--log-level", "info")
+    assert told.returncode == 0 and "INFO bot.core.registry: cog share loaded" not in told.stdout
+    checked = smallstep(tmp_path, "config", "check", "--log-level", "info")
+    assert checked.returncode == 0 and "INFO bot.core.registry: cog share loaded" in checked.stderr, \
+        "asked in lower case, as the README writes it, the log comes"

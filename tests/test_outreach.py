@@ -3,6 +3,8 @@ the webinar archive, and support."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from conversation import Chat
@@ -89,6 +91,11 @@ async def test_the_webinar_archive(chat):
                                       '/webinar add "Second" 2026-10-01 example.org/w2')
     assert "is not a date I can read" in chat.said("private admin")[-2].text
     assert "doesn't look like a web address" in chat.last_private("admin").text
+    tomorrow = chat.bot.clock.today() + timedelta(days=1)
+    await chat.run(f'/webinar add "Not yet" {tomorrow} https://example.org/w3',
+                   '/webinar add "Odd" 2026-02-30 https://example.org/w4')
+    assert chat.said("private admin")[-2].text.startswith(f"{tomorrow} hasn't come yet")
+    assert "is not a date I can read" in chat.last_private("admin").text
     await chat.as_member("ed").run("/webinars")
     assert chat.last_private("ed").text == "• 2026-09-14: Listening across https://example.org/w1"
     await chat.as_member("admin").run("/webinar remove 1", ":press Keep it", "/webinar remove 1",

@@ -91,11 +91,14 @@ async def test_a_round_pairs_the_most_different_and_introduces_them_without_thei
 
     ann = intro(chat, "ann")
     assert ann.startswith("Meet bo\nYou and bo are paired for a conversation.")
-    assert "You're both free Weekday evenings (5 to 9) (in your time), and you'd both like A video call" in ann
-    assert "A first question you might ask: What's something from how you grew up" in ann, "the practice guide's"
-    assert "my brother Quixtor" in ann and "(Only you see this.)" in ann
-    assert "In person" in intro(chat, "di") and "(in person: wichita)" in intro(chat, "di")
+    assert "You're both free on weekday evenings (your time), and you'd both be happy with a video call. Write" in ann
+    assert "\n\nA first question you might ask: What's something from how you grew up" in ann, "the practice guide's"
+    assert "my brother Quixtor" in ann and "(Only you see this.)\n\nIn 7 days" in ann
+    assert "you'd both be happy with meeting in person in wichita." in intro(chat, "di")
     assert await chat.db.fetchval("SELECT waiting_since IS NOT NULL FROM pairing_members WHERE member_id = 'eve'")
+    assert chat.last_dm("eve").text.startswith("No one who fits was free to be paired with you this round, sorry."
+                                               " You're first in line next time"), "told kindly, not left wondering"
+    assert not [d for d in chat.said("DM ann") if d.text.startswith("No one who fits")]
 
     # Nothing a member answered reaches anyone else: not their statements, not what they'd rather avoid.
     for name, private in (("ann", "my brother Quixtor"), ("di", "the Zorblat affair")):
@@ -238,6 +241,19 @@ async def test_more_statements_than_the_template_has_is_a_clear_error(tmp_path):
         assert "no block view_6, view_7" in chat.bot.cogs.failed["pairing"]
     finally:
         await chat.close()
+
+
+async def test_each_round_suggests_the_next_of_the_communitys_opening_questions(chat):
+    await chat.as_member("admin").run("/practice questions")
+    questions = [line.split(". ", 1)[1] for line in chat.last_private("admin").text.splitlines()
+                 if line[:1].isdigit()]
+    firsts = []
+    for names in (("ann", "bo"), ("cy", "di"), ("eve", "flo")):
+        await join(chat, names[0], "aaaaa")
+        await join(chat, names[1], "ddddd")
+        await round_now(chat)
+        firsts.append(intro(chat, names[0]).split("A first question you might ask: ")[1].split("\n")[0])
+    assert firsts == questions[:3], "a different first question each round, in the community's order"
 
 
 async def test_without_the_practice_cog_the_introduction_has_its_own_first_question(tmp_path):

@@ -4,6 +4,7 @@ checked against every table; forgetting a community that removed the bot."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -78,7 +79,16 @@ async def test_a_member_sees_exports_and_deletes_what_the_bot_keeps(chat):
     assert "• testimonials: testimonials (1)" in summary and "• events:" in summary and "badge awards" in summary
     await chat.run("/my-data export")
     exported = json.loads(chat.last_dm(NAME).message.files[0].data)
-    assert exported["member"] == ID and exported["data"]["testimonials"]["testimonials"][0]["story"] == STORY
+    assert list(exported)[:5] == ["about", "member", "community", "exported_at", "summary"], "a summary on top"
+    assert exported["member"] == {"name": NAME, "id": ID} and exported["summary"]["testimonials"] == "testimonials (1)"
+    assert exported["data"]["testimonials"]["testimonials"][0]["story"] == STORY
+    history = exported["data"]["core"]["history"]
+    assert {"name": "event.rsvp", "data": {"event": 1}} in [{k: h[k] for k in ("name", "data")} for h in history], \
+        "nested data as real JSON, not JSON inside a string"
+    text = json.dumps(exported)
+    assert '"community"' not in text.replace('"community":', "", 1) and "batch" not in text and "url_key" not in text, \
+        "nothing internal"
+    assert any(m["title"] == "New badge: Spread the word" for m in exported["data"]["core"]["messages_to_you"])
     assert exported["data"]["interviews"]["interviews"], "both recordings she is in"
     pairing = exported["data"]["pairing"]
     assert pairing["pairing_members"][0]["avoid"] == "not my job", "her own answers, to her"
@@ -135,3 +145,50 @@ def test_purge_community_from_the_command_line_asks_first(tmp_path):
     assert done.returncode == 0 and "deleted" in done.stdout
     again = run("purge-community", "console:local", "--yes")
     assert "nothing to delete" in again.stdout
+
+
+async def test_the_log_of_a_whole_session_names_no_one_and_quotes_nothing(tmp_path, caplog):
+    """The README promises it: at INFO and above, no member id, no name, nothing a member wrote."""
+    enabled = ", ".join(f'"{name}"' for name in available_cogs())
+    chat = await Chat.open(tmp_path, f'[cogs]\nenabled = [{enabled}]\n[cogs.badges]\ncelebrate_in = "general"\n'
+                                     '[console]\nread_only_channels = ["closed"]\n[forms]\nremind_after = "1h"\n')
+    caplog.set_level(logging.INFO)
+    try:
+        await chat.as_member(NAME).run("/reports", "/badge grant @bob regular reason:nope")  # refused: not a moderator
+        await zelda_does_everything(chat)
+        await chat.as_member("Quorvath ꦲꦤ").run("/share", ":press Get my badge graphic")  # a script no font draws
+        await chat.run(":dms off", "/testimonial", ":clock +2h")  # a form's reminder that cannot reach her
+        await chat.as_member("admin").run('/share-prompt #closed')  # a channel the bot may not post in
+        await chat.db.execute("PRAGMA query_only = ON")  # the database refuses every write
+        await chat.as_member(NAME).run("/share", ":press I shared it", "/timezone set Europe/Paris")
+        await chat.db.execute("PRAGMA query_only = OFF")
+        await chat.as_member(NAME).run("/my-data export", "/my-data delete", ":press Yes, erase my data")
+    finally:
+        await chat.close()
+    logged = [r.getMessage() + (caplog.text if r.exc_info else "") for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("database trouble" in line for line in logged) and any("not a moderator" in line for line in logged)
+    assert any("no font can draw some letters (JAVANESE)" in line for line in logged)
+    written = [STORY[:30], "someone was rude", "Quux Reading Circle", "z@q.org", "not my job", "half a new story"]
+    for mark in [ID, NAME, "quorvath", "ꦲ", *written]:
+        leaks = [line for line in logged if mark.lower() in line.lower()]
+        assert not leaks, f"the log names {mark!r}: {leaks[:3]}"
+
+
+async def test_a_number_once_given_is_never_given_again_even_after_an_erasure(chat):
+    await zelda_does_everything(chat)
+    await chat.as_member("admin").run('/webinar add "Listening across" 2026-09-14 https://example.org/w1',
+                                      "/webinar remove 1", ":press Yes, remove it")
+    await chat.as_member(NAME).run("/my-data delete", ":press Yes, erase my data")
+    assert await chat.db.fetchval("SELECT COUNT(*) FROM stories") == 0, "her story #1 is gone"
+
+    await chat.as_member("frank").run(
+        f"/story submit {ARCHIVE}f-1", '/report what:"spam in #general"', "/testimonial", f":dm {STORY}",
+        ":dm The schools.", ":dm skip", ":dm My full name", ":dm I agree", ":dm submit", "/partner-with-us",
+        ":dm Frank's Club", ":dm Frank", ":dm f@q.org", ":dm A library", ":dm 1", ":dm skip", ":dm submit")
+    await chat.as_member("admin").run(f"/interview ready @frank {ARCHIVE}f-2",
+                                      '/webinar add "Again" 2026-09-15 https://example.org/w2')
+    numbers = {table: await chat.db.fetchval(f"SELECT MAX(id) FROM {table}") for table in (
+        "stories", "reports", "testimonials", "partner_interest", "interviews", "webinars")}
+    assert numbers == {"stories": 2, "reports": 2, "testimonials": 2, "partner_interest": 2, "interviews": 3,
+                       "webinars": 2}, "frank's are new numbers: an audit line about #1 still means hers"
+    assert any("(report #2)" in d.text for d in chat.said("private frank")), "and that is the number he is told"

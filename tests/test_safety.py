@@ -68,3 +68,50 @@ async def test_a_report_reaches_the_moderators_and_its_author_hears_back(chat):
     await chat.run('/report handled 1 note:"Spoke to them"')
     assert chat.last_private("admin").text == "Report #1 was already handled."
     assert (await actions(chat))[-1] == "report.handled"
+
+
+async def test_the_audit_log_pages_back_to_the_first_entry_and_names_what_each_was_about(chat):
+    await chat.as_member("admin").run(*[f"/partner add Partner{n:02d}" for n in range(1, 63)],
+                                      '/badge grant @ann regular reason:"Came to the pilot"')
+    await chat.run("/audit")
+    first = chat.last_private("admin")
+    lines = first.text.splitlines()
+    assert lines[0].endswith('admin: gave the badge "Regular" to ann ("Came to the pilot")')
+    assert len([line for line in lines if "partner.add" in line]) == 29
+    assert lines[-1] == "Page 1. Older entries: the button below, or /audit page:2 with the same options."
+    await chat.press("Older entries")
+    second = chat.last_private("admin")
+    assert second.text.splitlines()[0].endswith("partner.add Partner33") and len(second.message.buttons) == 1
+    await chat.press("Older entries")
+    last = chat.last_private("admin")
+    assert last.text.splitlines()[-1].endswith("partner.add Partner01"), "the very first entry can be reached"
+    assert "Older entries" not in last.text and not last.message.buttons, "no 'more' when there is no more"
+    await chat.run("/audit page:9")
+    assert chat.last_private("admin").text == "There are no older entries."
+    await chat.run("/audit page:0", "/audit page:9007199254740991")
+    assert chat.said("private admin")[-2].text.startswith("There is no page 0")
+    assert chat.last_private("admin").text.startswith("There is no page 9007199254740991")
+    await chat.run(":mod a|b", ":as a|b", "/partner add Pipe", "/audit moderator:@a|b")
+    assert chat.last_private("a|b").text.endswith("a|b: partner.add Pipe"), "an id with a | in it still filters"
+
+
+async def test_bare_words_that_cannot_be_the_next_option_stay_with_the_text_before_it(chat):
+    await chat.as_member("gil").run("/report Someone keeps posting spam")
+    report = dict(await chat.db.fetchone("SELECT what, link FROM reports WHERE id = 1"))
+    assert report == {"what": "Someone keeps posting spam", "link": ""}, "not 'Someone' with the link 'keeps ...'"
+    await chat.as_member("hal").run("/report Someone keeps posting spam https://example.org/m/1")
+    report = dict(await chat.db.fetchone("SELECT what, link FROM reports WHERE id = 2"))
+    assert report == {"what": "Someone keeps posting spam", "link": "https://example.org/m/1"}
+
+    await chat.as_member("admin").run("/partner add KQED Public radio for the Bay Area https://www.kqed.org California",
+                                      "/webinar add Listening across 2026-09-14 https://example.org/w1 How we listened",
+                                      "/event create Listening session 2030-01-14 18:00 Europe/Berlin 90m Online")
+    partner = dict(await chat.db.fetchone("SELECT name, description, website, region FROM partners"))
+    assert partner == {"name": "KQED", "description": "Public radio for the Bay Area",
+                       "website": "https://www.kqed.org", "region": "California"}
+    webinar = dict(await chat.db.fetchone("SELECT title, held_on, link, description FROM webinars"))
+    assert webinar == {"title": "Listening across", "held_on": "2026-09-14", "link": "https://example.org/w1",
+                       "description": "How we listened"}
+    event = dict(await chat.db.fetchone("SELECT title, starts_local, timezone, minutes, place FROM events"))
+    assert event == {"title": "Listening session", "starts_local": "2030-01-14T18:00:00", "timezone": "Europe/Berlin",
+                     "minutes": 90, "place": "Online"}

@@ -19,9 +19,12 @@ import pytest_asyncio
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.config import parse_config
-from bot.core import Bot
+from datetime import timedelta
+
+from bot.core import Bot, Channel, Member, Message
 from bot.platforms.slack import SlackAdapter
 from fakes.slack_server import (
+    tokens_revoked_event,
     view_submission_body,
     FakeSlack,
     app_home_opened_event,
@@ -78,24 +81,25 @@ class Harness:
         response = await self.adapter.app.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
         return response.status
 
-    async def command(self, user: str, text: str, *, channel: str = GENERAL, name: str | None = None) -> str:
+    async def command(self, user: str, text: str, *, channel: str = GENERAL) -> str:
         """A `/smallstep <text>`; returns the response_url its answers will go to."""
         url = self.fake.response_url()
-        body = slash_command_body(command="/smallstep", text=text, user_id=user, user_name=name or user.lower(),
+        body = slash_command_body(command="/smallstep", text=text, user_id=user, user_name=self.fake.handle(user),
                                   channel_id=channel, team_id=TEAM, response_url=url)
         assert await self.send(body) == 200
         return url
 
     async def press(self, user: str, action_id: str, value: str, *, channel: str | None = GENERAL) -> str:
         url = self.fake.response_url()
-        body = block_action_body(user_id=user, user_name=user.lower(), team_id=TEAM, channel_id=channel,
+        body = block_action_body(user_id=user, user_name=self.fake.handle(user), team_id=TEAM, channel_id=channel,
                                  action_id=action_id, value=value, response_url=url)
         assert await self.send(body) == 200
         return url
 
     async def submit_view(self, user: str, view: dict, values: dict[str, str]) -> tuple[int, dict]:
         """Submit a modal the app opened; Slack's answer is the acknowledgement's status and body."""
-        body = view_submission_body(view=view, user_id=user, user_name=user.lower(), team_id=TEAM, values=values)
+        body = view_submission_body(view=view, user_id=user, user_name=self.fake.handle(user), team_id=TEAM,
+                                    values=values)
         response = await self.adapter.app.async_dispatch(AsyncBoltRequest(body=body, headers=signed_headers(
             SECRET, body, content_type="application/x-www-form-urlencoded")))
         return response.status, json.loads(response.body) if response.body else {}
@@ -376,6 +380,8 @@ def test_the_manifest_lists_the_enabled_commands_for_both_modes(tmp_path):
     (command,) = socket["features"]["slash_commands"]
     assert command["command"] == "/smallstep" and "share" in command["usage_hint"] and "url" not in command
     assert {"commands", "chat:write", "im:write", "im:history"} <= set(socket["oauth_config"]["scopes"]["bot"])
+    # Reading a conversation's history, to tell whether a message arrived before a crash.
+    assert {"channels:history", "groups:history"} <= set(socket["oauth_config"]["scopes"]["bot"])
     assert set(socket["settings"]["event_subscriptions"]["bot_events"]) == {
         "message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"}
     http = manifest("--request-url", "https://bot.example.org")
@@ -531,3 +537,99 @@ def test_block_kit_limits_are_kept():
     assert [len(b["fields"]) for b in many] == [10, 2]
     parts = pieces("&amp;" * 700, 3000)
     assert all(part.endswith(";") for part in parts[:-1]), "no piece ends inside an entity"
+
+
+# -- Slack's documented behaviour (each of these failed against a fake that did not keep it) ------------
+
+
+async def departures(slack) -> list[str]:
+    return [r["community"] for r in await slack.bot.db.fetchall("SELECT community FROM community_departures")]
+
+
+async def handled(slack, event_id: str) -> None:
+    """Wait until the bot has taken an event (it is handled after Slack's acknowledgement)."""
+    for _ in range(100):
+        if await slack.bot.db.fetchval("SELECT COUNT(*) FROM slack_events WHERE event_id = ?", (event_id,)):
+            await asyncio.sleep(0.05)  # and acted on it
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError(event_id)
+
+
+async def test_members_are_named_as_slack_shows_them_never_by_their_handle(slack):
+    """`user_name` and `user.name` are legacy handles: names come from users.info, the display
+    name the member chose, else their real name."""
+    slack.fake.add_user("U0JANE", "Jane Doe", display_name="Jane")
+    slack.fake.add_user("U0SAM", "Sam Okafor", display_name="")  # chose no display name
+    handle = slack.fake.handle("U0JANE")
+    url = await slack.command("U0JANE", f"greet <@U0SAM|{slack.fake.handle('U0SAM')}>")
+    assert "Hello, Sam Okafor" in json.dumps(await slack.answer(url))
+    await slack.answer(await slack.command("U0JANE", "share"))
+    await slack.press("U0JANE", "share:done", "")
+    await slack.fake.wait_for(lambda: any("Congratulations" in c["args"].get("text", "")
+                                          for c in slack.fake.calls_to("chat.postMessage")))
+    said = json.dumps([c["args"] for c in slack.fake.calls_to("chat.postMessage")] + slack.fake.responses)
+    assert "Congratulations, Jane!" in said and handle not in said
+
+
+async def test_a_post_whose_connection_broke_is_found_in_the_history_not_posted_again(slack):
+    """chat.postMessage has no idempotency key: a reset after Slack stored the message must not make a
+    second one. The post is not retried blindly; the outbox tries again later and finds it by its metadata."""
+    slack.fake.reset_after_next("chat.postMessage")
+    await slack.answer(await slack.command(ADMIN, "broadcast b1 <#C0GENERAL|general> A new event is on."))
+    await slack.fake.wait_for(lambda: slack.fake.calls_to("chat.postMessage"))
+    await slack.bot.outbox.idle()
+    assert await slack.bot.db.fetchval("SELECT status FROM outbox WHERE batch = 'echo:b1'") == "pending"
+    slack.bot.clock.advance(timedelta(minutes=1))  # the retry is due
+    await slack.bot.outbox.deliver_due()
+    posts = slack._posts(GENERAL)
+    assert len(posts) == 1, "the message once"
+    assert posts[0]["metadata"]["event_type"] == "smallstep_delivery"
+    assert slack.fake.calls_to("conversations.history")[-1]["args"]["include_all_metadata"] in (True, "true", "1")
+    row = await slack.bot.db.fetchone("SELECT status, message_id FROM outbox WHERE batch = 'echo:b1'")
+    (message,) = slack.fake.messages_in(GENERAL)
+    assert (row["status"], row["message_id"]) == ("sent", message["ts"])
+
+
+async def test_older_private_channels_with_g_ids_are_channels(slack):
+    slack.fake.add_channel("G0OLDPRIV", "old-private")
+    await slack.answer(await slack.command(ADMIN, "broadcast b2 <#G0OLDPRIV|old-private> Hello, old friends."))
+    assert (await slack.posts_to("G0OLDPRIV"))[0]["text"] == "Hello, old friends."
+
+
+async def test_dm_channels_are_opened_once_and_kept(slack):
+    community = slack.adapter.team
+    alice = Member("slack", ALICE, "alice")
+    await slack.bot.outbox.put(community, "t:1", [(alice, Message(text="One."))])
+    await slack.bot.outbox.idle()
+    await slack.restart()
+    await slack.bot.outbox.put(community, "t:2", [(alice, Message(text="Two."))])
+    await slack.bot.outbox.idle()
+    assert [c["args"]["text"] for c in slack.fake.calls_to("chat.postMessage")] == ["One.", "Two."]
+    assert len(slack.fake.calls_to("conversations.open")) == 1
+
+
+async def test_a_member_the_bot_may_not_see_gets_their_message_when_they_next_come(slack):
+    """conversations.open answers user_not_visible for someone the bot may not DM now: it waits, as
+    for closed DMs, until the member next uses the bot."""
+    slack.fake.fail_next("conversations.open", "user_not_visible")
+    await slack.bot.outbox.put(slack.adapter.team, "t:3", [(Member("slack", ALICE, "alice"), Message(text="Hi."))])
+    await slack.bot.outbox.idle()
+    assert await slack.bot.db.fetchval("SELECT status FROM outbox WHERE batch = 't:3'") == "unreachable"
+    await slack.answer(await slack.command(ALICE, "help"))
+    await slack.fake.wait_for(lambda: any(c["args"].get("text") == "Hi." for c in slack.fake.calls_to("chat.postMessage")))
+
+
+async def test_only_the_bots_own_revoked_token_means_it_was_removed_and_coming_back_keeps_the_data(slack):
+    await slack.event(tokens_revoked_event(oauth=[ALICE]), event_id="Ev92")  # a member's own token
+    await handled(slack, "Ev92")
+    assert await departures(slack) == []
+    await slack.event(tokens_revoked_event(bot=[slack.fake.bot_user_id]), event_id="Ev93")
+    await handled(slack, "Ev93")
+    assert await departures(slack) == [f"slack:{TEAM}"]
+    await slack.answer(await slack.command(ALICE, "help"))  # the workspace installed the app again
+    assert await departures(slack) == [], "not purged"
+    await slack.event(tokens_revoked_event(bot=[slack.fake.bot_user_id]), event_id="Ev94")
+    await handled(slack, "Ev94")
+    await slack.restart()  # and a bot that starts with a working token knows it is installed
+    assert await departures(slack) == []

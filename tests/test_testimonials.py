@@ -97,6 +97,8 @@ async def test_asking_for_changes_gives_the_member_their_answers_back(chat):
         "pending", f"{STORY} (town removed)", None)
     assert await chat.db.fetchval("SELECT COUNT(*) FROM testimonials") == 1
     assert [b.label for b in chat.last_in("moderators").message.buttons] == QUEUE_BUTTONS
+    assert (await events(chat, "testimonial.submitted"), await events(chat, "testimonial.revised")) == (1, 1), \
+        "the revision is the same testimonial: the weekly stats count it once"
 
 
 async def test_moderator_commands_and_their_refusals(chat):
@@ -179,6 +181,9 @@ async def test_withdrawing_removes_it_everywhere(chat):
     assert chat.last_private("ivy").text.startswith("Testimonial #1 is withdrawn.")
     assert (await the_testimonial(chat))["status"] == "withdrawn"
     assert chat.last(f"#general, message {featured_id} edited").text == "This testimonial was withdrawn by its author."
+    await as_moderator(chat, "/testimonials show 1")
+    consent = next(f.value for f in chat.last_private("admin").message.fields if f.name == "May be quoted")
+    assert consent == "no: withdrawn by its author"
 
     await as_moderator(chat, "/testimonials export json", "/testimonials queue")
     assert json.loads(chat.last_dm("admin").message.files[0].data) == []

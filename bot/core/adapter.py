@@ -7,6 +7,7 @@ only ever talk to it, which is how a cog runs unchanged on every platform.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.core.context import Channel, Community, Member
@@ -23,6 +24,17 @@ class MemberUnreachable(Exception):
 class ChannelUnavailable(Exception):
     """The bot may not post in that channel (it does not exist, or the bot lacks permission);
     `str()` says which, in words a moderator can act on."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message of the outbox on its way. `key` is the same on every attempt to deliver it, so a
+    platform that can recognise a repeat (Discord's message nonce, a Slack message's metadata) keeps it
+    from arriving twice. `tried_at`: an earlier attempt began then and its outcome is unknown (the
+    process stopped, or the connection broke, before the platform's answer was recorded)."""
+
+    key: str
+    tried_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +78,14 @@ class Adapter(Protocol):
     #: platform library waits out rate limits on its own).
     send_rate: float | None
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+                   delivery: Delivery | None = None) -> str:
         """Post in a channel, or send a direct message to a member; returns the message's id,
-        for a later `edit`. May raise MemberUnreachable or ChannelUnavailable."""
+        for a later `edit`. May raise MemberUnreachable or ChannelUnavailable. The outbox passes
+        `delivery`: where the platform allows, a repeated attempt must not post the message again."""
+
+    def serves(self, community: Community) -> bool:
+        """Whether this bot serves that community here (a webhook may name any)."""
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         """Why the bot could not post in `channel` (missing, no permission), or None if it can."""

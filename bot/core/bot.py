@@ -285,7 +285,7 @@ class Bot:
     def _require_permission(self, ctx: Invocation, handler: Handler, what: str) -> None:
         if not handler.spec.moderator or ctx.member.is_moderator:
             return
-        log.warning("refused %s in %s: not a moderator", what, ctx.community.key)  # never who
+        log.warning("refused %s in %s: not a moderator", what, ctx.community.key)
         if isinstance(handler.spec, CommandSpec):
             raise UsageError("not_moderator", name=handler.spec.name)
         raise UsageError("not_moderator_button")

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.config import ConfigError, available_cogs
-from bot.core.cog import Cog, CommandSpec, command, option
+from bot.core.cog import Cog, CommandSpec, action, command, option
 from bot.core.commands import Refusal, UsageError, closest
 from bot.core.clock import parse_duration, stamp
 from bot.core.context import Invocation, Member
+from bot.core.message import Button, ButtonStyle, Message
 from bot.core.registry import CogLoadError
 
-AUDIT_SHOWN = 30
+AUDIT_SHOWN = 30  # entries on one page of /audit
+MOST_PAGES = 10**9  # far past any log, and within what SQLite can skip
 
 
 class CoreCommands(Cog):
@@ -38,7 +40,8 @@ class CoreCommands(Cog):
     @command("audit", help="What moderators did: who, what, when and why (newest first)", moderator=True)
     async def audit(self, ctx: Invocation, moderator: Member | None = option("Only what this moderator did"),
                     since: str | None = option("From when: a date (2026-11-01) or a time ago (7d)",
-                                               max_length=30)) -> None:
+                                               max_length=30),
+                    page: int = option("Which page, 1 being the newest entries", default=1)) -> None:
         start = None
         if since:
             try:
@@ -48,9 +51,26 @@ class CoreCommands(Cog):
                     start = stamp(datetime.fromisoformat(since.strip()).replace(tzinfo=self.clock.tz))
                 except ValueError:
                     raise Refusal(ctx.render("core/audit.j2", value=since)["bad_since"], show_usage=True) from None
-        entries = await self.bot.audit.entries(ctx.community, moderator_id=moderator.id if moderator else None,
-                                               since=start, limit=AUDIT_SHOWN)
-        await ctx.reply_private(ctx.render("core/audit.j2", entries=entries, shown=AUDIT_SHOWN)["list"])
+        if not 1 <= page <= MOST_PAGES:
+            raise Refusal(ctx.render("core/audit.j2", page=page)["bad_page"], show_usage=True)
+        await self._audit_page(ctx, moderator.id if moderator else "", start or "", page)
+
+    @action("core:audit-page", moderator=True)
+    async def audit_older(self, ctx: Invocation, value: str) -> None:
+        page, _, rest = value.partition("|")
+        start, _, moderator_id = rest.partition("|")  # the id last: it is the one part that may hold a "|"
+        await self._audit_page(ctx, moderator_id, start, int(page) if page.isdigit() else 1)
+
+    async def _audit_page(self, ctx: Invocation, moderator_id: str, start: str, page: int) -> None:
+        """One page of the audit log; the button to the next (older) page only when there is one.
+        The filters travel in the button, `since` as the moment it meant when first asked."""
+        found = await self.bot.audit.entries(ctx.community, moderator_id=moderator_id or None, since=start or None,
+                                             limit=AUDIT_SHOWN + 1, skip=(page - 1) * AUDIT_SHOWN)
+        entries, more = found[:AUDIT_SHOWN], len(found) > AUDIT_SHOWN
+        texts = ctx.render("core/audit.j2", entries=entries, page=page, more=more)
+        buttons = [Button(texts["button_older"], "core:audit-page", f"{page + 1}|{start}|{moderator_id}",
+                          ButtonStyle.SECONDARY)] if more else []
+        await ctx.reply_private(Message(text=texts["list"], buttons=buttons))
 
     @command("cogs list", help="Show which features are loaded, which failed and which are available", moderator=True)
     async def list_cogs(self, ctx: Invocation) -> None:

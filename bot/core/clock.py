@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _DURATION = re.compile(r"(\d{1,7})\s*(w|d|h|m|s)")
 LONGEST = timedelta(days=3650)
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_SECONDS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 def parse_duration(text: str) -> timedelta:
@@ -21,10 +21,11 @@ def parse_duration(text: str) -> timedelta:
     parts = _DURATION.findall(cleaned)
     if not cleaned or "".join(n + u for n, u in parts) != cleaned:
         raise ValueError(f"{text!r} is not a duration; write e.g. 90m, 25h, 7d or 1d12h")
-    total = sum((timedelta(**{_UNITS[unit]: int(number)}) for number, unit in parts), timedelta())
-    if total > LONGEST:
-        raise ValueError(f"{text!r} is longer than ten years; move the clock in smaller steps")
-    return total
+    # Counted in whole seconds, which have no upper limit, before a timedelta (which has) is made.
+    seconds = sum(int(number) * _SECONDS[unit] for number, unit in parts)
+    if seconds > LONGEST.total_seconds():
+        raise ValueError(f"{text!r} is longer than ten years, the longest duration the bot takes")
+    return timedelta(seconds=seconds)
 
 
 def zone(name: str) -> ZoneInfo | None:
@@ -72,6 +73,10 @@ class Clock:
         except OverflowError:
             raise ValueError("that would move the clock past the year 9999") from None
         self.offset += delta
+
+    def reset(self) -> None:
+        """Back to real time: the only way the clock goes back (the console's `:clock reset`)."""
+        self.offset = timedelta(0)
 
 
 def stamp(moment: datetime) -> str:

@@ -64,16 +64,19 @@ class Option:
     default: Any = REQUIRED
     max_length: int = DEFAULT_MAX_LENGTH
     autocomplete: str | None = None
+    fits: Callable[[str], Any] | None = None
 
 
 def option(help: str, *, default: Any = REQUIRED, max_length: int = DEFAULT_MAX_LENGTH,
-           autocomplete: str | None = None) -> Any:
+           autocomplete: str | None = None, fits: Callable[[str], Any] | None = None) -> Any:
     """Describe a command option: `channel: Channel = option("Where to post")`.
 
     `autocomplete` names a method of the cog, `async def f(self, ctx, typed: str) -> list[str]`,
     that suggests values while the member types (for long lists: partners, events).
+    `fits` says which bare words can be this text option (`fits=looks_like_link`): in
+    `/report Someone keeps posting spam`, words that cannot be the link stay with the text before it.
     """
-    return Option(help, default, max_length, autocomplete)
+    return Option(help, default, max_length, autocomplete, fits)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class OptionSpec:
     choices: tuple[str, ...] = ()
     max_length: int = DEFAULT_MAX_LENGTH
     autocomplete: str | None = None
+    fits: Callable[[str], Any] | None = None  # which bare words can fill it (see `option`)
 
 
 @dataclass(frozen=True)
@@ -235,8 +239,10 @@ def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, 
         default = None if declared.default is REQUIRED else declared.default
         if declared.autocomplete and (kind is not str or choices):
             raise TypeError(f"/{command_name} {param.name}: only a free text option can have suggestions")
+        if declared.fits and (kind is not str or choices):
+            raise TypeError(f"/{command_name} {param.name}: only a free text option says which words fit it")
         options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length,
-                                  declared.autocomplete))
+                                  declared.autocomplete, declared.fits))
     return tuple(options)
 
 

@@ -3,8 +3,10 @@
 Text commands (the console, and Slack's `/smallstep share ...`) arrive as one line:
 `/timezone set Europe/Berlin` or `/timezone set zone:Europe/Berlin`. Options are given
 as `name:value` or `name:"value with spaces"`; bare values fill the options in their
-declared order, and a last text option takes the rest of the line. A `word:value` that
-fits nowhere and looks like a misspelt option name is reported as one. Discord sends
+declared order, and a last text option takes the rest of the line. A bare word that cannot
+be the next option (a number, a choice, a link...) belongs to the text option before it:
+`/report Someone keeps posting spam https://...` is one `what` and one `link`. A `word:value`
+that fits nowhere and looks like a misspelt option name is reported as one. Discord sends
 options already named; both end in `bind_options`, which checks and converts them.
 
 Every mistake raises `UsageError` with a reason (a block name in core/errors.j2) and the
@@ -14,6 +16,7 @@ details the template needs, so the member is told exactly what to change.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Container, Iterable
@@ -26,6 +29,11 @@ if TYPE_CHECKING:
 
 _TRUE = {"yes", "y", "true", "on", "1"}
 _FALSE = {"no", "n", "false", "off", "0"}
+# Discord documents its INTEGER and NUMBER options as lying within ±(2^53 - 1) and sends nothing
+# beyond; the console and Slack send text, so every number is held to the same range here. It also
+# keeps every number inside SQLite's 64-bit integers.
+LARGEST_NUMBER = 2**53 - 1
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 class Explained(Exception):
@@ -128,16 +136,20 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
         else:
             given[argument.name] = argument.value
     open_options = [opt for opt in spec.options if opt.name not in given]
-    for index, value in enumerate(bare):
-        if index >= len(open_options):
+    words: dict[str, list[Any]] = {}
+    text_option = None  # the free text option filled last, which takes the words no later option can
+    for value in bare:
+        upcoming = open_options[len(words)] if len(words) < len(open_options) else None
+        if upcoming is not None and (text_option is None or _fits(upcoming, str(value))):
+            words[upcoming.name] = [value]
+            text_option = upcoming if upcoming.kind is str and not upcoming.choices else None
+        elif text_option is not None:
+            words[text_option.name].append(value)
+        else:
             raise _misspelt_option(spec, value) or UsageError("too_many_values", show_usage=True, value=str(value))
-        opt = open_options[index]
-        from_bare.add(opt.name)
-        is_last_text = index == len(open_options) - 1 and opt.kind is str and not opt.choices
-        if is_last_text and len(bare) > len(open_options):
-            given[opt.name] = " ".join(str(v) for v in bare[index:])
-            break
-        given[opt.name] = value
+    for name, values in words.items():
+        from_bare.add(name)
+        given[name] = values[0] if len(values) == 1 else " ".join(str(v) for v in values)
 
     values = {}
     for opt in spec.options:
@@ -152,6 +164,19 @@ async def bind_options(spec: CommandSpec, arguments: list[RawArgument], ctx: Inv
         else:
             values[opt.name] = opt.default
     return values
+
+
+def _fits(opt: OptionSpec, word: str) -> bool:
+    """Whether a bare word can be this option's value, judged by its shape before any conversion."""
+    if opt.kind is int:
+        return bool(re.fullmatch(r"[+-]?\d+", word))
+    if opt.kind is float:
+        return bool(re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)", word))
+    if opt.kind is bool:
+        return word.strip().lower() in _TRUE | _FALSE
+    if opt.choices:
+        return word.strip().lower() in {c.lower() for c in opt.choices}
+    return bool(opt.fits(word)) if opt.fits else True  # a member, a channel, free text: anything may be
 
 
 def _misspelt_option(spec: CommandSpec, value: Any) -> UsageError | None:
@@ -181,10 +206,13 @@ async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
         raise UsageError("not_yes_no", show_usage=True, option=opt.name, value=str(value))
     if opt.kind in (int, float):
         try:
-            return opt.kind(value)
-        except (TypeError, ValueError):
+            return whole_number(value) if opt.kind is int else number(value)
+        except ValueError:
             reason = "not_whole_number" if opt.kind is int else "not_number"
             raise UsageError(reason, show_usage=True, option=opt.name, value=str(value)) from None
+        except OverflowError:
+            raise UsageError("number_out_of_range", show_usage=True, option=opt.name, value=str(value),
+                             largest=LARGEST_NUMBER, whole=opt.kind is int) from None
     text = str(value).strip()
     if not text:
         raise UsageError("empty_value", show_usage=True, option=opt.name)
@@ -197,3 +225,35 @@ async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
         raise UsageError("not_a_choice", show_usage=True, option=opt.name, value=text, choices=opt.choices,
                          suggestion=closest(text, opt.choices))
     return text
+
+
+def whole_number(value: Any) -> int:
+    """A whole number as typed (`42`, `-7`) or as a platform sent it. Raises ValueError for anything
+    else, OverflowError beyond ±LARGEST_NUMBER (never a number SQLite or Discord cannot hold)."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not _WHOLE.fullmatch(text):  # ASCII digits only: int() would also read "²" or "٣"
+            raise ValueError(value)
+        if len(text.lstrip("+-").lstrip("0")) > len(str(LARGEST_NUMBER)):  # int() never reads 5,000 digits
+            raise OverflowError(value)
+        value = int(text)
+    if abs(value) > LARGEST_NUMBER:
+        raise OverflowError(value)
+    return value
+
+
+def number(value: Any) -> float:
+    """A number as typed (`2.5`) or sent, finite and within ±LARGEST_NUMBER; raises like `whole_number`."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    try:
+        found = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(value) from None
+    if math.isnan(found):
+        raise ValueError(value)
+    if abs(found) > LARGEST_NUMBER:  # infinity too ("1e999")
+        raise OverflowError(value)
+    return found

@@ -96,8 +96,19 @@ class Invocation:
         await self.adapter.send(self.community, member or self.member, Message.of(content))
 
     async def send_to(self, channel: Channel, content: Message | str) -> str:
-        """Post in a channel of this community; returns the message's id (to edit it later)."""
-        return await self.adapter.send(self.community, channel, Message.of(content))
+        """Post in a channel of this community now, as the member asked; returns the message's id (to edit it
+        later). A channel the bot cannot post in is refused (UsageError) saying what is wrong and how to fix it."""
+        # Here, not at the top: both modules import this one.
+        from bot.core.adapter import ChannelUnavailable
+        from bot.core.commands import UsageError
+
+        problem = await self.adapter.check_channel(self.community, channel)
+        if problem is None:
+            try:
+                return await self.adapter.send(self.community, channel, Message.of(content))
+            except ChannelUnavailable as exc:  # closed to the bot since the check
+                problem = str(exc)
+        raise UsageError("channel_unavailable", channel=channel.name, problem=problem)
 
     def toward(self, member: Member) -> Invocation:
         """The same community, seen from another member's DMs: to start a form for them."""

@@ -1,49 +1,102 @@
-"""Charts for moderators' statistics, drawn with Pillow: bars per period for a few series.
-Used by the badges cog (steps per week) and the pairing cog (pairs per round)."""
+"""Charts for moderators' statistics, drawn with matplotlib on its Agg backend: bars per period for
+a few series. Used by the badges cog (steps per week) and the pairing cog (pairs per round).
+
+The value axis starts at zero, with whole-number ticks and gridlines; each bar carries its number;
+the legend sets each label beside its colour; a period that is a date is labelled with its year; a
+single period is drawn as one group of bars of the usual width, not stretched across the chart.
+
+Each chart is a `Figure` of its own (never pyplot's shared state). matplotlib's font cache and text
+layout are not thread-safe, and charts are drawn on worker threads, so one is drawn at a time.
+"""
 
 from __future__ import annotations
 
 import io
+import threading
+from datetime import date
+from typing import Sequence
 
-from PIL import Image, ImageDraw
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from bot.render.images import FontChain, draw_text, fit_text
+from bot.render.images import bundled_faces
+from bot.render.templates import MONTHS
 
 INK = "#1f2a44"
 SOFT_INK = "#5a647a"
-PAPER = (255, 250, 242)
-COLOURS = ((233, 110, 80), (62, 132, 190), (124, 98, 160), (46, 160, 120), (230, 170, 60), (200, 90, 140))
+GRID = "#ddd6cb"
+PAPER = "#fffaf2"
+COLOURS = ("#c8553d", "#2f6fa8", "#6d4f9c", "#23845f", "#9a6a00", "#b0406f")
+SIZE = (900, 420)  # pixels: wide enough for eight labelled weeks, small enough for a chat preview
+DPI = 100
+FEWEST_PERIODS = 4  # the x axis is never narrower than this many periods: one bar stays a bar, not a wall
+BAR_GROUP = 0.8  # of each period's width, the rest is the gap between periods
+# Room around the axes, as parts of the figure: numbers on the left, the title above, dated labels and
+# the legend below.
+MARGINS = {"left": 0.07, "right": 0.98, "top": 0.87, "bottom": 0.25}
+
+_drawing = threading.Lock()
 
 
-def bar_chart(weeks: list[str], series: dict[str, list[int]], title: str) -> bytes:
-    """Bars for a few series over periods (weeks, rounds) as a PNG, 900 x 420, with a legend;
-    `series` maps its label to one number per period, `weeks` labels the periods."""
-    width, height, left, bottom = 900, 420, 70, 350
-    chart = Image.new("RGB", (width, height), PAPER)
-    draw = ImageDraw.Draw(chart)
-    fonts = FontChain.default()
-    draw_text(draw, fit_text(title, fonts, 800, 36, max_size=28, bold=True), (50, 10, 800, 36), INK)
-    top = max([1, *(n for values in series.values() for n in values)])
-    draw.line((left, 70, left, bottom), fill=INK, width=2)
-    draw.line((left, bottom, width - 30, bottom), fill=INK, width=2)
-    draw_text(draw, fit_text(str(top), fonts, 50, 24, max_size=18), (10, 60, 50, 24), SOFT_INK)
-    group = (width - 30 - left) / max(1, len(weeks))
-    bar = group * 0.8 / max(1, len(series))
-    for w, week in enumerate(weeks):
-        for s, (label, values) in enumerate(series.items()):
-            x = left + w * group + group * 0.1 + s * bar
-            h = (bottom - 80) * values[w] / top
-            draw.rectangle((x, bottom - h, x + bar - 2, bottom), fill=COLOURS[s])
-        draw_text(draw, fit_text(week, fonts, int(group), 22, max_size=16), (int(left + w * group), bottom + 8,
-                                                                            int(group), 22), SOFT_INK)
-    for s, label in enumerate(series):  # the legend
-        x = left + s * 250
-        draw.rectangle((x, 392, x + 18, 410), fill=COLOURS[s])
-        draw_text(draw, fit_text(label, fonts, 220, 24, max_size=18), (x + 26, 389, 220, 24), INK)
-    return _png(chart)
+def _fonts() -> list[str]:
+    """The bundled Noto families (the pictures' fonts), then matplotlib's own DejaVu Sans for the rest."""
+    families = []
+    for face in bundled_faces():
+        font_manager.fontManager.addfont(str(face.path))
+        families.append(font_manager.FontProperties(fname=str(face.path)).get_name())
+    return [*families, "DejaVu Sans"]
 
 
-def _png(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
+FONTS = _fonts()
+
+
+def period_label(period: str | date) -> str:
+    """A period as the axis shows it: a date with its month and year, the same on every machine."""
+    if isinstance(period, date):
+        return f"{period.day} {MONTHS[period.month - 1][:3]}\n{period.year}"
+    return period
+
+
+def chart_figure(periods: Sequence[str | date], series: dict[str, list[int]], title: str) -> Figure:
+    """The chart as a matplotlib Figure, before it is drawn: `series` maps a label to one number per
+    period; `periods` are dates (labelled with their year) or labels of their own ("#3")."""
+    figure = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, facecolor=PAPER)
+    figure.subplots_adjust(**MARGINS)  # fixed: matplotlib's automatic layouts cost most of a chart's time
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(facecolor=PAPER)
+    count = len(periods)
+    width = BAR_GROUP / max(1, len(series))
+    for index, (label, values) in enumerate(series.items()):
+        left = [p - BAR_GROUP / 2 + width * (index + 0.5) for p in range(count)]
+        bars = axes.bar(left, values, width=width * 0.9, color=COLOURS[index % len(COLOURS)], label=label, zorder=2)
+        axes.bar_label(bars, labels=[str(v) if v else "" for v in values], padding=2, color=INK,
+                       fontsize=10, family=FONTS)
+    axes.set_xticks(range(count), [period_label(p) for p in periods], color=SOFT_INK, fontsize=10, family=FONTS)
+    middle, half = (count - 1) / 2, max(count, FEWEST_PERIODS) / 2
+    axes.set_xlim(middle - half, middle + half)
+    highest = max([1, *(v for values in series.values() for v in values)])
+    axes.set_ylim(0, highest * 1.15)  # room above the tallest bar for its number
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.tick_params(axis="y", colors=SOFT_INK, labelsize=10)
+    for tick in axes.get_yticklabels():
+        tick.set_family(FONTS)
+    axes.grid(axis="y", color=GRID, linewidth=1)
+    axes.set_axisbelow(True)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        axes.spines[side].set_color(SOFT_INK)
+    axes.set_title(title, color=INK, fontsize=17, family=FONTS, loc="left", pad=12)
+    figure.legend(loc="lower center", ncols=max(1, len(series)), frameon=False,
+                  prop=font_manager.FontProperties(family=FONTS, size=11), labelcolor=INK)
+    return figure
+
+
+def bar_chart(periods: Sequence[str | date], series: dict[str, list[int]], title: str) -> bytes:
+    """The chart as a PNG, 900 x 420 (see `chart_figure`)."""
+    with _drawing:
+        out = io.BytesIO()
+        chart_figure(periods, series, title).savefig(out, format="png", dpi=DPI)
     return out.getvalue()

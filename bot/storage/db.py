@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+_TABLE = re.compile(r"^[a-z][a-z_]*$")
 
 
 class StorageError(Exception):
@@ -221,6 +223,21 @@ class Transaction:
 
     async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
         return (await self._db._cursor(sql, params)).lastrowid
+
+    async def next_number(self, community: str, table: str) -> int:
+        """The id for a new row of `table` (testimonials, stories, events, ...), which members and
+        moderators know as its number: never one given before in `community`, even if the row that had
+        it was erased since. Insert the row with it in this same transaction."""
+        if not _TABLE.match(table):
+            raise ValueError(f"not a table name: {table!r}")
+        # Past the table's highest id too: the id is the row's key, shared by every community.
+        row = await self.fetchone(
+            f"SELECT MAX(COALESCE((SELECT last FROM numbers WHERE community = ? AND kind = ?), 0),"
+            f" COALESCE((SELECT MAX(id) FROM {table}), 0)) + 1", (community, table))
+        number = row[0]
+        await self.execute("INSERT INTO numbers (community, kind, last) VALUES (?, ?, ?)"
+                           " ON CONFLICT (community, kind) DO UPDATE SET last = excluded.last", (community, table, number))
+        return number
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         try:

@@ -90,6 +90,7 @@ def status(path: Path) -> dict[str, object]:
                 "SELECT form, COUNT(*) AS n FROM form_drafts GROUP BY form", "form_drafts")},
             "communities": [r["community"] for r in rows(
                 "SELECT DISTINCT community FROM domain_events ORDER BY community", "domain_events")],
+            "channel_problems": channel_problems(conn, tables),
         }
 
 
@@ -102,3 +103,18 @@ def left_waiting(path: Path) -> dict[str, int]:
         count = lambda sql, table: conn.execute(sql).fetchone()[0] if table in tables else 0  # noqa: E731
         return {"outbox": count("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'unreachable')", "outbox"),
                 "forms": count("SELECT COUNT(*) FROM form_drafts", "form_drafts")}
+def unusable_channels(path: Path) -> list[str]:
+    """The channels the running bot found missing or closed to it, as warnings to print (none without a
+    database yet)."""
+    if not path.exists():
+        return []
+    with _read_only(path) as conn:
+        return channel_problems(conn, {row[0] for row in conn.execute("SELECT name FROM sqlite_master")})
+
+
+def channel_problems(conn: sqlite3.Connection, tables: set[str]) -> list[str]:
+    if "channel_problems" not in tables:
+        return []
+    rows = conn.execute("SELECT community, channel, problem, seen_at FROM channel_problems ORDER BY community, channel")
+    return [f"{r['community']}: the moderators' channel {r['channel']!r}: {r['problem']}"
+            f" (seen {r['seen_at'][:16].replace('T', ' ')} UTC); submissions wait in the queue commands" for r in rows]

@@ -1,7 +1,8 @@
 """The badge catalogue and the ten-step journey.
 
 A badge is earned by a rule: a domain event, a number of times (`share.completed` once,
-`event.rsvp` three times), or holding other badges (`all_of`, for "all ten steps"). The
+`event.rsvp` three times), or holding other badges (`all_of`, for "all ten steps"). A step's
+badge comes with any of the step's events (step 5: saying "going", or being marked there). The
 built-in catalogue has a badge for each of the ten steps and a few more; a community adds
 its own or changes one in the config:
 
@@ -48,7 +49,7 @@ JOURNEY = (
     Step(2, ("story.shared",), "stories"),
     Step(3, ("interview.published",), "interview"),
     Step(4, ("testimonial.submitted",), "testimonial"),
-    Step(5, ("event.rsvp",), "events"),
+    Step(5, ("event.rsvp", "event.attended"), "events"),  # every way of joining an event
     Step(6, ("partner.viewed",), "partners"),
     Step(7, ("practice.opened", "pairing.met"), "practice"),
     Step(8, ("outreach.invited",), "invite-group"),
@@ -59,10 +60,11 @@ JOURNEY = (
 
 @dataclass(frozen=True)
 class Badge:
-    """A badge, and how it is earned. `name` and `description` empty: from badges/catalogue.j2."""
+    """A badge, and how it is earned: `count` times any of `events`, or holding every badge of `all_of`.
+    `name` and `description` empty: from badges/catalogue.j2."""
 
     id: str
-    event: str | None
+    events: tuple[str, ...]
     count: int = 1
     all_of: tuple[str, ...] = ()
     name: str = ""
@@ -77,12 +79,12 @@ class Badge:
 
 
 DEFAULT_CATALOGUE: tuple[Badge, ...] = (
-    *(Badge(f"step-{s.number}", s.events[0], step=s.number) for s in JOURNEY),
-    Badge("regular", "event.rsvp", count=3),
-    Badge("showed-up", "event.attended"),
-    Badge("met-across", "pairing.met"),
-    Badge("quoted", "testimonial.approved"),
-    Badge(ALL_STEPS, None, all_of=tuple(f"step-{s.number}" for s in JOURNEY)),
+    *(Badge(f"step-{s.number}", s.events, step=s.number) for s in JOURNEY),
+    Badge("regular", ("event.rsvp",), count=3),
+    Badge("showed-up", ("event.attended",)),
+    Badge("met-across", ("pairing.met",)),
+    Badge("quoted", ("testimonial.approved",)),
+    Badge(ALL_STEPS, (), all_of=tuple(f"step-{s.number}" for s in JOURNEY)),
 )
 
 
@@ -92,8 +94,9 @@ def build_catalogue(entries: list[Any], *, use_default: bool, known_events: set[
     catalogue: dict[str, Badge] = {}
     if use_default:
         for badge in DEFAULT_CATALOGUE:
-            if badge.event is None or badge.event in known_events:
-                catalogue[badge.id] = badge
+            offered = tuple(e for e in badge.events if e in known_events)  # the events of the cogs here
+            if badge.all_of or offered:
+                catalogue[badge.id] = Badge(badge.id, offered, badge.count, badge.all_of, step=badge.step)
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         where = f"cogs.badges.catalogue[{index}]"
@@ -102,7 +105,7 @@ def build_catalogue(entries: list[Any], *, use_default: bool, known_events: set[
             raise ConfigError(f"{where}.id", f"the id {badge.id!r} is used twice", "give each badge its own id", source)
         seen.add(badge.id)
         step = catalogue[badge.id].step if badge.id in catalogue else None
-        catalogue[badge.id] = Badge(badge.id, badge.event, badge.count, badge.all_of, badge.name, badge.description,
+        catalogue[badge.id] = Badge(badge.id, badge.events, badge.count, badge.all_of, badge.name, badge.description,
                                     badge.art, step)
     for badge in list(catalogue.values()):
         missing = [b for b in badge.all_of if b not in catalogue]
@@ -151,5 +154,5 @@ def _badge(entry: Any, where: str, known_events: set[str], resolve: Callable[[st
             raise ConfigError(f"{where}.art", f"{art} is not a picture the bot can open",
                               "give the path of a PNG or JPEG file (relative to the config file), or remove art",
                               source) from None
-    return Badge(badge_id, event, count, tuple(all_of or ()), entry.get("name", ""), entry.get("description", ""),
-                 art)
+    return Badge(badge_id, (event,) if event else (), count, tuple(all_of or ()), entry.get("name", ""),
+                 entry.get("description", ""), art)

@@ -11,6 +11,7 @@ journey through the ten steps and what to do next; /badges card draws their prof
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -22,10 +23,12 @@ from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from bot.render.charts import bar_chart
-from bot.render.images import FontChain
-from cogs.badges.art import CardTexts, colour_of, medal, profile_card
+from bot.render.images import LEFT_OUT_NOTE, LEFT_OUT_TEMPLATE, FontChain
+from cogs.badges.art import BadgeFace, CardBadge, CardTexts, badge_colours, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
+
+log = logging.getLogger(__name__)
 
 TEXTS = "badges/messages.j2"
 NAMES = "badges/catalogue.j2"
@@ -64,10 +67,12 @@ class Badges(Cog):
                 raise ConfigError(f"cogs.badges.fonts[{index}]", f"the font file {path} does not exist",
                                   "give the path of a .ttf, .otf or .ttc file, or remove it", self.config.source)
         self.fonts = FontChain.default(fonts)
+        self.colours = badge_colours(self.catalogue.values())
+        self.mark = self.config.path(self.config.program.mark) if self.config.program.mark else None
         self._channels: dict[str, Channel | None] = {}
 
     def listens_to(self) -> list[tuple[str, Any]]:
-        events = {b.event for b in self.catalogue.values() if b.event}
+        events = {e for b in self.catalogue.values() for e in b.events}
         if any(b.all_of for b in self.catalogue.values()):
             events.add("badge.awarded")
         return [(name, self._heard) for name in sorted(events)]
@@ -82,23 +87,25 @@ class Badges(Cog):
         for badge in self.catalogue.values():
             if badge.id in held:
                 continue
-            if badge.event == event.name:
-                enough = badge.count == 1 or await self.events.count(
-                    event.community, badge.event, event.member.id) >= badge.count
+            if event.name in badge.events:
+                enough = badge.count == 1 or sum([await self.events.count(event.community, name, event.member.id)
+                                                  for name in badge.events]) >= badge.count
                 if enough:
                     await self._award(event.community, [event.member], badge, EARNED)
             elif badge.all_of and event.name == "badge.awarded" and event.data.get("badge") in badge.all_of:
                 if all(b in held or b == event.data.get("badge") for b in badge.all_of):
                     await self._award(event.community, [event.member], badge, EARNED)
 
-    async def _award(self, community: Community, members: list[Member], badge: Badge, how: str) -> int:
+    async def _award(self, community: Community, members: list[Member], badge: Badge, how: str,
+                     reason: str = "") -> int:
         """Give the badge to each of `members` with its congratulations: their DM with the medal, and the
         celebration post unless they keep their badges private. Returns how many got it (not those who
-        hold it already). `AWARDS_AT_ONCE` a transaction: a backfill of thousands lets members'
-        commands through between them."""
+        hold it already). `reason`: why a moderator gave it by hand (said instead of how the badge is
+        earned). `AWARDS_AT_ONCE` a transaction: a backfill of thousands lets members' commands through
+        between them."""
         channel = await self._celebration_channel(community)
-        picture = Image(f"badge-{badge.id}.png", self._medal(community.platform, badge),
-                        self._texts(community.platform, badge)["badge_name"])
+        medal_png = await self._drawn(medal, self._face(badge), str(self._named("image", badge)["name"]), self.fonts)
+        picture = Image(f"badge-{badge.id}.png", medal_png, self._texts(community.platform, badge)["badge_name"])
         given = 0
         for start in range(0, len(members), AWARDS_AT_ONCE):
             some = members[start:start + AWARDS_AT_ONCE]
@@ -106,7 +113,7 @@ class Badges(Cog):
             now = self.clock.now()
             congratulations = []
             for member in some:  # rendered before the transaction, which then only writes
-                texts = self._texts(community.platform, badge, member=member, how=how)
+                texts = self._texts(community.platform, badge, member=member, how=how, reason=reason)
                 batch = f"badges:{badge.id}:{member.id}:{stamp(now)}"
                 queued = [(batch, [(member, Message(title=texts["congrats_title"], text=texts["congrats"],
                                                     images=[picture]))])]
@@ -135,10 +142,10 @@ class Badges(Cog):
     async def backfill(self, community: Community) -> int:
         """Give every badge to each member whose recorded history already earns it; returns how many."""
         given = 0
-        for badge in [b for b in self.catalogue.values() if b.event]:
+        for badge in [b for b in self.catalogue.values() if b.events]:
             already = await self.store.ever_held(community, badge.id)
             earned = [Member(community.platform, member_id, member_id) for member_id in
-                      await self.store.counts_from_history(community, badge.event, badge.count)
+                      await self.store.counts_from_history(community, badge.events, badge.count)
                       if member_id not in already]
             given += await self._award(community, earned, badge, BACKFILL)
         for badge in [b for b in self.catalogue.values() if b.all_of]:  # after the badges they are made of
@@ -176,13 +183,20 @@ class Badges(Cog):
     async def card(self, ctx: Invocation) -> None:
         held = await self.store.held(ctx.community, ctx.member.id)
         done = await self._steps_done(ctx.community, ctx.member.id)
-        texts = ctx.render(TEXTS, done=sum(done), total=len(done), count=len(held))
-        medals = [self._medal(ctx.platform, self.catalogue[b]) for b in held if b in self.catalogue]
-        png = await self._drawn(profile_card, CardTexts(str(self.bot.render(TEXTS, "image", member=ctx.member)[
-            "card_name"]), str(texts["card_progress"]), str(texts["card_badges"]), str(texts["card_no_badges"])),
-            medals, done, self.fonts)
+        counts = {"done": sum(done), "total": len(done), "count": len(held)}
+        texts = ctx.render(TEXTS, **counts)
+        drawn = self.bot.render(TEXTS, "image", member=ctx.member, **counts)
+        card = CardTexts(*(str(drawn[f"card_{part}"]) for part in ("program", "name", "progress", "badges",
+                                                                    "no_badges")))
+        badges = [CardBadge(self._face(self.catalogue[b]), str(self._named("image", self.catalogue[b])["name"]))
+                  for b in held if b in self.catalogue]
+        png, left_out = await self._drawn(self._card, card, badges, done)
         await ctx.reply_private(Message(text=texts["card_ready"], images=[Image("profile-card.png", png,
                                                                                  texts["card_alt"])]))
+        if left_out:
+            note = ctx.render(LEFT_OUT_TEMPLATE, left_out="".join(left_out), left_out_count=len(left_out))
+            await self.bot.outbox.put(ctx.community, LEFT_OUT_NOTE.format(member=ctx.member.id),
+                                      [(ctx.member, Message(text=note["left_out"]))])
 
     @command("steps", help="Your ten steps: which you have taken, and a good next one")
     async def steps(self, ctx: Invocation) -> None:
@@ -196,14 +210,16 @@ class Badges(Cog):
     @command("badge grant", help="Give a member a badge by hand, saying why (in the audit log)", moderator=True)
     async def grant(self, ctx: Invocation, member: Member = option("Who gets it"),
                     badge: str = option("Which badge", max_length=60, autocomplete="badge_names"),
-                    reason: str = option("Why, for the audit log", max_length=300)) -> None:
+                    reason: str = option("Why: the member is told, and it goes in the audit log",
+                                         max_length=300)) -> None:
         found = self._badge(ctx, badge)
-        given = await self._award(ctx.community, [member], found, GRANTED)
+        given = await self._award(ctx.community, [member], found, GRANTED, reason)
         texts = self._texts(ctx.platform, found, member=member)
         if not given:
             raise Refusal(texts["already_held"])
         await self.bot.audit.record(ctx.community, ctx.member, "badge.grant", target=member.display_name,
-                                    reason=reason, badge=found.id, member=member.id)
+                                    reason=reason, badge=found.id, badge_name=str(texts["badge_name"]),
+                                    member=member.id)
         await ctx.reply_private(texts["granted"])
 
     @command("badge revoke", help="Take a badge back from a member, saying why (in the audit log)", moderator=True)
@@ -215,7 +231,8 @@ class Badges(Cog):
         if not await self.store.revoke(ctx.community, member.id, found.id):
             raise Refusal(texts["not_held"])
         await self.bot.audit.record(ctx.community, ctx.member, "badge.revoke", target=member.display_name,
-                                    reason=reason, badge=found.id, member=member.id)
+                                    reason=reason, badge=found.id, badge_name=str(texts["badge_name"]),
+                                    member=member.id)
         await ctx.reply_private(texts["revoked"])
 
     @command("badges backfill", help="Give every badge to those whose history already earns it", moderator=True)
@@ -240,7 +257,8 @@ class Badges(Cog):
         plain = self.bot.render(TEXTS, "image")
         series = {str(plain[f"series_{e.replace('.', '_')}"]): [counts.get((w, e), 0) for w in weeks]
                   for e in STATS_EVENTS}
-        chart = await self._drawn(bar_chart, [w[5:] for w in weeks], series, str(plain["chart_title"]))
+        chart = await self._drawn(bar_chart, [monday + timedelta(weeks=i) for i in range(STATS_WEEKS)], series,
+                                  str(plain["chart_title"]))
         await ctx.reply_private(Message(title=texts["stats_title"], fields=[
             Field(texts["label_holders"], texts["holders"]), Field(texts["label_weeks"], texts["weeks"])],
             images=[Image("community-stats.png", chart, texts["chart_alt"])]))
@@ -289,13 +307,19 @@ class Badges(Cog):
         named = self._named(platform, badge)
         return self.bot.render(TEXTS, platform, badge=named, **variables)
 
-    def _medal(self, platform: str, badge: Badge) -> bytes:
-        named = self._named("image", badge)
-        label = str(badge.step) if badge.step else "★"
-        return medal(label, str(named["name"]), colour_of(badge.step), badge.art, self.fonts)
+    def _face(self, badge: Badge) -> BadgeFace:
+        return BadgeFace(badge.step, self.colours[badge.id], badge.art)
 
-    async def _drawn(self, draw: Any, *args: Any) -> bytes:
-        """Pillow drawing takes a moment: off the event loop, so other members are answered meanwhile."""
+    def _card(self, texts: CardTexts, badges: list[CardBadge], done: list[bool]) -> tuple[bytes, list[str]]:
+        """The profile card, and the characters of the name that no font has, which it leaves out."""
+        left_out = self.fonts.missing(texts.name)
+        if left_out:  # how many, never which: the log names no member and quotes nothing of theirs
+            log.warning("%d character(s) of a name have no font and are left out of a profile card;"
+                        " cogs.badges.fonts adds fonts", len(left_out))
+        return profile_card(texts, badges, done, self.fonts, self.mark), left_out
+
+    async def _drawn(self, draw: Any, *args: Any) -> Any:
+        """Drawing takes a moment: off the event loop, so other members are answered meanwhile."""
         return await asyncio.to_thread(draw, *args)
 
     async def _celebration_channel(self, community: Community) -> Channel | None:

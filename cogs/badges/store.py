@@ -83,11 +83,12 @@ class BadgeStore:
         await self._db.execute("INSERT OR REPLACE INTO badge_privacy VALUES (?, ?, ?)",
                                (community.key, member_id, int(public)))
 
-    async def counts_from_history(self, community: Community, event: str, minimum: int) -> list[str]:
-        """Members whose recorded history has `event` at least `minimum` times."""
+    async def counts_from_history(self, community: Community, events: tuple[str, ...], minimum: int) -> list[str]:
+        """Members whose recorded history has any of `events` at least `minimum` times in all."""
+        marks = ", ".join("?" for _ in events)
         rows = await self._db.fetchall(
-            "SELECT member_id FROM domain_events WHERE community = ? AND name = ? AND member_id IS NOT NULL"
-            " GROUP BY member_id HAVING COUNT(*) >= ?", (community.key, event, minimum))
+            f"SELECT member_id FROM domain_events WHERE community = ? AND name IN ({marks}) AND member_id IS NOT NULL"
+            " GROUP BY member_id HAVING COUNT(*) >= ?", (community.key, *events, minimum))
         return [row["member_id"] for row in rows]
 
     async def communities(self) -> list[str]:

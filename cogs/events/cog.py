@@ -21,25 +21,25 @@ from zoneinfo import ZoneInfo
 
 from bot.config import ConfigError, each, setting
 from bot.config import duration as a_duration
-from bot.core import (Button, ButtonStyle, Channel, Community, Field, File, Invocation, Member, Message, Refusal,
-                      action, command, job, on_submit, option, parse_duration, query)
-from bot.core.checks import web_address
+from bot.core import (Button, ButtonStyle, Channel, Community, DomainEvent, Field, File, Invocation, Member, Message,
+                      Refusal, action, command, job, on_submit, option, parse_duration, query)
+from bot.core.checks import looks_like_channel, web_address, with_digits
 from bot.core.clock import closest_zones, stamp
 from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
-from bot.core.commands import closest
+from bot.core.commands import closest, whole_number
 from bot.forms import Submission
 from bot.storage import Transaction
 from cogs.events.forms import EVENT_FORM
 from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
-    parse_start
+    parse_start, recurrence_in_words
 from cogs.events.store import (CANCELLED, GOING, MAYBE, NO, WAITLIST, Counts, Draft, Event, EventStore, Rsvp,
                                as_draft, with_changes)
 
 TEXTS = "events/messages.j2"
-LISTED_DAYS = 60  # /events looks this far ahead
 LISTED = 20
-_REF = re.compile(r"^\s*#?(\d{1,9})\b")
+# An event's number (`3`, `#3`), or a suggestion picked while typing (`3 · Listening session (Tue 5 Jan 2027)`).
+_REF = re.compile(r"^#?(\d{1,9})(?: · .*)?$")
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,11 @@ class Events(Cog):
     async def coming_up(self, ctx: Invocation) -> None:
         now = self.clock.now()
         viewer = await self._zone(ctx.community, ctx.member.id)
-        upcoming = []
-        for event in await self.store.scheduled(ctx.community):
-            # Every occurrence in the next weeks; for an event further off, its next one.
-            soon = event.between(now, now + timedelta(days=LISTED_DAYS))
-            later = event.next(now) if not soon else None
-            upcoming += [(occurrence, event) for occurrence in soon or ([later] if later else [])]
-        upcoming.sort(key=lambda pair: pair[0].start)
-        items = [{"id": e.id, "title": e.title, "start": o.start.astimezone(viewer), "end": o.end.astimezone(viewer)}
-                 for o, e in upcoming[:LISTED]]
+        # Each event once, at its next occurrence: a series says how it repeats rather than listing every date.
+        upcoming = sorted(((occurrence, event) for event in await self.store.scheduled(ctx.community)
+                           if (occurrence := event.next(now)) is not None), key=lambda pair: pair[0].start)
+        items = [{"id": e.id, "title": e.title, "start": o.start.astimezone(viewer), "end": o.end.astimezone(viewer),
+                  "repeats": self._repeats(ctx.platform, e)} for o, e in upcoming[:LISTED]]
         texts = ctx.render(TEXTS, items=items, more=max(0, len(upcoming) - LISTED), zone_name=viewer.key)
         buttons = [Button(texts["button_calendar_all"], "events:ics", "all", ButtonStyle.SECONDARY)] if items else []
         await ctx.reply_private(Message(title=texts["list_title"], text=texts["list"], buttons=buttons))
@@ -117,10 +113,10 @@ class Events(Cog):
         occurrence = event.next(self.clock.now())
         if occurrence is None:
             raise Refusal(texts["is_over"])
-        recorded, promoted, first_going = await self.store.answer(ctx.community, event, ctx.member, answer,
-                                                                  self.clock.now())
-        if first_going is not None:
-            await self.events.publish(first_going)
+        recorded, promoted, happened = await self.store.answer(ctx.community, event, ctx.member, answer,
+                                                               self.clock.now())
+        for joined in happened:
+            await self.events.publish(joined)
         position = (await self.store.waitlist_position(ctx.community, event.id, ctx.member.id)
                     if recorded == WAITLIST else 0)
         viewer = await self._zone(ctx.community, ctx.member.id)
@@ -152,13 +148,17 @@ class Events(Cog):
              moderator=True)
     async def create(self, ctx: Invocation,
                      title: str | None = option("What it is called", max_length=200),
-                     start: str | None = option("When it starts, e.g. 2026-12-10 18:00", max_length=60),
-                     timezone: str | None = option("The time zone of that start, e.g. Europe/Berlin", max_length=64),
-                     duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60),
+                     start: str | None = option("When it starts, e.g. 2026-12-10 18:00", max_length=60,
+                                                fits=with_digits),
+                     timezone: str | None = option("The time zone of that start, e.g. Europe/Berlin", max_length=64,
+                                                   fits=find_zone),
+                     duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60,
+                                                   fits=with_digits),
                      place: str | None = option("Where: an address, or a link for an online event", max_length=500),
                      description: str | None = option("What to expect", max_length=2000),
                      capacity: int | None = option("How many places (leave out for no limit)"),
-                     channels: str | None = option("Where to announce it, e.g. #events #general", max_length=500),
+                     channels: str | None = option("Where to announce it, e.g. #events #general", max_length=500,
+                                                   fits=looks_like_channel),
                      partner: str | None = option("The partner organisation, if any", max_length=100,
                                                   autocomplete="partner_names"),
                      repeat: str | None = option("weekly, monthly, or an RRULE like FREQ=WEEKLY;BYDAY=TU;COUNT=6",
@@ -183,13 +183,15 @@ class Events(Cog):
     async def edit(self, ctx: Invocation,
                    event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
                    title: str | None = option("A new title", max_length=200),
-                   start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60),
-                   timezone: str | None = option("The time zone of the start", max_length=64),
-                   duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60),
+                   start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60, fits=with_digits),
+                   timezone: str | None = option("The time zone of the start", max_length=64, fits=find_zone),
+                   duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60,
+                                                 fits=with_digits),
                    place: str | None = option("Where", max_length=500),
                    description: str | None = option("What to expect", max_length=2000),
-                   capacity: int | None = option("How many places (0: no limit)"),
-                   channels: str | None = option("More channels to announce it in", max_length=500),
+                   capacity: int | None = option("How many places (0 takes the limit away: the waitlist moves up)"),
+                   channels: str | None = option("More channels to announce it in", max_length=500,
+                                                 fits=looks_like_channel),
                    partner: str | None = option("The partner organisation (none: no partner)", max_length=100,
                                                 autocomplete="partner_names"),
                    repeat: str | None = option("weekly, monthly, an RRULE, or none", max_length=200)) -> None:
@@ -208,22 +210,28 @@ class Events(Cog):
         moved = (draft.first, draft.zone, draft.length, draft.place, draft.recurrence) != (
             before.first, before.zone, before.length, before.place, before.recurrence)
         partner = await self._partner(ctx.community, draft.partner_id)  # before: another cog's query
+        promoted: list[Rsvp] = []
+        happened: list[DomainEvent] = []
         # The change, what it tells those going or moved up, new channels' announcements and the audit
         # entry: all of them, or none.
         async with self.db.transaction() as tx:
             await self.store.update(tx, ctx.community, current.id, draft, now)
             updated = await self.store.get(ctx.community, current.id, tx=tx)
             if draft.capacity is None or (before.capacity is not None and draft.capacity > before.capacity):
-                await self._tell_promoted(ctx.community, updated,
-                                          await self.store.fill_places(tx, ctx.community, updated, now), tx=tx)
+                promoted, happened = await self.store.fill_places(tx, ctx.community, updated, now)
+                await self._tell_promoted(ctx.community, updated, promoted, tx=tx)
             card = self._card_of(ctx.community, updated, await self.store.counts(ctx.community, updated.id, tx=tx),
                                  partner)
             await self._announce(ctx.community, updated, card, tx=tx)  # new channels get it
             told = await self._tell_change(ctx.community, updated, tx=tx) if moved else 0
             await self.bot.audit.record(ctx.community, ctx.member, "event.edit", target=updated.title,
                                         event=updated.id, tx=tx)
+        for joined in happened:
+            await self.events.publish(joined)
         await self._refresh_announcements(ctx.community, updated.id)  # the others keep theirs, updated
-        await ctx.reply_private(ctx.render(TEXTS, event=updated, told=told)["edited"])
+        # capacity:0 takes the limit away: said plainly, with who moved up from the waitlist because of it.
+        await ctx.reply_private(ctx.render(TEXTS, event=updated, told=told, promoted=len(promoted),
+                                           unlimited=before.capacity is not None and draft.capacity is None)["edited"])
 
     @command("event cancel", help="Cancel an event (asks first); those going are told", moderator=True)
     async def cancel(self, ctx: Invocation,
@@ -267,19 +275,31 @@ class Events(Cog):
                        event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
                        members: str = option("Who was there: @name @name ...", max_length=2000)) -> None:
         found = await self._event(ctx, event)
-        people, unknown = [], []
+        now = self.clock.now()
+        if found.first.replace(tzinfo=found.zone) > now:  # no one can have been there yet
+            start = found.first.replace(tzinfo=found.zone).astimezone(await self._zone(ctx.community, ctx.member.id))
+            raise Refusal(ctx.render(TEXTS, event=found, start=start)["attended_too_soon"])
+        people, unknown = {}, []
         for word in members.split():
             member = await ctx.adapter.resolve_member(ctx.community, word)
-            (people.append(member) if member else unknown.append(word))
+            if member is None:
+                unknown.append(word)
+            else:
+                people.setdefault(member.id, member)
         if unknown:
             raise Refusal(ctx.render(TEXTS, unknown=unknown)["unknown_members"])
-        marked = await self.store.mark_attended(ctx.community, found.id, people, ctx.member.id, self.clock.now())
+        marked = await self.store.mark_attended(ctx.community, found.id, list(people.values()), ctx.member.id, now)
         for happened in marked:
             await self.events.publish(happened)
-        await self.bot.audit.record(ctx.community, ctx.member, "event.attended", target=found.title, event=found.id,
-                                    marked=len(marked))
-        await ctx.reply_private(ctx.render(TEXTS, event=found, marked=len(marked),
-                                           already=len({m.id for m in people}) - len(marked))["attended_done"])
+            await self.bot.audit.record(ctx.community, ctx.member, "event.attended", target=happened.member.display_name,
+                                        event=found.id, title=found.title, member=happened.member.id)
+        added = [happened.member for happened in marked]
+        answered = {r.member_id for r in await self.store.with_answer(ctx.community, found.id, GOING, MAYBE, NO,
+                                                                       WAITLIST)}
+        await ctx.reply_private(ctx.render(
+            TEXTS, event=found, added=[m.display_name for m in added],
+            already=[m.display_name for m in people.values() if m not in added],
+            unanswered=[m.display_name for m in added if m.id not in answered])["attended_done"])
 
     # -- suggestions while typing ------------------------------------------------------------
 
@@ -377,7 +397,8 @@ class Events(Cog):
         viewer = await self._zone(ctx.community, ctx.member.id)
         occurrence = event.next(self.clock.now())
         await ctx.reply_private(ctx.render(TEXTS, event=event, start=occurrence.start.astimezone(viewer),
-                                           channels=[c.name for c in event.channels])["created"])
+                                           channels=[c.name for c in event.channels],
+                                           repeats=self._repeats(ctx.platform, event))["created"])
 
     async def _checked(self, ctx: Invocation, given: dict[str, Any], base: Draft | None = None) -> Draft:
         """The event as given, checked; a Refusal names the first thing to change."""
@@ -405,7 +426,10 @@ class Events(Cog):
             raise Refusal(ctx.render(TEXTS, value=text("start"), now=now.astimezone(event_zone))["in_the_past"])
         capacity = base.capacity if base else None
         if text("capacity") is not None:
-            capacity = int(text("capacity")) if text("capacity").lstrip("-").isdigit() else -1
+            try:
+                capacity = whole_number(text("capacity"))
+            except (ValueError, OverflowError):  # words, or a number no hall holds: the same answer
+                capacity = -1
             if capacity < 0 or (capacity == 0 and base is None):
                 raise Refusal(ctx.render(TEXTS, value=text("capacity"))["bad_capacity"])
             capacity = capacity or None
@@ -466,7 +490,7 @@ class Events(Cog):
             start=occurrence.start.astimezone(shown_zone) if occurrence else None,
             end=occurrence.end.astimezone(shown_zone) if occurrence else None,
             own_zone=event.zone.key if shown_zone.key != event.zone.key else "",
-            repeat=_repeat_words(event.recurrence), link=web_address(event.place) or "")
+            repeats=self._repeats(community.platform, event), link=web_address(event.place) or "")
         fields = [Field(texts["label_when"], texts["when"], inline=True)]
         if event.place:
             fields.append(Field(texts["label_where"], texts["where"], inline=True))
@@ -543,11 +567,18 @@ class Events(Cog):
     # -- helpers ---------------------------------------------------------------------------------
 
     async def _event(self, ctx: Invocation, typed: str) -> Event:
-        match = _REF.match(str(typed))
-        found = await self.store.get(ctx.community, int(match.group(1))) if match else None
+        match = _REF.match(str(typed).strip())
+        if match is None:  # `1.5` is not event 1
+            raise Refusal(ctx.render(TEXTS, value=typed)["not_a_number"])
+        found = await self.store.get(ctx.community, int(match.group(1)))
         if found is None:
             raise Refusal(ctx.render(TEXTS, value=typed)["not_found"])
         return found
+
+    def _repeats(self, platform: str, event: Event) -> str:
+        """How the event repeats, in the words of events/messages.j2 ("every Tuesday, 6 times"); "" if it doesn't."""
+        words = recurrence_in_words(event.recurrence, event.first)
+        return self.bot.render(TEXTS, platform, repeat=words)["repeat"] if words else ""
 
     def _default_zone(self) -> ZoneInfo:
         return self.clock.tz
@@ -568,12 +599,3 @@ def _duration_words(length: timedelta) -> dict[str, int]:
     minutes = max(0, round(length.total_seconds() / 60))
     return {"days": minutes // 1440, "hours": minutes % 1440 // 60, "minutes": minutes % 60,
             "in_hours": minutes // 60}
-
-
-def _repeat_words(recurrence: str | None) -> dict[str, Any]:
-    """An RRULE's frequency and interval, for a template to word ("every 2 weeks")."""
-    if not recurrence:
-        return {}
-    parts = dict(part.split("=", 1) for part in recurrence.split(";") if "=" in part)
-    return {"freq": parts.get("FREQ", "").lower(), "interval": int(parts.get("INTERVAL", "1")),
-            "simple": set(parts) <= {"FREQ", "INTERVAL"}, "rule": recurrence}

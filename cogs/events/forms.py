@@ -1,10 +1,14 @@
 """The form a moderator fills in by DM to create an event, one field at a time."""
 
+from bot.core.commands import whole_number
 from bot.forms import Form, long_text, short_text
 
 
 def _whole_number(value: str) -> str | None:
-    return None if value.isdigit() and int(value) > 0 else "capacity_number"
+    try:
+        return None if whole_number(value) > 0 else "capacity_number"
+    except (ValueError, OverflowError):  # "²" is a digit to str.isdigit, and not a number of places
+        return "capacity_number"
 
 
 EVENT_FORM = Form("event", template="events/form.j2", questions=(

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 import re
+from calendar import isleap
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Iterable
+from datetime import date, datetime, timedelta
+from itertools import islice, pairwise
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -23,9 +25,12 @@ from bot.core.clock import parse_duration
 from bot.core.commands import Explained
 
 LONGEST_EVENT = timedelta(days=14)
-CALENDAR_CYCLE = 400  # years after which the Gregorian calendar repeats, dates and weekdays alike
-# Occurrences closer than this are refused: a reminder storm is never what an organiser meant.
-_TOO_OFTEN = ("HOURLY", "MINUTELY", "SECONDLY")
+# A repeat rule is judged by its first occurrences: any two closer than a day are refused (a reminder
+# storm is never what an organiser meant), and so is a rule with none within the horizon (a yearly
+# 29 February comes within five years).
+SHORTEST_REPEAT = timedelta(days=1)
+REPEAT_HORIZON = timedelta(days=5 * 366)
+REPEATS_CHECKED = 100
 _SHORTHANDS = {"daily": "FREQ=DAILY", "weekly": "FREQ=WEEKLY", "fortnightly": "FREQ=WEEKLY;INTERVAL=2",
                "biweekly": "FREQ=WEEKLY;INTERVAL=2", "monthly": "FREQ=MONTHLY"}
 _CLOCK = re.compile(r"^\d{1,2}[:.h]\d{2}$|^\d{1,2}\s*(am|pm)$", re.IGNORECASE)
@@ -90,24 +95,87 @@ def parse_recurrence(text: str, start: datetime) -> str:
         parsed = rrule.rrulestr(rule, dtstart=start)
     except (ValueError, TypeError):
         raise TimeProblem("bad_recurrence", value=text) from None
-    if any(f"FREQ={freq}" in rule for freq in _TOO_OFTEN):
-        raise TimeProblem("recurrence_too_often", value=text)
-    if parsed.after(start, inc=True) is None:
-        raise TimeProblem("recurrence_never", value=text)
+    check_recurrence(parsed, start, text)
     return rule
+
+
+def check_recurrence(rule: rrule.rrule, start: datetime, text: str) -> None:
+    """Refuse a repeat rule that never happens within REPEAT_HORIZON, or whose occurrences come closer
+    together than SHORTEST_REPEAT, by the occurrences themselves (FREQ=DAILY;BYMINUTE=0,1,2 is every minute)."""
+    # dateutil checks UNTIL only against occurrences it found, so it searches up to the year 9999 for a rule
+    # that never happens. The rule is therefore run on the same calendar just before 9999, where that search
+    # ends a few decades on, whatever the rule.
+    shift = _twin_shift(start)
+    late = rule.replace(dtstart=start + shift, count=None, until=start + shift + REPEAT_HORIZON)
+    found = [moment - shift for moment in islice(late, REPEATS_CHECKED)]
+    # The rule's own COUNT and UNTIL keep the first of those; asked one for each, it finds each at once.
+    first = [moment for _, moment in zip(found, rule)]
+    if not first:
+        raise TimeProblem("recurrence_never", value=text, years=REPEAT_HORIZON.days // 365)
+    if any(later - earlier < SHORTEST_REPEAT for earlier, later in pairwise(first)):
+        raise TimeProblem("recurrence_too_often", value=text)
+
+
+def _twin_shift(start: datetime) -> timedelta:
+    """How far to move `start` so that the years from there to 9999 have the same calendar, day for day
+    (weekdays, leap years), as the years from `start` on: the latest such place that leaves REPEAT_HORIZON
+    before 9999. One is always found, as the calendar repeats itself every 400 years."""
+    last = datetime.max.year - REPEAT_HORIZON.days // 365 - 2
+    weekday = date(start.year, 1, 1).weekday()
+    for twin in range(last, last - 400, -1):
+        if date(twin, 1, 1).weekday() == weekday and all(
+                isleap(start.year + n) == isleap(twin + n) for n in range(datetime.max.year - twin + 1)):
+            return datetime(twin, 1, 1) - datetime(start.year, 1, 1)
+    raise AssertionError("the Gregorian calendar repeats every 400 years")
+
+
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_BYDAY = re.compile(r"^([+-]?[1-5])?(MO|TU|WE|TH|FR|SA|SU)$")
+
+
+def recurrence_in_words(rule: str | None, first: datetime) -> dict[str, Any]:
+    """How a rule repeats, in parts a template can put into words ("every Tuesday", "every other week on
+    Monday", "monthly on the first Monday", "6 times"): `freq` (daily, weekly, monthly, yearly, or custom
+    when the rule is more than these say), `interval`, `weekdays` (0 is Monday), `nth` (1 to 5, or -1 for
+    the last) with one weekday, `monthday`, and `count` or `until` (a date). {} for no rule."""
+    if not rule:
+        return {}
+    parts = {key: list(values) for key, values in icalendar.vRecur.from_ical(rule).items()}
+    words: dict[str, Any] = {"freq": "custom", "interval": int(parts.pop("INTERVAL", [1])[0]), "weekdays": [],
+                             "nth": None, "monthday": None, "count": None, "until": None}
+    parts.pop("WKST", None)  # which day a week starts on changes nothing a member sees here
+    if "COUNT" in parts:
+        words["count"] = int(parts.pop("COUNT")[0])
+    if "UNTIL" in parts:
+        until = parts.pop("UNTIL")[0]
+        words["until"] = until.date() if isinstance(until, datetime) else until
+    freq = parts.pop("FREQ", [""])[0].lower()
+    days = [_BYDAY.match(str(day)) for day in parts.pop("BYDAY", [])]
+    monthdays = [int(day) for day in parts.pop("BYMONTHDAY", [])]
+    if parts or not all(days) or len(monthdays) > 1 or (days and monthdays):
+        return words  # BYMONTH, BYSETPOS, several month days...: a custom schedule
+    numbered = [m for m in days if m.group(1)]
+    if freq in ("daily", "yearly") and not days and not monthdays:
+        words["freq"] = freq
+    elif freq == "weekly" and not numbered and not monthdays:
+        words["freq"] = freq
+        words["weekdays"] = sorted({_WEEKDAYS.index(m.group(2)) for m in days}) or [first.weekday()]
+    elif freq == "monthly" and len(days) == 1 and numbered and int(days[0].group(1)) in (1, 2, 3, 4, 5, -1):
+        words.update(freq=freq, nth=int(days[0].group(1)), weekdays=[_WEEKDAYS.index(days[0].group(2))])
+    elif freq == "monthly" and not days and all(day > 0 for day in monthdays):  # not counted from the end
+        words.update(freq=freq, monthday=monthdays[0] if monthdays else first.day)
+    return words
 
 
 @functools.lru_cache(maxsize=1024)
 def ever(recurrence: str, first: datetime) -> bool:
-    """Whether a repeat rule's pattern matches any day at all (FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 matches
-    none). dateutil looks for a rule's next match until the year 9999, which for a rule matching nothing
-    is seconds of work. The calendar, weekdays included, repeats every 400 years: so the pattern is
-    looked for in a 400-year cycle moved to the end of the calendar, where dateutil stops by itself
-    (at most 0.4 s, once per rule; then answered from memory)."""
-    shift = (datetime.max.year - CALENDAR_CYCLE - first.year) // CALENDAR_CYCLE * CALENDAR_CYCLE
-    moved = first.replace(year=first.year + shift)
-    pattern = rrule.rrulestr(recurrence, dtstart=moved).replace(until=None, count=None)
-    return pattern.after(moved, inc=True) is not None
+    """Whether a stored repeat rule happens at all (one kept from before rules were checked may not:
+    FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30). dateutil would look for its next occurrence until the year 9999,
+    seconds of work at every look; the rule is looked at once on the twin calendar just before 9999 (as
+    `check_recurrence` does), then answered from memory."""
+    shift = _twin_shift(first)
+    pattern = rrule.rrulestr(recurrence, dtstart=first + shift).replace(count=None, until=None)
+    return pattern.after(first + shift, inc=True) is not None
 
 
 def starts(first: datetime, recurrence: str | None, after: datetime, before: datetime) -> list[datetime]:

@@ -106,12 +106,14 @@ class EventStore:
     # -- events ------------------------------------------------------------------------
 
     async def create(self, tx: Transaction, community: Community, draft: Draft, by: str, at: datetime) -> int:
-        """A new event, inside the caller's transaction (with its announcement and its audit)."""
-        return await tx.insert(
-            "INSERT INTO events (community, title, partner_id, starts_local, timezone, minutes, place, description,"
-            " capacity, channels, recurrence, status, created_by, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (community.key, *_columns(draft), SCHEDULED, by, stamp(at), stamp(at)))
+        """A new event, inside the caller's transaction (with its announcement and its audit entry); its number."""
+        event_id = await tx.next_number(community.key, "events")
+        await tx.execute(
+            "INSERT INTO events (id, community, title, partner_id, starts_local, timezone, minutes, place,"
+            " description, capacity, channels, recurrence, status, created_by, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (event_id, community.key, *_columns(draft), SCHEDULED, by, stamp(at), stamp(at)))
+        return event_id
 
     async def update(self, tx: Transaction, community: Community, event_id: int, draft: Draft, at: datetime) -> None:
         """Change an event, inside the caller's transaction (with what it tells those going)."""
@@ -151,12 +153,12 @@ class EventStore:
     # -- answers -----------------------------------------------------------------------
 
     async def answer(self, community: Community, event: Event, member: Member, answer: str,
-                     at: datetime) -> tuple[str, Rsvp | None, DomainEvent | None]:
+                     at: datetime) -> tuple[str, Rsvp | None, list[DomainEvent]]:
         """Record a member's answer; a Going past the capacity joins the waitlist.
 
         Returns what was recorded (going, maybe, no or waitlist), the member moved up from the
-        waitlist when a place came free (if any), and the `event.rsvp` event when the member
-        said going for the first time (published by the caller).
+        waitlist when a place came free (if any), and the `event.rsvp` events of whoever is going
+        for the first time, this member or the one moved up (published by the caller).
         """
         async with self._db.transaction() as tx:
             before = await tx.fetchone("SELECT answer, first_going_at FROM event_rsvps"
@@ -170,7 +172,7 @@ class EventStore:
                 if going["n"] >= event.capacity:
                     recorded = WAITLIST
             if recorded == previous or (previous == WAITLIST and recorded == WAITLIST):
-                return recorded, None, None  # nothing changes, and the waitlist keeps its order
+                return recorded, None, []  # nothing changes, and the waitlist keeps its order
             first_going = (before["first_going_at"] if before else None) or (stamp(at) if recorded == GOING else None)
             await tx.execute(
                 "INSERT INTO event_rsvps (community, event_id, member_id, member_name, answer, answered_at,"
@@ -178,40 +180,48 @@ class EventStore:
                 " DO UPDATE SET member_name = excluded.member_name, answer = excluded.answer,"
                 " answered_at = excluded.answered_at, first_going_at = excluded.first_going_at",
                 (community.key, event.id, member.id, member.display_name, recorded, stamp(at), first_going))
+            happened = []
+            if recorded == GOING and not (before and before["first_going_at"]):
+                happened.append(await self._events.record(tx, "event.rsvp", community, member, event=event.id))
             promoted = None
             if previous == GOING and recorded != GOING:
-                promoted = await self._promote(tx, community, event, at)
-            rsvp = None
-            if recorded == GOING and not (before and before["first_going_at"]):
-                rsvp = await self._events.record(tx, "event.rsvp", community, member, event=event.id)
-            return recorded, promoted, rsvp
+                promoted = await self._promote(tx, community, event, at, happened)
+            return recorded, promoted, happened
 
-    async def _promote(self, tx: Any, community: Community, event: Event, at: datetime) -> Rsvp | None:
-        """The first on the waitlist takes the place that came free."""
-        row = await tx.fetchone("SELECT member_id, member_name FROM event_rsvps WHERE community = ? AND"
-                                " event_id = ? AND answer = ? ORDER BY answered_at LIMIT 1",
+    async def _promote(self, tx: Any, community: Community, event: Event, at: datetime,
+                       happened: list[DomainEvent]) -> Rsvp | None:
+        """The first on the waitlist takes the place that came free. Going now, they have joined the
+        event as much as by pressing Going: `event.rsvp` (added to `happened`) if it is their first time."""
+        row = await tx.fetchone("SELECT member_id, member_name, first_going_at FROM event_rsvps WHERE community = ?"
+                                " AND event_id = ? AND answer = ? ORDER BY answered_at LIMIT 1",
                                 (community.key, event.id, WAITLIST))
         if row is None:
             return None
         await tx.execute("UPDATE event_rsvps SET answer = ?, first_going_at = COALESCE(first_going_at, ?)"
                          " WHERE community = ? AND event_id = ? AND member_id = ?",
                          (GOING, stamp(at), community.key, event.id, row["member_id"]))
+        if row["first_going_at"] is None:
+            member = Member(community.platform, row["member_id"], row["member_name"])
+            happened.append(await self._events.record(tx, "event.rsvp", community, member, event=event.id))
         return Rsvp(row["member_id"], row["member_name"], GOING)
 
-    async def fill_places(self, tx: Transaction, community: Community, event: Event, at: datetime) -> list[Rsvp]:
-        """After the capacity grew: move people up from the waitlist while there is room (inside the
-        caller's transaction, with what they are told)."""
-        promoted = []
+    async def fill_places(self, tx: Transaction, community: Community, event: Event,
+                          at: datetime) -> tuple[list[Rsvp], list[DomainEvent]]:
+        """After the capacity grew: move people up from the waitlist while there is room, inside the caller's
+        transaction (with what they are told); returns them, and their `event.rsvp` events (published by
+        the caller after the commit)."""
+        promoted: list[Rsvp] = []
+        happened: list[DomainEvent] = []
         while True:
             going = await tx.fetchone("SELECT COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
                                       " event_id = ? AND answer = ?", (community.key, event.id, GOING))
             if event.capacity is not None and going["n"] >= event.capacity:
                 break
-            moved = await self._promote(tx, community, event, at)
+            moved = await self._promote(tx, community, event, at, happened)
             if moved is None:
                 break
             promoted.append(moved)
-        return promoted
+        return promoted, happened
 
     async def counts(self, community: Community, event_id: int, *, tx: Transaction | None = None) -> Counts:
         rows = await (tx or self._db).fetchall("SELECT answer, COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"

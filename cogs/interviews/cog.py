@@ -20,13 +20,13 @@ from typing import Any
 from bot.config import ConfigError, duration, setting
 from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member, Message, Refusal, action, command,
                       job, option, parse_duration, query)
-from bot.core.checks import host_of, web_address
+from bot.core.checks import host_of, looks_like_link, web_address
 from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.events import DomainEvent
 from bot.storage import Transaction
 from cogs.interviews.store import NO, PUBLIC, YES, Interview, InterviewStore
-from cogs.interviews.webhook import NotTaken, Webhook
+from cogs.interviews.webhook import NotServed, NotTaken, Webhook
 
 TEXTS = "interviews/messages.j2"
 POSTS = "interviews/posts/"
@@ -87,7 +87,7 @@ class Interviews(Cog):
     @command("interview ready", help="Tell a member their interview is ready, and ask both partners about publishing",
              moderator=True)
     async def ready(self, ctx: Invocation, member: Member = option("Whose interview"),
-                    url: str = option("Its link in the archive, https://...", max_length=500),
+                    url: str = option("Its link in the archive, https://...", max_length=500, fits=looks_like_link),
                     partner: Member | None = option("The partner, if they are a member here"),
                     partner_name: str | None = option("The partner's name, if they are not", max_length=100)) -> None:
         problem = self._url_problem(url)
@@ -253,7 +253,11 @@ class Interviews(Cog):
         if platform not in ("console", "discord", "slack") or not community_id:
             raise NotTaken("community is missing: give it as e.g. \"discord:1234\", or set"
                            " cogs.interviews.webhook_community")
-        return Community(platform, community_id)
+        community = Community(platform, community_id)
+        adapter = self.bot.adapters.get(platform)
+        if adapter is None or not adapter.serves(community):
+            raise NotServed(f"community {key} is not one this bot serves")
+        return community
 
     # -- moderators' list --------------------------------------------------------------------------
 

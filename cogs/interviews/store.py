@@ -53,17 +53,18 @@ class InterviewStore:
     async def add(self, tx: Transaction, community: Community, *, url: str, member: Member, partner: Member | None,
                   partner_name: str, external_id: str | None, source: str, at: datetime) -> tuple[int, bool]:
         """Keep a recording that is ready, with a question to each partner who is a member (inside the
-        caller's transaction, with the questions' messages); returns its id and whether it is new (the
+        caller's transaction, with the questions' messages); returns its number and whether it is new (the
         same recording again adds nothing)."""
         known = await tx.fetchone(
             "SELECT id FROM interviews WHERE community = ? AND (url_key = ? OR (external_id IS NOT NULL AND"
             " external_id = ?))", (community.key, link_key(url), external_id))
         if known is not None:
             return known["id"], False
-        interview_id = await tx.insert(
-            "INSERT INTO interviews (community, url, url_key, external_id, member_id, member_name, partner_id,"
-            " partner_name, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (community.key, url, link_key(url), external_id, member.id, member.display_name,
+        interview_id = await tx.next_number(community.key, "interviews")
+        await tx.execute(
+            "INSERT INTO interviews (id, community, url, url_key, external_id, member_id, member_name,"
+            " partner_id, partner_name, status, source, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (interview_id, community.key, url, link_key(url), external_id, member.id, member.display_name,
              partner.id if partner else None, partner.display_name if partner else partner_name, ASKING, source,
              stamp(at)))
         await tx.executemany(

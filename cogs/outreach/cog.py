@@ -10,13 +10,14 @@ and where to give.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import setting
 from bot.core import Button, ButtonStyle, Field, Invocation, Message, Refusal, action, command, on_submit, option
-from bot.core.checks import web_address
+from bot.core.checks import looks_like_link, web_address, with_digits
 from bot.core.cog import Cog
 from bot.forms import Submission
 from cogs.outreach.forms import PARTNER_INTEREST
@@ -135,12 +136,18 @@ class Outreach(Cog):
 
     @command("webinar add", help="Add a webinar to the archive", moderator=True)
     async def webinar_add(self, ctx: Invocation, title: str = option("Its title", max_length=200),
-                          date: str = option("When it was held, e.g. 2026-09-14", max_length=10),
-                          link: str = option("Where to watch it, https://...", max_length=500),
+                          date: str = option("When it was held, e.g. 2026-09-14", max_length=10, fits=with_digits),
+                          link: str = option("Where to watch it, https://...", max_length=500, fits=looks_like_link),
                           description: str | None = option("What it was about", max_length=1000)) -> None:
-        texts = ctx.render(TEXTS, value=date)
-        if not _DATE.match(date.strip()):
+        texts = ctx.render(TEXTS, value=date, today=self.clock.today())
+        try:
+            held_on = dt.date.fromisoformat(date.strip()) if _DATE.match(date.strip()) else None
+        except ValueError:  # 2026-02-30
+            held_on = None
+        if held_on is None:
             raise Refusal(texts["bad_date"], show_usage=True)
+        if held_on > self.clock.today():  # the archive is of webinars that took place
+            raise Refusal(texts["webinar_in_future"], show_usage=True)
         if web_address(link) is None:
             raise Refusal(ctx.render(TEXTS, value=link)["bad_link"], show_usage=True)
         webinar_id = await self.store.add_webinar(ctx.community, {"title": title.strip(), "held_on": date.strip(),

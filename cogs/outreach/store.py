@@ -63,11 +63,12 @@ class OutreachStore:
             known = await tx.fetchone("SELECT id FROM partner_interest WHERE submission_id = ?", (submission.id,))
             if known is not None:
                 return known["id"], None
-            interest_id = await tx.insert(
-                "INSERT INTO partner_interest (community, member_id, member_name, submission_id, organisation,"
+            interest_id = await tx.next_number(community.key, "partner_interest")
+            await tx.execute(
+                "INSERT INTO partner_interest (id, community, member_id, member_name, submission_id, organisation,"
                 " contact_name, email, kind, wants, message, status, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (community.key, submission.member.id, submission.member.display_name, submission.id,
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (interest_id, community.key, submission.member.id, submission.member.display_name, submission.id,
                  answers["organisation"], answers["contact_name"], answers["email"], answers["kind"],
                  answers["wants"], answers.get("message"), OPEN, stamp(at)))
             event = await self._events.record(tx, "partner_interest.submitted", community, submission.member,
@@ -90,10 +91,13 @@ class OutreachStore:
             " status = ?", (DONE, by, stamp(at), community.key, interest_id, OPEN)))
 
     async def add_webinar(self, community: Community, values: dict[str, Any], by: str, at: datetime) -> int:
-        return await self._db.insert(
-            "INSERT INTO webinars (community, title, held_on, link, description, added_by, added_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", (community.key, values["title"], values["held_on"], values["link"],
-                                              values.get("description", ""), by, stamp(at)))
+        async with self._db.transaction() as tx:
+            webinar_id = await tx.next_number(community.key, "webinars")
+            await tx.execute(
+                "INSERT INTO webinars (id, community, title, held_on, link, description, added_by, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (webinar_id, community.key, values["title"], values["held_on"],
+                                                     values["link"], values.get("description", ""), by, stamp(at)))
+        return webinar_id
 
     async def webinars(self, community: Community) -> list[Webinar]:
         rows = await self._db.fetchall("SELECT id, title, held_on, link, description FROM webinars WHERE"

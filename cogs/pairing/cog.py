@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # A round's pairs are written this many at a time, each with its introductions: one transaction for
 # thousands would hold the database, and every member's command, for seconds.
 PAIRS_AT_ONCE = 20
+LEFT_OUT_AT_ONCE = 500
 
 
 def _statements(value: int) -> tuple[str, str] | None:
@@ -262,7 +263,9 @@ class Pairing(Cog):
                                                  int(now.timestamp()))
         chosen = [(by_id[a], by_id[b], difference(seen[a], seen[b]) / self.settings.statements) for a, b in found]
         # Asked before the transactions: another cog's query reads the database, which waits for them to end.
-        guide = await self.bot.ask("practice.guide", community, community.platform, default=None)
+        # Each round suggests the next of the community's opening questions.
+        turn = await self.store.round_count(community)
+        guide = await self.bot.ask("practice.guide", community, community.platform, turn, default=None)
         round_id = await self.store.start_round(community, now, started_by, len(members))
         for start in range(0, len(chosen), PAIRS_AT_ONCE):
             some = chosen[start:start + PAIRS_AT_ONCE]
@@ -273,7 +276,15 @@ class Pairing(Cog):
                 for pair_id, items in zip(pair_ids, introductions):
                     await self.bot.outbox.put(community, f"pairing:intro:{pair_id}", items, tx=tx)
         paired = {m.member_id for a, b, _ in chosen for m in (a, b)}
-        await self.store.left_out(community, [m for m in members if m.member_id not in paired], now)
+        left_out = [m for m in members if m.member_id not in paired]
+        texts = self.bot.render(TEXTS, community.platform, every=_in_words(self.every) if self.every else None)
+        for start in range(0, len(left_out), LEFT_OUT_AT_ONCE):
+            some = left_out[start:start + LEFT_OUT_AT_ONCE]
+            async with self.db.transaction() as tx:  # first in line next time, and told so, or neither
+                await self.store.left_out(tx, community, some, now)
+                await self.bot.outbox.put(community, f"pairing:left-out:{round_id}", [
+                    (Member(community.platform, m.member_id, m.member_name), Message(text=texts["left_out"]))
+                    for m in some], tx=tx)
         return len(chosen), len(members)
 
     def _introductions(self, community: Community, first: tuple[Joined, Candidate], second: tuple[Joined, Candidate],
@@ -282,15 +293,13 @@ class Pairing(Cog):
         never the other's answers."""
         (a, one), (b, two) = first, second
         shared = shared_formats(one, two)
-        labels = self.bot.render(TEMPLATE, community.platform)  # the form's words for times and formats
-        formats = [labels[f"formats_{f}"] for f in FORMATS if f in shared]
+        formats = [f for f in FORMATS if f in shared]  # worded by the template
         # The practice cog's guide and first question; without it, this template's own question.
         question = guide["question"] if guide else self.bot.render(TEXTS, community.platform)["first_question"]
         items = []
         for me, other in ((a, b), (b, a)):
             today = now.astimezone(ZoneInfo(me.timezone)).date()
-            times = [labels[f"availability_{slot}"] for slot in me.availability
-                     if free_hours(me.timezone, [slot], today) & one.hours & two.hours]
+            times = [slot for slot in me.availability if free_hours(me.timezone, [slot], today) & one.hours & two.hours]
             texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times, formats=formats,
                                     town=me.town if "in_person" in shared else "", avoid=me.avoid,
                                     guide=guide["guide"] if guide else None, question=question,

@@ -160,6 +160,9 @@ class PairingStore:
             counts[state] = counts.get(state, 0) + 1
         return counts
 
+    async def round_count(self, community: Community) -> int:
+        return await self._db.fetchval("SELECT COUNT(*) FROM pairing_rounds WHERE community = ?", (community.key,))
+
     async def last_round(self, community: Community) -> int:
         return await self._db.fetchval("SELECT COALESCE(MAX(id), 0) FROM pairing_rounds WHERE community = ?",
                                        (community.key,))
@@ -212,13 +215,10 @@ class PairingStore:
         await tx.execute("UPDATE pairing_rounds SET pairs = pairs + ? WHERE id = ?", (len(pairs), round_id))
         return ids
 
-    async def left_out(self, community: Community, members: list[Joined], at: datetime) -> None:
-        """Those a round could not pair are first in line next time (a thousand at a time, so that
-        members' commands get through between)."""
-        for start in range(0, len(members), 1000):
-            await self._db.executemany(
-                "UPDATE pairing_members SET waiting_since = ? WHERE community = ? AND member_id = ?",
-                [(stamp(at), community.key, m.member_id) for m in members[start:start + 1000]])
+    async def left_out(self, tx: Transaction, community: Community, members: list[Joined], at: datetime) -> None:
+        """Those a round could not pair are first in line next time (in `tx`, with what they are told)."""
+        await tx.executemany("UPDATE pairing_members SET waiting_since = ? WHERE community = ? AND member_id = ?",
+                             [(stamp(at), community.key, m.member_id) for m in members])
 
     async def pair(self, community: Community, pair_id: int) -> Pair | None:
         row = await self._db.fetchone(f"SELECT {_PAIR} FROM pairing_pairs WHERE community = ? AND id = ?",

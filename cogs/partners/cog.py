@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Message, Refusal, action, command, option,
                       query)
-from bot.core.checks import web_address
+from bot.core.checks import looks_like_link, web_address
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from cogs.partners.store import Partner, PartnerStore
@@ -77,10 +77,10 @@ class Partners(Cog):
     async def add(self, ctx: Invocation,
                   name: str = option("Its name", max_length=100),
                   description: str | None = option("What it does, in a sentence or two", max_length=1000),
-                  website: str | None = option("Its website, https://...", max_length=500),
+                  website: str | None = option("Its website, https://...", max_length=500, fits=looks_like_link),
                   region: str | None = option("Where it works, e.g. Ohio", max_length=100),
                   contact: str | None = option("Who to write to there (only moderators see it)", max_length=300),
-                  logo: str | None = option("A link to its logo, https://...", max_length=500)) -> None:
+                  logo: str | None = option("A link to its logo, https://...", max_length=500, fits=looks_like_link)) -> None:
         values = self._checked(ctx, {"name": name, "description": description, "website": website,
                                      "region": region, "contact": contact, "logo_url": logo})
         partner_id = await self.store.add(ctx.community, values, ctx.member.id, self.clock.now())
@@ -97,10 +97,10 @@ class Partners(Cog):
                    name: str = option("The partner's name now", max_length=100, autocomplete="names"),
                    new_name: str | None = option("A new name", max_length=100),
                    description: str | None = option("What it does", max_length=1000),
-                   website: str | None = option("Its website, https://...", max_length=500),
+                   website: str | None = option("Its website, https://...", max_length=500, fits=looks_like_link),
                    region: str | None = option("Where it works", max_length=100),
                    contact: str | None = option("Who to write to there", max_length=300),
-                   logo: str | None = option("A link to its logo, https://...", max_length=500)) -> None:
+                   logo: str | None = option("A link to its logo, https://...", max_length=500, fits=looks_like_link)) -> None:
         partner = await self._named(ctx, name)
         if partner is None:
             return

@@ -76,11 +76,12 @@ class Practice(Cog):
     # -- what other cogs may ask -----------------------------------------------------------------
 
     @query("practice.guide")
-    async def guide(self, community: Community, platform: str) -> dict[str, str]:
-        """The guide and its first opening question, rendered for a platform."""
+    async def guide(self, community: Community, platform: str, turn: int = 0) -> dict[str, str]:
+        """The guide and an opening question, rendered for a platform: the first, or the one whose `turn`
+        it is (the community's questions taken in order, round after round)."""
         questions = await self.questions(community)
         texts = self.bot.render(TEXTS, platform, question=questions[0], number=1, total=len(questions))
-        return {"guide": str(texts["guide"]), "question": str(questions[0])}
+        return {"guide": str(texts["guide"]), "question": str(questions[turn % len(questions)])}
 
     # -- the list ----------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config import setting
 from bot.core import Button, ButtonStyle, Invocation, Member, Message, Refusal, action, command, option, query
+from bot.core.checks import looks_like_link
 from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.moderation import ModerationPosts
@@ -41,22 +42,25 @@ class Reports(Cog):
     @command("report", help="Tell the moderators about a message, a submission or someone's behaviour",
              cooldown="1m")
     async def report(self, ctx: Invocation, what: str = option("What happened, in a few words", max_length=1000),
-                     link: str | None = option("A link to the message, if you have one", max_length=500)) -> None:
+                     link: str | None = option("A link to the message, if you have one", max_length=500,
+                                               fits=looks_like_link)) -> None:
         report = await self._report(ctx, await self.file(ctx, what, link or ""))
         await ctx.reply_private(ctx.render(TEXTS, report=report)["thanks"])
 
     @query("reports.file")
     async def file(self, ctx: Invocation, what: str, link: str = "") -> int:
         """File a report from the member of `ctx` (also for other cogs: /pairing report); its number."""
-        channel = await self.posts.channel(ctx, self.settings.moderators_channel)
-        async with self.db.transaction() as tx:  # the report, its event and its card for the moderators
-            report_id = await tx.insert(
-                "INSERT INTO reports (community, member_id, member_name, what, link, status, reported_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)", (ctx.community.key, ctx.member.id, ctx.member.display_name,
-                                                  what.strip(), link.strip(), OPEN, stamp(self.clock.now())))
+        channel = await self.posts.queue_channel(ctx, self.settings.moderators_channel)
+        async with self.db.transaction() as tx:
+            report_id = await tx.next_number(ctx.community.key, "reports")
+            await tx.execute(
+                "INSERT INTO reports (id, community, member_id, member_name, what, link, status, reported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (report_id, ctx.community.key, ctx.member.id,
+                                                     ctx.member.display_name, what.strip(), link.strip(), OPEN,
+                                                     stamp(self.clock.now())))
             event = await self.events.record(tx, "report.made", ctx.community, ctx.member, report=report_id)
             report = dict(await tx.fetchone("SELECT * FROM reports WHERE id = ?", (report_id,)))
-            await self.posts.queue(tx, ctx, channel, report_id, self._card(ctx, report))
+            await self.posts.to_queue(ctx, channel, report_id, self._card(ctx, report), tx=tx)
         await self.events.publish(event)
         return report_id
 

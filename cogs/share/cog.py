@@ -19,7 +19,7 @@ from PIL import UnidentifiedImageError
 
 from bot.config import ConfigError, setting
 from bot.core import Button, ButtonStyle, Channel, Cog, Field, Image, Invocation, Message, action, command, option
-from bot.render.images import FontChain, clusters
+from bot.render.images import LEFT_OUT_NOTE, LEFT_OUT_TEMPLATE, FontChain, clusters
 from cogs.share.badge import BadgeTexts, render_badge
 from cogs.share.store import ShareStore
 
@@ -71,12 +71,16 @@ class Share(Cog):
                                 date=self.clock.today())
         texts = BadgeTexts(drawn["headline"], drawn["name"], drawn["caption"], drawn["date"])
         async with self.drawing:
-            png = await asyncio.to_thread(self._draw, texts)
+            png, left_out = await asyncio.to_thread(self._draw, texts)
         page = ctx.render("share/kit.j2")
         await ctx.reply_private(Message(
             text=page["badge_ready"],
             images=[Image(page["badge_filename"], png, description=page["badge_description"])],
         ))
+        if left_out:
+            note = ctx.render(LEFT_OUT_TEMPLATE, left_out="".join(left_out), left_out_count=len(left_out))
+            await self.bot.outbox.put(ctx.community, LEFT_OUT_NOTE.format(member=ctx.member.id),
+                                      [(ctx.member, Message(text=note["left_out"]))])
 
     @action("share:done")
     async def done(self, ctx: Invocation, value: str) -> None:
@@ -107,13 +111,14 @@ class Share(Cog):
             ],
         ))
 
-    def _draw(self, texts: BadgeTexts) -> bytes:
-        """On the worker thread: reading fonts and drawing both take a while."""
-        missing = self.fonts.missing(texts.name)
-        if missing:
-            log.warning("no font can draw %r in a member's name; add a font file to cogs.share.fonts",
-                        "".join(missing))
-        return render_badge(texts, self.fonts, self.background)
+    def _draw(self, texts: BadgeTexts) -> tuple[bytes, list[str]]:
+        """On the worker thread: reading fonts and drawing both take a while. Also returns the
+        characters of the name that no font has, which the badge leaves out."""
+        left_out = self.fonts.missing(texts.name)
+        if left_out:  # how many, never which: the log names no member and quotes nothing of theirs
+            log.warning("%d character(s) of a name have no font and are left out of a badge graphic;"
+                        " cogs.share.fonts adds fonts", len(left_out))
+        return render_badge(texts, self.fonts, self.background), left_out
 
     def _checked_background(self) -> Path | None:
         if not self.settings.badge_background:

@@ -75,13 +75,13 @@ class Stories(Cog):
         host = host_of(address)
         if not any(host == d or host.endswith("." + d) for d in domains):
             raise Refusal(texts["not_the_archive"])
-        channel = await self.posts.channel(ctx, self.settings.moderators_channel)
+        channel = await self.posts.queue_channel(ctx, self.settings.moderators_channel)
         async with self.db.transaction() as tx:  # the story, its event and its card for the moderators
             story_id, submitted = await self.store.submit(tx, ctx.community, ctx.member, address, why,
                                                           self.clock.now())
             story = await self.store.get(ctx.community, story_id, tx=tx)
             if submitted is not None:
-                await self.posts.queue(tx, ctx, channel, story_id, self._card(ctx, story, queue=True))
+                await self.posts.to_queue(ctx, channel, story_id, self._card(ctx, story, queue=True), tx=tx)
         if submitted is None:
             raise Refusal(ctx.render(TEXTS, story=story)["already_submitted"])
         await self.events.publish(submitted)

@@ -37,15 +37,16 @@ class StoryStore:
     async def submit(self, tx: Transaction, community: Community, member: Member, url: str, why: str | None,
                      at: datetime) -> tuple[int, DomainEvent | None]:
         """Keep a story put forward, inside the caller's transaction (with its card for the moderators);
-        returns its id and its `story.submitted` event to publish after the commit (None: already there)."""
+        returns its number and its `story.submitted` event to publish after the commit (None: already there)."""
         known = await tx.fetchone("SELECT id FROM stories WHERE community = ? AND url_key = ?",
                                   (community.key, link_key(url)))
         if known is not None:
             return known["id"], None
-        story_id = await tx.insert(
-            "INSERT INTO stories (community, member_id, member_name, url, url_key, why, status, submitted_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, url.strip(),
-                                                 link_key(url), why, PENDING, stamp(at)))
+        story_id = await tx.next_number(community.key, "stories")
+        await tx.execute(
+            "INSERT INTO stories (id, community, member_id, member_name, url, url_key, why, status, submitted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (story_id, community.key, member.id, member.display_name,
+                                                    url.strip(), link_key(url), why, PENDING, stamp(at)))
         return story_id, await self._events.record(tx, "story.submitted", community, member, story=story_id)
 
     async def get(self, community: Community, story_id: int, *, tx: Transaction | None = None) -> Story | None:

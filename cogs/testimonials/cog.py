@@ -42,7 +42,7 @@ class TestimonialSettings:
 class Testimonials(Cog):
     """Collecting testimonials, moderating them, featuring and exporting the approved ones."""
 
-    emits = ("testimonial.submitted", "testimonial.approved")
+    emits = ("testimonial.submitted", "testimonial.revised", "testimonial.approved")
     member_rows = {"testimonials": "member_id"}
     member_mentions = {"testimonials": ("decided_by",)}
 
@@ -79,7 +79,7 @@ class Testimonials(Cog):
 
     @on_submit(TESTIMONIAL)
     async def submitted(self, ctx: Invocation, submission: Submission) -> None:
-        channel = await self.posts.channel(ctx, self.settings.moderators_channel)
+        channel = await self.posts.queue_channel(ctx, self.settings.moderators_channel)
         # The testimonial, its event, its card for the moderators, the member's thanks and the end of their
         # draft: all of them, or none. A retried submit finds it recorded, and the rest queued already.
         async with self.db.transaction() as tx:
@@ -87,7 +87,8 @@ class Testimonials(Cog):
             texts = ctx.render(TEXTS, id=testimonial_id)
             if outcome == RECORDED:
                 testimonial = await self.store.get(ctx.community, testimonial_id, tx=tx)
-                await self.posts.queue(tx, ctx, channel, testimonial_id, self._queue_card(ctx, testimonial))
+                await self.posts.to_queue(ctx, channel, testimonial_id, self._queue_card(ctx, testimonial),
+                                          version=testimonial.submitted_at, tx=tx)
             if outcome != NOT_REVISABLE:
                 thanks = texts["thanks_revised" if submission.context.get("revising") else "thanks"]
                 await self.bot.outbox.put(ctx.community, f"testimonials:thanks:{submission.id}",
@@ -194,10 +195,9 @@ class Testimonials(Cog):
         if testimonial.status != APPROVED or not testimonial.consent_given:
             await ctx.reply_private(texts["cannot_feature"])
             return
-        async with self.db.transaction() as tx:  # recorded before it is posted, with the audit entry
-            await self.posts.queue(tx, ctx, channel, id, Message(text=texts["featured"]), role=FEATURED)
-            await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
-                                        testimonial=id, tx=tx)
+        await self.posts.post(ctx, FEATURED, channel, id, Message(text=texts["featured"]))
+        await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
+                                    testimonial=id)
         await ctx.reply_private(texts["featured_done"])
 
     @command("testimonials export", help="Send yourself the approved testimonials as a file", moderator=True)

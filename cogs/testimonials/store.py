@@ -55,7 +55,8 @@ class TestimonialStore:
 
         A revision (after a moderator asked for changes) updates the same testimonial and
         puts it back in the queue, but only while changes are still being asked for (not
-        once it was withdrawn or decided otherwise). A retried submit finds the row already there.
+        once it was withdrawn or decided otherwise), with `testimonial.revised` instead. A retried submit
+        finds the row already there.
         """
         answers = submission.answers
         consent_given = answers["may_quote"]
@@ -78,13 +79,16 @@ class TestimonialStore:
                 return revising, NOT_REVISABLE, None
             testimonial_id = revising
         else:
-            testimonial_id = await tx.insert(
-                "INSERT INTO testimonials (community, member_id, member_name, submission_id, story, surprise,"
+            testimonial_id = await tx.next_number(community.key, "testimonials")
+            await tx.execute(
+                "INSERT INTO testimonials (id, community, member_id, member_name, submission_id, story, surprise,"
                 " advice, credit, consent_given, consent_wording, consent_at, status, submitted_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (community.key, submission.member.id, submission.member.display_name, submission.id,
-                 *values, PENDING, stamp(at)))
-        event = await self._events.record(tx, "testimonial.submitted", community, submission.member,
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (testimonial_id, community.key, submission.member.id, submission.member.display_name,
+                 submission.id, *values, PENDING, stamp(at)))
+        # A revision is the same testimonial again: the weekly stats count `testimonial.submitted`.
+        event = await self._events.record(tx, "testimonial.revised" if revising is not None else
+                                          "testimonial.submitted", community, submission.member,
                                           testimonial=testimonial_id)
         return testimonial_id, RECORDED, event
 

@@ -62,7 +62,23 @@ DEFAULT_EVERYONE_PERMISSIONS = (
 
 # Gateway intents the fake honours: Discord sends these events only to a bot that asked.
 INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_DIRECT_MESSAGES = 1 << 12
+
+# Discord's global limit (topics/rate-limits.mdx, "Global Rate Limit"): "All bots can make up to 50
+# requests per second to our API", and "Interaction endpoints are not bound to the bot's Global Rate
+# Limit" (interactions/receiving-and-responding.mdx, "Endpoints": the callback and the
+# /webhooks/{application}/{token} routes).
+GLOBAL_LIMIT = 50
+# "You must send an initial response within 3 seconds of receiving the event. If the 3 second deadline
+# is exceeded, the token will be invalidated" (receiving-and-responding.mdx, "Interaction Callback").
+FIRST_RESPONSE_SECONDS = 3.0
+# resources/message.mdx, Create Message: `nonce` is an integer or a string of at most 25 characters;
+# with `enforce_nonce`, "the nonce will be checked for uniqueness in the past few minutes. If another
+# message was created by the same author with the same nonce, that message will be returned and no new
+# message will be created." "A few minutes" is not given exactly: the fake forgets after two.
+MAX_NONCE = 25
+NONCE_WINDOW_SECONDS = 120.0
 
 # Gateway opcodes.
 OP_DISPATCH = 0
@@ -75,26 +91,44 @@ OP_HEARTBEAT_ACK = 11
 
 # Interaction callback types that create or change a message.
 CALLBACK_MESSAGE, CALLBACK_DEFERRED_MESSAGE, CALLBACK_DEFERRED_UPDATE, CALLBACK_UPDATE = 4, 5, 6, 7
-CALLBACK_MODAL = 9
+CALLBACK_AUTOCOMPLETE_RESULT, CALLBACK_MODAL = 8, 9
+INTERACTION_AUTOCOMPLETE = 4
+# Component types (components/reference.mdx).
+ACTION_ROW, TEXT_INPUT, LABEL = 1, 4, 18
 
 
 def _modal_problem(data: dict) -> str | None:
-    """What Discord would refuse in a modal: its title, at most 5 rows of one text input each, their limits."""
+    """What Discord would refuse in a modal: its title, 1 to 5 top-level components, their limits.
+
+    components/reference.mdx documents a modal's text inputs wrapped in a Label (type 18: `label` up to
+    45, `description` up to 100, one `component`); an Action Row holding one Text Input that carries its
+    own `label` is the older shape, deprecated in modals but still accepted."""
     if not 0 < len(data.get("title") or "") <= 45 or not data.get("custom_id") or len(data["custom_id"]) > 100:
         return "a modal's title (1 to 45) or custom_id (1 to 100)"
     rows = data.get("components") or []
     if not 0 < len(rows) <= 5:
-        return "a modal holds 1 to 5 rows"
+        return "a modal holds 1 to 5 components"
     for row in rows:
-        boxes = row.get("components") or []
-        if row.get("type") != 1 or len(boxes) != 1 or boxes[0].get("type") != 4:
-            return "each row of a modal is one text input"
-        box = boxes[0]
-        if not 0 < len(box.get("label") or "") <= 45 or len(box.get("placeholder") or "") > 100:
-            return "a text input's label (1 to 45) or placeholder (up to 100)"
+        if row.get("type") == LABEL:
+            box, label = row.get("component") or {}, row.get("label") or ""
+            if not 0 < len(label) <= 45 or len(row.get("description") or "") > 100:
+                return "a label's text (1 to 45) or description (up to 100)"
+        elif row.get("type") == ACTION_ROW and len(row.get("components") or []) == 1:
+            box = row["components"][0]
+            label = box.get("label") or ""
+            if not 0 < len(label) <= 45:
+                return "a text input's label (1 to 45)"
+        else:
+            return "each component of a modal is a label (or an action row of one text input)"
+        if box.get("type") != TEXT_INPUT or not box.get("custom_id"):
+            return "a modal's label holds a text input with a custom_id"
+        if len(box.get("placeholder") or "") > 100:
+            return "a text input's placeholder (up to 100)"
         if box.get("style") not in (1, 2) or int(box.get("max_length", 4000)) > 4000 or len(box.get("value") or "") > 4000:
             return "a text input's style, max_length or value"
     return None
+
+
 MESSAGE_FLAG_EPHEMERAL = 1 << 6
 MESSAGE_FLAG_LOADING = 1 << 7
 
@@ -194,6 +228,7 @@ class _Interaction:
     message_id: int | None  # the message a component was on
     acknowledged: bool = False
     original_message_id: int | None = None  # the message the response created, for @original
+    sent_at: float = field(default_factory=time.monotonic)  # when Discord sent it: the 3 s start here
 
 
 class FakeDiscord:
@@ -242,15 +277,20 @@ class FakeDiscord:
         self._changed = asyncio.Event()  # set whenever something is recorded
         self._rate_limits_left = 0
         self._retry_after = 0.0
-        self.rate_limited = 0
-        self._global_limit: int | None = None  # channel messages a second, as Discord's global limit
-        self._recent_sends: collections.deque[float] = collections.deque()
+        self.rate_limited = 0  # 429s answered, per route and global
+        self.global_limit = GLOBAL_LIMIT  # requests a second, outside the interaction endpoints
+        self._recent_requests: collections.deque[float] = collections.deque()
+        self._nonces: dict[str, tuple[int, float]] = {}  # nonce -> (message id, when it was created)
+        self._slow_routes: dict[str, float] = {}  # "METHOD /route/{param}" -> seconds to wait before answering
 
         # What the bot did, in order.
+        self.requests: list[tuple[float, str]] = []  # (monotonic time, "METHOD /route") counted toward the global limit
+        self.nonce_repeats = 0  # creates answered with the message an earlier one with the same nonce made
         self.heartbeats = 0  # heartbeats received (each answered with an ACK)
         self.identifies: list[dict] = []  # IDENTIFY payloads (without the token): intents, properties...
         self.interaction_responses: list[dict] = []
-        self.followups: list[dict] = []
+        self.followups: list[dict] = []  # follow-ups and edits of responses; "route" says which
+        self.late_responses: list[dict] = []  # first responses refused for coming after 3 seconds
         self.channel_messages: list[dict] = []
         self.edits: list[dict] = []
         self.command_syncs: list[dict] = []
@@ -261,13 +301,16 @@ class FakeDiscord:
     async def start(self) -> None:
         """Serve on 127.0.0.1 on a port the system picks (bound here, so it cannot be taken)."""
         # Room for image uploads: aiohttp refuses bodies over 1 MiB by default.
-        app = web.Application(middlewares=[self._record_unknown], client_max_size=ATTACHMENT_SIZE_LIMIT)
+        app = web.Application(middlewares=[self._record_unknown, self._global_rate_limit],
+                              client_max_size=ATTACHMENT_SIZE_LIMIT)
         api = API_PREFIX
         app.router.add_get(GATEWAY_PATH, self._gateway)
         app.router.add_get(f"{api}/gateway/bot", self._get_gateway_bot)
         app.router.add_get(f"{api}/users/{{user_id}}", self._get_user)
         app.router.add_post(f"{api}/users/@me/channels", self._create_dm)
         app.router.add_get(f"{api}/oauth2/applications/@me", self._get_application)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}", self._get_guild)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/members/search", self._search_members)
         app.router.add_get(f"{api}/guilds/{{guild_id}}/members/{{user_id}}", self._get_member)
         app.router.add_put(f"{api}/applications/{{app_id}}/commands", self._sync_commands)
         app.router.add_put(f"{api}/applications/{{app_id}}/guilds/{{guild_id}}/commands", self._sync_commands)
@@ -366,11 +409,21 @@ class FakeDiscord:
         return await self._send_interaction(3, user_id, data, channel_id=channel_id, guild=guild, message=message)
 
     async def submit_modal(self, user_id: int, custom_id: str, values: dict[str, str], *, message_id: str | None = None,
-                           channel_id: int = 3000, guild: bool = True) -> str:
+                           channel_id: int = 3000, guild: bool = True, shape: str = "labels") -> str:
         """The member sends a modal the bot showed (see `modals`): each text input's value by its
-        custom_id. A modal opened from a button carries that button's message. Returns the interaction id."""
-        data = {"custom_id": custom_id, "components": [
-            {"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]} for key, value in values.items()]}
+        custom_id. A modal opened from a button carries that button's message. Returns the interaction id.
+
+        The values come as components/reference.mdx documents them today: each Text Input inside the
+        Label that wraps it ("Label Interaction Response Structure"); `shape="action_rows"` sends the
+        older shape, an Action Row per input, which a bot may still meet."""
+        if shape == "labels":
+            boxes = [{"type": LABEL, "id": 2 * n + 1, "component": {"type": TEXT_INPUT, "id": 2 * n + 2,
+                                                                    "custom_id": key, "value": value}}
+                     for n, (key, value) in enumerate(values.items())]
+        else:
+            boxes = [{"type": ACTION_ROW, "components": [{"type": TEXT_INPUT, "custom_id": key, "value": value}]}
+                     for key, value in values.items()]
+        data = {"custom_id": custom_id, "components": boxes}
         message = self._messages.get(int(message_id)) if message_id else None
         return await self._send_interaction(5, user_id, data, channel_id=channel_id, guild=guild, message=message)
 
@@ -434,10 +487,10 @@ class FakeDiscord:
         records.append(entry)
         self._changed.set()
 
-    def limit_channel_messages_per_second(self, limit: int) -> None:
-        """From now on, accept at most `limit` channel messages in any second; beyond that answer
-        429 with `global: true` and the time until one is allowed again, as Discord's global limit."""
-        self._global_limit = limit
+    def slow_route(self, route: str, seconds: float) -> None:
+        """Answer `route` ("GET /guilds/{guild_id}/members/{user_id}", as the fake names it) after
+        `seconds`, as a slow Discord would: to see what a bot does while a request is on its way."""
+        self._slow_routes[route] = seconds
 
     def rate_limit_next_channel_messages(self, count: int = 1, retry_after: float = 0.2) -> None:
         """Answer the next `count` POST /channels/{id}/messages with a 429, as Discord's per-channel limit does."""
@@ -581,7 +634,12 @@ class FakeDiscord:
         }
 
     def _guild_payload(self) -> dict:
-        """The full GUILD_CREATE: discord.py's state reads most of these keys without defaults."""
+        """The full GUILD_CREATE: discord.py's state reads most of these keys without defaults.
+
+        gateway-events.mdx, Guild Create: without the GUILD_PRESENCES intent, `members` holds only the
+        bot itself and the users in voice channels (there are none here); `member_count` still counts
+        everyone. A bot with the GUILD_MEMBERS intent then asks for the rest (Request Guild Members)."""
+        listed = list(self._members) if self._intents & INTENT_GUILD_PRESENCES else [self.bot_user_id]
         return {
             "id": str(self.guild_id),
             "name": self.guild_name,
@@ -613,10 +671,8 @@ class FakeDiscord:
             "joined_at": self._members[self.bot_user_id].joined_at,
             "large": False,
             "unavailable": False,
-            # Every member is here, so member_count == len(members): discord.py counts the guild as
-            # chunked and does not ask for members before it is ready.
             "member_count": len(self._members),
-            "members": [self._member_payload(user_id) for user_id in self._members],
+            "members": [self._member_payload(user_id) for user_id in listed],
             "roles": [self._role_payload(role_id) for role_id in self._roles],
             "channels": [self._channel_payload(channel_id) for channel_id in self._channels],
             "threads": [],
@@ -877,6 +933,34 @@ class FakeDiscord:
             )
             return _error(404, 0, f"404: the fake Discord has no {request.method} {request.path}")
 
+    @web.middleware
+    async def _global_rate_limit(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+        """Discord's global limit: every REST request counts, but those to the interaction endpoints
+        (GLOBAL_LIMIT's comment). Over the limit, a 429 as documented for it: `global: true`,
+        `X-RateLimit-Global` and `X-RateLimit-Scope: global` (discord.py treats a 429 without `Via` as a
+        Cloudflare ban, which Discord's own answers never are)."""
+        resource = request.match_info.route.resource
+        route = resource.canonical.removeprefix(API_PREFIX) if resource is not None else request.path
+        if route == GATEWAY_PATH or route.startswith(("/interactions/", "/webhooks/")):
+            return await handler(request)
+        now = time.monotonic()
+        while self._recent_requests and self._recent_requests[0] <= now - 1:
+            self._recent_requests.popleft()
+        if len(self._recent_requests) >= self.global_limit:
+            self.rate_limited += 1
+            self._changed.set()
+            retry_after = round(self._recent_requests[0] + 1 - now, 3)
+            body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
+            return _json_response(body, status=429, headers={
+                "Via": "1.1 google", "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Global": "true",
+                "X-RateLimit-Scope": "global"})
+        self._recent_requests.append(now)
+        self.requests.append((now, f"{request.method} {route}"))
+        delay = self._slow_routes.get(f"{request.method} {route}")
+        if delay:
+            await asyncio.sleep(delay)
+        return await handler(request)
+
     def _check_app(self, request: web.Request) -> web.Response | None:
         if request.match_info["app_id"] != str(self.app_id):
             return _error(404, 10002, "Unknown Application")
@@ -910,6 +994,29 @@ class FakeDiscord:
         if int(user_id) not in self._members:
             return _error(404, 10007, "Unknown Member")
         return _json_response(self._member_payload(int(user_id)))
+
+    async def _get_guild(self, request: web.Request) -> web.Response:
+        """Get Guild (resources/guild.mdx): the guild with its roles, no members or channels."""
+        if int(request.match_info["guild_id"]) != self.guild_id:
+            return _error(404, 10004, "Unknown Guild")
+        guild = self._guild_payload()
+        for key in ("members", "channels", "threads", "voice_states", "presences", "stage_instances",
+                    "guild_scheduled_events", "soundboard_sounds", "joined_at", "large", "member_count"):
+            guild.pop(key, None)
+        return _json_response(guild)
+
+    async def _search_members(self, request: web.Request) -> web.Response:
+        """Search Guild Members (resources/guild.mdx): members whose username or nickname starts with
+        `query` (required), at most `limit` (1 to 1,000, default 1). It needs no privileged intent."""
+        if int(request.match_info["guild_id"]) != self.guild_id:
+            return _error(404, 10004, "Unknown Guild")
+        query = request.query.get("query", "")
+        limit = request.query.get("limit", "1")
+        if not query or not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            return _error(400, 50035, "Invalid Form Body: query is required; limit is 1 to 1000")
+        found = [user_id for user_id, member in self._members.items()
+                 if member.name.lower().startswith(query.lower())][:int(limit)]
+        return _json_response([self._member_payload(user_id) for user_id in found])
 
     async def _get_application(self, request: web.Request) -> web.Response:
         bot = self._user(self.bot_user_id)
@@ -969,8 +1076,20 @@ class FakeDiscord:
             return _error(404, 10062, "Unknown interaction")
         if interaction.acknowledged:
             return _error(400, 40060, "Interaction has already been acknowledged.")
+        if time.monotonic() - interaction.sent_at > FIRST_RESPONSE_SECONDS:
+            # Past the 3 seconds the token is invalidated: Discord answers as for an unknown one.
+            self._record(self.late_responses, {"interaction_id": str(interaction.id),
+                                               "after": round(time.monotonic() - interaction.sent_at, 3)})
+            return _error(404, 10062, "Unknown interaction")
         payload, files = await _read_body(request)
         kind, data = payload["type"], payload.get("data") or {}
+        # An autocomplete interaction takes only APPLICATION_COMMAND_AUTOCOMPLETE_RESULT, and that
+        # answer fits nothing else (receiving-and-responding.mdx, Interaction Callback Type).
+        if (interaction.type == INTERACTION_AUTOCOMPLETE) != (kind == CALLBACK_AUTOCOMPLETE_RESULT):
+            return _error(400, 50035, "Invalid Form Body: an autocomplete interaction is answered with"
+                                      " choices (type 8), and only it")
+        if kind == CALLBACK_AUTOCOMPLETE_RESULT and len(data.get("choices") or []) > 25:
+            return _error(400, 50035, "Invalid Form Body: at most 25 choices")
         if kind in (CALLBACK_MESSAGE, CALLBACK_UPDATE) and (problem := _limits_problem(data)):
             return _error(400, 50035, f"Invalid Form Body: {problem}")
         if kind == CALLBACK_MODAL and (interaction.type not in (2, 3) or (problem := _modal_problem(data))):
@@ -1048,6 +1167,9 @@ class FakeDiscord:
         if placeholder is not None and placeholder.get("flags", 0) & MESSAGE_FLAG_LOADING:
             # As on Discord, the first follow-up after a deferral fills the "thinking" answer and
             # keeps its visibility (private if the deferral was), whatever the follow-up asked.
+            # receiving-and-responding.mdx, Create Followup Message: kept "for backwards compatibility.
+            # [...] This behavior is deprecated, and you should use the Edit Original Interaction
+            # Response endpoint in this case instead." `filled_deferral` shows a bot relying on it.
             private = placeholder["flags"] & MESSAGE_FLAG_EPHEMERAL
             payload = {**(payload or {}), "flags": private}
             message = self._edit_message(placeholder, payload, files)
@@ -1064,6 +1186,8 @@ class FakeDiscord:
                 "files": files,
                 "edit": edit,
                 "message_id": message["id"],
+                "route": "followup",
+                "filled_deferral": edit,
             }
         )
         return _json_response(message)
@@ -1099,6 +1223,7 @@ class FakeDiscord:
                 "files": files,
                 "edit": True,
                 "message_id": message["id"],
+                "route": "edit_original" if request.match_info["message_id"] == "@original" else "edit_followup",
             }
         )
         return _json_response(message)
@@ -1113,18 +1238,6 @@ class FakeDiscord:
 
     async def _create_channel_message(self, request: web.Request) -> web.Response:
         """Post in a guild channel or a DM channel: rate limits first, then closed DMs, as on Discord."""
-        if self._global_limit is not None:
-            now = time.monotonic()
-            while self._recent_sends and self._recent_sends[0] <= now - 1:
-                self._recent_sends.popleft()
-            if len(self._recent_sends) >= self._global_limit:
-                self.rate_limited += 1
-                retry_after = round(self._recent_sends[0] + 1 - now, 3)
-                body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": True}
-                return _json_response(body, status=429, headers={
-                    "Via": "1.1 google", "Retry-After": str(math.ceil(retry_after)), "X-RateLimit-Global": "true",
-                    "X-RateLimit-Scope": "global"})
-            self._recent_sends.append(now)
         if self._rate_limits_left > 0:
             self._rate_limits_left -= 1
             self.rate_limited += 1
@@ -1153,7 +1266,19 @@ class FakeDiscord:
         payload, files = await _read_body(request)
         if problem := _limits_problem(payload or {}):
             return _error(400, 50035, f"Invalid Form Body: {problem}")
+        nonce = str((payload or {}).get("nonce") or "")
+        if len(nonce) > MAX_NONCE:
+            return _error(400, 50035, "Invalid Form Body: nonce is longer than 25")
+        if nonce and (payload or {}).get("enforce_nonce"):
+            now = time.monotonic()
+            earlier = self._nonces.get(nonce)
+            if earlier is not None and now - earlier[1] < NONCE_WINDOW_SECONDS:
+                self.nonce_repeats += 1
+                self._changed.set()
+                return _json_response(self._messages[earlier[0]])
         message = self._store_message(channel_id, payload or {}, files)
+        if nonce and (payload or {}).get("enforce_nonce"):
+            self._nonces[nonce] = (int(message["id"]), time.monotonic())
         self._record(self.channel_messages, 
             {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files}
         )

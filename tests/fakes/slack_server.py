@@ -98,12 +98,22 @@ def dm_channel_id(user_id: str) -> str:
     return "D" + user_id[1:]
 
 
-def _user_payload(user_id: str, name: str, team_id: str, *, is_admin: bool = False, is_bot: bool = False) -> dict:
-    """A user object as users.info and team_join carry it (the keys bots commonly read)."""
+def handle_of(user_id: str, name: str) -> str:
+    """The legacy handle Slack keeps beside the names people see: `user.name` in users.info and in
+    interaction payloads, `user_name` in slash commands (docs.slack.dev: "The name field is a legacy
+    username", not the display name). Lower case and unlike the display name, as real handles are."""
+    return f"{name.lower().replace(' ', '.')}.{user_id[-3:].lower()}"
+
+
+def _user_payload(user_id: str, name: str, team_id: str, *, display_name: str | None = None,
+                  is_admin: bool = False, is_bot: bool = False) -> dict:
+    """A user object as users.info and team_join carry it (the keys bots commonly read). `name` is the
+    real name; `display_name` the one the user chose, which may be empty; `name` the legacy handle."""
+    display_name = name if display_name is None else display_name
     return {
         "id": user_id,
         "team_id": team_id,
-        "name": name,
+        "name": handle_of(user_id, name),
         "real_name": name,
         "deleted": False,
         "is_admin": is_admin,
@@ -114,8 +124,8 @@ def _user_payload(user_id: str, name: str, team_id: str, *, is_admin: bool = Fal
         "tz_label": "Coordinated Universal Time",
         "tz_offset": 0,
         "profile": {
-            "display_name": name,
-            "display_name_normalized": name,
+            "display_name": display_name,
+            "display_name_normalized": display_name,
             "real_name": name,
             "real_name_normalized": name,
         },
@@ -391,6 +401,16 @@ def team_join_event(*, user_id: str, name: str, team_id: str = "T0001") -> dict:
     return {"type": "team_join", "user": _user_payload(user_id, name, team_id), "event_ts": _new_ts()}
 
 
+def tokens_revoked_event(*, bot: list[str] = (), oauth: list[str] = ()) -> dict:
+    """Tokens of this app were revoked: user tokens (`oauth`, by user id) or the bot's (`bot`, by its user id)."""
+    return {"type": "tokens_revoked", "tokens": {"oauth": list(oauth), "bot": list(bot)}, "event_ts": _new_ts()}
+
+
+def app_uninstalled_event() -> dict:
+    """The workspace removed the app."""
+    return {"type": "app_uninstalled", "event_ts": _new_ts()}
+
+
 def app_home_opened_event(*, user_id: str) -> dict:
     """A member opens the app's Home tab (its channel is their DM with the app)."""
     return {
@@ -407,9 +427,10 @@ def app_home_opened_event(*, user_id: str) -> dict:
 
 @dataclass
 class _User:
-    name: str
+    name: str  # the real name
     is_admin: bool = False
     is_bot: bool = False
+    display_name: str | None = None  # None: the same as the real name
 
 
 class _ApiError(Exception):
@@ -477,6 +498,7 @@ class FakeSlack:
         # What the test asked the next calls to meet.
         self._rate_limits: dict[str, tuple[int, int]] = {}  # method -> (count left, retry_after)
         self._failures: dict[str, deque[str]] = {}  # method -> errors, one per call
+        self._resets: dict[str, int] = {}  # method -> calls to carry out and then leave unanswered
         self.rate_limited = 0
 
         self._changed = asyncio.Event()  # set whenever something is recorded
@@ -489,6 +511,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "views.publish": self._views_publish,
@@ -537,9 +560,14 @@ class FakeSlack:
 
     # ---- the workspace ----------------------------------------------------------------------
 
-    def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> None:
-        """A member of the workspace; `name` is their user name, real name and display name."""
-        self._users[user_id] = _User(name, is_admin)
+    def add_user(self, user_id: str, name: str, *, is_admin: bool = False, display_name: str | None = None) -> None:
+        """A member of the workspace: `name` is their real name, also their display name unless one is
+        given ("" for someone who chose none). Their handle is another word (`handle`)."""
+        self._users[user_id] = _User(name, is_admin, display_name=display_name)
+
+    def handle(self, user_id: str) -> str:
+        """The user's legacy handle, as slash commands (`user_name`) and payloads (`user.name`) carry it."""
+        return handle_of(user_id, self._users[user_id].name)
 
     def add_usergroup(self, group_id: str, user_ids: list[str]) -> None:
         """A user group (S...), as usergroups.users.list lists it."""
@@ -566,6 +594,10 @@ class FakeSlack:
         {"ok": false, "error": "ratelimited"}. slack_sdk reads Retry-After as whole seconds and
         waits that plus up to one more second (random), so 0 keeps a test fast."""
         self._rate_limits[method] = (count, retry_after)
+
+    def reset_after_next(self, method: str, count: int = 1) -> None:
+        """Carry out the next `count` calls to `method`, then close the connection without answering."""
+        self._resets[method] = count
 
     def fail_next(self, method: str, error: str) -> None:
         """Refuse the next call to `method` with {"ok": false, "error": error}; calling this again
@@ -594,6 +626,10 @@ class FakeSlack:
         return envelope_id
 
     # ---- what the app did --------------------------------------------------------------------
+
+    def messages_in(self, channel: str) -> list[dict]:
+        """The messages the app posted in a conversation and did not delete, oldest first."""
+        return sorted((m for (c, _), m in self._messages.items() if c == channel), key=lambda m: float(m["ts"]))
 
     def calls_to(self, method: str) -> list[dict]:
         """The recorded calls to one Web API method, in order."""
@@ -685,6 +721,11 @@ class FakeSlack:
             self._record(self.calls, {**call, "error": refused.error})
             return web.json_response({"ok": False, "error": refused.error})
         self._record(self.calls, {**call, "error": None})
+        if self._resets.get(method):
+            # The call was carried out, then the connection broke before the answer: the caller cannot
+            # tell whether it happened (what a reset or a dropped proxy connection does).
+            self._resets[method] -= 1
+            request.transport.close()
         return web.json_response({"ok": True, **result})
 
     async def _upload(self, request: web.Request) -> web.Response:
@@ -727,6 +768,7 @@ class FakeSlack:
             await ws.send_json(hello)
             self._socket = ws
             self._socket_connected.set()
+            self._changed.set()  # a test may be waiting for the app to connect
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
                     ack = json.loads(msg.data)
@@ -870,10 +912,28 @@ class FakeSlack:
         channels = [self._conversations_info({"channel": c})["channel"] for c in self._channels]
         return {"channels": channels, "response_metadata": {"next_cursor": ""}}
 
+    def _conversations_history(self, args: dict) -> dict:
+        """A conversation's messages, newest first, after `oldest` (exclusive), `limit` a page (default
+        100) with a cursor for the next. As docs.slack.dev documents conversations.history, a message's
+        `metadata` is returned only with `include_all_metadata`."""
+        channel = self._conversation(args.get("channel"))
+        oldest = float(args.get("oldest") or 0)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted((m for (c, ts), m in self._messages.items() if c == channel and float(ts) > oldest),
+                       key=lambda m: float(m["ts"]), reverse=True)
+        start = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 100)
+        page = [m if with_metadata else {k: v for k, v in m.items() if k != "metadata"}
+                for m in found[start:start + limit]]
+        more = start + limit < len(found)
+        return {"messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
     def _users_info(self, args: dict) -> dict:
         user_id = args.get("user")
         user = self._user(user_id)
-        return {"user": _user_payload(user_id, user.name, self.team_id, is_admin=user.is_admin, is_bot=user.is_bot)}
+        return {"user": _user_payload(user_id, user.name, self.team_id, display_name=user.display_name,
+                                      is_admin=user.is_admin, is_bot=user.is_bot)}
 
     def _usergroups_users_list(self, args: dict) -> dict:
         users = self._usergroups.get(args.get("usergroup"))

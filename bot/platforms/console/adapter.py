@@ -7,15 +7,18 @@ You act as any member, type slash commands, press buttons and move the clock:
     :as alice                   act as alice (created on first use)
     :mod alice                  make alice a moderator (:unmod alice undoes it)
     :dm hello                   send the bot a direct message (":dm /share" runs a command there)
-    :press I shared it          press a button of the last message you can see (or :press 1)
+    :press I shared it          press a button you can see, the newest with that label (or :press 1)
+    :press 5.2                  press the second button of message 5 (an earlier one)
+    :join bob                   bob joins the community (and gets the welcome DM)
     :channel events             move to #events
-    :clock +25h                 move the bot's clock forward; scheduled work runs
+    :clock +25h                 move the bot's clock forward for this run; scheduled work runs
+    :clock reset                back to the real time
     :dms off                    close your direct messages (as a member with DMs closed); :dms on opens them
     :quit
 
 What the bot says is printed with where it went: `[#general]`, `[DM alice]`, or
-`[private alice]` (seen only by alice). Buttons show as `[1] Label`; images and files
-are saved to a folder and their path printed. The console is also what tests and demos drive:
+`[private alice]` (seen only by alice). Buttons show as `[1] Label`, under the message's number
+(`message 5`); images and files are saved to a folder and their path printed. The console is also what tests and demos drive:
 given a script on standard input, it runs it line by line.
 """
 
@@ -24,30 +27,36 @@ from __future__ import annotations
 import json
 import logging
 import re
+import textwrap
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
-from bot.core.adapter import ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
+from bot.platforms.text import readable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
 
 COMMUNITY_ID = "local"
+KEPT_PER_VIEWER = 20  # the messages with buttons each viewer can still press, newest last
 _CONSOLE_HELP = """\
 Console commands:
   /command [options]   run a slash command in the current channel (try /help)
   :as NAME             act as member NAME
   :mod NAME            make NAME a moderator (:unmod NAME undoes it)
   :dm TEXT             send the bot a direct message (:dm /command runs a command in your DMs)
-  :press LABEL | N     press a button of the last message you can see
+  :press LABEL | N     press a button: the newest you can see with that label, or button N of the
+                       newest message with buttons; :press M.N presses button N of message M
+  :join NAME           NAME joins the community (they get the welcome DM)
   :channel NAME        move to #NAME
-  :clock +DURATION     move the bot's clock forward (e.g. +25h, +7d); due work runs
+  :clock +DURATION     move the bot's clock forward for this run (e.g. +25h, +7d); due work runs
+  :clock reset         back to the real time
   :dms off | on        close or open your direct messages, to see what members with closed DMs see
   :quit                leave"""
 
@@ -70,11 +79,12 @@ class Delivery:
 
 @dataclass
 class Pressable:
-    """Buttons a viewer can still press, and where the message was."""
+    """A message whose buttons a viewer can still press: its number, where it was, its first line."""
 
     seq: int
     channel: str | None
     buttons: list[Button]
+    title: str = ""
 
 
 class ConsoleAdapter:
@@ -95,7 +105,7 @@ class ConsoleAdapter:
         self.channel = settings.channel.lstrip("#")
         self.moderators = {name.lower() for name in settings.moderators}
         self.read_only_channels = {name.lstrip("#").lower() for name in settings.read_only_channels}
-        self._pressable: dict[str, Pressable] = {}
+        self._pressable: dict[str, deque[Pressable]] = {}  # by viewer: @member or #channel
         self._seq = 0
         self._names: dict[str, str] = {}
         self._started = False
@@ -105,20 +115,17 @@ class ConsoleAdapter:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Restore what the console remembers: moderators, the clock, buttons on screen."""
+        """Restore what the console remembers: moderators, and buttons on screen. The clock is not
+        restored: a run's `:clock` lasts for that run."""
         self.bot.attach(self)
         db = self.bot.db
         await apply_migrations(db, "console", files("bot.platforms.console") / "migrations")
         key = self.community.key
         for row in await db.fetchall("SELECT member_id FROM console_moderators WHERE community = ?", (key,)):
             self.moderators.add(row["member_id"])
-        offset = await db.fetchval(
-            "SELECT value FROM console_state WHERE community = ? AND key = 'clock_offset_seconds'", (key,))
-        if offset is not None and float(offset) > self.bot.clock.offset.total_seconds():
-            self.bot.clock.offset = timedelta(seconds=float(offset))  # never back: a clock given to the bot may be later
-        for row in await db.fetchall("SELECT * FROM console_buttons WHERE community = ?", (key,)):
+        for row in await db.fetchall("SELECT * FROM console_messages WHERE community = ? ORDER BY seq", (key,)):
             buttons = [Button(b["label"], b["action"], b["value"], b["style"]) for b in json.loads(row["buttons"])]
-            self._pressable[row["viewer"]] = Pressable(row["seq"], row["channel"], buttons)
+            self._remember(row["viewer"], Pressable(row["seq"], row["channel"], buttons, row["title"]))
             self._seq = max(self._seq, row["seq"])
         self._started = True
         self.bot.outbox.kick()  # what was queued before the last stop
@@ -128,20 +135,23 @@ class ConsoleAdapter:
         if not self._started:
             return
         rows = [
-            (self.community.key, viewer, p.seq, p.channel,
+            (self.community.key, p.seq, viewer, p.channel, p.title,
              json.dumps([{"label": b.label, "action": b.action, "value": b.value, "style": b.style}
                          for b in p.buttons]))
-            for viewer, p in self._pressable.items()
+            for viewer, kept in self._pressable.items() for p in kept
         ]
         async with self.bot.db.transaction() as tx:
-            await tx.execute("DELETE FROM console_buttons WHERE community = ?", (self.community.key,))
-            await tx.executemany("INSERT INTO console_buttons VALUES (?, ?, ?, ?, ?)", rows)
+            await tx.execute("DELETE FROM console_messages WHERE community = ?", (self.community.key,))
+            await tx.executemany("INSERT INTO console_messages VALUES (?, ?, ?, ?, ?, ?)", rows)
+
+    def _remember(self, viewer: str, pressable: Pressable) -> None:
+        self._pressable.setdefault(viewer, deque(maxlen=KEPT_PER_VIEWER)).append(pressable)
 
     # -- one line of input -------------------------------------------------------------
 
     async def handle_line(self, line: str) -> bool:
         """Carry out one line; returns False when the console should stop."""
-        line = line.strip()
+        line = readable(line.strip())  # bytes that were not UTF-8 arrive from standard input as lone surrogates
         if not line or line.startswith("#"):
             return True
         if line.startswith("/"):
@@ -155,7 +165,7 @@ class ConsoleAdapter:
         rest = rest.strip()
         handler = {
             "as": self._as, "mod": self._mod, "unmod": self._unmod, "dm": self._dm, "press": self._press,
-            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms,
+            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms, "join": self._join,
         }.get(word.lower())
         if word.lower() in ("quit", "exit", "q"):
             return False
@@ -217,18 +227,44 @@ class ConsoleAdapter:
             await self.bot.receive_dm(ctx, text)
 
     async def _press(self, which: str) -> None:
-        viewer = f"@{self.member(self.acting).id}"
-        candidates = [p for key, p in self._pressable.items() if key in (viewer, f"#{self.channel}")]
-        if not candidates:
-            self.note("there is no message with buttons here")
-            return
-        pressable = max(candidates, key=lambda p: p.seq)
+        """`:press LABEL`: the newest button with that label you can see here; `:press N`: button N of
+        the newest message with buttons; `:press M.N`: button N of message M, wherever you can see it."""
+        own = f"@{self.member(self.acting).id}"
+        which = which.strip()
+        numbered = re.fullmatch(r"(\d{1,9})\.(\d{1,3})", which) if which.isascii() else None
+        if numbered:
+            seq, which = int(numbered.group(1)), numbered.group(2)
+            # Their own private messages and DMs, and any channel's (a member may scroll any channel).
+            found = [p for key, kept in self._pressable.items() if key == own or key.startswith("#")
+                     for p in kept if p.seq == seq]
+            if not found:
+                self.note(f"there is no message {seq} with buttons that you can see")
+                return
+        else:
+            found = sorted((p for key in (own, f"#{self.channel}") for p in self._pressable.get(key, ())),
+                           key=lambda p: p.seq, reverse=True)
+            if not found:
+                self.note("there is no message with buttons here")
+                return
+            if not (which.isascii() and which.isdigit()):  # a label: the newest message that has it
+                found = [p for p in found if _pick(p.buttons, which)] or found
+        pressable = found[0]
         button = _pick(pressable.buttons, which)
         if button is None:
             labels = ", ".join(f"[{i}] {b.label}" for i, b in enumerate(pressable.buttons, 1))
-            self.note(f"no button {which!r}; the buttons are {labels}")
+            self.note(f"no button {which!r}; the buttons of message {pressable.seq} are {labels}")
             return
+        where = f"#{pressable.channel}" if pressable.channel else "your DMs"
+        self.note(f"pressed {button.label!r} on message {pressable.seq} ({where}: {pressable.title})")
         await self.bot.press(self.invocation(pressable.channel), button.action, button.value)
+
+    async def _join(self, name: str) -> None:
+        if not name.strip().lstrip("@"):
+            self.note("write :join NAME")
+            return
+        member = self.member(name)
+        self.note(f"{member.display_name} joined the community")
+        await self.bot.events.emit("member.joined", self.community, member)
 
     async def _channel(self, name: str) -> None:
         name = name.strip().lstrip("#").lower()
@@ -239,16 +275,18 @@ class ConsoleAdapter:
         self.note(f"you are now in #{self.channel}")
 
     async def _clock(self, text: str) -> None:
+        if text.strip().lower() == "reset":
+            self.bot.clock.reset()
+            await self.bot.scheduler.clock_went_back()
+            self.note(f"the clock is back to the real time: {self.bot.clock.now():%a %d %b %Y %H:%M} UTC")
+            return
         try:
             self.bot.clock.advance(parse_duration(text))
         except ValueError as exc:
-            self.note(str(exc))
+            self.note(f"{exc} (or :clock reset for the real time)")
             return
-        await self.bot.db.execute(
-            "INSERT OR REPLACE INTO console_state VALUES (?, 'clock_offset_seconds', ?)",
-            (self.community.key, str(self.bot.clock.offset.total_seconds())),
-        )
-        self.note(f"the clock is now {self.bot.clock.now():%a %d %b %Y %H:%M} UTC")
+        self.note(f"the clock is now {self.bot.clock.now():%a %d %b %Y %H:%M} UTC, for this run"
+                  " (:clock reset goes back)")
         await self.bot.scheduler.run_due()
 
     async def _dms(self, setting: str) -> None:
@@ -266,7 +304,7 @@ class ConsoleAdapter:
         """What the console remembers of a member who erased their data: their buttons on screen, their role."""
         self._pressable.pop(f"@{member.id}", None)
         self.moderators.discard(member.id)
-        await self.bot.db.execute("DELETE FROM console_buttons WHERE community = ? AND viewer = ?",
+        await self.bot.db.execute("DELETE FROM console_messages WHERE community = ? AND viewer = ?",
                                   (community.key, f"@{member.id}"))
         await self.bot.db.execute("DELETE FROM console_moderators WHERE community = ? AND member_id = ?",
                                   (community.key, member.id))
@@ -281,7 +319,9 @@ class ConsoleAdapter:
         else:
             self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+                   delivery: Delivery | None = None) -> str:
+        """Printed as it is sent: a terminal has nothing to repeat after a restart, so `delivery` is not needed."""
         if isinstance(to, Member):
             if to.id in self.closed_dms:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages")
@@ -290,6 +330,9 @@ class ConsoleAdapter:
         if problem:
             raise ChannelUnavailable(problem)
         return self._show(f"#{to.id}", f"#{to.id}", to.id, message)
+
+    def serves(self, community: Community) -> bool:
+        return community.key == self.community.key
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         if channel.id in self.read_only_channels:
@@ -316,12 +359,15 @@ class ConsoleAdapter:
     def _show(self, where: str, viewer: str, channel: str | None, message: Message, message_id: str = "") -> str:
         message_id = message_id or uuid.uuid4().hex[:8]
         paths = [self._save_file(item.filename, item.data) for item in [*message.images, *message.files]]
-        text = format_message(escape_console(where), message, paths)
+        seq = None
+        if message.buttons:
+            self._seq = seq = self._seq + 1
+            first_line = (message.title or message.text).strip().split("\n", 1)[0]
+            title = textwrap.shorten(first_line, 60, placeholder="…")
+            self._remember(viewer, Pressable(seq, channel, list(message.buttons), title))
+        text = format_message(escape_console(where), message, paths, seq)
         if self.observe is not None:
             self.observe(Delivery(where, message, text, paths, message_id))
-        if message.buttons:
-            self._seq += 1
-            self._pressable[viewer] = Pressable(self._seq, channel, list(message.buttons))
         self.write(text)
         return message_id
 
@@ -336,8 +382,9 @@ class ConsoleAdapter:
         return path.resolve()
 
 
-def format_message(where: str, message: Message, saved: list[Path]) -> str:
-    """A message as console lines: `[where] title`, then the rest indented."""
+def format_message(where: str, message: Message, saved: list[Path], seq: int | None = None) -> str:
+    """A message as console lines: `[where] title`, then the rest indented; its buttons last, under its
+    number (`seq`), which `:press 5.1` names."""
     body = message.text.splitlines()
     head = message.title or (body.pop(0) if body else "")
     lines = [f"[{where}] {head}"]
@@ -349,6 +396,8 @@ def format_message(where: str, message: Message, saved: list[Path]) -> str:
     lines += [f"  {kind}: {path}" for kind, path in zip(kinds, saved)]
     if message.thumbnail_url:
         lines.append(f"  picture: {message.thumbnail_url}")
+    if message.buttons and seq is not None:
+        lines.append(f"  message {seq}:")
     lines += [f"  [{i}] {b.label}" for i, b in enumerate(message.buttons, 1)]
     return "\n".join(lines)
 

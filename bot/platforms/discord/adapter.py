@@ -6,9 +6,17 @@ button posted last week works after any number of restarts: nothing about it is 
 memory). Direct messages reach `receive_dm` (the forms). A `Message` becomes an embed,
 files and a row of buttons; everything is sent with mentions switched off.
 
-Discord wants an answer to an interaction within 3 seconds. The first reply of a handler
-answers the interaction itself; a handler still working after 2.5 seconds gets the
-interaction deferred, and its replies arrive as follow-ups.
+Discord wants an answer to an interaction within 3 seconds of sending it. The first reply of
+a handler answers the interaction itself; a handler still working 2.5 seconds after the
+interaction arrived gets it deferred: its first reply then fills the deferred answer (an edit of
+the original response, as Discord documents) and any later one is a follow-up.
+
+Discord allows a bot 50 REST requests a second in all, interaction answers aside. Every other
+request of this process goes through one pace (`discord.requests_per_second`), so a fan-out of
+direct messages never runs into the global limit, which would hold every request, answers
+included. DM channels, once opened, are kept in the database, so a DM costs one request, not three.
+Each outbox delivery carries a nonce of its own, the same on every attempt: Discord returns the
+message it already made instead of posting it again after a crash.
 """
 
 from __future__ import annotations
@@ -18,23 +26,33 @@ import contextlib
 import io
 import logging
 import re
+import time
 from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any, Awaitable
 
+import aiohttp
 import discord
+from aiolimiter import AsyncLimiter
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
+from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
-from bot.platforms.text import cut, pieces
+from bot.platforms.text import cut, pieces, readable
+from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
 
-DEFER_AFTER = 2.5  # seconds: Discord's window is 3
+DEFER_AFTER = 2.5  # seconds after an interaction arrives: Discord's window is 3 from when it sent it
+SUGGEST_WITHIN = 2.0  # seconds to find suggestions; past that, none (a late answer would be refused)
 CANNOT_DM = 50007  # Discord's error code for a member who does not accept direct messages
+INVALID_RECIPIENT = 50033  # opening a DM with someone who is no longer on Discord
 ALREADY_ANSWERED = 40060  # Discord's error code for a second answer to one interaction
+# Requests to these routes answer interactions: Discord does not count them toward the global limit
+# (receiving-and-responding.mdx, "Endpoints"), so they are never held back behind a fan-out.
+INTERACTION_ROUTES = ("/interactions/", "/webhooks/")
 MAX_CONTENT, MAX_DESCRIPTION, MAX_FIELD, MAX_FIELDS, MAX_EMBED = 2000, 4096, 1024, 25, 6000
 BUTTONS_PER_ROW = 5
 TEXTS = "core/discord.j2"
@@ -60,6 +78,8 @@ class InteractionState:
 
     interaction: discord.Interaction
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    received: float = field(default_factory=time.monotonic)  # Discord's 3 seconds run from about now
+    thinking: bool = False  # deferred with "thinking...": the first reply fills that answer in
 
 
 class DiscordAdapter:
@@ -71,12 +91,15 @@ class DiscordAdapter:
         self.bot = bot
         self.defer_after = defer_after
         settings = bot.config.discord
-        # Discord allows 50 requests a second in all; a fan-out keeps below that, leaving room for the rest.
-        self.send_rate = settings.outbox_per_second or None
+        # Every request is paced below (one budget for the whole process), so the outbox needs no pace of its own.
+        self.send_rate = None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
-                                     guild_ready_timeout=guild_ready_timeout)
+                                     guild_ready_timeout=guild_ready_timeout,
+                                     http_trace=_paced(settings.requests_per_second)
+                                     if settings.requests_per_second else None)
+        self._home_guild: discord.Guild | None = None  # fetched over REST while the gateway has not sent it
         self.ready = asyncio.Event()
         self._in_flight: set[asyncio.Task] = set()  # handlers running now: waited for at shutdown
         self._wire_events()
@@ -84,9 +107,10 @@ class DiscordAdapter:
     # -- lifecycle ---------------------------------------------------------------------
 
     async def prepare(self) -> None:
-        """Join the bot: announce this adapter and add the Discord-only commands (/sync)."""
+        """Join the bot: its table of DM channels, this adapter, and the Discord-only commands (/sync)."""
         from bot.platforms.discord.cog import DiscordCommands
 
+        await apply_migrations(self.bot.db, "discord", files("bot.platforms.discord") / "migrations")
         self.bot.attach(self)
         if "discord" not in self.bot.cogs.loaded:
             await self.bot.cogs.add_builtin("discord", DiscordCommands)
@@ -102,7 +126,10 @@ class DiscordAdapter:
                             " intent in the developer portal", ", ".join(needing))
             else:
                 log.info("the members intent is off; no loaded cog listens for member joins")
-        await self.client.start(token)
+        await self.client.login(token)
+        # REST works from here: what waited since the last stop goes now, while the gateway connects.
+        self.bot.outbox.kick()
+        await self.client.connect()
 
     def features_needing_member_joins(self) -> list[str]:
         """The loaded cogs that listen for `member.joined`, which needs the members intent."""
@@ -134,7 +161,8 @@ class DiscordAdapter:
 
         @client.event
         async def on_interaction(interaction: discord.Interaction) -> None:
-            await self._tracked(self._interaction(interaction))
+            # The state is made first thing: Discord's three seconds are already running.
+            await self._tracked(self._interaction(InteractionState(interaction)))
 
         @client.event
         async def on_message(message: discord.Message) -> None:
@@ -177,33 +205,16 @@ class DiscordAdapter:
             await self.client.http.bulk_upsert_guild_commands(app_id, guild_id, payload)
         return len(payload)
 
-    async def _interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.guild is not None and not self._serves(interaction.guild):
-            await interaction.response.send_message(self.bot.render(TEXTS, self.platform)["not_served"], ephemeral=True)
+    async def _interaction(self, state: InteractionState) -> None:
+        interaction = state.interaction
+        interaction.data = readable(interaction.data)  # options, button values, modal answers
+        if interaction.type is discord.InteractionType.autocomplete:
+            await self._suggest(state)
             return
-        member = await self._person(interaction.user)
-        if member is None:  # a DM from someone who is not in the community
-            await interaction.response.send_message(self._not_a_member_text(), ephemeral=True)
-            return
-        ctx = self._invocation(interaction, member)
-        state: InteractionState = ctx.platform_data
+        # Started before anything else, a member lookup over REST included: the window is Discord's.
         keep_in_time = asyncio.create_task(self._defer_if_slow(state))
         try:
-            if interaction.type is discord.InteractionType.application_command:
-                name, arguments = core_command(interaction.data or {}, self.bot.cogs.commands,
-                                               lambda i: self._resolved_member(interaction, i),
-                                               lambda i: self._resolved_channel(interaction, i))
-                await self.bot.run_command(ctx, name, arguments)
-            elif interaction.type is discord.InteractionType.autocomplete:
-                command, option, typed = focused_option(interaction.data or {}, self.bot.cogs.commands)
-                suggestions = await self.bot.suggest(ctx, command, option, typed)
-                await interaction.response.autocomplete(
-                    [discord.app_commands.Choice(name=s[:100], value=s[:100]) for s in suggestions])
-            elif interaction.type is discord.InteractionType.component:
-                action, _, value = (interaction.data or {}).get("custom_id", "").partition("|")
-                await self.bot.press(ctx, action, value)
-            elif interaction.type is discord.InteractionType.modal_submit:
-                await self._dialog_submitted(ctx, interaction.data or {})
+            await self._handle(state)
         finally:
             keep_in_time.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -217,6 +228,49 @@ class DiscordAdapter:
                                               discord.InteractionType.modal_submit):
                         await interaction.response.defer()
 
+    async def _handle(self, state: InteractionState) -> None:
+        interaction = state.interaction
+        texts = self.bot.render(TEXTS, self.platform, server=self._home_name())
+        if interaction.guild is not None and not self._serves(interaction.guild):
+            await self._answer(state, Message(text=texts["not_served"]), ephemeral=True)
+            return
+        member = await self._person(interaction.user)
+        if member is None:  # a DM from someone who is not in the community
+            await self._answer(state, Message(text=texts["not_a_member"]), ephemeral=True)
+            return
+        ctx = self._invocation(state, member)
+        if interaction.type is discord.InteractionType.application_command:
+            name, arguments = core_command(interaction.data or {}, self.bot.cogs.commands,
+                                           lambda i: self._resolved_member(interaction, i),
+                                           lambda i: self._resolved_channel(interaction, i))
+            await self.bot.run_command(ctx, name, arguments)
+        elif interaction.type is discord.InteractionType.component:
+            action, _, value = (interaction.data or {}).get("custom_id", "").partition("|")
+            await self.bot.press(ctx, action, value)
+        elif interaction.type is discord.InteractionType.modal_submit:
+            await self._dialog_submitted(ctx, interaction.data or {})
+
+    async def _suggest(self, state: InteractionState) -> None:
+        """Autocomplete is answered with choices and nothing else (Discord accepts no other answer):
+        none for someone who may not use the command, or when finding them takes too long."""
+        interaction = state.interaction
+        choices: list[discord.app_commands.Choice[str]] = []
+        try:
+            async with asyncio.timeout(SUGGEST_WITHIN):
+                member = None
+                if interaction.guild is None or self._serves(interaction.guild):
+                    member = await self._person(interaction.user)
+                if member is not None:
+                    command, option, typed = focused_option(interaction.data or {}, self.bot.cogs.commands)
+                    suggestions = await self.bot.suggest(self._invocation(state, member), command, option, typed)
+                    choices = [discord.app_commands.Choice(name=s[:100], value=s[:100]) for s in suggestions]
+        except TimeoutError:
+            log.warning("suggestions took longer than %s s; none were offered", SUGGEST_WITHIN)
+        except Exception:  # a lookup that failed: no suggestions, and the member can still type
+            log.exception("suggestions could not be found")
+        with contextlib.suppress(discord.HTTPException):  # the member typed on: this answer is moot
+            await interaction.response.autocomplete(choices)
+
     async def open_dialog(self, ctx: Invocation, dialog: Dialog) -> bool:
         """A modal, as the first answer to a press (Discord allows it no later); False when the press
         was answered already (a slow handler was deferred) or the form has more boxes than a modal."""
@@ -227,14 +281,15 @@ class DiscordAdapter:
         modal = discord.ui.Modal(title=cut(dialog.title, MODAL_TITLE), custom_id=f"{DIALOG}|{dialog.id}",
                                  timeout=None)
         for box in dialog.fields:
+            # Each box in a Label, the shape Discord documents for modals (action rows there are deprecated).
             # A label holds 45 characters: a longer question is whole in the placeholder, as far as it goes.
-            modal.add_item(discord.ui.TextInput(
-                label=cut(box.label, MODAL_LABEL), custom_id=box.key, required=not box.optional,
+            modal.add_item(discord.ui.Label(text=cut(box.label, MODAL_LABEL), component=discord.ui.TextInput(
+                custom_id=box.key, required=not box.optional,
                 style=discord.TextStyle.paragraph if box.multiline else discord.TextStyle.short,
                 min_length=min(box.min_length, MODAL_TEXT) or None, max_length=min(box.max_length, MODAL_TEXT),
                 default=box.value[:MODAL_TEXT] or None,
                 placeholder=cut(box.hint or box.label, MODAL_PLACEHOLDER) if len(box.label) > MODAL_LABEL or box.hint
-                else None))
+                else None)))
         async with state.lock:
             if state.interaction.response.is_done():
                 return False
@@ -250,9 +305,7 @@ class DiscordAdapter:
         kind, _, dialog_id = data.get("custom_id", "").partition("|")
         if kind != DIALOG:
             return
-        values = {box.get("custom_id", ""): box.get("value") or "" for row in data.get("components") or []
-                  for box in row.get("components") or []}
-        await self.bot.dialog_sent(ctx, dialog_id, values)
+        await self.bot.dialog_sent(ctx, dialog_id, _modal_values(data))
 
     async def _direct_message(self, message: discord.Message) -> None:
         member = await self._person(message.author)
@@ -261,19 +314,22 @@ class DiscordAdapter:
                 await message.channel.send(self._not_a_member_text(), allowed_mentions=discord.AllowedMentions.none())
             return
         ctx = Invocation(bot=self.bot, adapter=self, community=self._home(), member=member, channel=None)
-        await self.bot.receive_dm(ctx, message.content)
+        await self.bot.receive_dm(ctx, readable(message.content))
 
     async def _defer_if_slow(self, state: InteractionState) -> None:
-        await asyncio.sleep(self.defer_after)
+        await asyncio.sleep(max(0.0, self.defer_after - (time.monotonic() - state.received)))
         interaction = state.interaction
         async with state.lock:
             if not interaction.response.is_done():
-                thinking = interaction.type is discord.InteractionType.application_command
-                await interaction.response.defer(ephemeral=True, thinking=thinking)
+                state.thinking = interaction.type is discord.InteractionType.application_command
+                await interaction.response.defer(ephemeral=True, thinking=state.thinking)
+
+    def _home_name(self) -> str:
+        home = self._guild(None) or self._home_guild
+        return home.name if home else ""
 
     def _not_a_member_text(self) -> str:
-        home = self._guild(None)
-        return self.bot.render(TEXTS, self.platform, server=home.name if home else "")["not_a_member"]
+        return self.bot.render(TEXTS, self.platform, server=self._home_name())["not_a_member"]
 
     # -- the Adapter protocol ------------------------------------------------------------
 
@@ -282,35 +338,47 @@ class DiscordAdapter:
         if not isinstance(state, InteractionState):  # a DM conversation, or a member addressed by a job
             await self.send(ctx.community, ctx.channel or ctx.member, message)
             return
+        await self._answer(state, message, ephemeral=private and ctx.channel is not None)
+
+    async def _answer(self, state: InteractionState, message: Message, *, ephemeral: bool) -> None:
+        """Answer an interaction: with its first response while it has none; after a "thinking..."
+        deferral, by filling that response in (it stays private, as the deferral was); else as a follow-up."""
         interaction = state.interaction
-        ephemeral = private and ctx.channel is not None
         async with state.lock:
-            if not interaction.response.is_done():
-                kwargs = _render(message)
-                try:
-                    await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
-                    return
-                except discord.HTTPException as exc:
-                    if exc.code != ALREADY_ANSWERED:
-                        raise
-                finally:
-                    _release(kwargs)
-            # Answered or deferred already. After a deferral the first follow-up fills the deferred
-            # answer, which is private: a slow handler's public reply is seen by the member alone.
             kwargs = _render(message)
             try:
-                await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
+                if not interaction.response.is_done():
+                    await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+                    return
+                if state.thinking:
+                    state.thinking = False
+                    await interaction.edit_original_response(
+                        content=kwargs.get("content"), embed=kwargs.get("embed"), attachments=kwargs.get("files", []),
+                        view=kwargs.get("view"), allowed_mentions=discord.AllowedMentions.none())
+                    return
+            except discord.HTTPException as exc:
+                if exc.code != ALREADY_ANSWERED:
+                    raise
             finally:
                 _release(kwargs)
-
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
         kwargs = _render(message)
         try:
+            await interaction.followup.send(ephemeral=ephemeral, wait=True, **kwargs)
+        finally:
+            _release(kwargs)
+
+    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+                   delivery: Delivery | None = None) -> str:
+        kwargs = _render(message)
+        if delivery is not None:
+            # The same nonce on every attempt: Discord hands back the message it made the first time.
+            kwargs["nonce"] = delivery.key
+        try:
             if isinstance(to, Member):
-                user = self.client.get_user(int(to.id)) or await self.client.fetch_user(int(to.id))
-                sent = await user.send(**kwargs)
+                sent = await (await self._dm_channel(community, to)).send(**kwargs)
             else:
-                channel = self.client.get_channel(int(to.id)) or await self.client.fetch_channel(int(to.id))
+                # A channel the cache lacks is addressed by id: no request to look it up first.
+                channel = self.client.get_channel(int(to.id)) or self.client.get_partial_messageable(int(to.id))
                 sent = await channel.send(**kwargs)
         except discord.Forbidden as exc:
             if isinstance(to, Member) and exc.code == CANNOT_DM:
@@ -323,9 +391,33 @@ class DiscordAdapter:
             if isinstance(to, Channel):
                 raise ChannelUnavailable(f"#{to.name} no longer exists") from exc
             raise MemberUnreachable(f"{to.display_name} is no longer on Discord") from exc
+        except discord.HTTPException as exc:
+            if isinstance(to, Member) and exc.code == INVALID_RECIPIENT:
+                raise MemberUnreachable(f"{to.display_name} is no longer on Discord") from exc
+            raise
         finally:
             _release(kwargs)
         return str(sent.id)
+
+    async def _dm_channel(self, community: Community, member: Member) -> discord.abc.Messageable:
+        """The bot's DM channel with a member: opened once (a request), then kept in the database."""
+        known = await self.bot.db.fetchval("SELECT channel_id FROM discord_dm_channels WHERE community = ?"
+                                           " AND member_id = ?", (community.key, member.id))
+        if known is not None:
+            return self.client.get_partial_messageable(int(known), type=discord.ChannelType.private)
+        opened = await self.client.create_dm(discord.Object(int(member.id)))
+        await self.bot.db.execute("INSERT OR REPLACE INTO discord_dm_channels (community, member_id, channel_id)"
+                                  " VALUES (?, ?, ?)", (community.key, member.id, str(opened.id)))
+        return opened
+
+    async def forget_member(self, community: Community, member: Member) -> None:
+        """A member's data is erased: the id of their DM channel goes too."""
+        await self.bot.db.execute("DELETE FROM discord_dm_channels WHERE community = ? AND member_id = ?",
+                                  (community.key, member.id))
+
+    def serves(self, community: Community) -> bool:
+        guild = self._guild(community)
+        return guild is not None and self._serves(guild)
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         guild = self._guild(community)
@@ -367,17 +459,42 @@ class DiscordAdapter:
         return None
 
     async def resolve_member(self, community: Community, text: str) -> Member | None:
-        guild = self._guild(community)
+        """A mention, an id or a name. Without the members intent discord.py caches no members, so one
+        the cache lacks is looked up over REST (by id, or by name with Search Guild Members: neither
+        needs a privileged intent)."""
+        guild = self._guild(community) or await self._fetched_home(community)
         if guild is None:
             return None
         match = _MENTION.match(text.strip())
         wanted = match.group(1) if match else text.strip().lstrip("@")
-        found = guild.get_member(int(wanted)) if wanted.isdigit() else guild.get_member_named(wanted)
+        if wanted.isdigit():
+            found = guild.get_member(int(wanted)) or await self._fetch_member(guild, int(wanted))
+        else:
+            found = guild.get_member_named(wanted) or await self._search_member(guild, wanted)
         return self._member(found) if found else None
+
+    async def _fetch_member(self, guild: discord.Guild, user_id: int) -> discord.Member | None:
+        """GET /guilds/{guild}/members/{user}: one member, whatever the cache holds."""
+        try:
+            return await guild.fetch_member(user_id)
+        except discord.NotFound:
+            return None
+
+    async def _search_member(self, guild: discord.Guild, name: str) -> discord.Member | None:
+        """The member whose name is exactly `name` (then the same ignoring case), from Search Guild
+        Members, which finds usernames and nicknames starting with it. discord.py has no call for
+        this route, so it is asked through discord.py's own request pipeline (pacing and rate limits)."""
+        route = discord.http.Route("GET", "/guilds/{guild_id}/members/search", guild_id=guild.id)
+        found = [discord.Member(data=data, guild=guild, state=guild._state)  # as guild.fetch_member builds it
+                 for data in await self.client.http.request(route, params={"query": name, "limit": 10})]
+        names = lambda m: (m.name, m.global_name, m.nick, m.display_name)  # noqa: E731
+        return (next((m for m in found if name in names(m)), None)
+                or next((m for m in found if name.casefold() in {n.casefold() for n in names(m) if n}), None))
 
     # -- people and places ------------------------------------------------------------------
 
-    def _invocation(self, interaction: discord.Interaction, member: Member) -> Invocation:
+    def _invocation(self, state: InteractionState, member: Member) -> Invocation:
+        interaction = state.interaction
         in_guild = interaction.guild is not None
         channel = interaction.channel if in_guild else None
         return Invocation(
@@ -385,7 +502,7 @@ class DiscordAdapter:
             community=self._community(interaction.guild) if in_guild else self._home(),
             member=member,
             channel=Channel(str(channel.id), getattr(channel, "name", "")) if channel else None,
-            platform_data=InteractionState(interaction),
+            platform_data=state,
         )
 
     def _community(self, guild: discord.Guild) -> Community:
@@ -397,7 +514,20 @@ class DiscordAdapter:
         configured = self.bot.config.discord.guild_id
         if guild is not None:
             return self._community(guild)
-        return Community(self.platform, configured or "0")
+        return Community(self.platform, configured or "0", self._home_guild.name if self._home_guild else "")
+
+    async def _fetched_home(self, community: Community | None) -> discord.Guild | None:
+        """The configured server over REST (GET /guilds/{id}, with its roles), while the gateway has not
+        sent it (just connected, or the server is unavailable); kept until the gateway's copy arrives."""
+        configured = self.bot.config.discord.guild_id
+        if not configured or (community is not None and community.id != configured):
+            return None
+        if self._home_guild is None:
+            try:
+                self._home_guild = await self.client.fetch_guild(int(configured), with_counts=False)
+            except (discord.NotFound, discord.Forbidden):
+                return None
+        return self._home_guild
 
     def _guild(self, community: Community | None) -> discord.Guild | None:
         wanted = community.id if community else self.bot.config.discord.guild_id
@@ -416,19 +546,14 @@ class DiscordAdapter:
         None for someone who is not in the server."""
         if isinstance(user, discord.Member):
             return self._member(user)
-        guild = self._guild(None)
+        guild = self._guild(None) or await self._fetched_home(None)
         if guild is None:
             return None
-        found = guild.get_member(user.id)
-        if found is None:
-            try:
-                found = await guild.fetch_member(user.id)
-            except discord.NotFound:
-                return None
-        return self._member(found)
+        found = guild.get_member(user.id) or await self._fetch_member(guild, user.id)
+        return self._member(found) if found else None
 
     def _member(self, user: discord.User | discord.Member) -> Member:
-        return Member(self.platform, str(user.id), user.display_name, is_moderator=self._is_moderator(user))
+        return Member(self.platform, str(user.id), readable(user.display_name), is_moderator=self._is_moderator(user))
 
     def _is_moderator(self, user: discord.User | discord.Member) -> bool:
         if not isinstance(user, discord.Member):
@@ -490,6 +615,35 @@ def _render(message: Message) -> dict[str, Any]:
                                             row=index // BUTTONS_PER_ROW))
         kwargs["view"] = view
     return kwargs
+
+
+def _paced(per_second: float) -> aiohttp.TraceConfig:
+    """One pace for every REST request of this process but the interaction endpoints, which Discord
+    does not count: a request waits its turn before aiohttp sends it (its trace callbacks are awaited
+    first), one every 1/per_second seconds, never in a burst, so no second of Discord's sees more."""
+    pace = AsyncLimiter(1, 1 / per_second)
+
+    async def wait_turn(session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        api = discord.http.Route.BASE
+        url = str(params.url)
+        if url.startswith(api) and not url[len(api):].startswith(INTERACTION_ROUTES):
+            await pace.acquire()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(wait_turn)
+    return trace
+
+
+def _modal_values(data: dict[str, Any]) -> dict[str, str]:
+    """What was written in a submitted modal, by box. Discord documents each text input inside a Label
+    (type 18, its input under `component`); the older shape, an action row per input (`components`),
+    is read too, so a note is never lost to the shape it came in."""
+    values = {}
+    for top in data.get("components") or []:
+        for box in [top["component"]] if isinstance(top.get("component"), dict) else top.get("components") or []:
+            if box.get("custom_id"):
+                values[box["custom_id"]] = box.get("value") or ""
+    return values
 
 
 def _release(kwargs: dict[str, Any]) -> None:

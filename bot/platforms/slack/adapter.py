@@ -10,7 +10,16 @@ Every request is acknowledged first (Slack wants an answer within 3 seconds); th
 follows, and its replies go to the command's `response_url`, or by `chat.postMessage` /
 `chat.postEphemeral`. Slack retries an event it thinks was missed: each event id is
 recorded in SQLite, so a retried event is never handled twice. Rate-limited calls are
-retried by slack-sdk's own retry handlers.
+retried by slack-sdk's own retry handlers; a call that lost its connection is retried only when
+repeating it cannot post a message twice.
+
+Slack has no idempotency key for chat.postMessage, so each message of the outbox carries its
+delivery key in the message's metadata; when an earlier attempt's outcome is unknown (the process
+stopped, or the connection broke, before Slack's answer came), the conversation's recent history
+is searched for that key before the message is posted again.
+
+Members are named as Slack shows them (`users.info`: the display name, else the real name), never
+by the legacy handle that payloads carry in `user_name` or `user.name`.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import time
 from datetime import datetime, timedelta
 
 import aiohttp
+from cachetools import TTLCache
 from dataclasses import dataclass, field
 from importlib.resources import files
 from typing import Any, Awaitable
@@ -30,15 +40,17 @@ from typing import Any, Awaitable
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, Dialog, MemberUnreachable
-from bot.privacy import community_left
+from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
+from bot.privacy import community_left, community_returned
 from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
-from bot.platforms.text import cut, pieces
+from bot.platforms.text import cut, pieces, readable
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -48,7 +60,10 @@ HEADER = 150
 FIELD_TEXT, FIELDS_PER_SECTION = 2000, 10  # a section's fields: each text, and how many
 BUTTONS_PER_BLOCK = 25
 BUTTON_TEXT = 75
-UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived"}
+# Errors that mean a member cannot be reached by DM now: their next activity tries again. `user_not_visible`
+# comes from conversations.open for someone the bot may not see (another organisation, a guest).
+UNREACHABLE = {"cannot_dm_bot", "user_not_found", "user_disabled", "channel_not_found", "is_archived",
+               "user_not_visible"}
 # chat.postMessage errors that mean the bot may not post in that channel (trying again will not help).
 CLOSED_CHANNEL = {"channel_not_found", "not_in_channel", "is_archived", "restricted_action", "missing_scope"}
 GROUP_CACHE_SECONDS = 60
@@ -61,8 +76,13 @@ DIALOG_CHECK_SECONDS = 2.0  # answers checked before the acknowledgement, which 
 RESPONSE_URL_LIFE = 29 * 60  # seconds: Slack honours a response_url for 30 minutes
 EVENT_MEMORY = timedelta(days=1)  # how long handled event ids are kept (Slack retries within minutes)
 DM_SUBTYPES = {None, "file_share"}
-NAME_CACHE_SIZE = 2000
-_CHANNEL = re.compile(r"^<#(C[A-Z0-9]+)(?:\|([^>]*))?>$")
+NAME_CACHE_SIZE, NAME_CACHE_SECONDS = 2000, 3600  # names change: one seen an hour ago is looked up again
+# Message metadata marking a message of the outbox, with its delivery key (Delivery.key).
+DELIVERY_EVENT = "smallstep_delivery"
+HISTORY_MARGIN = timedelta(minutes=1)  # searched before the attempt began, for clocks a little apart
+HISTORY_PAGES = 5  # of 200 messages: a message posted moments ago is near the top
+# Channels are C… ids, and G… for private channels made before 2021; DMs are D….
+_CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _STYLES = {ButtonStyle.PRIMARY: "primary", ButtonStyle.SUCCESS: "primary", ButtonStyle.DANGER: "danger"}
 
@@ -81,16 +101,16 @@ class SlackReply:
         return bool(self.response_url) and self.responses_left > 0 and time.monotonic() - self.received < RESPONSE_URL_LIFE
 
 
-@dataclass
-class _Names:
-    """Display names seen recently, so a DM does not cost a users.info call every time."""
+class _OnlyWhatPostsNothing(AsyncConnectionErrorRetryHandler):
+    """Retries a call whose connection broke, unless it posts a message: Slack may have posted it
+    before the connection broke, and chat.postMessage has no idempotency key, so a blind retry can
+    post it twice. The outbox tries such a message again itself, looking for it first."""
 
-    by_id: dict[str, str] = field(default_factory=dict)
-
-    def remember(self, user_id: str, name: str) -> None:
-        if len(self.by_id) >= NAME_CACHE_SIZE:
-            self.by_id.pop(next(iter(self.by_id)))
-        self.by_id[user_id] = name
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest, response: Any = None,
+                               error: Exception | None = None) -> bool:
+        posts = request.url.endswith(("/chat.postMessage", "/chat.postEphemeral")) or "/api/" not in request.url
+        return not posts and await super()._can_retry_async(state=state, request=request, response=response,
+                                                           error=error)
 
 
 class SlackAdapter:
@@ -105,12 +125,14 @@ class SlackAdapter:
         self.client = client or AsyncWebClient(
             token=token, base_url=self.settings.api_base_url or AsyncWebClient.BASE_URL,
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-                            AsyncConnectionErrorRetryHandler(max_retry_count=2)])
+                            _OnlyWhatPostsNothing(max_retry_count=2)])
         # In Socket Mode there is no signing secret: requests come over the app's own socket.
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             request_verification_enabled=bool(signing_secret))
         self.team = Community(self.platform, "")
-        self._names = _Names()
+        self._names: TTLCache[str, str] = TTLCache(NAME_CACHE_SIZE, NAME_CACHE_SECONDS)
+        self._bot_user = ""  # the bot's own user id, from auth.test
+        self._departed = False  # the workspace uninstalled the app: its next request means it is back
         self._group: tuple[float, set[str]] | None = None  # (when fetched, members) of the moderators' group
         self._group_lock = asyncio.Lock()
         self._in_flight: set[asyncio.Task] = set()
@@ -127,7 +149,10 @@ class SlackAdapter:
             self.client.session = aiohttp.ClientSession()
         identity = await self.client.auth_test()
         self.team = Community(self.platform, identity["team_id"], identity.get("team", ""))
+        self._bot_user = identity.get("user_id", "")
         await apply_migrations(self.bot.db, "slack", files("bot.platforms.slack") / "migrations")
+        # The token works, so the app is installed: a workspace that uninstalled it came back.
+        await community_returned(self.bot, self.team)
         self.bot.attach(self)
         self.bot.outbox.kick()  # what was queued before the last stop
 
@@ -143,6 +168,7 @@ class SlackAdapter:
 
     def _register_listeners(self) -> None:
         app = self.app
+        app.use(_readable_body)
 
         @app.command(self.settings.command)
         async def on_command(ack, body: dict[str, Any]) -> None:
@@ -197,16 +223,20 @@ class SlackAdapter:
             user = event.get("user", {})
             if user.get("is_bot") or self._foreign(body) or not await self._first_time(body):
                 return
-            name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name", "")
             await self._tracked(self.bot.events.emit("member.joined", self.team,
-                                                     Member(self.platform, user.get("id", ""), name)))
+                                                     Member(self.platform, user.get("id", ""), _shown_name(user))))
 
         @app.event("app_uninstalled")
         @app.event("tokens_revoked")
         async def on_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
             # The workspace removed the app: its data goes after the grace period (bot.purge_after).
-            if not self._foreign(body) and await self._first_time(body):
-                await self._tracked(community_left(self.bot, self.team))
+            if self._foreign(body) or not await self._first_time(body):
+                return
+            # tokens_revoked also tells of a user's token revoked: it counts only when it names this bot.
+            if event.get("type") == "tokens_revoked" and self._bot_user not in (event.get("tokens") or {}).get("bot", []):
+                return
+            self._departed = True
+            await self._tracked(community_left(self.bot, self.team))
 
         @app.event("app_home_opened")
         async def on_home(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -214,8 +244,7 @@ class SlackAdapter:
                 await self._tracked(self._publish_home(event.get("user", "")))
 
     async def _command(self, body: dict[str, Any]) -> None:
-        ctx = await self._invocation(body, body.get("user_id", ""), body.get("user_name", ""),
-                                     body.get("channel_id"), body.get("channel_name", ""))
+        ctx = await self._invocation(body, body.get("user_id", ""), body.get("channel_id"), body.get("channel_name", ""))
         # Links and entities become what the member typed; channel and member references stay
         # as Slack's markup (<#C1|name>, <@U1>) for the options that name them.
         await self.bot.run_line(ctx, as_typed(body.get("text", ""), keep_references=True).strip() or "help")
@@ -224,8 +253,7 @@ class SlackAdapter:
         pressed = body["actions"][0]
         user = body.get("user", {})
         channel = body.get("channel") or {}
-        ctx = await self._invocation(body, user.get("id", ""), user.get("name") or user.get("username", ""),
-                                     channel.get("id"), channel.get("name", ""))
+        ctx = await self._invocation(body, user.get("id", ""), channel.get("id"), channel.get("name", ""))
         ctx.platform_data.trigger_id = body.get("trigger_id")
         await self.bot.press(ctx, pressed["action_id"].split("#", 1)[0], pressed.get("value", ""))
 
@@ -238,8 +266,7 @@ class SlackAdapter:
             origin = {}
         user = body.get("user", {})
         ctx = await self._invocation({"response_url": origin.get("response_url")}, user.get("id", ""),
-                                     user.get("name") or user.get("username", ""), origin.get("channel"),
-                                     origin.get("channel_name", ""))
+                                     origin.get("channel"), origin.get("channel_name", ""))
         return ctx, str(origin.get("dialog", ""))
 
     async def open_dialog(self, ctx: Invocation, dialog: Dialog) -> bool:
@@ -275,7 +302,7 @@ class SlackAdapter:
         return True
 
     async def _direct_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        ctx = await self._invocation(body, event.get("user", ""), "", event.get("channel"), "")
+        ctx = await self._invocation(body, event.get("user", ""), event.get("channel"), "")
         await self.bot.receive_dm(ctx, as_typed(event.get("text", "")))
 
     def _foreign(self, body: dict[str, Any]) -> bool:
@@ -344,11 +371,17 @@ class SlackAdapter:
         else:
             await self.send(ctx.community, ctx.channel, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message) -> str:
+    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+                   delivery: Delivery | None = None) -> str:
         try:
             channel = to.id if isinstance(to, Channel) else await self._dm_channel(to)
+            if delivery is not None and delivery.tried_at is not None:
+                earlier = await self._posted_before(channel, delivery)
+                if earlier is not None:
+                    return earlier
+            metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"key": delivery.key}} if delivery else None
             posted = await self.client.chat_postMessage(channel=channel, text=_fallback(message),
-                                                        blocks=_blocks(message), unfurl_links=False)
+                                                        blocks=_blocks(message), unfurl_links=False, metadata=metadata)
             for item in [*message.images, *message.files]:
                 await self.client.files_upload_v2(channel=channel, file=item.data, filename=item.filename,
                                                   title=item.description or item.filename)
@@ -360,6 +393,32 @@ class SlackAdapter:
                 raise ChannelUnavailable(f"the bot may not post in #{to.name} ({error})") from exc
             raise
         return str(posted["ts"])
+
+    async def _posted_before(self, channel: str, delivery: Delivery) -> str | None:
+        """The ts of the message an earlier attempt posted, found by its delivery key in the
+        conversation's history since that attempt began; None if it never arrived. If the history
+        cannot be read, None too: posting again risks a repeat, never a loss."""
+        oldest = f"{(delivery.tried_at - HISTORY_MARGIN).timestamp():.6f}"
+        cursor = None
+        try:
+            for _ in range(HISTORY_PAGES):
+                page = await self.client.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor,
+                                                               include_all_metadata=True)
+                for found in page.get("messages", []):
+                    metadata = found.get("metadata") or {}
+                    if (metadata.get("event_type") == DELIVERY_EVENT
+                            and (metadata.get("event_payload") or {}).get("key") == delivery.key):
+                        return str(found["ts"])
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            log.warning("could not read a conversation's history to tell whether a message arrived (%s);"
+                        " sending it again", exc.response.get("error"))
+        return None
+
+    def serves(self, community: Community) -> bool:
+        return community.id == self.team.id
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         try:
@@ -405,29 +464,33 @@ class SlackAdapter:
         user_id = match.group(1) if match else (text if re.fullmatch(r"[UW][A-Z0-9]+", text) else None)
         if user_id is None:
             return None
-        name = (match.group(2) if match else None) or await self._display_name(user_id)
-        return Member(self.platform, user_id, name, is_moderator=await self._is_moderator(user_id))
+        # The label in <@U1|label> is the legacy handle: the name shown is looked up.
+        return Member(self.platform, user_id, await self._display_name(user_id),
+                      is_moderator=await self._is_moderator(user_id))
 
     # -- people and places -------------------------------------------------------------------
 
-    async def _invocation(self, body: dict[str, Any], user_id: str, user_name: str, channel_id: str | None,
+    async def _invocation(self, body: dict[str, Any], user_id: str, channel_id: str | None,
                           channel_name: str) -> Invocation:
+        if self._departed:  # a request from a workspace that uninstalled the app: it is back
+            self._departed = False
+            await community_returned(self.bot, self.team)
         in_dm = not channel_id or channel_id.startswith("D")
-        name = user_name or await self._display_name(user_id)
-        member = Member(self.platform, user_id, name, is_moderator=await self._is_moderator(user_id))
+        member = Member(self.platform, user_id, await self._display_name(user_id),
+                        is_moderator=await self._is_moderator(user_id))
         return Invocation(bot=self.bot, adapter=self, community=self.team, member=member,
                           channel=None if in_dm else Channel(channel_id, channel_name or channel_id),
                           platform_data=SlackReply(body.get("response_url")))
 
     async def _display_name(self, user_id: str) -> str:
-        if user_id in self._names.by_id:
-            return self._names.by_id[user_id]
+        """The member's name as Slack shows it, from users.info (kept for an hour)."""
+        if user_id in self._names:
+            return self._names[user_id]
         try:
             user = (await self.client.users_info(user=user_id))["user"]
         except SlackApiError:
             return user_id
-        name = user.get("profile", {}).get("display_name") or user.get("real_name") or user.get("name") or user_id
-        self._names.remember(user_id, name)
+        name = self._names[user_id] = readable(_shown_name(user)) or user_id
         return name
 
     async def _is_moderator(self, user_id: str) -> bool:
@@ -447,8 +510,20 @@ class SlackAdapter:
             return user_id in self._group[1]
 
     async def _dm_channel(self, member: Member) -> str:
-        opened = await self.client.conversations_open(users=member.id)
-        return opened["channel"]["id"]
+        """The bot's DM with a member: opened once with conversations.open, then kept in the database."""
+        known = await self.bot.db.fetchval("SELECT channel_id FROM slack_dm_channels WHERE community = ?"
+                                           " AND member_id = ?", (self.team.key, member.id))
+        if known is not None:
+            return known
+        opened = (await self.client.conversations_open(users=member.id))["channel"]["id"]
+        await self.bot.db.execute("INSERT OR REPLACE INTO slack_dm_channels (community, member_id, channel_id)"
+                                  " VALUES (?, ?, ?)", (self.team.key, member.id, opened))
+        return opened
+
+    async def forget_member(self, community: Community, member: Member) -> None:
+        """A member's data is erased: the id of their DM goes too."""
+        await self.bot.db.execute("DELETE FROM slack_dm_channels WHERE community = ? AND member_id = ?",
+                                  (community.key, member.id))
 
     async def _publish_home(self, user_id: str) -> None:
         """The App Home tab: the member's ten steps and badges, as the badges cog knows them."""
@@ -461,6 +536,18 @@ class SlackAdapter:
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                                        for part in pieces(text.body, SECTION_TEXT)]})
+
+
+def _shown_name(user: dict[str, Any]) -> str:
+    """How Slack shows a user: the display name they chose, else their real name. `name` is a legacy
+    handle (jane.doe) that Slack shows nowhere any more, so it is never used."""
+    profile = user.get("profile") or {}
+    return profile.get("display_name") or profile.get("real_name") or user.get("real_name") or ""
+
+async def _readable_body(request, next) -> None:  # noqa: A002 - Bolt passes its arguments by these names
+    """A Bolt middleware: a verified request's text made safe to keep before any listener sees it."""
+    request.body = readable(request.body)
+    await next()
 
 
 def _blocks(message: Message) -> list[dict[str, Any]]:
@@ -535,7 +622,7 @@ def _plain(text: str) -> str:
 
 
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
-_REFERENCE = re.compile(r"<([@#])([UWC][A-Z0-9]+)(?:\|([^>]*))?>")
+_REFERENCE = re.compile(r"<([@#])([UWCG][A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 def as_typed(text: str, *, keep_references: bool = False) -> str:
