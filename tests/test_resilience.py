@@ -225,3 +225,20 @@ def connection_health(db_path) -> tuple[int, bool] | None:
     with contextlib.closing(sqlite3.connect(db_path, timeout=10)) as conn:
         row = conn.execute("SELECT failures, last_ok_at FROM loop_health WHERE name = 'discord connection'").fetchone()
     return None if row is None else (row[0], row[1] is not None)
+
+
+async def test_the_log_of_changes_is_copied_into_the_database_beside_the_members_statements(tmp_path):
+    """Commits never copy the write-ahead log into the database file (a disk sync every thousand pages,
+    inside some member's command): the checkpoint does, from a connection of its own."""
+    chat = await Chat.open(tmp_path)
+    try:
+        before = chat.db_path.stat().st_size
+        rows = [("console:local", "disk.filler", "x" * 3000, "") for _ in range(2000)]  # 6 MB: past 1,000 pages
+        await chat.db.executemany("INSERT INTO domain_events (community, name, data, at) VALUES (?, ?, ?, ?)", rows)
+        for _ in range(20):
+            await chat.run("/share")
+        assert chat.db_path.stat().st_size == before, "nothing was copied by a commit"
+        await chat.db.checkpoint()
+        assert chat.db_path.stat().st_size > before + 5_000_000
+    finally:
+        await chat.close()

@@ -41,6 +41,7 @@ from bot.workers import Workers
 log = logging.getLogger(__name__)
 
 SHUTDOWN_SECONDS = 10  # a stop never takes longer, whatever state the database is in
+CHECKPOINT_SECONDS = 5  # how often the database's write-ahead log is copied into it (Database.checkpoint)
 
 
 class Unflushed(StorageError):
@@ -120,8 +121,9 @@ class Bot:
 
     def start_background(self, turn: asyncio.Lock | None = None) -> None:
         """Serve: scheduled jobs every `bot.scheduler_interval_seconds` (taking `turn` while they run,
-        if given), and the watchdog that logs stalls of the event loop."""
+        if given), the database's checkpoints, and the watchdog that logs stalls of the event loop."""
         self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
+        self.loops.start("checkpoint", self.db.checkpoint, every=CHECKPOINT_SECONDS)
         self.watchdog.start(self.loops)
         # What was made to start (modules, templates, the config) lives as long as the process: kept out of
         # the garbage collector's full passes, which would otherwise walk all of it while every member waits.

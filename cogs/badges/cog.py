@@ -35,7 +35,7 @@ NAMES = "badges/catalogue.j2"
 STEP_TEXTS = "badges/steps.j2"
 STATS_WEEKS = 8
 STATS_EVENTS = ("share.completed", "testimonial.submitted", "event.rsvp")
-AWARDS_AT_ONCE = 20  # a backfill writes this many awards a transaction, a few milliseconds
+AWARDS_AT_ONCE = 10  # a backfill writes this many awards a transaction, a few milliseconds
 
 
 @dataclass(frozen=True)
