@@ -237,7 +237,7 @@ class DiscordConfig:
         _optional_url)
     gateway_url: str = setting("", "Discord's gateway address. Empty: Discord's own.", _optional_url)
     requests_per_second: float = setting(
-        47.0, "REST requests per second, for everything the bot does but answering interactions (Discord"
+        48.0, "REST requests per second, for everything the bot does but answering interactions (Discord"
               " allows 50 in all).", _rate)
 
 

@@ -294,16 +294,19 @@ class Outbox:
             if limiter is not None:
                 await limiter.acquire()
             # Written before the platform is asked: should this attempt never be marked, the next one knows.
-            await self._db.execute("UPDATE outbox SET tried_at = ? WHERE id = ?", (stamp(now), row["id"]))
+            # The earliest attempt whose outcome is unknown is kept: a later one that also failed without an
+            # answer must not hide it (Slack looks for the message from that moment on).
+            await self._db.execute("UPDATE outbox SET tried_at = COALESCE(tried_at, ?) WHERE id = ?",
+                                   (stamp(now), row["id"]))
             message_id = await adapter.send(community, target, message, delivery=delivery)
-        except MemberUnreachable as exc:
+        except MemberUnreachable as exc:  # the platform refused it: this attempt posted nothing
             self._waiting.add((row["community"], row["target_id"]))
-            await self._mark(row, UNREACHABLE, problem=str(exc))
+            await self._mark(row, UNREACHABLE, problem=str(exc), refused=delivery.tried_at is None)
             return 0
         except ChannelUnavailable as exc:
             log.warning("outbox: cannot post %s in %s (%s): %s", _logged_kind(row), row["target_name"],
                         row["community"], exc)
-            await self._mark(row, FAILED, problem=str(exc))
+            await self._mark(row, FAILED, problem=str(exc), refused=delivery.tried_at is None)
             return 0
         except Exception as exc:
             attempts = row["attempts"] + 1
@@ -322,12 +325,15 @@ class Outbox:
 
     async def _mark(self, row: Any, status: str, *, problem: str | None = None, message_id: str | None = None,
                     attempts: int | None = None, not_before: datetime | None = None,
-                    sent_at: datetime | None = None) -> None:
+                    sent_at: datetime | None = None, refused: bool = False) -> None:
+        """Record what became of an attempt. `refused`: the platform said no to the first attempt, so
+        nothing was posted, and a later attempt need not look for an earlier post."""
         await self._db.execute(
-            "UPDATE outbox SET status = ?, problem = ?, message_id = ?, attempts = ?, not_before = ?, sent_at = ?"
-            " WHERE id = ?",
+            "UPDATE outbox SET status = ?, problem = ?, message_id = ?, attempts = ?, not_before = ?, sent_at = ?,"
+            " tried_at = CASE WHEN ? THEN NULL ELSE tried_at END WHERE id = ?",
             (status, problem, message_id, row["attempts"] if attempts is None else attempts,
-             stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, row["id"]))
+             stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, refused,
+             row["id"]))
 
     def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
         rate = getattr(adapter, "send_rate", None)

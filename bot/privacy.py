@@ -177,6 +177,10 @@ class PrivacyCog(Cog):
                 found = await cog.personal_data(ctx.community, ctx.member.id)
                 if found:
                     collected[name] = found
+        for platform, adapter in self.bot.adapters.items():
+            kept = getattr(adapter, "personal_data", None)
+            if kept is not None:
+                collected[platform] = await kept(ctx.community, ctx.member.id)
         return {part: tables for part, tables in collected.items() if tables}
 
     # -- communities that removed the bot ----------------------------------------------------------

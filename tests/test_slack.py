@@ -22,6 +22,7 @@ from bot.config import parse_config
 from datetime import timedelta
 
 from bot.core import Bot, Channel, Member, Message
+from bot.core.message import Image
 from bot.platforms.slack import SlackAdapter
 from fakes.slack_server import (
     tokens_revoked_event,
@@ -589,6 +590,44 @@ async def test_a_post_whose_connection_broke_is_found_in_the_history_not_posted_
     row = await slack.bot.db.fetchone("SELECT status, message_id FROM outbox WHERE batch = 'echo:b1'")
     (message,) = slack.fake.messages_in(GENERAL)
     assert (row["status"], row["message_id"]) == ("sent", message["ts"])
+
+
+async def retry_due(slack) -> None:
+    """Move the clock past the outbox's wait after a failure, and let it try again."""
+    slack.bot.clock.advance(timedelta(minutes=15))
+    await slack.bot.outbox.deliver_due()
+
+
+async def test_after_an_unknown_outcome_only_what_did_not_arrive_is_posted(slack):
+    """A post whose answer was lost, then a history Slack cannot read for a moment (a passing error, which
+    must not mean "not posted"), then files that failed: in the end one message and one picture."""
+    slack.fake.add_channel("C0NEWS", "news", bot_is_member=False)  # posted in with chat:write.public
+    slack.fake.reset_after_next("chat.postMessage")
+    picture = Image("badge.png", b"\x89PNG picture", "a badge")
+    await slack.bot.outbox.put(slack.adapter.team, "t:files", [(Channel("C0NEWS", "news"),
+                                                                 Message(text="You earned a badge.", images=[picture]))])
+    await slack.bot.outbox.idle()
+    slack.fake.fail_next("conversations.history", "internal_error")
+    await retry_due(slack)
+    slack.fake.fail_next("files.getUploadURLExternal", "internal_error")
+    await retry_due(slack)
+    await retry_due(slack)
+    assert len(slack._posts("C0NEWS")) == 1, "the message once"
+    assert [u["filename"] for u in slack.fake.uploads] == ["badge.png"], "and its picture once"
+    assert slack.fake.calls_to("conversations.join"), "the history of a public channel is read after joining it"
+    assert await slack.bot.db.fetchval("SELECT status FROM outbox WHERE batch = 't:files'") == "sent"
+    await retry_due(slack)
+    assert len(slack._posts("C0NEWS")) == 1 and len(slack.fake.uploads) == 1
+
+
+async def test_a_dm_conversation_slack_no_longer_knows_is_opened_again(slack):
+    await slack.bot.db.execute("INSERT INTO slack_dm_channels (community, member_id, channel_id) VALUES (?, ?, ?)",
+                               (slack.adapter.team.key, ALICE, "D0GONE"))
+    await slack.bot.outbox.put(slack.adapter.team, "t:stale", [(Member("slack", ALICE, "alice"), Message(text="Hi."))])
+    await slack.bot.outbox.idle()
+    assert await slack.bot.db.fetchval("SELECT status FROM outbox WHERE batch = 't:stale'") == "sent"
+    assert [c["args"]["channel"] for c in slack.fake.calls_to("chat.postMessage")] == ["D0GONE", slack.fake.dm_channel_of(ALICE)]
+    assert slack.fake.calls_to("chat.postMessage")[0]["error"] == "channel_not_found"
 
 
 async def test_older_private_channels_with_g_ids_are_channels(slack):

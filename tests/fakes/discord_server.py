@@ -282,6 +282,7 @@ class FakeDiscord:
         self._recent_requests: collections.deque[float] = collections.deque()
         self._nonces: dict[str, tuple[int, float]] = {}  # nonce -> (message id, when it was created)
         self._slow_routes: dict[str, float] = {}  # "METHOD /route/{param}" -> seconds to wait before answering
+        self._held: tuple[asyncio.Event, asyncio.Event] | None = None  # (a message is held, let it go)
 
         # What the bot did, in order.
         self.requests: list[tuple[float, str]] = []  # (monotonic time, "METHOD /route") counted toward the global limit
@@ -486,6 +487,18 @@ class FakeDiscord:
         """Keep what the bot did, and wake anyone waiting for it."""
         records.append(entry)
         self._changed.set()
+
+    def hold_next_message(self) -> asyncio.Event:
+        """Take the next channel message (it is created and recorded) but keep the bot waiting for the
+        answer until `release_held()`: the moment a crash leaves the message sent and the bot unaware.
+        Returns an event set once a message is held."""
+        self._held = (asyncio.Event(), asyncio.Event())
+        return self._held[0]
+
+    def release_held(self) -> None:
+        if self._held is not None:
+            self._held[1].set()
+            self._held = None
 
     def slow_route(self, route: str, seconds: float) -> None:
         """Answer `route` ("GET /guilds/{guild_id}/members/{user_id}", as the fake names it) after
@@ -1145,7 +1158,9 @@ class FakeDiscord:
         if (error := self._check_app(request)) is not None:
             return error
         interaction = self._interactions_by_token.get(request.match_info["token"])
-        if interaction is None:
+        late = interaction is not None and not interaction.acknowledged and (
+            time.monotonic() - interaction.sent_at > FIRST_RESPONSE_SECONDS)
+        if interaction is None or late:  # never answered within 3 s: "the token will be invalidated"
             return _error(404, 10015, "Unknown Webhook")
         return interaction
 
@@ -1282,6 +1297,11 @@ class FakeDiscord:
         self._record(self.channel_messages, 
             {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files}
         )
+        if self._held is not None:
+            held, released = self._held
+            if not held.is_set():
+                held.set()
+                await released.wait()
         return _json_response(message)
 
     async def _edit_channel_message(self, request: web.Request) -> web.Response:

@@ -483,6 +483,7 @@ class FakeSlack:
         # The workspace.
         self._users: dict[str, _User] = {bot_user_id: _User("smallstep", is_bot=True)}
         self._channels: dict[str, str] = {}  # id -> name
+        self._joined: set[str] = set()  # the channels the bot is a member of
         self._usergroups: dict[str, list[str]] = {}
 
         # What the app created, to answer later calls consistently.
@@ -499,6 +500,7 @@ class FakeSlack:
         self._rate_limits: dict[str, tuple[int, int]] = {}  # method -> (count left, retry_after)
         self._failures: dict[str, deque[str]] = {}  # method -> errors, one per call
         self._resets: dict[str, int] = {}  # method -> calls to carry out and then leave unanswered
+        self._held: tuple[asyncio.Event, asyncio.Event] | None = None  # (a post is held, let it go)
         self.rate_limited = 0
 
         self._changed = asyncio.Event()  # set whenever something is recorded
@@ -512,6 +514,7 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.list": self._conversations_list,
             "conversations.history": self._conversations_history,
+            "conversations.join": self._conversations_join,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "views.publish": self._views_publish,
@@ -573,9 +576,12 @@ class FakeSlack:
         """A user group (S...), as usergroups.users.list lists it."""
         self._usergroups[group_id] = list(user_ids)
 
-    def add_channel(self, channel_id: str, name: str) -> None:
-        """A public channel the bot is a member of."""
+    def add_channel(self, channel_id: str, name: str, *, bot_is_member: bool = True) -> None:
+        """A public channel; the bot is in it unless `bot_is_member` is False. A bot with chat:write.public
+        posts in a public channel without being in it, but reads the history only of one it is in."""
         self._channels[channel_id] = name
+        if bot_is_member:
+            self._joined.add(channel_id)
 
     def dm_channel_of(self, user_id: str) -> str:
         """The D-channel conversations.open returns for this user (always the same)."""
@@ -594,6 +600,18 @@ class FakeSlack:
         {"ok": false, "error": "ratelimited"}. slack_sdk reads Retry-After as whole seconds and
         waits that plus up to one more second (random), so 0 keeps a test fast."""
         self._rate_limits[method] = (count, retry_after)
+
+    def hold_next_post(self) -> asyncio.Event:
+        """Carry out the next chat.postMessage but keep the app waiting for the answer until
+        `release_held()`: the moment a crash leaves the message posted and the app unaware. Returns an
+        event set once a post is held."""
+        self._held = (asyncio.Event(), asyncio.Event())
+        return self._held[0]
+
+    def release_held(self) -> None:
+        if self._held is not None:
+            self._held[1].set()
+            self._held = None
 
     def reset_after_next(self, method: str, count: int = 1) -> None:
         """Carry out the next `count` calls to `method`, then close the connection without answering."""
@@ -721,6 +739,10 @@ class FakeSlack:
             self._record(self.calls, {**call, "error": refused.error})
             return web.json_response({"ok": False, "error": refused.error})
         self._record(self.calls, {**call, "error": None})
+        if method == "chat.postMessage" and self._held is not None and not self._held[0].is_set():
+            held, released = self._held
+            held.set()
+            await released.wait()
         if self._resets.get(method):
             # The call was carried out, then the connection broke before the answer: the caller cannot
             # tell whether it happened (what a reset or a dropped proxy connection does).
@@ -901,7 +923,7 @@ class FakeSlack:
                 "is_im": False,
                 "is_private": False,
                 "is_archived": False,
-                "is_member": True,
+                "is_member": channel in self._joined,
             }
         else:
             info = {"id": channel, "is_im": True, "is_open": True, "user": self._dm_owner(channel)}
@@ -915,8 +937,11 @@ class FakeSlack:
     def _conversations_history(self, args: dict) -> dict:
         """A conversation's messages, newest first, after `oldest` (exclusive), `limit` a page (default
         100) with a cursor for the next. As docs.slack.dev documents conversations.history, a message's
-        `metadata` is returned only with `include_all_metadata`."""
+        `metadata` is returned only with `include_all_metadata`, and a bot token reads "any conversation
+        the relevant bot is a member of": a channel it has not joined answers not_in_channel."""
         channel = self._conversation(args.get("channel"))
+        if channel in self._channels and channel not in self._joined:
+            raise _ApiError("not_in_channel")
         oldest = float(args.get("oldest") or 0)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         found = sorted((m for (c, ts), m in self._messages.items() if c == channel and float(ts) > oldest),
@@ -928,6 +953,14 @@ class FakeSlack:
         more = start + limit < len(found)
         return {"messages": page, "has_more": more,
                 "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _conversations_join(self, args: dict) -> dict:
+        """The bot joins a public channel (channels:join); joining one it is in already is fine."""
+        channel = self._conversation(args.get("channel"))
+        if channel not in self._channels:
+            raise _ApiError("method_not_supported_for_channel_type")
+        self._joined.add(channel)
+        return {"channel": self._conversations_info({"channel": channel})["channel"]}
 
     def _users_info(self, args: dict) -> dict:
         user_id = args.get("user")
@@ -1019,6 +1052,12 @@ class FakeSlack:
                 },
             )
             shared.append({"id": f["id"], "name": upload["filename"], "title": title, "size": len(upload["bytes"])})
+        if channel_id:
+            # Sharing files in a conversation shows them there as a message of the app's, with the files.
+            ts = _new_ts()
+            self._messages[(channel_id, ts)] = {"type": "message", "text": args.get("initial_comment") or "",
+                                                "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts,
+                                                "files": shared, "upload": True}
         return {"files": shared}
 
     def _apps_connections_open(self, args: dict) -> dict:

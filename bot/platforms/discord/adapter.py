@@ -49,6 +49,7 @@ DEFER_AFTER = 2.5  # seconds after an interaction arrives: Discord's window is 3
 SUGGEST_WITHIN = 2.0  # seconds to find suggestions; past that, none (a late answer would be refused)
 CANNOT_DM = 50007  # Discord's error code for a member who does not accept direct messages
 INVALID_RECIPIENT = 50033  # opening a DM with someone who is no longer on Discord
+UNKNOWN_CHANNEL, MISSING_ACCESS = 10003, 50001  # a channel that is gone, or that this bot may not use
 ALREADY_ANSWERED = 40060  # Discord's error code for a second answer to one interaction
 # Requests to these routes answer interactions: Discord does not count them toward the global limit
 # (receiving-and-responding.mdx, "Endpoints"), so they are never held back behind a fan-out.
@@ -369,17 +370,18 @@ class DiscordAdapter:
 
     async def send(self, community: Community, to: Channel | Member, message: Message, *,
                    delivery: Delivery | None = None) -> str:
-        kwargs = _render(message)
-        if delivery is not None:
-            # The same nonce on every attempt: Discord hands back the message it made the first time.
-            kwargs["nonce"] = delivery.key
         try:
-            if isinstance(to, Member):
-                sent = await (await self._dm_channel(community, to)).send(**kwargs)
-            else:
+            if isinstance(to, Channel):
                 # A channel the cache lacks is addressed by id: no request to look it up first.
                 channel = self.client.get_channel(int(to.id)) or self.client.get_partial_messageable(int(to.id))
-                sent = await channel.send(**kwargs)
+                return await self._sent(channel, message, delivery)
+            try:
+                return await self._sent(await self._dm_channel(community, to), message, delivery)
+            except (discord.NotFound, discord.Forbidden) as exc:
+                # A DM channel kept from before that Discord no longer lets this bot use: opened again, once.
+                if exc.code not in (UNKNOWN_CHANNEL, MISSING_ACCESS) or not await self._forget_dm(community, to):
+                    raise
+                return await self._sent(await self._dm_channel(community, to), message, delivery)
         except discord.Forbidden as exc:
             if isinstance(to, Member) and exc.code == CANNOT_DM:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages") from exc
@@ -395,9 +397,16 @@ class DiscordAdapter:
             if isinstance(to, Member) and exc.code == INVALID_RECIPIENT:
                 raise MemberUnreachable(f"{to.display_name} is no longer on Discord") from exc
             raise
+
+    async def _sent(self, channel: discord.abc.Messageable, message: Message, delivery: Delivery | None) -> str:
+        kwargs = _render(message)
+        if delivery is not None:
+            # The same nonce on every attempt: Discord hands back the message it made the first time.
+            kwargs["nonce"] = delivery.key
+        try:
+            return str((await channel.send(**kwargs)).id)
         finally:
             _release(kwargs)
-        return str(sent.id)
 
     async def _dm_channel(self, community: Community, member: Member) -> discord.abc.Messageable:
         """The bot's DM channel with a member: opened once (a request), then kept in the database."""
@@ -410,10 +419,20 @@ class DiscordAdapter:
                                   " VALUES (?, ?, ?)", (community.key, member.id, str(opened.id)))
         return opened
 
+    async def _forget_dm(self, community: Community, member: Member) -> bool:
+        """Forget the member's DM channel; False if none was kept."""
+        return bool(await self.bot.db.execute("DELETE FROM discord_dm_channels WHERE community = ? AND member_id = ?",
+                                              (community.key, member.id)))
+
+    async def personal_data(self, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:
+        """What this adapter keeps about a member, for /my-data: the id of their DM with the bot."""
+        rows = await self.bot.db.fetchall("SELECT channel_id FROM discord_dm_channels WHERE community = ? AND member_id = ?",
+                                          (community.key, member_id))
+        return {"direct_message_conversation": [dict(row) for row in rows]} if rows else {}
+
     async def forget_member(self, community: Community, member: Member) -> None:
         """A member's data is erased: the id of their DM channel goes too."""
-        await self.bot.db.execute("DELETE FROM discord_dm_channels WHERE community = ? AND member_id = ?",
-                                  (community.key, member.id))
+        await self._forget_dm(community, member)
 
     def serves(self, community: Community) -> bool:
         guild = self._guild(community)

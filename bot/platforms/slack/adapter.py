@@ -35,7 +35,7 @@ import aiohttp
 from cachetools import TTLCache
 from dataclasses import dataclass, field
 from importlib.resources import files
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Iterable
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
@@ -81,6 +81,9 @@ NAME_CACHE_SIZE, NAME_CACHE_SECONDS = 2000, 3600  # names change: one seen an ho
 DELIVERY_EVENT = "smallstep_delivery"
 HISTORY_MARGIN = timedelta(minutes=1)  # searched before the attempt began, for clocks a little apart
 HISTORY_PAGES = 5  # of 200 messages: a message posted moments ago is near the top
+# conversations.history errors that no later attempt will get past: the message is posted again instead.
+UNREADABLE_HISTORY = {"channel_not_found", "missing_scope", "not_authed", "invalid_auth", "is_archived",
+                      "method_not_supported_for_channel_type", "not_allowed_token_type"}
 # Channels are C… ids, and G… for private channels made before 2021; DMs are D….
 _CHANNEL = re.compile(r"^<#([CG][A-Z0-9]+)(?:\|([^>]*))?>$")
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
@@ -101,16 +104,24 @@ class SlackReply:
         return bool(self.response_url) and self.responses_left > 0 and time.monotonic() - self.received < RESPONSE_URL_LIFE
 
 
+# Calls that make something members see: after a broken connection Slack may have done it already, and
+# none takes an idempotency key, so a blind retry could do it twice.
+POSTING = ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal")
+
+
 class _OnlyWhatPostsNothing(AsyncConnectionErrorRetryHandler):
-    """Retries a call whose connection broke, unless it posts a message: Slack may have posted it
-    before the connection broke, and chat.postMessage has no idempotency key, so a blind retry can
-    post it twice. The outbox tries such a message again itself, looking for it first."""
+    """Retries a Web API call whose connection broke, unless it posts (POSTING), and never an answer to a
+    response_url (not the Web API either). The outbox tries such a message again itself, looking for it first."""
+
+    def __init__(self, api_base: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.api_base = api_base
 
     async def _can_retry_async(self, *, state: RetryState, request: HttpRequest, response: Any = None,
                                error: Exception | None = None) -> bool:
-        posts = request.url.endswith(("/chat.postMessage", "/chat.postEphemeral")) or "/api/" not in request.url
-        return not posts and await super()._can_retry_async(state=state, request=request, response=response,
-                                                           error=error)
+        method = request.url.removeprefix(self.api_base) if request.url.startswith(self.api_base) else None
+        return (method is not None and method.split("?")[0] not in POSTING
+                and await super()._can_retry_async(state=state, request=request, response=response, error=error))
 
 
 class SlackAdapter:
@@ -122,10 +133,11 @@ class SlackAdapter:
         self.bot = bot
         self.settings = bot.config.slack
         self.send_rate = self.settings.outbox_per_second or None
+        api_base = self.settings.api_base_url or AsyncWebClient.BASE_URL
         self.client = client or AsyncWebClient(
-            token=token, base_url=self.settings.api_base_url or AsyncWebClient.BASE_URL,
+            token=token, base_url=api_base,
             retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-                            _OnlyWhatPostsNothing(max_retry_count=2)])
+                            _OnlyWhatPostsNothing(api_base, max_retry_count=2)])
         # In Socket Mode there is no signing secret: requests come over the app's own socket.
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             request_verification_enabled=bool(signing_secret))
@@ -374,17 +386,14 @@ class SlackAdapter:
     async def send(self, community: Community, to: Channel | Member, message: Message, *,
                    delivery: Delivery | None = None) -> str:
         try:
-            channel = to.id if isinstance(to, Channel) else await self._dm_channel(to)
-            if delivery is not None and delivery.tried_at is not None:
-                earlier = await self._posted_before(channel, delivery)
-                if earlier is not None:
-                    return earlier
-            metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"key": delivery.key}} if delivery else None
-            posted = await self.client.chat_postMessage(channel=channel, text=_fallback(message),
-                                                        blocks=_blocks(message), unfurl_links=False, metadata=metadata)
-            for item in [*message.images, *message.files]:
-                await self.client.files_upload_v2(channel=channel, file=item.data, filename=item.filename,
-                                                  title=item.description or item.filename)
+            try:
+                return await self._post(await self._conversation_of(to), message, delivery)
+            except SlackApiError as exc:
+                # A DM id kept from before that Slack no longer knows: opened again, once.
+                if not isinstance(to, Member) or exc.response.get("error") != "channel_not_found":
+                    raise
+                await self.forget_member(community, to)
+                return await self._post(await self._conversation_of(to), message, delivery)
         except SlackApiError as exc:
             error = exc.response.get("error")
             if isinstance(to, Member) and error in UNREACHABLE:
@@ -392,30 +401,71 @@ class SlackAdapter:
             if isinstance(to, Channel) and error in CLOSED_CHANNEL:
                 raise ChannelUnavailable(f"the bot may not post in #{to.name} ({error})") from exc
             raise
-        return str(posted["ts"])
 
-    async def _posted_before(self, channel: str, delivery: Delivery) -> str | None:
-        """The ts of the message an earlier attempt posted, found by its delivery key in the
-        conversation's history since that attempt began; None if it never arrived. If the history
-        cannot be read, None too: posting again risks a repeat, never a loss."""
+    async def _conversation_of(self, to: Channel | Member) -> str:
+        return to.id if isinstance(to, Channel) else await self._dm_channel(to)
+
+    async def _post(self, channel: str, message: Message, delivery: Delivery | None) -> str:
+        """The message, then its images and files (each shared as a message of its own, as Slack does). After
+        an attempt whose outcome is unknown, only what did not arrive then is posted now."""
+        files = [*message.images, *message.files]
+        earlier = await self._posted_before(channel, delivery) if delivery and delivery.tried_at else None
+        if earlier is None:
+            metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"key": delivery.key}} if delivery else None
+            ts = str((await self.client.chat_postMessage(channel=channel, text=_fallback(message),
+                                                         blocks=_blocks(message), unfurl_links=False,
+                                                         metadata=metadata))["ts"])
+            shared: set[str] = set()
+        else:
+            ts, shared = earlier
+        for item in files:
+            if item.filename not in shared:
+                await self.client.files_upload_v2(channel=channel, file=item.data, filename=item.filename,
+                                                  title=item.description or item.filename)
+        return ts
+
+    async def _posted_before(self, channel: str, delivery: Delivery) -> tuple[str, set[str]] | None:
+        """The message an earlier attempt posted, found by its delivery key in the conversation's history
+        since that attempt began: its ts, and the names of the files shared after it (before the next
+        message of the outbox). None if it never arrived.
+
+        The bot reads only the history of a conversation it is in (conversations.history); it may post
+        in public channels it has not joined (chat:write.public), so it joins one when it must read it.
+        A history that cannot be read for good (a private channel it left, a missing scope) means the
+        message is posted again: a repeat rather than a loss. A passing error is raised, and the outbox
+        tries again later."""
         oldest = f"{(delivery.tried_at - HISTORY_MARGIN).timestamp():.6f}"
+        newer: list[dict[str, Any]] = []  # what came after, newest first, as the history gives it
         cursor = None
         try:
             for _ in range(HISTORY_PAGES):
-                page = await self.client.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor,
-                                                               include_all_metadata=True)
+                page = await self._history(channel, oldest, cursor)
                 for found in page.get("messages", []):
                     metadata = found.get("metadata") or {}
                     if (metadata.get("event_type") == DELIVERY_EVENT
                             and (metadata.get("event_payload") or {}).get("key") == delivery.key):
-                        return str(found["ts"])
+                        return str(found["ts"]), _shared_after(reversed(newer))
+                    newer.append(found)
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
                     return None
         except SlackApiError as exc:
+            if exc.response.get("error") not in UNREADABLE_HISTORY:
+                raise
             log.warning("could not read a conversation's history to tell whether a message arrived (%s);"
                         " sending it again", exc.response.get("error"))
         return None
+
+    async def _history(self, channel: str, oldest: str, cursor: str | None) -> dict[str, Any]:
+        try:
+            return (await self.client.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor,
+                                                            include_all_metadata=True)).data
+        except SlackApiError as exc:
+            if exc.response.get("error") != "not_in_channel":
+                raise
+        await self.client.conversations_join(channel=channel)  # a public channel it posts in without being in it
+        return (await self.client.conversations_history(channel=channel, oldest=oldest, limit=200, cursor=cursor,
+                                                        include_all_metadata=True)).data
 
     def serves(self, community: Community) -> bool:
         return community.id == self.team.id
@@ -520,6 +570,12 @@ class SlackAdapter:
                                   " VALUES (?, ?, ?)", (self.team.key, member.id, opened))
         return opened
 
+    async def personal_data(self, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:
+        """What this adapter keeps about a member, for /my-data: the id of their DM with the bot."""
+        rows = await self.bot.db.fetchall("SELECT channel_id FROM slack_dm_channels WHERE community = ? AND member_id = ?",
+                                          (community.key, member_id))
+        return {"direct_message_conversation": [dict(row) for row in rows]} if rows else {}
+
     async def forget_member(self, community: Community, member: Member) -> None:
         """A member's data is erased: the id of their DM goes too."""
         await self.bot.db.execute("DELETE FROM slack_dm_channels WHERE community = ? AND member_id = ?",
@@ -536,6 +592,17 @@ class SlackAdapter:
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
                                        for part in pieces(text.body, SECTION_TEXT)]})
+
+
+def _shared_after(messages: Iterable[dict[str, Any]]) -> set[str]:
+    """The names of the files shared in `messages` (oldest first) before the next message of the outbox:
+    those of the message just before them."""
+    names: set[str] = set()
+    for message in messages:
+        if (message.get("metadata") or {}).get("event_type") == DELIVERY_EVENT:
+            break
+        names |= {shared.get("name", "") for shared in message.get("files") or []}
+    return names
 
 
 def _shown_name(user: dict[str, Any]) -> str:

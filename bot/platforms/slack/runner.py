@@ -25,6 +25,7 @@ EVENTS_PATH = "/slack/events"
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history", "channels:history", "groups:history",
+          "channels:join",
           "users:read", "usergroups:read",
           "files:write", "channels:read", "groups:read"]
 BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
