@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -34,7 +33,7 @@ from typing import Any, Coroutine
 from bot import __version__
 from bot.config import Config, ConfigError, load_config
 from bot.render import TemplateProblem
-from bot.storage import StorageError
+from bot.storage import Location, StorageError, is_postgres
 
 EXIT_USAGE = 2
 
@@ -48,17 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     console = commands.add_parser("console", help="run the bot in this terminal (no token needed)")
     _config_option(console)
-    console.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+    _database_option(console)
 
     run = commands.add_parser("run", help="serve a community: on the console, on Discord or on Slack")
     run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
     _config_option(run)
-    run.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+    _database_option(run)
 
     sync = commands.add_parser("sync-commands", help="register the bot's slash commands with Discord")
     sync.add_argument("--guild", type=int, help="one server's id: instant, for development (default: global)")
     _config_option(sync)
-    sync.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+    _database_option(sync)
 
     invite = commands.add_parser("invite-url", help="print the link that adds the bot to a Discord server")
     invite.add_argument("--application-id", type=int, help="the application's id (default: asked of Discord)")
@@ -73,13 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["csv", "json"], default="csv", help="the file format (default csv)")
     export.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
-    export.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _database_option(export)
     _config_option(export)
 
     badges = commands.add_parser("badges", help="work with badges, e.g. give a new one to those who earned it")
     badges.add_argument("action", choices=["backfill"], help="backfill: award badges from recorded history")
     badges.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
-    badges.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _database_option(badges)
     _config_option(badges)
 
     imports = commands.add_parser("import", help="import data, e.g. interviews that are ready, from a CSV file")
@@ -87,13 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("file", type=Path, help="the CSV file: columns member, url; optional partner, partner_name,"
                                                  " member_name, id")
     imports.add_argument("--community", required=True, help="the community's key, e.g. discord:1234")
-    imports.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _database_option(imports)
     _config_option(imports)
 
     purge = commands.add_parser("purge-community", help="delete every row of one community, at once (asks first)")
     purge.add_argument("community", help="the community's key, e.g. discord:1234")
     purge.add_argument("--yes", action="store_true", help="really delete (without it: show what would go)")
-    purge.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _database_option(purge)
     _config_option(purge)
 
     db = commands.add_parser("db", help="look after the database: a backup while the bot runs, a check")
@@ -102,11 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_backup.add_argument("path", type=Path, help="where to write the copy (a new file)")
     db_check = db_commands.add_parser("check", help="check the file's integrity and its migrations")
     for sub in (db_backup, db_check):
-        sub.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+        _database_option(sub)
         _config_option(sub)
 
     status = commands.add_parser("status", help="the bot's state: cogs, messages waiting, scheduled jobs, open forms")
-    status.add_argument("--db", type=Path, help="the SQLite file (default: bot.database from the config)")
+    _database_option(status)
     _config_option(status)
 
     config = commands.add_parser("config", help="work with the configuration file")
@@ -114,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(config_commands.add_parser(
         "check", help="validate the config: start every enabled cog on a scratch database, then stop"))
     return parser
+
+
+def _database_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=_location, help="the SQLite file, or a postgresql:// address (default:"
+                                                     " SMALLSTEP_DATABASE_URL, else bot.database from the config)")
+
+
+def _location(value: str) -> Location:
+    return value if is_postgres(value) else Path(value)
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -138,9 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         if command == "config":
             return asyncio.run(check_config(config))
         if command == "export":
-            database = args.db or config.path(config.bot.database)
-            if not database.is_file():
-                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+            database = _existing(args, config)
+            if database is None:
                 return EXIT_USAGE
             text = asyncio.run(export_testimonials(config, args.format, args.community, database))
             if args.output is None:
@@ -153,25 +160,21 @@ def main(argv: list[str] | None = None) -> int:
                 return EXIT_USAGE
             return 0
         if command in ("db", "status"):
-            database = args.db or config.path(config.bot.database)
-            if not database.is_file():
-                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+            database = _existing(args, config)
+            if database is None:
                 return EXIT_USAGE
-            return look_after(command if command == "status" else args.db_command, config, database,
-                              getattr(args, "path", None))
+            return asyncio.run(look_after(command if command == "status" else args.db_command, config, database,
+                                          getattr(args, "path", None)))
         if command == "purge-community":
-            database = args.db or config.path(config.bot.database)
-            if not database.is_file():
-                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+            database = _existing(args, config)
+            if database is None:
                 return EXIT_USAGE
             return asyncio.run(purge(config, args.community, args.yes, database))
         if command == "import":
-            database = args.db or config.path(config.bot.database)
-            return asyncio.run(import_interviews(config, args.file, args.community, database))
+            return asyncio.run(import_interviews(config, args.file, args.community, args.db or config.database()))
         if command == "badges":
-            database = args.db or config.path(config.bot.database)
-            if not database.is_file():
-                print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+            database = _existing(args, config)
+            if database is None:
                 return EXIT_USAGE
             return asyncio.run(backfill_badges(config, args.community, database))
         if command in ("sync-commands", "invite-url") or getattr(args, "platform", "console") == "discord":
@@ -186,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
             return _slack(args, config)
         from bot.platforms.console import run_console
 
-        database = getattr(args, "db", None) or config.path(config.bot.database)
+        database = getattr(args, "db", None) or config.database()
         return asyncio.run(until_stopped(run_console(config, database=database, stdin=sys.stdin, write=_print),
                                          database))
     except ConfigError as exc:
@@ -199,7 +202,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-async def until_stopped(run: Coroutine[Any, Any, None], database: Path) -> int:
+def _existing(args: argparse.Namespace, config: Config) -> Location | None:
+    """The database a command works on, which must be there already (None, having said so, if it is not: a
+    PostgreSQL database that is not there is said so when it is reached)."""
+    database = args.db or config.database()
+    if not is_postgres(database) and not database.is_file():
+        print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
+        return None
+    return database
+
+
+async def until_stopped(run: Coroutine[Any, Any, None], database: Location) -> int:
     """Run the bot until it ends or SIGTERM or SIGINT arrives (a service manager stopping it, Ctrl-C).
     Then it is cancelled, so its cleanup runs: what is on its way is finished, what is queued stays
     queued, the database is closed. Whatever state the database is in, the process ends within
@@ -243,20 +256,31 @@ async def until_stopped(run: Coroutine[Any, Any, None], database: Path) -> int:
     return status
 
 
-def _waiting(database: Path) -> str:
-    """What waits for the next start, in words, read beside the bot."""
+def _waiting(database: Location) -> str:
+    """What waits for the next start, in words, read beside the bot (on a thread of its own, with its own
+    event loop: the bot's may be stuck, or this may be called from inside it)."""
     from bot.storage.maintenance import left_waiting
 
-    try:
-        left = left_waiting(database)
-    except sqlite3.Error as exc:
-        return f"what is left waiting could not be read ({exc})"
+    found: list[dict[str, int] | BaseException] = []
+
+    def read() -> None:
+        try:
+            found.append(asyncio.run(left_waiting(database)))
+        except BaseException as exc:  # reported below, in words
+            found.append(exc)
+
+    reader = threading.Thread(target=read, name="left waiting", daemon=True)
+    reader.start()
+    reader.join(timeout=3)
+    left = found[0] if found else TimeoutError("no answer within 3 s")
+    if isinstance(left, BaseException):
+        return f"what is left waiting could not be read ({left})"
     messages, forms = left["outbox"], left["forms"]
     return (f"left waiting for the next start: {messages} message{'s' if messages != 1 else ''} in the outbox,"
             f" {forms} open form{'s' if forms != 1 else ''}")
 
 
-def _give_up(database: Path, why: str) -> None:
+def _give_up(database: Location, why: str) -> None:
     """The stop took too long (the database is stuck, say): say what waits, and end the process now."""
     print(f"error: {why}; ending now, without finishing the stop. {_waiting(database)}", file=sys.stderr, flush=True)
     logging.shutdown()
@@ -286,7 +310,7 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
         elif command == "invite-url":
             print(on_discord.invite_url(asyncio.run(on_discord.application_id(config, token=token))))
         else:
-            database = args.db or config.path(config.bot.database)
+            database = args.db or config.database()
             return asyncio.run(until_stopped(on_discord.run_discord(config, token=token, database=database), database))
     except discord.LoginFailure:
         print("error: Discord rejected the token in DISCORD_TOKEN. Reset it in the developer portal "
@@ -332,7 +356,7 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
               "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
               "Signing Secret).", file=sys.stderr)
         return EXIT_USAGE
-    database = args.db or config.path(config.bot.database)
+    database = args.db or config.database()
     try:
         return asyncio.run(until_stopped(run_slack(config, bot_token=bot_token, app_token=app_token,
                                                    signing_secret=signing_secret, database=database), database))
@@ -376,14 +400,14 @@ async def check_config(config: Config) -> int:
     for name, problem in failed.items():
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
     # What only the running bot can see (a channel closed to it), as it last found it in its database.
-    for problem in maintenance.unusable_channels(config.path(config.bot.database)):
+    for problem in await maintenance.unusable_channels(config.database()):
         print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
     return 0 if not failed else 1
 
 
-async def export_testimonials(config: Config, fmt: str, community: str | None, database: Path) -> str:
+async def export_testimonials(config: Config, fmt: str, community: str | None, database: Location) -> str:
     """The approved, quotable testimonials, credited as each author chose, read from the database."""
     from importlib.resources import files
 
@@ -400,7 +424,7 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
         await bot.close()
 
 
-def look_after(action: str, config: Config, database: Path, target: Path | None) -> int:
+async def look_after(action: str, config: Config, database: Location, target: Path | None) -> int:
     """`smallstep db backup`, `smallstep db check` and `smallstep status`."""
     from bot.config import cog_exists
     from bot.storage import maintenance
@@ -417,22 +441,18 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
                 print(f"error: cannot create the folder {target.parent} for the copy: {exc.strerror or exc}",
                       file=sys.stderr)
                 return EXIT_USAGE
-            try:
-                pages = maintenance.backup(database, target)
-            except sqlite3.Error as exc:  # either file may be at fault: name both
-                print(f"error: cannot copy {database} to {target}: {exc}", file=sys.stderr)
-                return EXIT_USAGE
-            print(f"copied {database} to {target} ({pages} pages)")
+            print(await maintenance.backup(database, target))
             return 0
         if action == "check":
-            result = maintenance.check(database, maintenance.components(config.cogs.enabled))
-            print(f"integrity: {', '.join(result.integrity)}")
+            result = await maintenance.check(database, maintenance.components(config.cogs.enabled))
+            print(f"integrity: {', '.join(result.integrity)}"
+                  + (" (every table read; pg_amcheck checks further)" if is_postgres(database) else ""))
             for component, names in sorted(result.applied.items()):
                 print(f"{component}: {len(names)} migration{'s' if len(names) != 1 else ''} applied")
             for component, names in sorted(result.pending.items()):
                 print(f"{component}: not yet applied: {', '.join(names)} (they run when the bot starts)")
             return 0 if result.ok else 1
-        state = maintenance.status(database)
+        state = await maintenance.status(database)
         for name, ok_at, error_at, error, failures in state["loops"]:
             print(f"{name}: last worked {_moment(ok_at)}"
                   + (f"; last error {_moment(error_at)}: {error}" if error_at else "; no error")
@@ -449,13 +469,13 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
         for problem in state["channel_problems"]:
             print(f"warning: {problem}")
         return 0
-    except sqlite3.Error as exc:
-        print(f"error: {database}: {exc}", file=sys.stderr)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
 
 @contextlib.asynccontextmanager
-async def _started(config: Config, database: Path, needs: tuple[str, str] | None = None):
+async def _started(config: Config, database: Location, needs: tuple[str, str] | None = None):
     """The bot on `database` with every enabled cog started (their migrations run), on no platform;
     `needs` (a query, its cog) says which cog the command cannot do without. Yields None, having said
     so, when that cog is not enabled."""
@@ -473,7 +493,7 @@ async def _started(config: Config, database: Path, needs: tuple[str, str] | None
         await bot.close()
 
 
-async def purge(config: Config, key: str, really: bool, database: Path) -> int:
+async def purge(config: Config, key: str, really: bool, database: Location) -> int:
     """Delete a community's data at once; without `really`, show what would be deleted and stop."""
     from bot.privacy import community_rows, purge_community
 
@@ -497,7 +517,7 @@ async def purge(config: Config, key: str, really: bool, database: Path) -> int:
 INTERVIEW_COLUMNS = ("member", "url", "partner", "partner_name", "member_name", "id")
 
 
-async def import_interviews(config: Config, path: Path, community_key: str, database: Path) -> int:
+async def import_interviews(config: Config, path: Path, community_key: str, database: Location) -> int:
     """Import recordings that are ready from a CSV file: good rows are taken, bad ones reported by
     line; importing the same file again adds nothing. The members' questions wait in the outbox
     for the bot's next start. Exit status 1 if any row was refused."""
@@ -541,7 +561,7 @@ async def import_interviews(config: Config, path: Path, community_key: str, data
         return 1 if refused else 0
 
 
-async def backfill_badges(config: Config, community: str | None, database: Path) -> int:
+async def backfill_badges(config: Config, community: str | None, database: Location) -> int:
     """Award every badge its history earns, in one community or all; the congratulations wait in
     the outbox for the bot's next start on that platform."""
     from bot.core import Community

@@ -66,7 +66,8 @@ class ModerationPosts:
             return channel
         log.warning("moderators' channel %r in %s: %s; the %s queue command shows what waits", name,
                     ctx.community.key, problem, self.kind)
-        await self._db.execute("INSERT OR REPLACE INTO channel_problems VALUES (?, ?, ?, ?)",
+        await self._db.execute("INSERT INTO channel_problems VALUES (?, ?, ?, ?) ON CONFLICT (community, channel)"
+                               " DO UPDATE SET problem = excluded.problem, seen_at = excluded.seen_at",
                                (ctx.community.key, name, problem, stamp(self._bot.clock.now())))
         return channel
 
@@ -92,7 +93,7 @@ class ModerationPosts:
         outbox delivered."""
         rows = await self._db.fetchall(
             "SELECT role, channel, message_id FROM moderation_posts WHERE community = ? AND item_kind = ? AND"
-            " item_id = ? ORDER BY rowid", (ctx.community.key, self.kind, item_id))
+            " item_id = ? ORDER BY posted_at, channel, message_id", (ctx.community.key, self.kind, item_id))
         queued = await self._bot.outbox.posts(ctx.community, self._queue_batch(item_id), prefix=True)
         return [Post(r["role"], r["channel"], r["message_id"]) for r in rows] + [
             Post(QUEUE, p.target_id, p.message_id) for p in queued if p.status == SENT and p.message_id]

@@ -54,6 +54,7 @@ PENDING, SENT, UNREACHABLE, FAILED, EXPIRED, WITHDRAWN = (
 # After a failure that may pass (a network error, a server error): wait, then try again.
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
 CHUNK = 200  # rows read at a time while delivering
+FILES = "outbox:files"  # the lock taken to queue messages with files (shared), and to tidy the files (alone)
 
 
 @dataclass(frozen=True)
@@ -141,19 +142,22 @@ class Outbox:
         if tx is None:
             async with self._db.transaction() as own:
                 queued = await self._insert(own, community, files, rows)
+            self.kick()
         else:
             queued = await self._insert(tx, community, files, rows)
-        self.kick()  # its run waits for the transaction to end before it reads
+            tx.after_commit(self.kick)  # delivered once they are there to read
         return queued
 
     @staticmethod
     async def _insert(tx: Transaction, community: Community, files: dict[str, bytes], rows: list[tuple]) -> int:
         if files:
-            await tx.executemany("INSERT OR IGNORE INTO outbox_files (community, hash, data) VALUES (?, ?, ?)",
-                                 [(community.key, digest, blob) for digest, blob in files.items()])
+            await tx.lock(FILES, shared=True)  # see forget_delivered_files
+            await tx.executemany("INSERT INTO outbox_files (community, hash, data) VALUES (?, ?, ?)"
+                                 " ON CONFLICT DO NOTHING", [(community.key, digest, blob) for digest, blob in files.items()])
         return await tx.executemany(
-            "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
-            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
+            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING", rows)
 
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
                        tx: Transaction | None = None) -> int:
@@ -179,11 +183,20 @@ class Outbox:
 
     async def forget_delivered_files(self) -> int:
         """Delete the images and files no message still waiting needs; returns how many went."""
-        waiting = ("SELECT outbox.community || ' ' || json_extract(item.value, '$[1]') FROM outbox,"
-                   " json_each(outbox.message, '$.{kind}') AS item WHERE outbox.status IN ('pending', 'unreachable')")
-        return await self._db.execute(
-            f"DELETE FROM outbox_files WHERE community || ' ' || hash NOT IN ({waiting.format(kind='images')}"
-            f" UNION {waiting.format(kind='files')})")
+        async with self._db.transaction() as tx:
+            # No message that needs a file is being queued meanwhile: it could find the file here, then lose it.
+            await tx.lock(FILES)
+            kept = [(row[0], row[1]) for row in await tx.fetchall("SELECT community, hash FROM outbox_files")]
+            if not kept:
+                return 0
+            needed = set()
+            for row in await tx.fetchall(
+                    "SELECT community, message FROM outbox WHERE status IN (?, ?) AND message NOT LIKE ?",
+                    (PENDING, UNREACHABLE, '%"images": [], "files": []%')):  # only messages that carry some
+                data = json.loads(row["message"])
+                needed.update((row["community"], item[1]) for kind in ("images", "files") for item in data[kind])
+            return await tx.executemany("DELETE FROM outbox_files WHERE community = ? AND hash = ?",
+                                        [key for key in kept if key not in needed])
 
     async def pending(self) -> int:
         """Messages still to deliver, in every community (for `smallstep status`)."""

@@ -55,11 +55,12 @@ class Scheduler:
         self._jobs[(job.component, job.name)] = job
         now = self._clock.now()
         if job.at_start:
-            await self._db.execute("INSERT OR REPLACE INTO scheduled_jobs (component, name, next_run_at)"
-                                   " VALUES (?, ?, ?)", (job.component, job.name, stamp(now)))
+            await self._db.execute("INSERT INTO scheduled_jobs (component, name, next_run_at) VALUES (?, ?, ?)"
+                                   " ON CONFLICT (component, name) DO UPDATE SET next_run_at = excluded.next_run_at",
+                                   (job.component, job.name, stamp(now)))
             return
         await self._db.execute(
-            "INSERT OR IGNORE INTO scheduled_jobs (component, name, next_run_at) VALUES (?, ?, ?)",
+            "INSERT INTO scheduled_jobs (component, name, next_run_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (job.component, job.name, stamp(now + job.every)),
         )
         await self._at_most_one_period_away(job, now)

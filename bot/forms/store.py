@@ -1,4 +1,4 @@
-"""Form drafts in SQLite: one row per member per community, rewritten after every answer."""
+"""Form drafts in the database: one row per member per community, rewritten after every answer."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class Draft:
 
 _COLUMNS = ("community, member_id, member_name, form, submission_id, answers, current, origin_channel,"
             " context, started_at, updated_at, remind_at, expire_at")
+_REPLACED = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS.split(", ")[2:])  # all but the key
 
 
 class DraftStore:
@@ -47,8 +48,8 @@ class DraftStore:
         """Insert or replace the draft: one statement, one commit, after every answer. It is saved as not
         yet shown to the member (`asked` 0) until `mark_asked`."""
         await self._db.execute(
-            f"INSERT OR REPLACE INTO form_drafts ({_COLUMNS}, asked)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            f"INSERT INTO form_drafts ({_COLUMNS}, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+            f" ON CONFLICT (community, member_id) DO UPDATE SET {_REPLACED}, asked = 0",
             (draft.community, draft.member_id, draft.member_name, draft.form, draft.submission_id,
              json.dumps(draft.answers), draft.current, draft.origin_channel, json.dumps(draft.context),
              draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at),

@@ -1,6 +1,7 @@
-"""Storage: the SQLite database and the migration runner."""
+"""Storage: the database (an SQLite file, or PostgreSQL) and the migration runner."""
 
-from bot.storage.db import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, Transaction
+from bot.storage.db import (Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, Location, StorageError,
+                            Transaction, is_postgres, shown)
 from bot.storage.migrations import apply_migrations
 
 __all__ = [
@@ -8,7 +9,10 @@ __all__ = [
     "DatabaseBusy",
     "DatabaseFull",
     "DatabaseReadOnly",
+    "Location",
     "StorageError",
     "Transaction",
     "apply_migrations",
+    "is_postgres",
+    "shown",
 ]

@@ -4,12 +4,17 @@ A component is the core, an adapter or a cog. Each ships a `migrations/` folder 
 files named `NNNN_what_it_does.sql`. The runner records every applied file in
 `schema_migrations`; running it again applies nothing. A migration and its record
 are committed together, so a crash never leaves one without the other.
+
+Migrations are written in SQLite's words, types in capitals (`INTEGER`, `TEXT`, `REAL`, `BLOB`);
+`Database.schema` says them in the database's own (on PostgreSQL, its types). Processes that start together take turns (`Database.migrating`): each
+migration runs once, in the first of them.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from importlib.resources.abc import Traversable
 
 from bot.storage.db import Database, StorageError
@@ -22,7 +27,7 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
     component  TEXT NOT NULL,
     version    INTEGER NOT NULL,
     name       TEXT NOT NULL,
-    applied_at TEXT NOT NULL DEFAULT (datetime('now')),
+    applied_at TEXT NOT NULL,
     PRIMARY KEY (component, version)
 )
 """
@@ -60,21 +65,24 @@ async def apply_migrations(db: Database, component: str, folder: Traversable) ->
     """Apply the component's migrations that are not yet recorded; return their file names."""
     if not _COMPONENT.match(component):
         raise StorageError(f"invalid component name for migrations: {component!r}")
-    await db.execute(_CREATE_LEDGER)
-    done = {row[0] for row in await db.fetchall(
-        "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
-    applied = []
-    for migration in read_migrations(folder, component):
-        if migration.version in done:
-            continue
-        # The names are checked by the regexes above, so quoting them into the script is safe.
-        record = (
-            "INSERT INTO schema_migrations (component, version, name) "
-            f"VALUES ('{component}', {migration.version}, '{migration.name}');"
-        )
-        try:
-            await db.executescript(f"BEGIN;\n{migration.sql}\n;\n{record}\nCOMMIT;")
-        except StorageError as exc:
-            raise StorageError(f"migration {component}/{migration.name} failed: {exc}") from exc
-        applied.append(migration.name)
+    migrations = read_migrations(folder, component)
+    async with db.migrating():
+        await db.execute(db.schema(_CREATE_LEDGER))
+        done = {row[0] for row in await db.fetchall(
+            "SELECT version FROM schema_migrations WHERE component = ?", (component,))}
+        applied = []
+        for migration in migrations:
+            if migration.version in done:
+                continue
+            # The names are checked by the regexes above, so quoting them into the script is safe.
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            record = (
+                "INSERT INTO schema_migrations (component, version, name, applied_at) "
+                f"VALUES ('{component}', {migration.version}, '{migration.name}', '{now}');"
+            )
+            try:
+                await db.executescript(f"{db.schema(migration.sql)}\n;\n{record}")
+            except StorageError as exc:
+                raise StorageError(f"migration {component}/{migration.name} failed: {exc}") from exc
+            applied.append(migration.name)
     return applied

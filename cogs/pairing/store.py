@@ -126,7 +126,7 @@ class PairingStore:
 
     async def exclude(self, community: Community, member_id: str, moderator: Member, at: datetime) -> bool:
         """Leave a member out of the rounds; False if they were already."""
-        return bool(await self._db.execute("INSERT OR IGNORE INTO pairing_exclusions VALUES (?, ?, ?, ?)",
+        return bool(await self._db.execute("INSERT INTO pairing_exclusions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                            (community.key, fingerprint(community, member_id), moderator.id,
                                             stamp(at))))
 
@@ -177,7 +177,7 @@ class PairingStore:
     # -- who must not meet ------------------------------------------------------------------
 
     async def block(self, community: Community, member_id: str, blocked_id: str, at: datetime) -> None:
-        await self._db.execute("INSERT OR IGNORE INTO pairing_blocks VALUES (?, ?, ?, ?)",
+        await self._db.execute("INSERT INTO pairing_blocks VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                (community.key, member_id, fingerprint(community, blocked_id), stamp(at)))
 
     async def never(self, community: Community, ids: list[str]) -> set[frozenset[str]]:
@@ -271,10 +271,12 @@ class PairingStore:
         """The last rounds, oldest first: members in, pairs, met, average difference and rating."""
         rows = await self._db.fetchall(
             "SELECT r.id, r.at, r.members, r.pairs, COUNT(p.met_at) AS met, AVG(p.difference) AS difference,"
-            " (SELECT AVG(x) FROM (SELECT rating_a AS x FROM pairing_pairs WHERE round_id = r.id"
-            "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id)) AS rating,"
+            # AVG of whole numbers is a decimal on PostgreSQL: a float, as on SQLite.
+            " (SELECT CAST(AVG(x) AS DOUBLE PRECISION) FROM (SELECT rating_a AS x FROM pairing_pairs"
+            "  WHERE round_id = r.id UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id) AS given)"
+            "  AS rating,"
             " (SELECT COUNT(x) FROM (SELECT rating_a AS x FROM pairing_pairs WHERE round_id = r.id"
-            "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id)) AS ratings"
+            "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id) AS given) AS ratings"
             " FROM pairing_rounds r LEFT JOIN pairing_pairs p ON p.round_id = r.id WHERE r.community = ?"
             " GROUP BY r.id ORDER BY r.id DESC LIMIT ?", (community.key, last))
         return [dict(row) for row in reversed(rows)]

@@ -415,8 +415,8 @@ class DiscordAdapter:
         if known is not None:
             return self.client.get_partial_messageable(int(known), type=discord.ChannelType.private)
         opened = await self.client.create_dm(discord.Object(int(member.id)))
-        await self.bot.db.execute("INSERT OR REPLACE INTO discord_dm_channels (community, member_id, channel_id)"
-                                  " VALUES (?, ?, ?)", (community.key, member.id, str(opened.id)))
+        await self.bot.db.execute("INSERT INTO discord_dm_channels (community, member_id, channel_id) VALUES (?, ?, ?)"
+                                  " ON CONFLICT (community, member_id) DO UPDATE SET channel_id = excluded.channel_id", (community.key, member.id, str(opened.id)))
         return opened
 
     async def _forget_dm(self, community: Community, member: Member) -> bool:
