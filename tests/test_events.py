@@ -199,7 +199,7 @@ async def test_a_weekly_event_keeps_its_wall_clock_time_across_daylight_saving(c
     await move_to(chat, second - timedelta(hours=23, minutes=58))
     latest = [t for t in dms(chat, "alice") if t.startswith("Reminder")]
     assert len(latest) == count + 1, "24 hours before the moment, which moved by an hour in UTC"
-    assert f"at 18:00 {second.tzname()}" in latest[-1], "still 18:00 on the wall clock"
+    assert f", 18:00 {second.tzname()})" in latest[-1], "still 18:00 on the wall clock"
     ics = await calendar_of(chat, "/event calendar 1")
     (event,) = ics.walk("VEVENT")
     assert event["RRULE"]["FREQ"] == ["WEEKLY"] and event["DTSTART"].dt.tzinfo.key == "Europe/Berlin"
