@@ -375,7 +375,8 @@ async def check_config(config: Config) -> int:
     failed, _ = await _started_on_scratch(config)
     for name, problem in failed.items():
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
-    # What only the running bot can see (a channel closed to it), as it last found it in its database.
+    # What only the running bot can see (a channel closed to it, a permission its role lacks), as it last found it
+    # in its database.
     for problem in maintenance.unusable_channels(config.path(config.bot.database)):
         print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
@@ -446,7 +447,7 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
         for component, name, due in state["jobs"]:
             print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
         print("communities: " + (", ".join(state["communities"]) or "none yet"))
-        for problem in state["channel_problems"]:
+        for problem in state["channel_problems"] + state["missing_permissions"]:
             print(f"warning: {problem}")
         return 0
     except sqlite3.Error as exc:

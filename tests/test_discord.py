@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import discord
 import pytest
@@ -43,13 +43,13 @@ class Harness:
     """The fake Discord and the bot connected to it; `restart()` replaces the bot, keeping its database."""
 
     def __init__(self, fake: FakeDiscord, tmp_path: Path, *, members_intent: bool = True,
-                 guild_id: int = GUILD) -> None:
+                 guild_id: int = GUILD, extra_config: str = "") -> None:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
             '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
             f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
-            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
+            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n{extra_config}', base_dir=tmp_path)
         self.bot: Bot | None = None
         self.adapter: DiscordAdapter | None = None
         self._client: asyncio.Task | None = None
@@ -104,8 +104,14 @@ async def connect(tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.ERROR)
     started: list[Harness] = []
 
-    async def start(heartbeat_interval_ms: int = 41250, **options) -> Harness:
+    async def start(heartbeat_interval_ms: int = 41250, bot_permissions: int = 0,
+                    prepare: Callable[[FakeDiscord], None] | None = None, **options) -> Harness:
+        """`bot_permissions`: a role for the bot with these; `prepare`: more of the server, before the bot connects."""
         fake = FakeDiscord(guild_id=GUILD, heartbeat_interval_ms=heartbeat_interval_ms)
+        if bot_permissions:
+            fake.grant_bot(bot_permissions)
+        if prepare is not None:
+            prepare(fake)
         fake.add_channel(MODERATORS_CHANNEL, "moderators")
         fake.add_role(MODERATOR_ROLE, "Moderators")
         fake.add_member(ALICE, "alice")
