@@ -59,6 +59,7 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | (1 << 31)  # use application commands
     | (1 << 38)  # send messages in threads
 )
+VIEW_CHANNEL, SEND_MESSAGES = 1 << 10, 1 << 11
 
 # Gateway intents the fake honours: Discord sends these events only to a bot that asked.
 INTENT_GUILDS = 1 << 0  # THREAD_CREATE among others
@@ -68,7 +69,7 @@ INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16  # not privileged (gateway.mdx): GUILD_SCHEDULED_EVENT_* and its USER_ADD
 
 # More permission bits (permissions.mdx).
-VIEW_CHANNEL, MANAGE_CHANNELS, CONNECT, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 10, 1 << 4, 1 << 20, 1 << 22, 1 << 24
+MANAGE_CHANNELS, CONNECT, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 4, 1 << 20, 1 << 22, 1 << 24
 MANAGE_EVENTS, CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS, CREATE_EVENTS = 1 << 33, 1 << 35, 1 << 38, 1 << 44
 
 # Channel types (channel.mdx): what the fake's guild holds, and the public thread made from a message.
@@ -287,6 +288,7 @@ class FakeDiscord:
         # Discord's clock, for what it does by itself at a time (an external event starts and ends): a test
         # whose bot runs on a moved clock moves this one too.
         self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self._denied: dict[int, int] = {}  # channel id -> permissions an overwrite takes from the bot there
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
         self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
@@ -393,6 +395,11 @@ class FakeDiscord:
         """A voice channel (type 2), or a stage channel (type 13), where a scheduled event can take place."""
         self._channels[channel_id] = name
         self._channel_types[channel_id] = GUILD_STAGE_VOICE if stage else GUILD_VOICE
+    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+        """A moderator takes permissions from the bot in one channel (a member overwrite), and Discord tells the
+        bot (CHANNEL_UPDATE, gateway-events.mdx) so its cache knows; `permissions` 0 gives them back."""
+        self._denied[channel_id] = permissions
+        await self._dispatch("CHANNEL_UPDATE", self._channel_payload(channel_id))
 
     def add_role(self, role_id: int, name: str, permissions: int = 0) -> None:
         self._roles[role_id] = {"name": name, "permissions": permissions, "position": len(self._roles)}
@@ -684,7 +691,8 @@ class FakeDiscord:
             "guild_id": str(self.guild_id),
             "name": name,
             "position": list(self._channels).index(channel_id),
-            "permission_overwrites": [],
+            "permission_overwrites": [{"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
+                                      for denied in [self._denied.get(channel_id, 0)] if denied],
             "topic": None,
             "nsfw": False,
             "last_message_id": None,
@@ -1359,6 +1367,12 @@ class FakeDiscord:
             if not self._permissions(self.bot_user_id) & SEND_MESSAGES_IN_THREADS:
                 return _error(403, 50013, "Missing Permissions")
             self.threads[channel_id]["thread_metadata"]["archived"] = False
+        # Without View Channel a channel is out of reach (50001 Missing Access); without Send Messages the
+        # message is refused (50013 Missing Permissions): topics/opcodes-and-status-codes.mdx, JSON error codes.
+        if recipient is None and self._denied.get(channel_id, 0) & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if recipient is None and self._denied.get(channel_id, 0) & SEND_MESSAGES:
+            return _error(403, 50013, "Missing Permissions")
 
         payload, files = await _read_body(request)
         if problem := _limits_problem(payload or {}):
