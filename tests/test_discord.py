@@ -404,6 +404,7 @@ def test_a_rejected_or_missing_token_ends_with_a_clear_message(tmp_path):
 
 
 def test_the_invite_url_asks_only_for_what_the_bot_needs():
+    from bot.core.adapter import EVENT_MIRRORS, THREADS
     from bot.platforms.discord import invite_url
 
     url = yarl.URL(invite_url(1234))
@@ -411,6 +412,12 @@ def test_the_invite_url_asks_only_for_what_the_bot_needs():
     granted = discord.Permissions(int(url.query["permissions"]))
     assert granted.send_messages and granted.embed_links and granted.attach_files
     assert not granted.administrator and not granted.manage_guild and not granted.mention_everyone
+    assert not granted.create_events and not granted.create_public_threads, "nothing the cogs did not ask for"
+    with_events = discord.Permissions(int(yarl.URL(invite_url(1234, frozenset({EVENT_MIRRORS}))).query["permissions"]))
+    assert with_events.create_events and not with_events.manage_events and not with_events.create_public_threads
+    with_threads = discord.Permissions(int(yarl.URL(invite_url(1234, frozenset({EVENT_MIRRORS, THREADS})))
+                                           .query["permissions"]))
+    assert with_threads.create_public_threads and with_threads.send_messages_in_threads
 
 
 async def test_a_moderator_is_recognised_in_dms_without_the_members_intent(connect):
@@ -602,6 +609,8 @@ async def test_sync_commands_and_invite_url_from_the_command_line(tmp_path):
         code, out, err = await smallstep("invite-url")
         assert code == 0, err
         assert f"client_id={fake.app_id}" in out
+        asked = discord.Permissions(int(yarl.URL(out.strip()).query["permissions"]))
+        assert asked.create_events and not asked.create_public_threads, "the events cog is on, its threads are not"
     finally:
         await fake.close()
 
