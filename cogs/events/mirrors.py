@@ -86,15 +86,19 @@ class EventMirrors:
             # The next occurrences (repeat rules expanded: CPU work) on a thread, so members are answered meanwhile.
             coming = await asyncio.to_thread(lambda: [(e, _next_to_come(e, now)) for e in events])
             coming.sort(key=lambda pair: pair[1].start if pair[1] else now)  # the nearest are listed first
+            copies = await self._open(community, event_id)
             listed: dict[str, int] = {}
             for event, upcoming in coming:
+                held = copies.get((event.community, event.id), [])
+                if upcoming is None and not held:
+                    continue  # over, and nothing of it listed: nothing to do
                 platform, _, community_id = event.community.partition(":")
                 where = Community(platform, community_id)
                 if event.community not in listed:
                     listed[event.community] = await self._listed(where)
                 try:
-                    listed[event.community] += await self._sync_event(adapters[platform], where, event, upcoming, now,
-                                                                      room=listed[event.community] < MOST_LISTED)
+                    listed[event.community] += await self._sync_event(adapters[platform], where, event, held, upcoming,
+                                                                      now, room=listed[event.community] < MOST_LISTED)
                 except Exception as exc:  # the platform, most likely: the row says where it stopped; tried again
                     log.warning("could not bring event %s of %s in step with its copy in the platform's events: %s",
                                 event.id, event.community, exc)
@@ -104,13 +108,15 @@ class EventMirrors:
         return await self._db.fetchval("SELECT event_id FROM event_mirrors WHERE community = ? AND mirror_id = ?",
                                        (community.key, mirror_id))
 
-    async def _sync_event(self, adapter: MirrorsEvents, community: Community, event: Event,
+    async def _sync_event(self, adapter: MirrorsEvents, community: Community, event: Event, held: list[Copy],
                           upcoming: Occurrence | None, now: datetime, *, room: bool) -> int:
-        """One event's copies; returns how many were made."""
+        """One event's copies still open (`held`); returns how many were made."""
         have_open = False
-        for copy in await self._open(community, event.id):
+        for copy in held:
             if copy.state == REFUSED:
-                if now < copy.retry_at and copy.revision == event.revision:
+                if event.status == CANCELLED or upcoming is None:
+                    await self._set(copy, state=CANCELLED)  # nothing left to list
+                elif now < copy.retry_at and copy.revision == event.revision:
                     have_open = True  # waits for its time, or for a change
                 else:
                     await self._db.execute("DELETE FROM event_mirrors WHERE id = ?", (copy.id,))
@@ -171,11 +177,18 @@ class EventMirrors:
         columns = ", ".join(f"{name} = ?" for name in changes)
         await self._db.execute(f"UPDATE event_mirrors SET {columns} WHERE id = ?", (*changes.values(), copy.id))
 
-    async def _open(self, community: Community, event_id: int) -> list[Copy]:
+    async def _open(self, community: Community | None, event_id: int | None) -> dict[tuple[str, int], list[Copy]]:
+        """The copies not yet over (of one community, or of one event), by (community key, event id), in one read."""
         marks = ", ".join("?" for _ in OPEN)
-        rows = await self._db.fetchall(f"SELECT * FROM event_mirrors WHERE community = ? AND event_id = ? AND state IN"
-                                       f" ({marks}) ORDER BY starts_at", (community.key, event_id, *OPEN))
-        return [_copy(row) for row in rows]
+        where, params = f"state IN ({marks})", list(OPEN)
+        if community is not None:
+            where, params = f"{where} AND community = ?", [*params, community.key]
+        if event_id is not None:
+            where, params = f"{where} AND event_id = ?", [*params, event_id]
+        found: dict[tuple[str, int], list[Copy]] = {}
+        for row in await self._db.fetchall(f"SELECT * FROM event_mirrors WHERE {where} ORDER BY starts_at", params):
+            found.setdefault((row["community"], row["event_id"]), []).append(_copy(row))
+        return found
 
     async def _listed(self, community: Community) -> int:
         return await self._db.fetchval("SELECT COUNT(*) FROM event_mirrors WHERE community = ? AND state IN (?, ?, ?)",
@@ -183,14 +196,10 @@ class EventMirrors:
 
     async def _cancelled_with_copies(self, community: Community | None) -> list[Event]:
         """Cancelled events whose copies are still listed (the cancellation is carried over next)."""
-        marks = ", ".join("?" for _ in OPEN)
-        rows = await self._db.fetchall(
-            f"SELECT DISTINCT community, event_id FROM event_mirrors WHERE state IN ({marks})"
-            + (" AND community = ?" if community else ""), (*OPEN, *([community.key] if community else [])))
         found = []
-        for row in rows:
-            platform, _, community_id = row["community"].partition(":")
-            event = await self._store.get(Community(platform, community_id), row["event_id"])
+        for key, event_id in await self._open(community, None):
+            platform, _, community_id = key.partition(":")
+            event = await self._store.get(Community(platform, community_id), event_id)
             if event is not None and event.status == CANCELLED:
                 found.append(event)
         return found

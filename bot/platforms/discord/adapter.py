@@ -143,6 +143,7 @@ class DiscordAdapter:
         self._home_guild: discord.Guild | None = None  # fetched over REST while the gateway has not sent it
         self.ready = asyncio.Event()
         self._in_flight: set[asyncio.Task] = set()  # handlers running now: waited for at shutdown
+        self._missing_noted: set[tuple[str, str]] = set()  # (community, permission) warned about in this process
         self._wire_events()
         self._hear_interest()
 
@@ -213,16 +214,21 @@ class DiscordAdapter:
                 if flags.is_subset(granted):
                     await self._granted(community, name)
                 else:
-                    log.warning("the bot lacks %s in server %s, so %s; give its role %s, or invite it again with"
-                                " the link `smallstep invite-url` prints", name, guild.id, lost, name)
-                    await self._missing(community, name, lost)
+                    await self._missing(community, name, lost, f"server {guild.id}")
 
-    async def _missing(self, community: Community, permission: str, lost: str) -> None:
+    async def _missing(self, community: Community, permission: str, lost: str, where: str) -> None:
+        """Kept for `config check` and `status`; logged as a warning the first time in this process (each refusal
+        after it, at INFO: a server without the permission refuses every event, every hour)."""
+        level = logging.INFO if (community.key, permission) in self._missing_noted else logging.WARNING
+        self._missing_noted.add((community.key, permission))
+        log.log(level, "the bot lacks %s in %s, so %s; give its role %s, or invite it again with the link"
+                " `smallstep invite-url` prints", permission, where, lost, permission)
         await self.bot.db.execute("INSERT OR REPLACE INTO discord_missing_permissions (community, permission, lost,"
                                   " seen_at) VALUES (?, ?, ?, ?)",
                                   (community.key, permission, lost, stamp(self.bot.clock.now())))
 
     async def _granted(self, community: Community, permission: str) -> None:
+        self._missing_noted.discard((community.key, permission))
         await self.bot.db.execute("DELETE FROM discord_missing_permissions WHERE community = ? AND permission = ?",
                                   (community.key, permission))
 
@@ -549,9 +555,7 @@ class DiscordAdapter:
                 return
             if exc.code == MISSING_PERMISSIONS:
                 name, _, lost = NEEDS[THREADS][0]
-                log.warning("the bot lacks %s in channel %s, so %s; give its role %s there, or invite it again with"
-                            " the link `smallstep invite-url` prints", name, channel.id, lost, name)
-                await self._missing(community, name, lost)
+                await self._missing(community, name, lost, f"channel {channel.id}")
             else:
                 log.warning("could not open a thread under a message in channel %s: %s", channel.id, exc)
             if strict:
@@ -713,10 +717,7 @@ class DiscordAdapter:
         """Said once per refusal, in words an organiser can act on; the bot's event works on without its copy."""
         if exc.code == MISSING_PERMISSIONS:
             name, _, lost = NEEDS[EVENT_MIRRORS][0]
-            log.warning("the bot may not %s the Events list of server %s: it lacks %s, so %s; give its role %s, or"
-                        " invite it again with the link `smallstep invite-url` prints", doing, community.id, name,
-                        lost, name)
-            await self._missing(community, name, lost)
+            await self._missing(community, name, lost, f"server {community.id} (refused to {doing} its Events list)")
         elif exc.code == TOO_MANY_EVENTS:
             log.warning("server %s has 100 events to come in its Events list, Discord's most; this event is not"
                         " listed there until one has ended", community.id)
