@@ -234,3 +234,29 @@ async def test_without_create_public_threads_the_announcement_stands_and_the_log
     await harness.fake.wait_for(lambda: len([r for r in caplog.records if "no discussion thread" in r.getMessage()]) >= 2)
     assert not harness.fake.threads
     assert await harness.bot.db.fetchval("SELECT status FROM outbox WHERE batch = 'events:announce:1'") == "sent"
+
+
+async def test_discords_limits_are_kept_long_texts_cut_and_a_full_events_list_refuses(connect, caplog):
+    caplog.set_level(logging.WARNING, logger="bot.platforms.discord.adapter")
+    harness = await connect(bot_permissions=CREATE_EVENTS)
+    place = "The community hall behind the library, " * 5
+    await create(harness, title="A listening session " * 8, description="We talk. " * 200, place=place.strip())
+    (listing,) = await listed(harness)
+    assert len(listing["name"]) == 100 and listing["name"].endswith("…")
+    assert len(listing["entity_metadata"]["location"]) == 100
+    assert len(listing["description"]) == 1000 and listing["description"].startswith(place.strip()), \
+        "a place too long for the location is written whole in the description"
+
+    for n in range(99):  # the server's own events fill its list to Discord's 100
+        harness.fake.add_scheduled_event(f"Admin's event {n}", START, START + timedelta(hours=1))
+    await create(harness, title="Picnic")
+    assert len(harness.fake.scheduled_events) == 100
+    assert any("has 100 events to come" in r.getMessage() for r in caplog.records)
+    assert await harness.bot.db.fetchval("SELECT state FROM event_mirrors WHERE event_id = 2") == "refused"
+    (answered,) = [m for m in harness.fake.channel_messages if m["channel_id"] == GENERAL][1:]
+    assert embed_of(answered["data"])["title"] == "Picnic", "the event is announced all the same"
+
+    someone_elses = next(int(i) for i, e in harness.fake.scheduled_events.items() if e["name"] == "Admin's event 0")
+    await harness.fake.mark_interested(ALICE, someone_elses)
+    await heard(harness, 1)
+    assert not harness.fake.messages_to(ALICE), "an event the bot did not list is none of its business"

@@ -80,6 +80,7 @@ class Events(Cog):
                               'write durations like "24h" or "1h"', self.config.source)
 
     def platform_needs(self) -> frozenset[str]:
+        """The platform's own list of events, where it has one; threads, when they are on."""
         return frozenset({EVENT_MIRRORS, *([THREADS] if self.settings.threads else [])})
 
     # -- members ---------------------------------------------------------------------------

@@ -510,6 +510,17 @@ class FakeDiscord:
         member = {**self._member_payload(user_id), "guild_id": str(self.guild_id)}
         await self._dispatch("GUILD_MEMBER_ADD", member, intent=INTENT_GUILD_MEMBERS)
 
+    def add_scheduled_event(self, name: str, start: datetime, end: datetime, location: str = "Online") -> int:
+        """An external event a server admin made in the Events list (not the bot); returns its id."""
+        event_id = self._new_id()
+        self.scheduled_events[event_id] = {
+            "id": str(event_id), "guild_id": str(self.guild_id), "channel_id": None, "creator_id": str(GUILD_OWNER_ID),
+            "name": name, "description": None, "scheduled_start_time": start.isoformat(),
+            "scheduled_end_time": end.isoformat(), "privacy_level": EVENT_GUILD_ONLY, "status": EVENT_SCHEDULED,
+            "entity_type": EVENT_EXTERNAL, "entity_id": None, "entity_metadata": {"location": location},
+            "user_count": 0, "image": None, "recurrence_rule": None}
+        return event_id
+
     async def mark_interested(self, user_id: int, event_id: int) -> None:
         """The member marks a scheduled event as interesting: GUILD_SCHEDULED_EVENT_USER_ADD, which carries ids
         only (gateway-events.mdx), sent only to a bot that asked for the GUILD_SCHEDULED_EVENTS intent."""
