@@ -260,3 +260,18 @@ async def test_discords_limits_are_kept_long_texts_cut_and_a_full_events_list_re
     await harness.fake.mark_interested(ALICE, someone_elses)
     await heard(harness, 1)
     assert not harness.fake.messages_to(ALICE), "an event the bot did not list is none of its business"
+
+
+async def test_a_copy_whose_making_was_interrupted_is_found_not_made_twice(connect):
+    """The bot stopped after Discord made the copy but before its answer was kept: the row says an attempt
+    began (state making, no id). The next run looks for the copy by its name and start before making one."""
+    harness = await connect(bot_permissions=CREATE_EVENTS)
+    await create(harness)
+    (listing,) = await listed(harness)
+    await harness.bot.db.execute("UPDATE event_mirrors SET state = 'making', mirror_id = NULL, tried_at = ?",
+                                 (START.isoformat(),))
+    await harness.restart()
+    await harness.bot.scheduler.run_due()
+    assert len(harness.fake.scheduled_events) == 1 and [c["method"] for c in harness.fake.event_changes] == ["POST"]
+    row = await harness.bot.db.fetchone("SELECT mirror_id, state FROM event_mirrors")
+    assert (row["mirror_id"], row["state"]) == (listing["id"], "listed")
