@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from bot.cli import check_config
 from fakes.discord_server import (CONNECT, CREATE_EVENTS, CREATE_PUBLIC_THREADS, EVENT_ACTIVE, EVENT_CANCELED,
-                                  EVENT_COMPLETED, EVENT_EXTERNAL, EVENT_SCHEDULED, EVENT_VOICE, FakeDiscord)
+                                  EVENT_COMPLETED, EVENT_EXTERNAL, EVENT_SCHEDULED, EVENT_VOICE)
 from test_discord import ADMIN, ALICE, BOB, GENERAL, GUILD, Harness, buttons_of, connect, embed_of  # noqa: F401
 
 START = datetime(2030, 1, 14, 18, 0, tzinfo=timezone.utc)  # the bot's zone is UTC: so is a start typed without one

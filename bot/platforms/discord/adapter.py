@@ -89,6 +89,8 @@ def needed_permissions(needs: frozenset[str]) -> discord.Permissions:
         for _, flags, _ in NEEDS.get(need, ()):
             wanted |= flags
     return wanted
+
+
 # Requests to these routes answer interactions: Discord does not count them toward the global limit
 # (receiving-and-responding.mdx, "Endpoints"), so they are never held back behind a fan-out.
 INTERACTION_ROUTES = ("/interactions/", "/webhooks/")
