@@ -53,13 +53,13 @@ STORY = "We talked for an hour about our towns, our parents and what each of us 
 class Harness:
     """The fake Slack and the bot's Bolt app; requests are signed and dispatched in-process."""
 
-    def __init__(self, fake: FakeSlack, tmp_path: Path) -> None:
+    def __init__(self, fake: FakeSlack, tmp_path: Path, extra_config: str = "") -> None:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
             '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
-            f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n',
-            base_dir=tmp_path)
+            f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n'
+            f'{extra_config}', base_dir=tmp_path)
         self.bot: Bot | None = None
         self.adapter: SlackAdapter | None = None
 
@@ -126,7 +126,8 @@ class Harness:
 
 
 @pytest_asyncio.fixture
-async def slack(tmp_path, caplog):
+async def slack(tmp_path, caplog, request):
+    """The fake Slack and the bot on it; a test marked `@pytest.mark.slack_config("...")` adds to the config."""
     caplog.set_level(logging.ERROR)
     fake = FakeSlack(team_id=TEAM)
     for user, name in ((ALICE, "alice"), (ADMIN, "admin"), (GUS, "gus")):
@@ -135,7 +136,8 @@ async def slack(tmp_path, caplog):
     fake.add_channel(GENERAL, "general")
     fake.add_channel(MODERATORS, "moderators")
     await fake.start()
-    harness = Harness(fake, tmp_path)
+    extra = request.node.get_closest_marker("slack_config")
+    harness = Harness(fake, tmp_path, extra.args[0] if extra else "")
     harness.caplog = caplog
     await harness.start()
     yield harness
@@ -672,3 +674,37 @@ async def test_only_the_bots_own_revoked_token_means_it_was_removed_and_coming_b
     await handled(slack, "Ev94")
     await slack.restart()  # and a bot that starts with a working token knows it is installed
     assert await departures(slack) == []
+
+
+async def test_a_broken_socket_mode_connection_is_made_again(tmp_path):
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_channel(GENERAL, "general")
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(f'[slack]\napi_base_url = "{fake.api_base}"\n')
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--platform", "slack", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        dropped = None
+        for attempt in range(2):  # before the break, and after it
+            await fake.wait_for(lambda: fake._socket is not None and fake._socket is not dropped, timeout=30)
+            url = fake.response_url()
+            envelope = await fake.socket_send("slash_commands", slash_command_payload(
+                command="/smallstep", text="help", user_id=ALICE, user_name=fake.handle(ALICE), channel_id=GENERAL,
+                team_id=TEAM, response_url=url))
+            await fake.wait_for(lambda: any(r["url_id"] == url.rsplit("/", 1)[-1] for r in fake.responses), 30)
+            await fake.wait_for(lambda: any(a["envelope_id"] == envelope for a in fake.socket_acks), 30)
+            dropped = fake._socket
+            await fake.drop_socket()
+        assert len(fake.calls_to("apps.connections.open")) >= 3, "a new connection was asked for"
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0 and "Traceback" not in err.decode(), err.decode()[-2000:]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()

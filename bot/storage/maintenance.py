@@ -210,6 +210,7 @@ async def status(location: Location) -> dict[str, object]:
             "communities": [r["community"] for r in await rows(
                 "SELECT DISTINCT community FROM domain_events ORDER BY community", "domain_events")],
             "channel_problems": await channel_problems(db),
+            "missing_permissions": await missing_permissions(db),
         }
 
 
@@ -226,15 +227,27 @@ async def left_waiting(location: Location) -> dict[str, int]:
 
 
 async def unusable_channels(location: Location) -> list[str]:
-    """The channels the running bot found missing or closed to it, as warnings to print (none without a
-    database yet)."""
+    """The channels the running bot found missing or closed to it, and what the platform does not allow it (a
+    permission its role lacks), as warnings to print (none without a database yet)."""
     if not is_postgres(location) and not Path(location).exists():
         return []
     try:
         async with reading(location) as db:
-            return await channel_problems(db)
+            return await channel_problems(db) + await missing_permissions(db)
     except StorageError:  # a PostgreSQL database not made yet, a server not reached: nothing seen there yet
         return []
+
+
+async def missing_permissions(db: Reader) -> list[str]:
+    """What the cogs need of Discord that the bot's role lacked when the bot last looked (the Discord adapter
+    keeps it, and forgets it once granted)."""
+    if "discord_missing_permissions" not in db.tables:
+        return []
+    rows = await db.rows("SELECT community, permission, lost, seen_at FROM discord_missing_permissions"
+                         " ORDER BY community, permission")
+    return [f"{r['community']}: the bot lacks {r['permission']}, so {r['lost']} (seen {r['seen_at'][:16].replace('T', ' ')}"
+            f" UTC); give its role {r['permission']}, or invite it again with the link `smallstep invite-url` prints"
+            for r in rows]
 
 
 async def channel_problems(db: Reader) -> list[str]:
