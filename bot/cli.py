@@ -472,8 +472,8 @@ async def look_after(action: str, config: Config, database: Location, target: Pa
         print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(waiting.items())) or "empty"))
         forms = state["open_forms"]
         print("open forms: " + (", ".join(f"{n} {f}" for f, n in sorted(forms.items())) or "none"))
-        for component, name, due in state["jobs"]:
-            print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
+        for component, name, platforms, due in state["jobs"]:  # each set of platforms takes its own turns
+            print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC ({platforms or 'no platform'})")
         print("communities: " + (", ".join(state["communities"]) or "none yet"))
         for problem in state["channel_problems"] + state["missing_permissions"]:
             print(f"warning: {problem}")

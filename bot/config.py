@@ -142,6 +142,10 @@ def _seconds(value: int) -> Problem:
     return None if 1 <= value <= 3600 else ("must be between 1 and 3600", "write a number of seconds, e.g. 30")
 
 
+def _lease(value: int) -> Problem:
+    return None if 4 <= value <= 3600 else ("must be between 4 and 3600", "write a number of seconds, e.g. 180")
+
+
 def _cog_names(value: list[str]) -> Problem:
     for name in value:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
@@ -205,6 +209,9 @@ class BotConfig:
     )
     purge_after: str = setting(
         "30d", "How long a community's data is kept after it removed the bot, in case it comes back.", _duration)
+    outbox_lease_seconds: int = setting(
+        180, "How long a process holds the messages it took to deliver, when several share one database: those"
+        " of a process that died are sent by another after this. A send is given up after half of it.", _lease)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ class Bot:
         self.events = EventBus(db, clock)
         self.loops = Loops(db, clock)
         self.watchdog = Watchdog()
-        self.scheduler = Scheduler(db, clock, self.loops, self.watchdog)
+        self.scheduler = Scheduler(db, clock, self.loops, self.watchdog, served=lambda: self.adapters)
         self.cogs = CogRegistry(self)
         self.forms = FormEngine(self, config.forms)
         self.outbox = Outbox(self)

@@ -141,6 +141,11 @@ class Database:
         """Held while migrations are applied, so that processes starting together apply each once."""
         yield
 
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` whenever another process's transaction notifies `channel`, until the
+        database is closed (PostgreSQL's LISTEN). Nothing on SQLite: no other process writes there for this
+        one to hear of; the periodic jobs find their work."""
+
     def schema(self, sql: str) -> str:
         """A migration, written for SQLite, in this database's own words (its types)."""
         return sql
@@ -152,6 +157,8 @@ class Transaction:
     # Added to a SELECT, locks the rows it reads until the transaction ends, where the database can lock
     # rows (PostgreSQL); SQLite's transactions already hold the whole database.
     for_update: ClassVar[str] = ""
+    # The same, passing over rows another transaction holds: each of several processes claims rows of its own.
+    skip_locked: ClassVar[str] = ""
 
     def __init__(self) -> None:
         self._committed: list[Callable[[], None]] = []
@@ -190,6 +197,10 @@ class Transaction:
         ends: what it read stays true until it has written. `shared` locks let each other through, and
         wait only for a lock that is not. Nothing to do on SQLite, where every transaction already holds
         the database's one write lock."""
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Once this transaction has committed, wake whatever listens on `channel` in the other processes
+        (`Database.listen`). Nothing to do on SQLite, one process's database."""
 
     async def defer_foreign_keys(self) -> None:
         """Check foreign keys at the commit, not after each statement (children and parents deleted in

@@ -203,8 +203,9 @@ async def status(location: Location) -> dict[str, object]:
                 "loop_health")],
             "outbox": {r["status"]: r["n"] for r in await rows(
                 "SELECT status, COUNT(*) AS n FROM outbox GROUP BY status", "outbox")},
-            "jobs": [(r["component"], r["name"], r["next_run_at"]) for r in await rows(
-                "SELECT component, name, next_run_at FROM scheduled_jobs ORDER BY next_run_at", "scheduled_jobs")],
+            "jobs": [(r["component"], r["name"], r["platforms"], r["next_run_at"]) for r in await rows(
+                "SELECT component, name, platforms, next_run_at FROM scheduled_jobs ORDER BY next_run_at",
+                "scheduled_jobs")],
             "open_forms": {r["form"]: r["n"] for r in await rows(
                 "SELECT form, COUNT(*) AS n FROM form_drafts GROUP BY form", "form_drafts")},
             "communities": [r["community"] for r in await rows(

@@ -19,7 +19,7 @@ import functools
 import logging
 import re
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Callable, Iterable
 
 from bot.storage.db import (BUSY_TIMEOUT_MS, Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, Params,
                             StorageError, Transaction, shown)
@@ -126,6 +126,7 @@ class PostgresDatabase(Database):
     def __init__(self, pool: Any, url: str) -> None:
         self._pool = pool
         self.location = url
+        self._listening: Any = None  # the connection that LISTENs, made by the first `listen`
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -145,7 +146,20 @@ class PostgresDatabase(Database):
         return cls(pool, url)
 
     async def close(self) -> None:
+        if self._listening is not None:
+            with contextlib.suppress(*ERRORS):
+                await self._listening.close()
         await self._pool.close()
+
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        # A connection of its own, outside the pool: it stays in LISTEN for the life of the process. Should it
+        # be lost, the periodic jobs still find the work, later.
+        try:
+            if self._listening is None:
+                self._listening = await asyncpg.connect(self.location, server_settings={"application_name": "smallstep"})
+            await self._listening.add_listener(channel, lambda _conn, _pid, _channel, payload: callback(payload))
+        except ERRORS as exc:
+            raise translate(exc, self.path) from exc
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
@@ -241,6 +255,7 @@ class PostgresTransaction(Transaction):
     """Statements inside `PostgresDatabase.transaction()`, on the connection it holds."""
 
     for_update = " FOR UPDATE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, conn: Any, where: str) -> None:
         super().__init__()
@@ -278,6 +293,9 @@ class PostgresTransaction(Transaction):
     async def lock(self, name: str, *, shared: bool = False) -> None:
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         await self.execute(f"SELECT {function}(hashtextextended(?, 0))", (name,))
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        await self.execute("SELECT pg_notify(?, ?)", (channel, payload))  # sent at the commit, if it comes
 
     async def defer_foreign_keys(self) -> None:
         await self.execute("SET CONSTRAINTS ALL DEFERRED")
