@@ -10,17 +10,15 @@ they take turns on its one writer, and the others find the work at their next sc
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections import Counter
-from pathlib import Path
 
 from databases import ON_POSTGRES, database_for, query
 from fakes.discord_server import FakeDiscord
 from real_process import environment
 
-ROOMS = int(os.environ.get('ROOMS_DEBUG', 1000))
+ROOMS = 1000
 PROCESSES = 3
 LEASE_SECONDS = 5
 GUILD, ADMIN, MODERATOR_ROLE = 2000, 5002, 4000
