@@ -13,8 +13,9 @@ anything is sent, and the row is marked once its message was delivered. So
 
 Delivery goes through each platform's adapter one message at a time. Rate limits are the
 platform libraries' business (discord.py's buckets, slack-sdk's retry handlers); where an
-adapter declares a sending rate, the outbox also paces itself to it (aiolimiter), so that a
-fan-out to a thousand channels stays under the limit instead of running into it.
+adapter declares a sending rate, the outbox also paces itself to it (`bot.pace`, shared by every
+process of the bot on PostgreSQL), so that a fan-out to a thousand channels stays under the limit
+instead of running into it.
 
 Several processes may deliver from one (PostgreSQL) database. Each claims the rows it sends, a few at a
 time (`FOR UPDATE SKIP LOCKED`: the others pass over them and claim the next ones), for a lease
@@ -44,13 +45,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
-from aiolimiter import AsyncLimiter
-
 from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
 from bot.core.clock import stamp
 from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member, Thread
 from bot.core.message import Message
+from bot.pace import Pace
 from bot.storage import Transaction
 
 if TYPE_CHECKING:
@@ -120,7 +120,6 @@ class Outbox:
         self._again = False
         self._stopping = False
         self._pausing = False  # after a failed run, waiting to try again
-        self._limiters: dict[str, AsyncLimiter] = {}
         # (community key, member id) with messages waiting for their DMs to open: read from the
         # database at start, so checking on every command costs no query.
         self._waiting: set[tuple[str, str]] = set()
@@ -128,6 +127,7 @@ class Outbox:
         # so "thank you" comes before the badge it earned.
         self._answering: dict[tuple[str, str], int] = {}
         self._held: set[tuple[str, str]] = set()  # of those, the ones a delivery had to pass over
+        self._paces: dict[str, Pace] = {}
         # Who claims rows: this process (its host and pid, for an operator reading the table; and a random part,
         # since a pid comes back after a restart).
         self.claimant = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -415,10 +415,7 @@ class Outbox:
                                                  (row["community"], digest)) for digest in kept}
         message = Message.from_json(data, fetch=blobs.__getitem__)
         delivery = Delivery(delivery_key(row), datetime.fromisoformat(row["tried_at"]) if row["tried_at"] else None)
-        limiter = self._limiter(adapter)
         try:
-            if limiter is not None:
-                await limiter.acquire()
             # Written before the platform is asked: should this attempt never be marked, the next one knows.
             # The earliest attempt whose outcome is unknown is kept: a later one that also failed without an
             # answer must not hide it (Slack looks for the message from that moment on).
@@ -428,6 +425,7 @@ class Outbox:
                     " AND claimed_by = ? AND status = ?",
                     (stamp(now), stamp(self._lease_clock() + self.lease), row["id"], self.claimant, PENDING)):
                 return 0
+            await self._wait_for_turn(adapter)  # last, right before the request: its moment is the one it keeps
             # Given up well within the lease, so no other process can take the row while this send may still land
             # (an attempt given up is an unknown outcome, looked for by the next one).
             async with asyncio.timeout(self.lease.total_seconds() / 2):
@@ -485,14 +483,13 @@ class Outbox:
             await tx.execute(sql, params)
             await tx.notify(WAKE, closed)
 
-    def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
+    async def _wait_for_turn(self, adapter: Adapter) -> None:
         rate = getattr(adapter, "send_rate", None)
         if not rate:
-            return None
-        if adapter.platform not in self._limiters:
-            # One message per 1/rate seconds, never a burst: a platform counting per second sees at most `rate`.
-            self._limiters[adapter.platform] = AsyncLimiter(1, 1 / rate)
-        return self._limiters[adapter.platform]
+            return
+        if adapter.platform not in self._paces:
+            self._paces[adapter.platform] = Pace(self._db, adapter.platform, rate)
+        await self._paces[adapter.platform].wait()
 
 
 def _alive(pid: int) -> bool:

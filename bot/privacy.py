@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 TEXTS = "core/privacy.j2"
 DELETED = "(deleted member)"
-BOOKKEEPING = {"schema_migrations", "scheduled_jobs", "loop_health"}
+BOOKKEEPING = {"schema_migrations", "scheduled_jobs", "loop_health", "send_pace"}
 # Columns left out of a member's export: the same on every row (the community, their own id, given
 # once at the top), or the bot's own bookkeeping, which means nothing to them.
 NOT_EXPORTED = {"community", "member_id", "submission_id", "url_key"}

@@ -107,7 +107,7 @@ async def test_every_table_is_scoped_by_community(tmp_path):
     chat = await Chat.open(tmp_path, f"[cogs]\nenabled = [{enabled}]\n")
     try:
         assert not chat.bot.cogs.failed
-        bookkeeping = {"schema_migrations", "scheduled_jobs", "loop_health"}
+        bookkeeping = {"schema_migrations", "scheduled_jobs", "loop_health", "send_pace"}
         for table in set(await chat.db.tables()) - bookkeeping:
             assert "community" in columns(chat.database, table), f"table {table} has no community column"
     finally:

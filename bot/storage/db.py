@@ -90,6 +90,10 @@ class Database:
         """Where the database is, as it may be shown to an operator."""
         return shown(self.location)
 
+    # Whether several processes of the bot may share the database (PostgreSQL): what one process kept in memory
+    # (a pace) is kept in the database instead.
+    shared: ClassVar[bool] = False
+
     # Checkpoints copy SQLite's write-ahead log into its file (see SqliteDatabase.checkpoint);
     # PostgreSQL does its own.
     needs_checkpoints: ClassVar[bool] = False

@@ -122,6 +122,7 @@ class PostgresDatabase(Database):
     """The bot's database on a PostgreSQL server, shared by every process of the bot."""
 
     dialect = "postgresql"
+    shared = True
 
     def __init__(self, pool: Any, url: str) -> None:
         self._pool = pool
@@ -183,6 +184,7 @@ class PostgresDatabase(Database):
                     return await getattr(conn, method)(numbered(sql), *params)
             except ERRORS as exc:
                 if attempt == 1 and _ended_while_idle(exc):
+                    await self._pool.expire_connections()  # the others the server ended with it go too
                     continue
                 raise translate(exc, self.path) from exc
 
@@ -208,6 +210,7 @@ class PostgresDatabase(Database):
                     await transaction.start()
                 except ERRORS as exc:
                     if attempt == 1 and _ended_while_idle(exc):
+                        await self._pool.expire_connections()
                         continue
                     raise translate(exc, self.path) from exc
                 statements = PostgresTransaction(conn, self.path)

@@ -195,10 +195,17 @@ class PairingStore:
 
     # -- rounds and pairs -------------------------------------------------------------------
 
-    async def start_round(self, community: Community, at: datetime, started_by: str, members: int) -> int:
-        """A round begins: its row, with no pairs yet (each batch of pairs adds itself, see `record_pairs`)."""
-        return await self._db.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs)"
-                                     " VALUES (?, ?, ?, ?, 0)", (community.key, stamp(at), started_by, members))
+    async def start_round(self, community: Community, at: datetime, started_by: str, members: int, *,
+                          after: int) -> int | None:
+        """A round begins: its row, with no pairs yet (each batch of pairs adds itself, see `record_pairs`).
+        None if the community's last round is no longer `after`: another process made one meanwhile."""
+        async with self._db.transaction() as tx:
+            await tx.lock(f"pairing:round:{community.key}")  # one round at a time per community, in every process
+            if await tx.fetchval("SELECT COALESCE(MAX(id), 0) FROM pairing_rounds WHERE community = ?",
+                                 (community.key,)) != after:
+                return None
+            return await tx.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs)"
+                                   " VALUES (?, ?, ?, ?, 0)", (community.key, stamp(at), started_by, members))
 
     async def record_pairs(self, tx: Transaction, community: Community, round_id: int,
                            pairs: list[tuple[Joined, Joined, float]], follow_up_at: datetime) -> list[int]:

@@ -12,8 +12,8 @@ interaction arrived gets it deferred: its first reply then fills the deferred an
 the original response, as Discord documents) and any later one is a follow-up.
 
 Discord allows a bot 50 REST requests a second in all, interaction answers aside. Every other
-request of this process goes through one pace (`discord.requests_per_second`), so a fan-out of
-direct messages never runs into the global limit, which would hold every request, answers
+request of this process goes through one pace (`discord.requests_per_second`; on PostgreSQL one pace
+for every process of the bot, see `bot.pace`), so a fan-out of direct messages never runs into the global limit, which would hold every request, answers
 included. DM channels, once opened, are kept in the database, so a DM costs one request, not three.
 Each outbox delivery carries a nonce of its own, the same on every attempt: Discord returns the
 message it already made instead of posting it again after a crash.
@@ -34,13 +34,13 @@ from typing import Any, Awaitable
 
 import aiohttp
 import discord
-from aiolimiter import AsyncLimiter
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
 from bot.core.adapter import EVENT_MIRRORS, THREADS, ChannelUnavailable, Delivery, Dialog, EventMirror, MemberUnreachable
 from bot.core.clock import stamp
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
+from bot.pace import Pace
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.text import cut, pieces, readable
 from bot.storage import apply_migrations
@@ -132,7 +132,8 @@ class DiscordAdapter:
         self.bot = bot
         self.defer_after = defer_after
         settings = bot.config.discord
-        # Every request is paced below (one budget for the whole process), so the outbox needs no pace of its own.
+        # Every request is paced below (one budget for the whole process, for all of them on PostgreSQL), so the
+        # outbox needs no pace of its own.
         self.send_rate = None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
@@ -140,7 +141,7 @@ class DiscordAdapter:
         intents.guild_scheduled_events = True
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
                                      guild_ready_timeout=guild_ready_timeout,
-                                     http_trace=_paced(settings.requests_per_second)
+                                     http_trace=_paced(Pace(bot.db, "discord", settings.requests_per_second))
                                      if settings.requests_per_second else None)
         self._home_guild: discord.Guild | None = None  # fetched over REST while the gateway has not sent it
         self.ready = asyncio.Event()
@@ -905,17 +906,17 @@ def _render(message: Message) -> dict[str, Any]:
     return kwargs
 
 
-def _paced(per_second: float) -> aiohttp.TraceConfig:
-    """One pace for every REST request of this process but the interaction endpoints, which Discord
-    does not count: a request waits its turn before aiohttp sends it (its trace callbacks are awaited
-    first), one every 1/per_second seconds, never in a burst, so no second of Discord's sees more."""
-    pace = AsyncLimiter(1, 1 / per_second)
+def _paced(pace: Pace) -> aiohttp.TraceConfig:
+    """One pace for every REST request of this process (of every process of the bot, on PostgreSQL) but the
+    interaction endpoints, which Discord does not count: a request waits its turn before aiohttp sends it (its
+    trace callbacks are awaited first), one every 1/per_second seconds, never in a burst, so no second of
+    Discord's sees more."""
 
     async def wait_turn(session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
         api = discord.http.Route.BASE
         url = str(params.url)
         if url.startswith(api) and not url[len(api):].startswith(INTERACTION_ROUTES):
-            await pace.acquire()
+            await pace.wait()
 
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(wait_turn)
