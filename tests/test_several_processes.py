@@ -15,9 +15,12 @@ import signal
 import sys
 from collections import Counter
 
+import pytest
+
+from conversation import Chat
 from databases import ON_POSTGRES, database_for, query
 from fakes.discord_server import FakeDiscord
-from real_process import environment
+from real_process import ConsoleProcess, environment
 
 ROOMS = 1000
 PROCESSES = 3
@@ -112,3 +115,25 @@ async def test_three_processes_deliver_a_thousand_channel_announcement_once_each
             _, errors = await asyncio.wait_for(process.communicate(), 60)
             assert process.returncode in (0, -signal.SIGKILL), errors.decode()[-3000:]
         await fake.close()
+
+
+@pytest.mark.postgres_only
+async def test_cogs_load_and_unload_are_refused_while_another_process_shares_the_database(tmp_path):
+    """A cog switched on or off by a moderator would change one process of several: refused, saying why and
+    what to do instead; alone again, the bot does it."""
+    chat = await Chat.open(tmp_path)
+    other = await ConsoleProcess.start(tmp_path)
+    try:
+        await other.send("/help")
+        await other.wait_for("share")  # it has started, and holds its connections
+        await chat.as_member("admin").run("/cogs unload share")
+        said = chat.last_private("admin").text
+        assert said.startswith("share stays as it is: 1 other process of the bot shares its database"), said
+        assert "share" in chat.bot.cogs.loaded
+        await other.stop()
+        await chat.run("/cogs unload share")
+        assert chat.last_private("admin").text.startswith("share is unloaded")
+    finally:
+        if other.process.returncode is None:
+            await other.kill()
+        await chat.close()

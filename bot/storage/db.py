@@ -136,6 +136,11 @@ class Database:
         """Statements that must land together: all of them, or none."""
         raise NotImplementedError
 
+    async def other_processes(self) -> int:
+        """How many other processes of the bot are connected to the database now (PostgreSQL; an SQLite file
+        is one process's)."""
+        return 0
+
     async def tables(self) -> list[str]:
         """The names of the bot's tables."""
         raise NotImplementedError

@@ -17,7 +17,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import os
 import re
+import socket
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator, Callable, Iterable
 
@@ -30,6 +32,9 @@ except ImportError:  # the `postgres` extra is not installed: `connect` says how
     asyncpg = None
 
 log = logging.getLogger(__name__)
+
+# How the server's list of sessions (pg_stat_activity) names this process's: which machine, which process.
+APPLICATION = f"smallstep {socket.gethostname()}:{os.getpid()}"[:63]
 
 # Connections each process keeps at most. Three processes of the bot use 30 of a server's default 100.
 POOL_SIZE = 10
@@ -138,7 +143,7 @@ class PostgresDatabase(Database):
         try:
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=POOL_SIZE, statement_cache_size=1024,
-                server_settings={"application_name": "smallstep", "lock_timeout": str(BUSY_TIMEOUT_MS)})
+                server_settings={"application_name": APPLICATION, "lock_timeout": str(BUSY_TIMEOUT_MS)})
         except ERRORS as exc:
             raise cannot_open(exc, where) from None
         except ValueError as exc:  # an address asyncpg cannot read
@@ -157,7 +162,7 @@ class PostgresDatabase(Database):
         # be lost, the periodic jobs still find the work, later.
         try:
             if self._listening is None:
-                self._listening = await asyncpg.connect(self.location, server_settings={"application_name": "smallstep"})
+                self._listening = await asyncpg.connect(self.location, server_settings={"application_name": APPLICATION})
             await self._listening.add_listener(channel, lambda _conn, _pid, _channel, payload: callback(payload))
         except ERRORS as exc:
             raise translate(exc, self.path) from exc
@@ -243,6 +248,11 @@ class PostgresDatabase(Database):
                 with contextlib.suppress(*ERRORS):  # a connection that broke has let go of its lock
                     await conn.execute("SELECT pg_advisory_unlock(hashtextextended('smallstep:migrations', 0));"
                                        " RESET lock_timeout")
+
+    async def other_processes(self) -> int:
+        return await self.fetchval(
+            "SELECT COUNT(DISTINCT application_name) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND application_name LIKE 'smallstep %' AND application_name <> ?", (APPLICATION,))
 
     async def tables(self) -> list[str]:
         rows = await self.fetchall("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
