@@ -505,8 +505,8 @@ async def import_interviews(config: Config, path: Path, community_key: str, data
 
     from bot.core import Community
 
-    platform, _, community_id = community_key.partition(":")
-    if platform not in ("console", "discord", "slack") or not community_id:
+    community = Community.from_key(community_key)
+    if community.platform not in ("console", "discord", "slack") or not community.id:
         print(f"error: --community {community_key!r} is not a community key; write e.g. discord:1234 or slack:T0123",
               file=sys.stderr)
         return EXIT_USAGE
@@ -527,7 +527,6 @@ async def import_interviews(config: Config, path: Path, community_key: str, data
     async with _started(config, database, ("interviews.add", "interviews")) as bot:
         if bot is None:
             return EXIT_USAGE
-        community = Community(platform, community_id)
         taken = known = refused = 0
         for line, row in enumerate(reader, start=2):
             record = {k.strip(): (v or "").strip() for k, v in row.items() if k}
@@ -551,8 +550,7 @@ async def backfill_badges(config: Config, community: str | None, database: Path)
             return EXIT_USAGE
         keys = [community] if community else await bot.ask("badges.communities")
         for key in keys:
-            platform, _, community_id = key.partition(":")
-            given = await bot.ask("badges.backfill", Community(platform, community_id))
+            given = await bot.ask("badges.backfill", Community.from_key(key))
             print(f"{key}: gave {given} badge{'s' if given != 1 else ''}" if given else f"{key}: no badges to give")
         if not keys:
             print("no badges to give: nothing has happened in any community yet")

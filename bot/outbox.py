@@ -37,11 +37,11 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 from aiolimiter import AsyncLimiter
 
 from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
-from bot.core.clock import stamp
 from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member
 from bot.core.message import Message
 from bot.storage import Transaction
+from bot.values import stamp
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
@@ -280,9 +280,8 @@ class Outbox:
         if row["expires_at"] and row["expires_at"] <= stamp(now):
             await self._mark(row, EXPIRED)
             return 0
-        platform, _, community_id = row["community"].partition(":")
-        community = Community(platform, community_id)
-        target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
+        community = Community.from_key(row["community"])
+        target = _target(row["target_kind"], row["target_id"], row["target_name"], community.platform)
         data = json.loads(row["message"])
         kept = {item[1] for kind in ("images", "files") for item in data[kind]}
         blobs = {digest: await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",

@@ -19,11 +19,11 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.core.clock import parse_duration, stamp
 from bot.core.cog import Cog, action, command, job
 from bot.core.context import Community, Invocation, Member
 from bot.core.message import Button, ButtonStyle, File, Message
 from bot.core.adapter import MemberUnreachable
+from bot.values import parse_duration, stamp
 
 if TYPE_CHECKING:
     from bot.core.bot import Bot

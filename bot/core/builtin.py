@@ -7,10 +7,10 @@ from datetime import datetime
 from bot.config import ConfigError, available_cogs
 from bot.core.cog import Cog, CommandSpec, action, command, option
 from bot.core.commands import Refusal, UsageError, closest
-from bot.core.clock import parse_duration, stamp
 from bot.core.context import Invocation, Member
 from bot.core.message import Button, ButtonStyle, Message
 from bot.core.registry import CogLoadError
+from bot.values import parse_duration, stamp
 
 AUDIT_SHOWN = 30  # entries on one page of /audit
 MOST_PAGES = 10**9  # far past any log, and within what SQLite can skip

@@ -42,8 +42,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
 
-from bot.core.clock import parse_duration
 from bot.core.context import Channel, Member
+from bot.values import parse_duration
 
 if TYPE_CHECKING:
     from bot.core.bot import Bot

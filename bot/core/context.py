@@ -26,6 +26,12 @@ class Community:
         """The value stored in every row's `community` column."""
         return f"{self.platform}:{self.id}"
 
+    @classmethod
+    def from_key(cls, key: str, name: str = "") -> Community:
+        """The community a `community` column names: `discord:1234` is guild 1234 on Discord."""
+        platform, _, community_id = key.partition(":")
+        return cls(platform, community_id, name)
+
 
 @dataclass(frozen=True)
 class Member:

@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 from bot.config import FormsConfig
 from bot.core.adapter import Dialog, DialogField, MemberUnreachable
-from bot.core.clock import parse_duration, stamp
 from bot.core.commands import closest
 from bot.core.context import Community, Invocation, Member
 from bot.core.message import Button, ButtonStyle, Message
@@ -34,6 +33,7 @@ from bot.forms.spec import Form, Invalid, Kind, Question
 from bot.forms.store import Draft, DraftStore
 from bot.render import Rendered
 from bot.storage import Transaction
+from bot.values import parse_duration, stamp
 
 if TYPE_CHECKING:
     from bot.core.bot import Bot
@@ -333,12 +333,12 @@ class FormEngine:
         """Remind silent members once, and delete drafts left too long, even if overdue at start-up."""
         moment = stamp(now)
         for draft in await self.store.due(now):
-            platform, _, community_id = draft.community.partition(":")
+            community = Community.from_key(draft.community)
+            platform = community.platform
             adapter = self._bot.adapters.get(platform)
             form = self._form_of(draft)
             if adapter is None or form is None:
                 continue  # another platform's draft, or its cog is off: it waits, untouched
-            community = Community(platform, community_id)
             member = Member(platform, draft.member_id, draft.member_name)
             title = self._title(platform, form)
             if draft.expire_at <= moment:
@@ -672,11 +672,11 @@ class FormEngine:
             form = self._form_of(draft)
             if form is None:
                 continue  # its cog is off: it waits, untouched
-            platform, _, community_id = draft.community.partition(":")
-            message = self._question_message(platform, draft, form)
-            member = Member(platform, draft.member_id, draft.member_name)
+            community = Community.from_key(draft.community)
+            message = self._question_message(community.platform, draft, form)
+            member = Member(community.platform, draft.member_id, draft.member_name)
             async with self._bot.db.transaction() as tx:
-                await self._bot.outbox.put(Community(platform, community_id),
+                await self._bot.outbox.put(community,
                                            f"forms:asked-again:{draft.submission_id}:{draft.updated_at}",
                                            [(member, message)], tx=tx)
                 await self.store.mark_asked(draft, tx=tx)

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Callable, Mapping
 
-from bot.core.checks import web_address
 from bot.core.commands import Explained, closest
+from bot.values import web_address
 
 Answers = Mapping[str, Any]
 

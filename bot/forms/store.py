@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.clock import stamp
 from bot.storage import Database, Transaction
+from bot.values import stamp
 
 
 @dataclass

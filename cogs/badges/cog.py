@@ -19,11 +19,11 @@ from typing import Any, Literal
 from bot.config import ConfigError, setting
 from bot.core import (Channel, Community, DomainEvent, Field, Image, Invocation, Member, Message, Refusal, command,
                       job, option, query)
-from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from bot.render.charts import bar_chart
 from bot.render.images import LEFT_OUT_NOTE, LEFT_OUT_TEMPLATE, FontChain
+from bot.values import stamp
 from cogs.badges.art import BadgeFace, CardBadge, CardTexts, badge_colours, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore

@@ -23,13 +23,12 @@ from bot.config import ConfigError, each, setting
 from bot.config import duration as a_duration
 from bot.core import (Button, ButtonStyle, Channel, Community, DomainEvent, Field, File, Invocation, Member, Message,
                       Refusal, action, command, job, on_submit, option, parse_duration, query)
-from bot.core.checks import looks_like_channel, web_address, with_digits
-from bot.core.clock import closest_zones, stamp
-from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
-from bot.core.commands import closest, whole_number
+from bot.core.commands import closest
 from bot.forms import Submission
 from bot.storage import Transaction
+from bot.values import closest_zones, looks_like_channel, stamp, web_address, whole_number, with_digits
+from bot.values import zone as find_zone
 from cogs.events.forms import EVENT_FORM
 from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
     parse_start, recurrence_in_words
@@ -329,12 +328,12 @@ class Events(Cog):
         sent; none is sent once the occurrence has begun.
         """
         horizon = now + self.offsets[0] if self.offsets else now
-        served = [e for e in await self.store.scheduled() if e.community.partition(":")[0] in self.bot.adapters]
+        served = [e for e in await self.store.scheduled()
+                  if Community.from_key(e.community).platform in self.bot.adapters]
         # Expanding every repeat rule is CPU work: on a thread, so members are answered meanwhile.
         coming = await asyncio.to_thread(lambda: [(e, e.between(now, horizon)) for e in served])
         for event, occurrences in coming:
-            platform, _, community_id = event.community.partition(":")
-            community = Community(platform, community_id)
+            community = Community.from_key(event.community)
             for occurrence in occurrences:
                 due = [o for o in self.offsets if occurrence.start - o <= now < occurrence.start]
                 if due:

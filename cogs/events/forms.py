@@ -1,7 +1,7 @@
 """The form a moderator fills in by DM to create an event, one field at a time."""
 
-from bot.core.commands import whole_number
 from bot.forms import Form, long_text, short_text
+from bot.values import whole_number
 
 
 def _whole_number(value: str) -> str | None:

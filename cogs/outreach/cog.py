@@ -17,9 +17,9 @@ from typing import Literal
 
 from bot.config import setting
 from bot.core import Button, ButtonStyle, Field, Invocation, Message, Refusal, action, command, on_submit, option
-from bot.core.checks import looks_like_link, web_address, with_digits
 from bot.core.cog import Cog
 from bot.forms import Submission
+from bot.values import looks_like_link, web_address, with_digits
 from cogs.outreach.forms import PARTNER_INTEREST
 from cogs.outreach.store import DONE, OPEN, Interest, OutreachStore
 

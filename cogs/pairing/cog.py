@@ -232,10 +232,9 @@ class Pairing(Cog):
         if self.every is None:
             return
         for key, last, first in await self.store.communities_in():
-            platform, _, community_id = key.partition(":")
-            if platform not in self.bot.adapters or datetime.fromisoformat(last or first) + self.every > now:
+            community = Community.from_key(key)
+            if community.platform not in self.bot.adapters or datetime.fromisoformat(last or first) + self.every > now:
                 continue
-            community = Community(platform, community_id)
             try:
                 before = await self.store.last_round(community)  # a round by hand meanwhile: this one waits
                 await self.run_round(community, now, unless=lambda newest: newest != before)
@@ -313,16 +312,15 @@ class Pairing(Cog):
     @job(every="1h", at_start=True)
     async def follow_up(self, now: datetime) -> None:
         for key, due in await self.store.due_follow_ups(now):
-            platform, _, community_id = key.partition(":")
-            if platform not in self.bot.adapters:
+            community = Community.from_key(key)
+            if community.platform not in self.bot.adapters:
                 continue
-            community = Community(platform, community_id)
             items = []
             for member_id, name in ((due.member_a, due.name_a), (due.member_b, due.name_b)):
                 if due.answer_of(member_id) == YES:
                     continue  # asked only who has not said yes yet
                 texts = self.bot.render(TEXTS, community.platform, other=due.other(member_id)[1], again=due.asked > 0)
-                items.append((Member(platform, member_id, name), Message(text=texts["did_you_meet"], buttons=[
+                items.append((Member(community.platform, member_id, name), Message(text=texts["did_you_meet"], buttons=[
                     Button(texts[f"button_{answer}"], "pairing:met", f"{due.id}:{answer}",
                            ButtonStyle.SUCCESS if answer == YES else ButtonStyle.SECONDARY) for answer in ANSWERS])))
             async with self.db.transaction() as tx:  # counted and queued together, or neither

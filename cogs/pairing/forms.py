@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from bot.core.clock import closest_zones, zone
 from bot.forms import Form, choice, long_text, several, short_text
+from bot.values import closest_zones, zone
 from cogs.pairing.matching import FORMATS, SLOTS
 
 TEMPLATE = "pairing/form.j2"

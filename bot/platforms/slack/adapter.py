@@ -48,10 +48,10 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
 from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
-from bot.core.clock import stamp
 from bot.core.message import ButtonStyle
 from bot.platforms.text import cut, pieces, readable
 from bot.storage import apply_migrations
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 
