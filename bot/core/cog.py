@@ -40,7 +40,7 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal, Mapping
 
 from bot.core.context import Channel, Member
 from bot.values import parse_duration
@@ -160,20 +160,25 @@ def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callabl
     return fn
 
 
-def command(name: str, *, help: str, moderator: bool = False, alone: str = "start",
-            cooldown: str | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+def command(name: str, *, help: str, moderator: bool = False, alone: str = "start", cooldown: str | None = None,
+            options: Mapping[str, tuple[Any, Option]] | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run);
     `alone` names it where it must be a subcommand of its own group (see CommandSpec); `cooldown`
-    ("1m") is how long a member waits before running it again (moderators never wait)."""
+    ("1m") is how long a member waits before running it again (moderators never wait).
+
+    `options` is for options made from a declaration of the cog's own rather than written as
+    parameters (an event's fields, the same on /event create and /event edit): name → (type hint,
+    `option(...)`), in order; the handler takes them as `**options`.
+    """
     if not _COMMAND_NAME.match(name):
         raise ValueError(f"command name {name!r}: lower-case words, at most two (a group and a subcommand)")
     if not help.strip():
         raise ValueError(f"command {name!r} needs a help text")
 
     def decorate(fn: Callable[..., Awaitable[None]]) -> Any:
-        options = _options_of(fn, name)
+        specs = _options_of(fn, name) if options is None else _declared(fn, name, options)
         wait = parse_duration(cooldown) if cooldown else None
-        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr, alone, wait))
+        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, specs, attr, alone, wait))
 
     return decorate
 
@@ -223,27 +228,39 @@ def check_query_name(name: str) -> str:
 
 def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, ...]:
     """Read a command's options from its signature: the hints are the schema."""
-    params = list(inspect.signature(fn).parameters.values())[2:]  # after self, ctx
     options = []
-    for param in params:
-        declared = param.default if isinstance(param.default, Option) else Option("", param.default)
-        if not declared.help:
-            raise ValueError(f"/{command_name}: option {param.name!r} needs a description: = option('...')")
+    for param in list(inspect.signature(fn).parameters.values())[2:]:  # after self, ctx
         hint = param.annotation
         if isinstance(hint, str):  # postponed annotations: evaluate them as typing.get_type_hints would
             hint = eval(hint, fn.__globals__)  # noqa: S307 - the cog's own source code
         if hint is inspect.Parameter.empty:
             hint = str
-        kind, choices, optional = _kind_of(hint, command_name, param.name)
-        required = declared.default is REQUIRED and not optional
-        default = None if declared.default is REQUIRED else declared.default
-        if declared.autocomplete and (kind is not str or choices):
-            raise TypeError(f"/{command_name} {param.name}: only a free text option can have suggestions")
-        if declared.fits and (kind is not str or choices):
-            raise TypeError(f"/{command_name} {param.name}: only a free text option says which words fit it")
-        options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length,
-                                  declared.autocomplete, declared.fits))
+        declared = param.default if isinstance(param.default, Option) else Option("", param.default)
+        options.append(_option(command_name, param.name, hint, declared))
     return tuple(options)
+
+
+def _declared(fn: Callable[..., Any], command_name: str,
+              declared: Mapping[str, tuple[Any, Option]]) -> tuple[OptionSpec, ...]:
+    """Options given to `command(options=...)`, for a handler that takes them as `**options`."""
+    params = list(inspect.signature(fn).parameters.values())[2:]  # after self, ctx
+    if [p.kind for p in params] != [inspect.Parameter.VAR_KEYWORD]:
+        raise TypeError(f"/{command_name}: a command with declared options takes them as **options, and nothing else")
+    return tuple(_option(command_name, name, hint, given) for name, (hint, given) in declared.items())
+
+
+def _option(command_name: str, name: str, hint: Any, declared: Option) -> OptionSpec:
+    if not declared.help:
+        raise ValueError(f"/{command_name}: option {name!r} needs a description: = option('...')")
+    kind, choices, optional = _kind_of(hint, command_name, name)
+    if declared.autocomplete and (kind is not str or choices):
+        raise TypeError(f"/{command_name} {name}: only a free text option can have suggestions")
+    if declared.fits and (kind is not str or choices):
+        raise TypeError(f"/{command_name} {name}: only a free text option says which words fit it")
+    required = declared.default is REQUIRED and not optional
+    default = None if declared.default is REQUIRED else declared.default
+    return OptionSpec(name, kind, declared.help, required, default, choices, declared.max_length,
+                      declared.autocomplete, declared.fits)
 
 
 def _kind_of(hint: Any, command_name: str, option_name: str) -> tuple[type, tuple[str, ...], bool]:
