@@ -346,7 +346,7 @@ class Outbox:
              row["id"]))
 
     def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
-        rate = getattr(adapter, "send_rate", None)
+        rate = adapter.send_rate
         if not rate:
             return None
         if adapter.platform not in self._limiters:

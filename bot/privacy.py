@@ -160,9 +160,7 @@ class PrivacyCog(Cog):
                 await cog.forget_member(ctx)
         await forget_in_core(self.bot, ctx.community, ctx.member)
         for adapter in self.bot.adapters.values():
-            forget = getattr(adapter, "forget_member", None)
-            if forget is not None:
-                await forget(ctx.community, ctx.member)
+            await adapter.forget_member(ctx.community, ctx.member)
         log.info("a member's data was deleted in %s", ctx.community.key)
         await ctx.reply_private(ctx.render(TEXTS)["deleted"])
 
@@ -178,9 +176,7 @@ class PrivacyCog(Cog):
                 if found:
                     collected[name] = found
         for platform, adapter in self.bot.adapters.items():
-            kept = getattr(adapter, "personal_data", None)
-            if kept is not None:
-                collected[platform] = await kept(ctx.community, ctx.member.id)
+            collected[platform] = await adapter.personal_data(ctx.community, ctx.member.id)
         return {part: tables for part, tables in collected.items() if tables}
 
     # -- communities that removed the bot ----------------------------------------------------------

@@ -160,9 +160,6 @@ class FormEngine:
 
     async def _open_dialog(self, ctx: Invocation, draft: Draft, form: Form, intro: str) -> bool:
         """Show the form as one dialog where the platform can (in answer to a press); False to ask by DM."""
-        opener = getattr(ctx.adapter, "open_dialog", None)
-        if opener is None:
-            return False
         texts, ui = self._texts("plain", form), self._engine("plain")
         typed = draft.context.get("_typed", {})  # what they wrote in a dialog that was refused
         fields = tuple(DialogField(
@@ -170,7 +167,7 @@ class FormEngine:
             multiline=q.kind is Kind.LONG_TEXT, optional=q.optional, min_length=q.min_length,
             max_length=q.max_length, value=str(typed.get(q.key) or draft.answers.get(q.key) or ""))
             for q in form.questions)
-        return await opener(ctx, Dialog(draft.submission_id, str(texts["title"]), str(ui["button_submit"]), fields,
+        return await ctx.adapter.open_dialog(ctx, Dialog(draft.submission_id, str(texts["title"]), str(ui["button_submit"]), fields,
                                         intro=str(intro)))
 
     async def dialog_answers(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> dict[str, str]:

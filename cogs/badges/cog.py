@@ -271,11 +271,13 @@ class Badges(Cog):
 
     @query("badges.journey")
     async def journey(self, community: Community, member: Member) -> dict[str, Any]:
-        """A member's ten steps (done or not, with the command that starts each, where that command
-        exists here), the suggested next step, and the names of the badges they hold."""
+        """A member's ten steps (each with its title, as the community words it, whether it is done, and the
+        command that starts it, where that command exists here), the suggested next step, and the names of
+        the badges they hold: all the welcome DM and Slack's Home tab show of the journey."""
         taken = await self.store.steps_taken(community, member.id, {e for s in JOURNEY for e in s.events})
-        steps = [{"number": s.number, "done": bool(taken & set(s.events)), "command": s.command,
-                  "available": s.command in self.bot.cogs.commands} for s in JOURNEY]
+        titles = self.bot.render(STEP_TEXTS, community.platform)
+        steps = [{"number": s.number, "title": titles[f"step_{s.number}"], "done": bool(taken & set(s.events)),
+                  "command": s.command, "available": s.command in self.bot.cogs.commands} for s in JOURNEY]
         upcoming = next((s for s in steps if not s["done"] and s["available"]), None)
         held = await self.store.held(community, member.id)
         names = [self._named(community.platform, self.catalogue[b])["name"] for b in held if b in self.catalogue]

@@ -36,7 +36,7 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
+from bot.core.adapter import Adapter, ChannelUnavailable, Delivery, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
@@ -83,7 +83,7 @@ class InteractionState:
     thinking: bool = False  # deferred with "thinking...": the first reply fills that answer in
 
 
-class DiscordAdapter:
+class DiscordAdapter(Adapter):
     """Connects the core to one Discord server (guild)."""
 
     platform = "discord"
@@ -91,9 +91,8 @@ class DiscordAdapter:
     def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
         self.bot = bot
         self.defer_after = defer_after
+        # Every request is paced (`_paced`: one budget for the whole process), so the outbox keeps no pace of its own.
         settings = bot.config.discord
-        # Every request is paced below (one budget for the whole process), so the outbox needs no pace of its own.
-        self.send_rate = None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),

@@ -46,7 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
+from bot.core.adapter import Adapter, ChannelUnavailable, Delivery, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.text import cut, pieces, readable
@@ -124,7 +124,7 @@ class _OnlyWhatPostsNothing(AsyncConnectionErrorRetryHandler):
                 and await super()._can_retry_async(state=state, request=request, response=response, error=error))
 
 
-class SlackAdapter:
+class SlackAdapter(Adapter):
     """Connects the core to a Slack workspace."""
 
     platform = "slack"
@@ -584,10 +584,9 @@ class SlackAdapter:
     async def _publish_home(self, user_id: str) -> None:
         """The App Home tab: the member's ten steps and badges, as the badges cog knows them."""
         name = await self._display_name(user_id)
-        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name), default=None)
-        titles = self.bot.render("badges/steps.j2", self.platform)
-        steps = [{**step, "title": titles[f"step_{step['number']}"]} for step in journey["steps"]] if journey else []
-        text = self.bot.render("slack/home.j2", self.platform, steps=steps, badges=journey["badges"] if journey else [],
+        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name),
+                                     default={"steps": [], "badges": []})
+        text = self.bot.render("slack/home.j2", self.platform, steps=journey["steps"], badges=journey["badges"],
                                name=name)
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}
