@@ -36,9 +36,10 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
 from aiolimiter import AsyncLimiter
 
-from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
+from bot.core.adapter import Delivery
 from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
 from bot.storage import Transaction
 from bot.values import stamp

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.cog import Cog, action, command, job
 from bot.core.context import Community, Invocation, Member
+from bot.core.errors import MemberUnreachable
 from bot.core.message import Button, ButtonStyle, File, Message
-from bot.core.adapter import MemberUnreachable
 from bot.values import parse_duration, stamp
 
 if TYPE_CHECKING:

@@ -5,9 +5,9 @@
 
 from bot.core.bot import Bot
 from bot.core.clock import Clock
-from bot.core.cog import Cog, action, command, job, listener, on_submit, option, query
-from bot.core.commands import Refusal, UsageError
+from bot.core.cog import Cog, action, command, job, listener, option, query
 from bot.core.context import Channel, Community, Invocation, Member
+from bot.core.errors import Refusal, UsageError
 from bot.core.events import DomainEvent
 from bot.core.message import Button, ButtonStyle, Field, File, Image, Message
 from bot.values import parse_duration
@@ -33,7 +33,6 @@ __all__ = [
     "command",
     "job",
     "listener",
-    "on_submit",
     "option",
     "parse_duration",
     "query",

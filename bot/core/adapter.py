@@ -18,15 +18,6 @@ if TYPE_CHECKING:
     from bot.core.context import Invocation
 
 
-class MemberUnreachable(Exception):
-    """A direct message could not be delivered (the member closed their DMs, or left)."""
-
-
-class ChannelUnavailable(Exception):
-    """The bot may not post in that channel (it does not exist, or the bot lacks permission);
-    `str()` says which, in words a moderator can act on."""
-
-
 @dataclass(frozen=True)
 class Delivery:
     """One message of the outbox on its way. `key` is the same on every attempt to deliver it, so a

@@ -18,17 +18,18 @@ import time
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from bot.audit import AuditLog
 from bot.config import Config, ConfigError
-from bot.core.clock import Clock
-from bot.core.cooldowns import Cooldowns
-from bot.core.cog import CommandSpec, check_query_name
-from bot.core.commands import RawArgument, Refusal, UsageError, bind_options, closest, find_command, raw_arguments, split_line
-from bot.core.context import Invocation
 from bot.core.adapter import Adapter
+from bot.core.clock import Clock
+from bot.core.cog import CommandSpec, check_query_name
+from bot.core.commands import RawArgument, bind_options, closest, find_command, raw_arguments, split_line
+from bot.core.context import Invocation
+from bot.core.cooldowns import Cooldowns
+from bot.core.errors import Refusal, UsageError
 from bot.core.events import EventBus
 from bot.core.registry import CogRegistry, Handler
 from bot.forms.engine import FormEngine
-from bot.audit import AuditLog
 from bot.loops import Loops, describe
 from bot.outbox import Outbox
 from bot.render import Rendered, Templates

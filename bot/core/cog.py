@@ -19,9 +19,6 @@ class Share(Cog):
     @job(every="7d")
     async def weekly(self, now: datetime) -> None: ...
 
-    @on_submit(TESTIMONIAL)
-    async def submitted(self, ctx: Invocation, submission: Submission) -> None: ...
-
     @query("share.count")
     async def count(self, community: Community) -> int: ...
 ```
@@ -29,7 +26,8 @@ class Share(Cog):
 A command's options are its parameters after `ctx`: the type hint is the option's type
 (`str`, `int`, `float`, `bool`, `Channel`, `Member`, or `Literal["a", "b"]` for a fixed
 choice), and `option(...)` gives its description and default. A cog's settings are a
-dataclass assigned to `Settings`; the `[cogs.NAME]` table of the config fills it in.
+dataclass assigned to `Settings`; the `[cogs.NAME]` table of the config fills it in. A service
+brings decorators of its own, made with `declare` (the forms' `@on_submit(FORM)`).
 """
 
 from __future__ import annotations
@@ -40,14 +38,10 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal, Mapping
+from typing import Any, Awaitable, Callable, ClassVar, Literal, Mapping
 
 from bot.core.context import Channel, Member
 from bot.values import parse_duration
-
-if TYPE_CHECKING:
-    from bot.core.bot import Bot
-    from bot.forms.spec import Form
 
 REQUIRED: Any = inspect.Parameter.empty
 OPTION_TYPES = (str, int, float, bool, Channel, Member)
@@ -139,12 +133,6 @@ class JobSpec:
 
 
 @dataclass(frozen=True)
-class SubmitSpec:
-    form: Form
-    attribute: str
-
-
-@dataclass(frozen=True)
 class QuerySpec:
     name: str
     attribute: str
@@ -158,6 +146,12 @@ def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callabl
         raise TypeError(f"{fn.__qualname__} must be declared with 'async def'")
     setattr(fn, _MARK, spec_factory)
     return fn
+
+
+def declare(spec_factory: Callable[[str], Any]) -> Callable[[Callable[..., Any]], Any]:
+    """A decorator of a service's own (the forms' `on_submit`): it marks a cog's method with
+    `spec_factory(method name)`, which the cog's class keeps in `declared` for the service to find."""
+    return lambda fn: _mark(fn, spec_factory)
 
 
 def command(name: str, *, help: str, moderator: bool = False, alone: str = "start", cooldown: str | None = None,
@@ -203,14 +197,6 @@ def job(*, every: str, name: str | None = None, at_start: bool = False) -> Calla
     """
     period = parse_duration(every)
     return lambda fn: _mark(fn, lambda attr: JobSpec(name or attr, period, attr, at_start))
-
-
-def on_submit(form: Form) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-    """Declare the handler of a completed form: `async def f(self, ctx, submission: Submission)`.
-
-    `submission.id` stays the same if a submit is retried: record the submission under it, once.
-    """
-    return lambda fn: _mark(fn, lambda attr: SubmitSpec(form, attr))
 
 
 def query(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
@@ -281,8 +267,9 @@ def _kind_of(hint: Any, command_name: str, option_name: str) -> tuple[type, tupl
 class Cog:
     """Base class of every feature. Subclasses declare commands and handlers with decorators.
 
-    Available to every cog: `self.bot`, `self.db`, `self.clock`, `self.events`, `self.config`
-    (the whole config) and `self.settings` (this cog's own `Settings`, from `[cogs.NAME]`).
+    Available to every cog: `self.bot` (the running bot, bot.app.Bot: its services too), `self.db`,
+    `self.clock`, `self.events`, `self.config` (the whole config) and `self.settings` (this cog's own
+    `Settings`, from `[cogs.NAME]`).
     """
 
     #: A dataclass of this cog's settings; each field's default is used when the config is silent.
@@ -296,31 +283,25 @@ class Cog:
     #: member's data is deleted.
     member_mentions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
+    #: Everything the cog's methods declare (by decorator), in order; a service finds its own kind here.
+    declared: ClassVar[tuple[Any, ...]] = ()
     commands: ClassVar[tuple[CommandSpec, ...]] = ()
     actions: ClassVar[tuple[ActionSpec, ...]] = ()
     listeners: ClassVar[tuple[ListenerSpec, ...]] = ()
     jobs: ClassVar[tuple[JobSpec, ...]] = ()
-    submit_handlers: ClassVar[tuple[SubmitSpec, ...]] = ()
     queries: ClassVar[tuple[QuerySpec, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: [], SubmitSpec: [],
-                                        QuerySpec: []}
-        for klass in reversed(cls.__mro__):
-            for attr, value in vars(klass).items():
-                factory = getattr(value, _MARK, None)
-                if factory is not None:
-                    spec = factory(attr)
-                    found[type(spec)].append(spec)
-        cls.commands = tuple(found[CommandSpec])
-        cls.actions = tuple(found[ActionSpec])
-        cls.listeners = tuple(found[ListenerSpec])
-        cls.jobs = tuple(found[JobSpec])
-        cls.submit_handlers = tuple(found[SubmitSpec])
-        cls.queries = tuple(found[QuerySpec])
+        cls.declared = tuple(getattr(value, _MARK)(attr) for klass in reversed(cls.__mro__)
+                             for attr, value in vars(klass).items() if hasattr(value, _MARK))
+        cls.commands = tuple(s for s in cls.declared if isinstance(s, CommandSpec))
+        cls.actions = tuple(s for s in cls.declared if isinstance(s, ActionSpec))
+        cls.listeners = tuple(s for s in cls.declared if isinstance(s, ListenerSpec))
+        cls.jobs = tuple(s for s in cls.declared if isinstance(s, JobSpec))
+        cls.queries = tuple(s for s in cls.declared if isinstance(s, QuerySpec))
 
-    def __init__(self, bot: Bot, name: str) -> None:
+    def __init__(self, bot: Any, name: str) -> None:
         self.bot = bot
         self.name = name
         self.config = bot.config

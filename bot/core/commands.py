@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Container, Iterable
 
 from bot.core.cog import CommandSpec, OptionSpec
 from bot.core.context import Channel, Member
+from bot.core.errors import UsageError
 from bot.values import LARGEST_NUMBER, number, whole_number
 
 if TYPE_CHECKING:
@@ -29,37 +30,6 @@ if TYPE_CHECKING:
 
 _TRUE = {"yes", "y", "true", "on", "1"}
 _FALSE = {"no", "n", "false", "off", "0"}
-
-
-class Explained(Exception):
-    """Something that cannot be done, named by the template block that explains it (`reason`),
-    with the values that block shows (`details`)."""
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
-class UsageError(Explained):
-    """The member's command could not be understood; `reason` is a block of core/errors.j2.
-
-    `show_usage` adds the command's usage line to the answer (for mistakes in its options).
-    """
-
-    def __init__(self, reason: str, *, show_usage: bool = False, **details: Any) -> None:
-        super().__init__(reason, **details)
-        self.show_usage = show_usage
-
-
-class Refusal(Exception):
-    """A cog cannot do what was asked, and says why in its own words (already rendered):
-    `raise Refusal(texts["bad_website"])`. The member gets the text privately; nothing else happens."""
-
-    def __init__(self, text: str, *, show_usage: bool = False) -> None:
-        super().__init__(text)
-        self.text = text
-        self.show_usage = show_usage
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.core.errors import ChannelUnavailable, UsageError
 from bot.core.message import Message
 from bot.render import Rendered
 
@@ -104,8 +105,6 @@ class Invocation:
     async def send_to(self, channel: Channel, content: Message | str) -> str:
         """Post in a channel of this community now, as the member asked; returns the message's id (to edit it
         later). A channel the bot cannot post in is refused (UsageError) saying what is wrong and how to fix it."""
-        from bot.core.adapter import ChannelUnavailable  # here, not at the top: that module imports this one
-
         await self.check_postable(channel)
         try:
             return await self.adapter.send(self.community, channel, Message.of(content))
@@ -120,8 +119,6 @@ class Invocation:
 
     @staticmethod
     def _refuse(channel: Channel, problem: str) -> NoReturn:
-        from bot.core.commands import UsageError  # here, not at the top: that module imports this one
-
         raise UsageError("channel_unavailable", channel=channel.name, problem=problem)
 
     def toward(self, member: Member) -> Invocation:

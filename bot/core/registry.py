@@ -22,6 +22,7 @@ from bot.config import ConfigError, available_cogs, cog_module_name
 from bot.core.commands import closest
 from bot.core.cog import Cog, CommandSpec
 from bot.core.events import CORE_EVENTS
+from bot.forms import SubmitSpec
 from bot.scheduler import PeriodicJob
 from bot.storage import apply_migrations
 
@@ -193,8 +194,8 @@ class CogRegistry:
             owner = self.queries.get(spec.name)
             if owner and owner.cog is not replacing:
                 raise CogLoadError(f"the query {spec.name} is already answered by {owner.cog.name}")
-        replaced_forms = {spec.form.name for spec in replacing.submit_handlers} if replacing else set()
-        for spec in cog.submit_handlers:
+        replaced_forms = {spec.form.name for spec in _submit_handlers(replacing)} if replacing else set()
+        for spec in _submit_handlers(cog):
             if self._bot.forms.is_registered(spec.form.name) and spec.form.name not in replaced_forms:
                 raise CogLoadError(f"the form {spec.form.name} is already handled by another cog")
 
@@ -215,7 +216,7 @@ class CogRegistry:
         for job in cog.jobs:
             await self._bot.scheduler.add(
                 PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute), job.at_start))
-        for spec in cog.submit_handlers:
+        for spec in _submit_handlers(cog):
             self._bot.forms.register(spec.form, getattr(cog, spec.attribute))
 
     async def _deactivate(self, name: str, cog: Cog) -> None:
@@ -225,12 +226,16 @@ class CogRegistry:
         self.queries = {k: h for k, h in self.queries.items() if h.cog is not cog}
         self._bot.events.unsubscribe_owner(name)
         self._bot.scheduler.remove_component(f"cog:{name}")
-        for spec in cog.submit_handlers:
+        for spec in _submit_handlers(cog):
             self._bot.forms.unregister(spec.form.name)
         try:
             await cog.cog_unload()
         except Exception:
             log.exception("cog %s failed while unloading; it is unloaded anyway", name)
+
+
+def _submit_handlers(cog: Cog) -> list[SubmitSpec]:
+    return [spec for spec in cog.declared if isinstance(spec, SubmitSpec)]
 
 
 def _forget_modules(module_name: str) -> None:

@@ -4,8 +4,8 @@
 """
 
 from bot.forms.engine import FormEngine, Submission
-from bot.forms.spec import (Form, Invalid, Kind, Question, choice, consent, email, long_text, several, short_text,
-                            url, yes_no)
+from bot.forms.spec import (Form, Invalid, Kind, Question, SubmitSpec, choice, consent, email, long_text, on_submit,
+                            several, short_text, url, yes_no)
 
 __all__ = [
     "Form",
@@ -13,11 +13,13 @@ __all__ = [
     "Invalid",
     "Kind",
     "Question",
+    "SubmitSpec",
     "Submission",
     "choice",
     "consent",
     "email",
     "long_text",
+    "on_submit",
     "several",
     "short_text",
     "url",

@@ -25,9 +25,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
 
 from bot.config import FormsConfig
-from bot.core.adapter import Dialog, DialogField, MemberUnreachable
+from bot.core.adapter import Dialog, DialogField
 from bot.core.commands import closest
 from bot.core.context import Community, Invocation, Member
+from bot.core.errors import MemberUnreachable
 from bot.core.message import Button, ButtonStyle, Message
 from bot.forms.spec import Form, Invalid, Kind, Question
 from bot.forms.store import Draft, DraftStore

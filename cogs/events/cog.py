@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 from bot.config import ConfigError, each, setting
 from bot.config import duration as a_duration
 from bot.core import (Button, ButtonStyle, Channel, Community, DomainEvent, Field, File, Invocation, Member, Message,
-                      Refusal, action, command, job, on_submit, option, parse_duration, query)
+                      Refusal, action, command, job, option, parse_duration, query)
 from bot.core.cog import Cog
 from bot.core.commands import closest
-from bot.forms import Submission
+from bot.forms import Submission, on_submit
 from bot.storage import Transaction
 from bot.values import closest_zones, stamp, web_address, whole_number
 from bot.values import zone as find_zone

@@ -21,7 +21,7 @@ import icalendar
 from dateutil import parser as dates
 from dateutil import rrule
 
-from bot.core.commands import Explained
+from bot.core.errors import Explained
 from bot.values import parse_duration
 
 LONGEST_EVENT = timedelta(days=14)

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from bot.config import duration, setting
 from bot.core import (Button, ButtonStyle, Community, Image, Invocation, Member, Message, Refusal, action,
                       command, job, option, parse_duration)
-from bot.core.cog import Cog, SubmitSpec
-from bot.forms import Submission
+from bot.core.cog import Cog
+from bot.forms import Submission, SubmitSpec
 from bot.render.charts import bar_chart
 from cogs.pairing.forms import MAX_STATEMENTS, TEMPLATE, joining_form, zone_name
 from cogs.pairing.matching import (FORMATS, Candidate, Rules, difference, fold_town, free_hours, pair, shared_formats,
@@ -79,7 +79,7 @@ class Pairing(Cog):
         super().__init__(bot, name)
         # The form has as many statements as the community asks, so it is built here, not in the class.
         self.form = joining_form(self.settings.statements)
-        self.submit_handlers = (SubmitSpec(self.form, "joined"),)
+        self.declared = (*self.declared, SubmitSpec(self.form, "joined"))
 
     async def cog_load(self) -> None:
         self.store = PairingStore(self.db, self.events)

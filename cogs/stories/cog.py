@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import duration, setting
-from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member, Message, Refusal, action, command,
-                      job, on_submit, option, parse_duration)
+from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member, Message, Refusal, action, command, job,
+                      option, parse_duration)
 from bot.core.cog import Cog
-from bot.forms import Form, Submission, long_text
+from bot.forms import Form, Submission, long_text, on_submit
 from bot.moderation import ModerationPosts
 from bot.values import host_of, web_address
 from cogs.stories.store import APPROVED, PENDING, REJECTED, Story, StoryStore

@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Callable
 
 from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
-from bot.core.adapter import Adapter, ChannelUnavailable, MemberUnreachable
+from bot.core.adapter import Adapter
 from bot.core.adapter import Delivery as OutboxDelivery
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.platforms.text import readable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations

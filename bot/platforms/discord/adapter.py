@@ -36,11 +36,12 @@ import discord
 from aiolimiter import AsyncLimiter
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import Adapter, ChannelUnavailable, Delivery, Dialog, MemberUnreachable
-from bot.privacy import community_left, community_returned
+from bot.core.adapter import Adapter, Delivery, Dialog
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.text import cut, pieces, readable
+from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
 
 log = logging.getLogger(__name__)

@@ -46,10 +46,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import Adapter, ChannelUnavailable, Delivery, Dialog, MemberUnreachable
-from bot.privacy import community_left, community_returned
+from bot.core.adapter import Adapter, Delivery, Dialog
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.platforms.text import cut, pieces, readable
+from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
 from bot.values import stamp
 
