@@ -205,7 +205,7 @@ async def until_stopped(run: Coroutine[Any, Any, None], database: Path) -> int:
     queued, the database is closed. Whatever state the database is in, the process ends within
     `SHUTDOWN_SECONDS` (a second signal ends it at once), and says what was left waiting for the next
     start. Returns the exit status: 0 when everything was kept, 1 when something could not be."""
-    from bot.core.bot import SHUTDOWN_SECONDS
+    from bot.app.bot import SHUTDOWN_SECONDS
 
     task = asyncio.ensure_future(run)
     loop = asyncio.get_running_loop()
@@ -353,7 +353,7 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
 
 async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]]:
     """Start the bot for real on a scratch database, then stop: which cogs failed, which commands exist."""
-    from bot.core import Bot
+    from bot.app import Bot
 
     with tempfile.TemporaryDirectory() as scratch:
         bot = await Bot.open(config, database=Path(scratch) / "check.db")
@@ -387,7 +387,7 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
     """The approved, quotable testimonials, credited as each author chose, read from the database."""
     from importlib.resources import files
 
-    from bot.core import Bot
+    from bot.app import Bot
     from bot.storage import apply_migrations
     from cogs.testimonials.export import export
 
@@ -402,6 +402,7 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
 
 def look_after(action: str, config: Config, database: Path, target: Path | None) -> int:
     """`smallstep db backup`, `smallstep db check` and `smallstep status`."""
+    from bot.app.bot import migration_folders
     from bot.config import cog_exists
     from bot.storage import maintenance
 
@@ -425,7 +426,7 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
             print(f"copied {database} to {target} ({pages} pages)")
             return 0
         if action == "check":
-            result = maintenance.check(database, maintenance.components(config.cogs.enabled))
+            result = maintenance.check(database, migration_folders(config.cogs.enabled))
             print(f"integrity: {', '.join(result.integrity)}")
             for component, names in sorted(result.applied.items()):
                 print(f"{component}: {len(names)} migration{'s' if len(names) != 1 else ''} applied")
@@ -459,7 +460,7 @@ async def _started(config: Config, database: Path, needs: tuple[str, str] | None
     """The bot on `database` with every enabled cog started (their migrations run), on no platform;
     `needs` (a query, its cog) says which cog the command cannot do without. Yields None, having said
     so, when that cog is not enabled."""
-    from bot.core import Bot
+    from bot.app import Bot
 
     bot = await Bot.open(config, database=database)
     try:

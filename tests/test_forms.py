@@ -301,7 +301,7 @@ async def test_submitting_twice_records_once(survey):
 
 async def test_the_control_words_can_be_translated(tmp_path):
     (tmp_path / "mine" / "forms").mkdir(parents=True)
-    shipped = (Path(__file__).resolve().parents[1] / "templates" / "forms" / "engine.j2").read_text()
+    shipped = (Path(__file__).resolve().parents[1] / "bot" / "forms" / "templates" / "forms" / "engine.j2").read_text()
     french = shipped.replace("{% block words_back %}back, previous{% endblock %}",
                              "{% block words_back %}retour, précédent{% endblock %}")
     (tmp_path / "mine" / "forms" / "engine.j2").write_text(french)

@@ -10,8 +10,8 @@ import sys
 import aiohttp
 import pytest
 
+from bot.app import Bot
 from bot.config import ConfigError, parse_config
-from bot.core import Bot
 from cogs.interviews.webhook import sign
 from conversation import Chat
 

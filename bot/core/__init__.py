@@ -3,7 +3,6 @@
     from bot.core import Cog, Invocation, Message, Button, command, action, option
 """
 
-from bot.core.bot import Bot
 from bot.core.clock import Clock
 from bot.core.cog import Cog, action, command, job, listener, option, query
 from bot.core.context import Channel, Community, Invocation, Member
@@ -13,7 +12,6 @@ from bot.core.message import Button, ButtonStyle, Field, File, Image, Message
 from bot.values import parse_duration
 
 __all__ = [
-    "Bot",
     "Button",
     "ButtonStyle",
     "Channel",

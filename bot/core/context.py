@@ -11,7 +11,6 @@ from bot.render import Rendered
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
-    from bot.core.bot import Bot
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class Invocation:
     `platform_data`; cogs never look at it.
     """
 
-    bot: Bot
+    bot: Any  # the running bot (bot.app.Bot)
     adapter: Adapter
     community: Community
     member: Member

@@ -99,8 +99,11 @@ class Rendered:
 class Templates:
     """The template library: built-in templates under the community's overrides."""
 
-    def __init__(self, overrides: Path | None = None) -> None:
+    def __init__(self, overrides: Path | None = None, services: list[Path] | tuple[()] = ()) -> None:
+        """`services`: the folders of templates shipped with the services (bot/forms/templates, ...), found
+        after the community's overrides and before the built-ins, as a cog's own folder is (`add_folder`)."""
         folders = [str(overrides)] if overrides else []
+        folders += [str(folder) for folder in services if folder.is_dir()]
         folders.append(str(builtin_templates_dir()))
         self._loader = jinja2.FileSystemLoader(folders, encoding="utf-8")
         self._first_shipped = 1 if overrides else 0

@@ -35,7 +35,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
+from bot.app import Bot
+from bot.core import Button, Channel, Community, Invocation, Member, Message, parse_duration
 from bot.core.adapter import Adapter
 from bot.core.adapter import Delivery as OutboxDelivery
 from bot.core.errors import ChannelUnavailable, MemberUnreachable

@@ -35,7 +35,8 @@ import aiohttp
 import discord
 from aiolimiter import AsyncLimiter
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message
+from bot.app import Bot
+from bot.core import Channel, Community, Invocation, Member, Message
 from bot.core.adapter import Adapter, Delivery, Dialog
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle

@@ -45,7 +45,8 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message
+from bot.app import Bot
+from bot.core import Channel, Community, Invocation, Member, Message
 from bot.core.adapter import Adapter, Delivery, Dialog
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle

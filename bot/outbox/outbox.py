@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 from aiolimiter import AsyncLimiter
 
 from bot.core.adapter import Delivery
-from bot.core.cog import Cog, job
 from bot.core.context import Channel, Community, Member
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
@@ -46,7 +45,7 @@ from bot.values import stamp
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
 log = logging.getLogger(__name__)
 
@@ -383,15 +382,3 @@ def _kept(data: bytes, files: dict[str, bytes]) -> str:
     digest = hashlib.sha256(data).hexdigest()
     files[digest] = data
     return digest
-
-
-class OutboxCog(Cog):
-    """Loaded with the core: delivers what is due, including retries and what waited over a restart."""
-
-    @job(every="1m", at_start=True)
-    async def deliver(self, now: datetime) -> None:
-        self.bot.outbox.kick()
-
-    @job(every="1d")
-    async def tidy(self, now: datetime) -> None:
-        await self.bot.outbox.forget_delivered_files()

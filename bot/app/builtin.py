@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.app.cogs import CogLoadError
 from bot.config import ConfigError, available_cogs
 from bot.core.cog import Cog, CommandSpec, action, command, option
 from bot.core.commands import closest
 from bot.core.context import Invocation, Member
 from bot.core.errors import Refusal, UsageError
 from bot.core.message import Button, ButtonStyle, Message
-from bot.core.registry import CogLoadError
 from bot.values import parse_duration, stamp
 
 AUDIT_SHOWN = 30  # entries on one page of /audit

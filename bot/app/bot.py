@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.resources
 import logging
 import re
 import time
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+from bot.app.builtin import CoreCommands
+from bot.app.cogs import CogRegistry, Handler
 from bot.audit import AuditLog
 from bot.config import Config, ConfigError
+from bot.config import cog_module_name
 from bot.core.adapter import Adapter
 from bot.core.clock import Clock
 from bot.core.cog import CommandSpec, check_query_name
@@ -28,10 +32,11 @@ from bot.core.context import Invocation
 from bot.core.cooldowns import Cooldowns
 from bot.core.errors import Refusal, UsageError
 from bot.core.events import EventBus
-from bot.core.registry import CogRegistry, Handler
+from bot.forms.cog import FormsCog
 from bot.forms.engine import FormEngine
 from bot.loops import Loops, describe
-from bot.outbox import Outbox
+from bot.outbox import Outbox, OutboxCog
+from bot.privacy import PrivacyCog
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
@@ -39,10 +44,30 @@ from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, 
 from bot.watchdog import Watchdog
 from bot.workers import Workers
 
-log = logging.getLogger(__name__)
+# Named as it was when this lived in bot/core/bot.py: operators' log filters know the one line per command by it.
+log = logging.getLogger("bot.core.bot")
 
 SHUTDOWN_SECONDS = 10  # a stop never takes longer, whatever state the database is in
 CHECKPOINT_SECONDS = 5  # how often the database's write-ahead log is copied into it (Database.checkpoint)
+
+
+# The services: each a package with its migrations (and, where it has words of its own, its templates) beside
+# it, as a cog's are. Their tables are made at open, after the core's; their words are found after the
+# community's overrides and the cogs' own.
+SERVICES = ("outbox", "audit", "moderation", "privacy", "forms")
+
+
+def migration_folders(cog_names: list[str]) -> dict[str, Traversable]:
+    """The migrations folders of the core, the services and these cogs, by component, in the order they are
+    applied (what `smallstep db check` compares with the database)."""
+    found = {"core": files("bot.storage") / "migrations"}
+    found.update({name: files(f"bot.{name}") / "migrations" for name in SERVICES})
+    for name in cog_names:
+        try:
+            found[f"cog:{name}"] = files(cog_module_name(name)) / "migrations"
+        except ModuleNotFoundError:
+            continue
+    return found
 
 
 class Unflushed(StorageError):
@@ -80,18 +105,19 @@ class Bot:
 
     @classmethod
     async def open(cls, config: Config, *, database: Path | None = None, clock: Clock | None = None) -> Bot:
-        """Open the database, apply the core's migrations and check every template compiles."""
+        """Open the database, apply the migrations of the core and the services, and check every template
+        compiles."""
         overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
         if overrides and not overrides.is_dir():
             raise ConfigError("bot.templates_dir", f"the folder {overrides} does not exist",
                               "create it (relative paths start at the config file's folder), or leave it empty",
                               config.source)
-        templates = Templates(overrides)
+        templates = Templates(overrides, [Path(str(files(f"bot.{name}") / "templates")) for name in SERVICES])
         templates.check()
         db = await Database.open(database or config.path(config.bot.database))
         try:
-            await apply_migrations(db, "core", importlib.resources.files("bot.storage") / "migrations")
-            await apply_migrations(db, "forms", importlib.resources.files("bot.forms") / "migrations")
+            for component, folder in migration_folders([]).items():
+                await apply_migrations(db, component, folder)
         except StorageError:
             await db.close()
             raise
@@ -107,11 +133,6 @@ class Bot:
 
     async def start(self) -> None:
         """Load the core's own commands and the forms' buttons and deadlines, then every enabled cog."""
-        from bot.core.builtin import CoreCommands
-        from bot.forms.cog import FormsCog
-        from bot.outbox import OutboxCog
-        from bot.privacy import PrivacyCog
-
         await self.outbox.start()
         await self.cogs.add_builtin("core", CoreCommands)
         await self.cogs.add_builtin("forms", FormsCog)

@@ -32,7 +32,7 @@ from bot.storage import Transaction
 from bot.values import stamp
 
 if TYPE_CHECKING:
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
 log = logging.getLogger(__name__)
 

@@ -19,17 +19,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, available_cogs, cog_module_name
-from bot.core.commands import closest
 from bot.core.cog import Cog, CommandSpec
+from bot.core.commands import closest
 from bot.core.events import CORE_EVENTS
 from bot.forms import SubmitSpec
 from bot.scheduler import PeriodicJob
 from bot.storage import apply_migrations
 
 if TYPE_CHECKING:
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
-log = logging.getLogger(__name__)
+# Named as it was when this lived in bot/core/registry.py: operators' log filters know it.
+log = logging.getLogger("bot.core.registry")
 
 
 class CogLoadError(Exception):
