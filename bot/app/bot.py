@@ -94,13 +94,13 @@ class Bot:
         self.watchdog = Watchdog()
         self.scheduler = Scheduler(db, clock, self.loops, self.watchdog)
         self.cogs = CogRegistry(self)
-        self.forms = FormEngine(self, config.forms)
+        # The adapters serving this bot, by platform: how jobs reach members outside a command.
+        self.adapters: dict[str, Adapter] = {}
         self.outbox = Outbox(self)
         self.audit = AuditLog(db, clock)
         self.cooldowns = Cooldowns(self.clock)
+        self.forms = FormEngine(db, clock, self.render, self.cooldowns, self.adapters, self.outbox, config.forms)
         self.workers = Workers()  # processes for CPU-heavy work (a pairing round), off the event loop
-        # The adapters serving this bot, by platform: how jobs reach members outside a command.
-        self.adapters: dict[str, Adapter] = {}
         templates.set_command_namer(self._command_text)
 
     @classmethod
@@ -197,7 +197,7 @@ class Bot:
             handler, rest = self._find(ctx, words)
             await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
 
-        await self._guarded(ctx, run, "command")
+        await self.guarded(ctx, run, "command")
 
     async def run_command(self, ctx: Invocation, name: str, arguments: list[RawArgument]) -> None:
         """A command whose options arrive already named (Discord's slash commands)."""
@@ -206,7 +206,7 @@ class Bot:
             handler, _ = self._find(ctx, name.split())
             await self._run_handler(ctx, handler, arguments)
 
-        await self._guarded(ctx, run, "command")
+        await self.guarded(ctx, run, "command")
 
     async def press(self, ctx: Invocation, action: str, value: str = "") -> None:
         """A button was pressed."""
@@ -215,11 +215,12 @@ class Bot:
             handler = self.cogs.actions.get(action)
             if handler is None:
                 raise UsageError("unknown_button")
+            ctx.action = action
             ctx.cog = handler.cog.name
             self._require_permission(ctx, handler, f"button {action}")
             await handler.callback(ctx, value)
 
-        await self._guarded(ctx, run, "button", action)
+        await self.guarded(ctx, run, "button", action)
 
     async def suggest(self, ctx: Invocation, command: str, option: str, typed: str) -> list[str]:
         """Values to suggest for an option while the member types it (at most 25); [] if none."""
@@ -236,31 +237,6 @@ class Bot:
             return []
         return [str(s) for s in suggestions][:25]
 
-    async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
-        """A dialog's answers were checked and kept (forms.dialog_answers): submit its form."""
-
-        async def run() -> None:
-            await self.forms.submit_dialog(ctx, dialog_id)
-
-        await self._guarded(ctx, run, "dialog", "forms")
-
-    async def dialog_sent(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> None:
-        """A dialog sent where it closes when sent (Discord's modals): its answers checked, kept and
-        submitted, or what is wrong said with a way to write it again."""
-
-        async def run() -> None:
-            try:
-                problems = await self.forms.dialog_answers(ctx, dialog_id, values)
-            except StorageError:  # the modal is gone: what they wrote comes back to them, then the apology
-                await self.forms.dialog_echo(ctx, dialog_id, values)
-                raise
-            if problems:
-                await self.forms.dialog_refused(ctx, dialog_id, problems)
-            else:
-                await self.forms.submit_dialog(ctx, dialog_id)
-
-        await self._guarded(ctx, run, "dialog", "forms")
-
     async def receive_dm(self, ctx: Invocation, text: str) -> None:
         """Free text sent to the bot in a direct message."""
 
@@ -268,7 +244,7 @@ class Bot:
             if not await self.forms.handle_text(ctx, text):
                 await ctx.reply(ctx.render(ERRORS)["dm_unknown"])
 
-        await self._guarded(ctx, run, "dm", "forms")
+        await self.guarded(ctx, run, "dm", "forms")
 
     # -- internals -----------------------------------------------------------------
 
@@ -314,9 +290,10 @@ class Bot:
             raise UsageError("not_moderator", name=handler.spec.name)
         raise UsageError("not_moderator_button")
 
-    async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]], kind: str, name: str = "") -> None:
-        """Run a handler; whatever goes wrong, the member gets a clear private answer. Each run is one
-        log line: where, which cog and command, how long, how it ended (never who, never what they wrote)."""
+    async def guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]], kind: str, name: str = "") -> None:
+        """Run what a member asked for (a command, a press, a DM, a dialog sent: `kind`, and `name` for the
+        log); whatever goes wrong, the member gets a clear private answer. Each run is one log line: where,
+        which cog and command, how long, how it ended (never who, never what they wrote)."""
         started = time.perf_counter()
         outcome = "ok"
 

@@ -142,6 +142,7 @@ _MARK = "__smallstep__"
 
 
 def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callable[..., Any]:
+    """Mark a cog's method with what it declares: `spec_factory(method name)` gives a spec, or a tuple of them."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(f"{fn.__qualname__} must be declared with 'async def'")
     setattr(fn, _MARK, spec_factory)
@@ -177,11 +178,13 @@ def command(name: str, *, help: str, moderator: bool = False, alone: str = "star
     return decorate
 
 
-def action(action_id: str, *, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-    """Declare a button handler: `async def f(self, ctx, value: str)`. Ids look like `share:done`."""
-    if not _ACTION_ID.match(action_id):
-        raise ValueError(f"action id {action_id!r} must look like 'cog:what' (lower case)")
-    return lambda fn: _mark(fn, lambda attr: ActionSpec(action_id, moderator, attr))
+def action(*action_ids: str, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a button handler: `async def f(self, ctx, value: str)`. Ids look like `share:done`. One
+    handler may take several buttons; `ctx.action` says which was pressed."""
+    for action_id in action_ids:
+        if not _ACTION_ID.match(action_id):
+            raise ValueError(f"action id {action_id!r} must look like 'cog:what' (lower case)")
+    return lambda fn: _mark(fn, lambda attr: tuple(ActionSpec(a, moderator, attr) for a in action_ids))
 
 
 def listener(event: str) -> Callable[[Callable[..., Awaitable[None]]], Any]:
@@ -293,8 +296,13 @@ class Cog:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.declared = tuple(getattr(value, _MARK)(attr) for klass in reversed(cls.__mro__)
-                             for attr, value in vars(klass).items() if hasattr(value, _MARK))
+        declared: list[Any] = []
+        for klass in reversed(cls.__mro__):
+            for attr, value in vars(klass).items():
+                if hasattr(value, _MARK):
+                    spec = getattr(value, _MARK)(attr)
+                    declared.extend(spec if isinstance(spec, tuple) else (spec,))
+        cls.declared = tuple(declared)
         cls.commands = tuple(s for s in cls.declared if isinstance(s, CommandSpec))
         cls.actions = tuple(s for s in cls.declared if isinstance(s, ActionSpec))
         cls.listeners = tuple(s for s in cls.declared if isinstance(s, ListenerSpec))

@@ -68,6 +68,8 @@ class Invocation:
     platform_data: Any = None
     command: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # The button pressed (its action id), for a handler of several buttons.
+    action: str = ""
     # False for an invocation made on a member's behalf (`toward`): they said nothing to answer.
     from_member: bool = True
     # The cog handling it, once known (for the log line).

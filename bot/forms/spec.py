@@ -32,6 +32,7 @@ from typing import Any, Awaitable, Callable, Mapping
 
 from bot.core.cog import declare
 from bot.core.commands import closest
+from bot.core.context import Community, Member
 from bot.core.errors import Explained
 from bot.values import web_address
 
@@ -235,6 +236,18 @@ def consent(key: str, *, required: bool = True, ask_if: Condition | None = None,
             validate: Validator | None = None) -> Question:
     """Agreement to exact wording (the form template's block `<key>`), stored with the time it was given."""
     return Question(key, Kind.CONSENT, optional=False, ask_if=ask_if, required=required, validate=validate)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A completed form, handed to the cog that owns it."""
+
+    id: str
+    form: Form
+    community: Community
+    member: Member
+    answers: dict[str, Any]
+    context: dict[str, Any]
 
 
 @dataclass(frozen=True)

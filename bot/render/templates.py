@@ -91,6 +91,12 @@ class Rendered:
         return block in self._template.blocks
 
     @property
+    def compiled(self) -> jinja2.Template:
+        """The compiled template: the same object until its file changes, so what is read from it can be
+        kept until then."""
+        return self._template
+
+    @property
     def body(self) -> Escaped:
         """The whole template, for templates without blocks."""
         return Escaped(self._template.render(self._variables).strip())

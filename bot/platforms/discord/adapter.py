@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from importlib.resources import files
 from typing import Any, Awaitable
 
@@ -307,7 +308,9 @@ class DiscordAdapter(Adapter):
         kind, _, dialog_id = data.get("custom_id", "").partition("|")
         if kind != DIALOG:
             return
-        await self.bot.dialog_sent(ctx, dialog_id, _modal_values(data))
+        # A modal closes when it is sent: what is wrong comes back privately, with a way to write it again.
+        await self.bot.guarded(ctx, partial(self.bot.forms.dialog_sent, ctx, dialog_id, _modal_values(data)),
+                               "dialog", "forms")
 
     async def _direct_message(self, message: discord.Message) -> None:
         member = await self._person(message.author)

@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiohttp
 from cachetools import TTLCache
@@ -222,7 +223,8 @@ class SlackAdapter(Adapter):
                 await ack(response_action="errors", errors={key: cut(text, 2000) for key, text in problems.items()})
                 return
             await ack()
-            await self._tracked(self.bot.submit_dialog(ctx, dialog_id))
+            await self._tracked(self.bot.guarded(ctx, partial(self.bot.forms.submit_dialog, ctx, dialog_id), "dialog",
+                                                 "forms"))
 
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
