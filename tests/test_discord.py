@@ -7,13 +7,14 @@ only Discord itself is a local fake that records what the bot sent.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import json
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import discord
 import pytest
@@ -27,7 +28,7 @@ from bot.platforms.discord import DiscordAdapter
 from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at
 from bot.render.escape import ZERO_WIDTH_SPACE
-from fakes.discord_server import REJECTED_TOKEN, FakeDiscord
+from fakes.discord_server import REJECTED_TOKEN, SEND_MESSAGES, FakeDiscord
 
 GUILD = 2000
 GENERAL = 3000
@@ -44,13 +45,14 @@ class Harness:
     """The fake Discord and the bot connected to it; `restart()` replaces the bot, keeping its database."""
 
     def __init__(self, fake: FakeDiscord, tmp_path: Path, *, members_intent: bool = True,
-                 guild_id: int = GUILD) -> None:
+                 guild_id: int = GUILD, more_cogs: tuple[str, ...] = (), extra_config: str = "") -> None:
         self.fake = fake
         self.tmp_path = tmp_path
+        cogs = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo", *more_cogs]
         self.config = parse_config(
-            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
+            f'[cogs]\nenabled = {json.dumps(cogs)}\n'
             f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
-            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
+            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n{extra_config}', base_dir=tmp_path)
         self.bot: Bot | None = None
         self.adapter: DiscordAdapter | None = None
         self._client: asyncio.Task | None = None
@@ -105,8 +107,14 @@ async def connect(tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.ERROR)
     started: list[Harness] = []
 
-    async def start(heartbeat_interval_ms: int = 41250, **options) -> Harness:
+    async def start(heartbeat_interval_ms: int = 41250, bot_permissions: int = 0,
+                    prepare: Callable[[FakeDiscord], None] | None = None, **options) -> Harness:
+        """`bot_permissions`: a role for the bot with these; `prepare`: more of the server, before the bot connects."""
         fake = FakeDiscord(guild_id=GUILD, heartbeat_interval_ms=heartbeat_interval_ms)
+        if bot_permissions:
+            fake.grant_bot(bot_permissions)
+        if prepare is not None:
+            prepare(fake)
         fake.add_channel(MODERATORS_CHANNEL, "moderators")
         fake.add_role(MODERATOR_ROLE, "Moderators")
         fake.add_member(ALICE, "alice")
@@ -397,6 +405,7 @@ def test_a_rejected_or_missing_token_ends_with_a_clear_message(tmp_path):
 
 
 def test_the_invite_url_asks_only_for_what_the_bot_needs():
+    from bot.core.adapter import EVENT_MIRRORS, THREADS
     from bot.platforms.discord import invite_url
 
     url = yarl.URL(invite_url(1234))
@@ -404,6 +413,12 @@ def test_the_invite_url_asks_only_for_what_the_bot_needs():
     granted = discord.Permissions(int(url.query["permissions"]))
     assert granted.send_messages and granted.embed_links and granted.attach_files
     assert not granted.administrator and not granted.manage_guild and not granted.mention_everyone
+    assert not granted.create_events and not granted.create_public_threads, "nothing the cogs did not ask for"
+    with_events = discord.Permissions(int(yarl.URL(invite_url(1234, frozenset({EVENT_MIRRORS}))).query["permissions"]))
+    assert with_events.create_events and not with_events.manage_events and not with_events.create_public_threads
+    with_threads = discord.Permissions(int(yarl.URL(invite_url(1234, frozenset({EVENT_MIRRORS, THREADS})))
+                                           .query["permissions"]))
+    assert with_threads.create_public_threads and with_threads.send_messages_in_threads
 
 
 async def test_a_moderator_is_recognised_in_dms_without_the_members_intent(connect):
@@ -595,6 +610,8 @@ async def test_sync_commands_and_invite_url_from_the_command_line(tmp_path):
         code, out, err = await smallstep("invite-url")
         assert code == 0, err
         assert f"client_id={fake.app_id}" in out
+        asked = discord.Permissions(int(yarl.URL(out.strip()).query["permissions"]))
+        assert asked.create_events and not asked.create_public_threads, "the events cog is on, its threads are not"
     finally:
         await fake.close()
 
@@ -812,3 +829,23 @@ async def test_a_members_dm_channel_is_in_their_data_and_erased_with_it(discord_
     (erase,) = [c for label, c in buttons_of(asked["data"]) if label.startswith("Yes")]
     await discord_bot.answer_to(await discord_bot.fake.press_button(ALICE, erase, asked["message_id"]))
     assert await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM discord_dm_channels") == 0
+
+
+async def test_a_moderators_channel_closed_to_the_bot_costs_the_member_nothing(connect):
+    """Someone took Send Messages from the bot in #moderators: a report is kept and its author hears so,
+    the card waits in the outbox, and appears once the permission is given back."""
+    harness = await connect(more_cogs=("reports",))
+    await harness.fake.deny_bot(MODERATORS_CHANNEL, SEND_MESSAGES)
+    await harness.fake.wait_for(lambda: harness.adapter.client.get_channel(MODERATORS_CHANNEL).overwrites)
+    filed = await harness.answer_to(await harness.fake.slash_command(ALICE, "report", [
+        {"name": "what", "type": 3, "value": "Someone keeps posting spam"}]))
+    assert "something went wrong" not in filed["data"]["content"].lower() and "#1" in filed["data"]["content"]
+    assert "Send Messages" in await harness.bot.db.fetchval("SELECT problem FROM channel_problems")
+    await harness.bot.outbox.idle()
+    card = await harness.bot.db.fetchone("SELECT status, problem FROM outbox WHERE target_id = ?",
+                                         (str(MODERATORS_CHANNEL),))
+    assert card["status"] == "pending" and "Missing Permissions" in card["problem"], "waiting, not given up"
+    await harness.fake.deny_bot(MODERATORS_CHANNEL, 0)  # a moderator gives the permission back
+    harness.bot.clock.advance(timedelta(minutes=15))
+    await harness.bot.outbox.deliver_due()
+    await harness.fake.wait_for(lambda: any(m["channel_id"] == MODERATORS_CHANNEL for m in harness.fake.channel_messages))

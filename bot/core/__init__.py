@@ -5,7 +5,7 @@
 
 from bot.core.clock import Clock
 from bot.core.cog import Cog, action, command, job, listener, option, query
-from bot.core.context import Channel, Community, Invocation, Member
+from bot.core.context import Channel, Community, Invocation, Member, Thread
 from bot.core.errors import Refusal, UsageError
 from bot.core.events import DomainEvent
 from bot.core.message import Button, ButtonStyle, Field, File, Image, Message
@@ -26,6 +26,7 @@ __all__ = [
     "Member",
     "Message",
     "Refusal",
+    "Thread",
     "UsageError",
     "action",
     "command",

@@ -59,18 +59,21 @@ class Option:
     max_length: int = DEFAULT_MAX_LENGTH
     autocomplete: str | None = None
     fits: Callable[[str], Any] | None = None
+    trim: bool = True
 
 
 def option(help: str, *, default: Any = REQUIRED, max_length: int = DEFAULT_MAX_LENGTH,
-           autocomplete: str | None = None, fits: Callable[[str], Any] | None = None) -> Any:
+           autocomplete: str | None = None, fits: Callable[[str], Any] | None = None, trim: bool = True) -> Any:
     """Describe a command option: `channel: Channel = option("Where to post")`.
 
     `autocomplete` names a method of the cog, `async def f(self, ctx, typed: str) -> list[str]`,
     that suggests values while the member types (for long lists: partners, events).
     `fits` says which bare words can be this text option (`fits=looks_like_link`): in
     `/report Someone keeps posting spam`, words that cannot be the link stay with the text before it.
+    `trim=False` keeps spaces around the value, for a text that must be exactly a reference:
+    `/event " 1 "` is not event 1.
     """
-    return Option(help, default, max_length, autocomplete, fits)
+    return Option(help, default, max_length, autocomplete, fits, trim)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class OptionSpec:
     max_length: int = DEFAULT_MAX_LENGTH
     autocomplete: str | None = None
     fits: Callable[[str], Any] | None = None  # which bare words can fill it (see `option`)
+    trim: bool = True  # spaces around a text value are dropped (see `option`)
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ def _option(command_name: str, name: str, hint: Any, declared: Option) -> Option
     required = declared.default is REQUIRED and not optional
     default = None if declared.default is REQUIRED else declared.default
     return OptionSpec(name, kind, declared.help, required, default, choices, declared.max_length,
-                      declared.autocomplete, declared.fits)
+                      declared.autocomplete, declared.fits, declared.trim)
 
 
 def _kind_of(hint: Any, command_name: str, option_name: str) -> tuple[type, tuple[str, ...], bool]:
@@ -347,6 +351,12 @@ class Cog:
                 for column in columns:
                     await tx.execute(f"UPDATE {table} SET {column} = '' WHERE community = ? AND {column} = ?",
                                      (community.key, member.id))
+
+    def platform_needs(self) -> frozenset[str]:
+        """What this cog asks of the platform beyond posting messages, decided once it has loaded (e.g. from
+        its config): names from bot.core.adapter (EVENT_MIRRORS, THREADS). An adapter asks for them when it
+        is invited, and says in the log and in `config check` what the platform does not allow it."""
+        return frozenset()
 
     def listens_to(self) -> list[tuple[str, Callable[[Any], Awaitable[None]]]]:
         """Domain events this cog hears besides its `@listener`s, decided once it has loaded

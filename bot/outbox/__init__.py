@@ -5,6 +5,6 @@ database until they are. A service of its own, with its migrations beside it.
 """
 
 from bot.outbox.cog import OutboxCog
-from bot.outbox.outbox import FAILED, PENDING, SENT, UNREACHABLE, Outbox, Posted
+from bot.outbox.outbox import FAILED, PENDING, SENT, UNREACHABLE, Outbox, Posted, recipient_id
 
-__all__ = ["FAILED", "PENDING", "SENT", "UNREACHABLE", "Outbox", "OutboxCog", "Posted"]
+__all__ = ["FAILED", "PENDING", "SENT", "UNREACHABLE", "Outbox", "OutboxCog", "Posted", "recipient_id"]

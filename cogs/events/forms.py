@@ -72,7 +72,9 @@ FIELDS = (
 )
 
 CREATE_OPTIONS = {field.name: field.option(editing=False) for field in FIELDS}
-EDIT_OPTIONS = {"event": (str, option("The event's number", max_length=120, autocomplete="event_choices")),
+# The event's number exactly as typed: `/event edit " 1 "` is not event 1.
+EDIT_OPTIONS = {"event": (str, option("The event's number", max_length=120, autocomplete="event_choices",
+                                      trim=False)),
                 **{field.name: field.option(editing=True) for field in FIELDS}}
 EVENT_FORM = Form("event", template="events/form.j2", questions=tuple(field.question() for field in FIELDS))
 

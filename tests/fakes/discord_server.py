@@ -59,11 +59,36 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | (1 << 31)  # use application commands
     | (1 << 38)  # send messages in threads
 )
+VIEW_CHANNEL, SEND_MESSAGES = 1 << 10, 1 << 11
 
 # Gateway intents the fake honours: Discord sends these events only to a bot that asked.
+INTENT_GUILDS = 1 << 0  # THREAD_CREATE among others
 INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16  # not privileged (gateway.mdx): GUILD_SCHEDULED_EVENT_* and its USER_ADD
+
+# More permission bits (permissions.mdx).
+MANAGE_CHANNELS, CONNECT, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 4, 1 << 20, 1 << 22, 1 << 24
+MANAGE_EVENTS, CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS, CREATE_EVENTS = 1 << 33, 1 << 35, 1 << 38, 1 << 44
+
+# Channel types (channel.mdx): what the fake's guild holds, and the public thread made from a message.
+GUILD_TEXT, GUILD_VOICE, PUBLIC_THREAD, GUILD_STAGE_VOICE = 0, 2, 11, 13
+# channel.mdx, Start Thread from Message: a 1-100 character name, and these auto_archive_duration minutes.
+THREAD_NAME_LIMIT = 100
+THREAD_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+
+# guild-scheduled-event.mdx. Entity types, statuses, the one privacy level (GUILD_ONLY); a name of 1-100
+# characters, a description of 1-1000, a location of 1-100; "A guild can have a maximum of 100 events with
+# SCHEDULED or ACTIVE status at any time" (30038 in opcodes-and-status-codes.mdx).
+EVENT_STAGE_INSTANCE, EVENT_VOICE, EVENT_EXTERNAL = 1, 2, 3
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+EVENT_GUILD_ONLY = 2
+EVENT_NAME_LIMIT, EVENT_DESCRIPTION_LIMIT, EVENT_LOCATION_LIMIT = 100, 1000, 100
+MOST_UNCOMPLETED_EVENTS = 100
+# "Valid Guild Scheduled Event Status Transitions": SCHEDULED → ACTIVE or CANCELED, ACTIVE → COMPLETED; once
+# COMPLETED or CANCELED "the status can no longer be updated".
+EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
 
 # Discord's global limit (topics/rate-limits.mdx, "Global Rate Limit"): "All bots can make up to 50
 # requests per second to our API", and "Interaction endpoints are not bound to the bot's Global Rate
@@ -188,6 +213,11 @@ def _json_response(data: Any, status: int = 200, headers: dict[str, str] | None 
     )
 
 
+def _snowflake(value: Any) -> str | None:
+    """An id as Discord's JSON writes it back: a string (a client may send an integer)."""
+    return None if value is None else str(value)
+
+
 def _error(status: int, code: int, message: str) -> web.Response:
     return _json_response({"code": code, "message": message}, status=status)
 
@@ -251,6 +281,14 @@ class FakeDiscord:
 
         # The guild's contents, in insertion order (which gives channel and role positions).
         self._channels: dict[int, str] = {}
+        self._channel_types: dict[int, int] = {}  # by channel id: GUILD_TEXT unless added as voice or stage
+        self.threads: dict[int, dict] = {}  # thread id (= the id of the message it was started from) -> channel
+        self.scheduled_events: dict[int, dict] = {}  # id -> the Guild Scheduled Event object, as Discord keeps it
+        self.interested: dict[int, set[int]] = {}  # scheduled event id -> the users who marked it interesting
+        # Discord's clock, for what it does by itself at a time (an external event starts and ends): a test
+        # whose bot runs on a moved clock moves this one too.
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+        self._denied: dict[int, int] = {}  # channel id -> permissions an overwrite takes from the bot there
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
         self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
@@ -295,6 +333,7 @@ class FakeDiscord:
         self.channel_messages: list[dict] = []
         self.edits: list[dict] = []
         self.command_syncs: list[dict] = []
+        self.event_changes: list[dict] = []  # creates and modifications of scheduled events: method, id, payload
         self.unknown_requests: list[dict] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -321,6 +360,12 @@ class FakeDiscord:
         app.router.add_patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}", self._edit_webhook_message)
         app.router.add_post(f"{api}/channels/{{channel_id}}/messages", self._create_channel_message)
         app.router.add_patch(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self._edit_channel_message)
+        app.router.add_post(f"{api}/channels/{{channel_id}}/messages/{{message_id}}/threads", self._start_thread)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/scheduled-events", self._list_scheduled_events)
+        app.router.add_post(f"{api}/guilds/{{guild_id}}/scheduled-events", self._create_scheduled_event)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._get_scheduled_event)
+        app.router.add_patch(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._modify_scheduled_event)
+        app.router.add_delete(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._delete_scheduled_event)
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -346,8 +391,24 @@ class FakeDiscord:
         """A text channel (type 0) in the guild."""
         self._channels[channel_id] = name
 
+    def add_voice_channel(self, channel_id: int, name: str, *, stage: bool = False) -> None:
+        """A voice channel (type 2), or a stage channel (type 13), where a scheduled event can take place."""
+        self._channels[channel_id] = name
+        self._channel_types[channel_id] = GUILD_STAGE_VOICE if stage else GUILD_VOICE
+    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+        """A moderator takes permissions from the bot in one channel (a member overwrite), and Discord tells the
+        bot (CHANNEL_UPDATE, gateway-events.mdx) so its cache knows; `permissions` 0 gives them back."""
+        self._denied[channel_id] = permissions
+        await self._dispatch("CHANNEL_UPDATE", self._channel_payload(channel_id))
+
     def add_role(self, role_id: int, name: str, permissions: int = 0) -> None:
         self._roles[role_id] = {"name": name, "permissions": permissions, "position": len(self._roles)}
+
+    def grant_bot(self, permissions: int, role_id: int = 4999) -> None:
+        """Give the bot a role with these permissions, as a server admin would (before the bot connects:
+        GUILD_CREATE carries roles and the bot's own member)."""
+        self.add_role(role_id, "Bot role", permissions)
+        self._members[self.bot_user_id].roles.append(role_id)
 
     def add_member(self, user_id: int, name: str, *, roles: list[int] = (), dms_open: bool = True) -> None:
         """A guild member; `name` is both the username and the display name."""
@@ -448,6 +509,28 @@ class FakeDiscord:
         self.add_member(user_id, name)
         member = {**self._member_payload(user_id), "guild_id": str(self.guild_id)}
         await self._dispatch("GUILD_MEMBER_ADD", member, intent=INTENT_GUILD_MEMBERS)
+
+    def add_scheduled_event(self, name: str, start: datetime, end: datetime, location: str = "Online") -> int:
+        """An external event a server admin made in the Events list (not the bot); returns its id."""
+        event_id = self._new_id()
+        self.scheduled_events[event_id] = {
+            "id": str(event_id), "guild_id": str(self.guild_id), "channel_id": None, "creator_id": str(GUILD_OWNER_ID),
+            "name": name, "description": None, "scheduled_start_time": start.isoformat(),
+            "scheduled_end_time": end.isoformat(), "privacy_level": EVENT_GUILD_ONLY, "status": EVENT_SCHEDULED,
+            "entity_type": EVENT_EXTERNAL, "entity_id": None, "entity_metadata": {"location": location},
+            "user_count": 0, "image": None, "recurrence_rule": None}
+        return event_id
+
+    async def mark_interested(self, user_id: int, event_id: int) -> None:
+        """The member marks a scheduled event as interesting: GUILD_SCHEDULED_EVENT_USER_ADD, which carries ids
+        only (gateway-events.mdx), sent only to a bot that asked for the GUILD_SCHEDULED_EVENTS intent."""
+        self._member(user_id)
+        if event_id not in self.scheduled_events:
+            raise KeyError(f"no scheduled event {event_id} in the fake guild")
+        self.interested.setdefault(event_id, set()).add(user_id)
+        await self._dispatch("GUILD_SCHEDULED_EVENT_USER_ADD", {
+            "guild_scheduled_event_id": str(event_id), "user_id": str(user_id), "guild_id": str(self.guild_id)},
+            intent=INTENT_GUILD_SCHEDULED_EVENTS)
 
     async def remove_bot(self) -> None:
         """A server admin removes the bot from the guild (GUILD_DELETE, not an outage)."""
@@ -612,13 +695,15 @@ class FakeDiscord:
             name = self._channels[channel_id]
         except KeyError:
             raise KeyError(f"no channel {channel_id} in the fake guild; add_channel() first") from None
-        return {
+        kind = self._channel_types.get(channel_id, GUILD_TEXT)
+        payload = {
             "id": str(channel_id),
-            "type": 0,
+            "type": kind,
             "guild_id": str(self.guild_id),
             "name": name,
             "position": list(self._channels).index(channel_id),
-            "permission_overwrites": [],
+            "permission_overwrites": [{"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
+                                      for denied in [self._denied.get(channel_id, 0)] if denied],
             "topic": None,
             "nsfw": False,
             "last_message_id": None,
@@ -626,6 +711,9 @@ class FakeDiscord:
             "parent_id": None,
             "flags": 0,
         }
+        if kind in (GUILD_VOICE, GUILD_STAGE_VOICE):
+            payload.update(bitrate=64000, user_limit=0, rtc_region=None)
+        return payload
 
     def _dm_channel(self, user_id: int) -> int:
         """The bot's DM channel with this member, opened on first use as Discord does."""
@@ -688,13 +776,14 @@ class FakeDiscord:
             "members": [self._member_payload(user_id) for user_id in listed],
             "roles": [self._role_payload(role_id) for role_id in self._roles],
             "channels": [self._channel_payload(channel_id) for channel_id in self._channels],
-            "threads": [],
+            "threads": [thread for thread in self.threads.values() if not thread["thread_metadata"]["archived"]],
             "emojis": [],
             "stickers": [],
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
-            "guild_scheduled_events": [],
+            "guild_scheduled_events": [self._advanced(event) for event in self.scheduled_events.values()
+                                       if self._advanced(event)["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)],
             "soundboard_sounds": [],
         }
 
@@ -854,6 +943,12 @@ class FakeDiscord:
             log.warning("%s not sent: the bot did not ask for its gateway intent (%d)", event, intent)
             return
         await self._send(self._bot_socket, {"op": OP_DISPATCH, "t": event, "d": data})
+
+    async def _notify(self, event: str, data: dict, *, intent: int = 0) -> None:
+        """An event a REST request caused, sent to the bot if it is connected (and asked for its intent); a bot
+        using REST alone (before its gateway connects) is not waited for."""
+        if self._bot_socket is not None and (not intent or self._intents & intent):
+            await self._send(self._bot_socket, {"op": OP_DISPATCH, "t": event, "d": data})
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         """The gateway: HELLO, heartbeat ACKs, IDENTIFY -> READY + GUILD_CREATE, RESUME, member requests.
@@ -1275,8 +1370,20 @@ class FakeDiscord:
         recipient = self._dm_recipients.get(channel_id)
         if recipient is not None and not self._member(recipient).dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
-        if recipient is None and channel_id not in self._channels:
+        if recipient is None and channel_id not in self._channels and channel_id not in self.threads:
             return _error(404, 10003, "Unknown Channel")
+        if channel_id in self.threads:
+            # permissions.mdx, Inherited Permissions (Threads): SEND_MESSAGES is not inherited; a thread needs
+            # SEND_MESSAGES_IN_THREADS. threads.mdx: "Sending a message will automatically unarchive the thread".
+            if not self._permissions(self.bot_user_id) & SEND_MESSAGES_IN_THREADS:
+                return _error(403, 50013, "Missing Permissions")
+            self.threads[channel_id]["thread_metadata"]["archived"] = False
+        # Without View Channel a channel is out of reach (50001 Missing Access); without Send Messages the
+        # message is refused (50013 Missing Permissions): topics/opcodes-and-status-codes.mdx, JSON error codes.
+        if recipient is None and self._denied.get(channel_id, 0) & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if recipient is None and self._denied.get(channel_id, 0) & SEND_MESSAGES:
+            return _error(403, 50013, "Missing Permissions")
 
         payload, files = await _read_body(request)
         if problem := _limits_problem(payload or {}):
@@ -1315,3 +1422,173 @@ class FakeDiscord:
         self._edit_message(message, payload or {}, files)
         self._record(self.edits, {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
         return _json_response(message)
+
+    # ---- threads -------------------------------------------------------------------------------
+
+    def archive_thread(self, thread_id: int) -> None:
+        """A thread falls quiet and is archived, as Discord does after its auto_archive_duration (threads.mdx)."""
+        self.threads[thread_id]["thread_metadata"]["archived"] = True
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """Start Thread from Message (channel.mdx): a PUBLIC_THREAD from a message of a text channel, whose id
+        is the message's, so "a message can only have a single thread created from it" (160004 otherwise).
+        Creating one needs CREATE_PUBLIC_THREADS (permissions.mdx). Fires THREAD_CREATE (GUILDS intent)."""
+        channel_id, message_id = int(request.match_info["channel_id"]), int(request.match_info["message_id"])
+        message = self._messages.get(message_id)
+        if channel_id not in self._channels or message is None or message["channel_id"] != str(channel_id):
+            return _error(404, 10008, "Unknown Message")
+        if self._channel_types.get(channel_id, GUILD_TEXT) != GUILD_TEXT:
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        if not self._permissions(self.bot_user_id) & CREATE_PUBLIC_THREADS:
+            return _error(403, 50013, "Missing Permissions")
+        payload, _ = await _read_body(request)
+        name = (payload or {}).get("name") or ""
+        duration = (payload or {}).get("auto_archive_duration", 4320)
+        if not 1 <= len(name) <= THREAD_NAME_LIMIT or duration not in THREAD_ARCHIVE_DURATIONS:
+            return _error(400, 50035, "Invalid Form Body: name is 1-100 characters; auto_archive_duration is 60,"
+                                      " 1440, 4320 or 10080")
+        if message_id in self.threads:
+            return _error(400, 160004, "A thread has already been created for this message")
+        thread = {
+            "id": str(message_id), "guild_id": str(self.guild_id), "parent_id": str(channel_id),
+            "owner_id": str(self.bot_user_id), "name": name, "type": PUBLIC_THREAD, "last_message_id": None,
+            "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0,
+            "thread_metadata": {"archived": False, "auto_archive_duration": duration, "archive_timestamp": _now(),
+                                "locked": False, "create_timestamp": _now()},
+        }
+        self.threads[message_id] = thread
+        message["thread"] = thread
+        self._changed.set()
+        await self._notify("THREAD_CREATE", {**thread, "newly_created": True}, intent=INTENT_GUILDS)
+        return _json_response(thread, status=201)
+
+    # ---- scheduled events ----------------------------------------------------------------------
+
+    def _advanced(self, event: dict) -> dict:
+        """What Discord does by itself (guild-scheduled-event.mdx, Status Update Automation): "An external event
+        will automatically begin at its scheduled start time" and "end at its scheduled end time"."""
+        if event["entity_type"] == EVENT_EXTERNAL:
+            now = self.now()
+            if event["status"] == EVENT_SCHEDULED and now >= datetime.fromisoformat(event["scheduled_start_time"]):
+                event["status"] = EVENT_ACTIVE
+            if event["status"] == EVENT_ACTIVE and now >= datetime.fromisoformat(event["scheduled_end_time"]):
+                event["status"] = EVENT_COMPLETED
+        return event
+
+    def _event_permission_problem(self, event: dict, *, creating: bool) -> bool:
+        """Guild Scheduled Event Permissions Requirements: creating needs CREATE_EVENTS (and, in a voice channel,
+        VIEW_CHANNEL and CONNECT; a stage also MANAGE_CHANNELS, MUTE_MEMBERS, MOVE_MEMBERS); changing one the bot
+        created needs CREATE_EVENTS or MANAGE_EVENTS, anyone else's MANAGE_EVENTS. (The fake's permissions are
+        the guild's: it keeps no channel overwrites.)"""
+        granted = self._permissions(self.bot_user_id)
+        own = event.get("creator_id") == str(self.bot_user_id)
+        events = CREATE_EVENTS if creating else (CREATE_EVENTS | MANAGE_EVENTS if own else MANAGE_EVENTS)
+        needed = {EVENT_VOICE: VIEW_CHANNEL | CONNECT,
+                  EVENT_STAGE_INSTANCE: MANAGE_CHANNELS | MUTE_MEMBERS | MOVE_MEMBERS}.get(event["entity_type"], 0)
+        return not granted & events or granted & needed != needed
+
+    def _event_problem(self, event: dict) -> str | None:
+        """What Discord refuses in a scheduled event (Guild Scheduled Event Structure, Field Requirements By
+        Entity Type), or None."""
+        if not 1 <= len(event.get("name") or "") <= EVENT_NAME_LIMIT:
+            return "name is 1-100 characters"
+        if event.get("description") is not None and not 1 <= len(event["description"]) <= EVENT_DESCRIPTION_LIMIT:
+            return "description is 1-1000 characters"
+        if event.get("privacy_level") != EVENT_GUILD_ONLY:
+            return "privacy_level is GUILD_ONLY (2)"
+        start, end = event.get("scheduled_start_time"), event.get("scheduled_end_time")
+        if not start or (end and datetime.fromisoformat(end) <= datetime.fromisoformat(start)):
+            return "scheduled_start_time is required, and scheduled_end_time comes after it"
+        kind, channel_id = event.get("entity_type"), event.get("channel_id")
+        if kind == EVENT_EXTERNAL:
+            location = (event.get("entity_metadata") or {}).get("location") or ""
+            if channel_id is not None or not 1 <= len(location) <= EVENT_LOCATION_LIMIT or not end:
+                return "an EXTERNAL event has no channel_id, a location of 1-100 characters and a scheduled_end_time"
+        elif kind in (EVENT_VOICE, EVENT_STAGE_INSTANCE):
+            wanted = GUILD_VOICE if kind == EVENT_VOICE else GUILD_STAGE_VOICE
+            if channel_id is None or self._channel_types.get(int(channel_id)) != wanted:
+                return "a VOICE or STAGE_INSTANCE event has the channel_id of such a channel"
+            if event.get("entity_metadata") is not None:
+                return "entity_metadata is null for a VOICE or STAGE_INSTANCE event"
+        else:
+            return "entity_type is 1, 2 or 3"
+        return None
+
+    def _scheduled_event_of(self, request: web.Request) -> dict | web.Response:
+        if int(request.match_info["guild_id"]) != self.guild_id:
+            return _error(404, 10004, "Unknown Guild")
+        event_id = request.match_info.get("event_id")
+        if event_id is not None and (not event_id.isdigit() or int(event_id) not in self.scheduled_events):
+            return _error(404, 10070, "Unknown Guild Scheduled Event")
+        return self._advanced(self.scheduled_events[int(event_id)]) if event_id is not None else {}
+
+    async def _list_scheduled_events(self, request: web.Request) -> web.Response:
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        return _json_response([self._advanced(event) for event in self.scheduled_events.values()])
+
+    async def _get_scheduled_event(self, request: web.Request) -> web.Response:
+        found = self._scheduled_event_of(request)
+        return found if isinstance(found, web.Response) else _json_response(found)
+
+    async def _create_scheduled_event(self, request: web.Request) -> web.Response:
+        """Create Guild Scheduled Event: checked as documented, then GUILD_SCHEDULED_EVENT_CREATE."""
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        payload, _ = await _read_body(request)
+        event_id = self._new_id()
+        event = {
+            "id": str(event_id), "guild_id": str(self.guild_id), "channel_id": None, "creator_id": str(self.bot_user_id),
+            "creator": self._user(self.bot_user_id), "description": None, "scheduled_end_time": None,
+            "status": EVENT_SCHEDULED, "entity_id": None, "entity_metadata": None, "user_count": 0, "image": None,
+            "recurrence_rule": None, **{k: v for k, v in (payload or {}).items() if k != "status"},
+        }
+        if problem := self._event_problem(event):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        event["channel_id"] = _snowflake(event["channel_id"])
+        if self._event_permission_problem(event, creating=True):
+            return _error(403, 50013, "Missing Permissions")
+        uncompleted = [e for e in self.scheduled_events.values()
+                       if self._advanced(e)["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)]
+        if len(uncompleted) >= MOST_UNCOMPLETED_EVENTS:
+            return _error(400, 30038, "Maximum number of uncompleted guild scheduled events reached (100)")
+        self.scheduled_events[event_id] = event
+        self._record(self.event_changes, {"method": "POST", "id": str(event_id), "data": payload})
+        await self._notify("GUILD_SCHEDULED_EVENT_CREATE", event, intent=INTENT_GUILD_SCHEDULED_EVENTS)
+        return _json_response(event)
+
+    async def _modify_scheduled_event(self, request: web.Request) -> web.Response:
+        """Modify Guild Scheduled Event: every parameter optional; entity_metadata silently discarded for an event
+        that is not EXTERNAL; a status only along the valid transitions."""
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        payload, _ = await _read_body(request)
+        changed = {**found, **(payload or {})}
+        if changed["entity_type"] != EVENT_EXTERNAL:
+            changed["entity_metadata"] = None
+        if "status" in (payload or {}) and payload["status"] != found["status"] \
+                and payload["status"] not in EVENT_TRANSITIONS.get(found["status"], ()):
+            return _error(400, 50035, f"Invalid Form Body: the status cannot go from {found['status']} to"
+                                      f" {payload['status']}")
+        if problem := self._event_problem(changed):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        if self._event_permission_problem(changed, creating=False):
+            return _error(403, 50013, "Missing Permissions")
+        found.update(changed, channel_id=_snowflake(changed["channel_id"]))
+        self._record(self.event_changes, {"method": "PATCH", "id": found["id"], "data": payload})
+        await self._notify("GUILD_SCHEDULED_EVENT_UPDATE", found, intent=INTENT_GUILD_SCHEDULED_EVENTS)
+        return _json_response(found)
+
+    async def _delete_scheduled_event(self, request: web.Request) -> web.Response:
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        if self._event_permission_problem(found, creating=False):
+            return _error(403, 50013, "Missing Permissions")
+        del self.scheduled_events[int(found["id"])]
+        self._record(self.event_changes, {"method": "DELETE", "id": found["id"], "data": None})
+        await self._notify("GUILD_SCHEDULED_EVENT_DELETE", found, intent=INTENT_GUILD_SCHEDULED_EVENTS)
+        return web.Response(status=204)

@@ -13,10 +13,10 @@ import yarl
 
 from bot.app import Bot
 from bot.config import Config, DiscordConfig
-from bot.platforms.discord.adapter import DiscordAdapter
+from bot.platforms.discord.adapter import DiscordAdapter, needed_permissions
 
 # What the bot needs in a channel, and nothing more: see it, read its history (to edit its own
-# posts), send messages with embeds and files.
+# posts), send messages with embeds and files. The cogs' platform needs add theirs (`invite_url`).
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True, attach_files=True,
                                   read_message_history=True, send_messages_in_threads=True)
 
@@ -115,5 +115,8 @@ async def application_id(config: Config, *, token: str) -> int:
         await client.close()
 
 
-def invite_url(app_id: int) -> str:
-    return discord.utils.oauth_url(app_id, permissions=PERMISSIONS, scopes=("bot", "applications.commands"))
+def invite_url(app_id: int, needs: frozenset[str] = frozenset()) -> str:
+    """The link that adds the bot to a server, asking for what it posts with and what the enabled cogs need
+    (Create Events for the server's Events list; Create Public Threads for a thread under each announcement)."""
+    return discord.utils.oauth_url(app_id, permissions=PERMISSIONS | needed_permissions(needs),
+                                   scopes=("bot", "applications.commands"))
