@@ -99,7 +99,8 @@ class Bot:
         self.outbox = Outbox(self)
         self.audit = AuditLog(db, clock)
         self.cooldowns = Cooldowns(self.clock)
-        self.forms = FormEngine(db, clock, self.render, self.cooldowns, self.adapters, self.outbox, config.forms)
+        self.forms = FormEngine(db, clock, self.render, self.render_unvarying, self.cooldowns, self.adapters,
+                                self.outbox, config.forms)
         self.workers = Workers()  # processes for CPU-heavy work (a pairing round), off the event loop
         templates.set_command_namer(self._command_text)
 
@@ -163,6 +164,10 @@ class Bot:
         if not await self.loops.close(timeout=min(3, left())):
             problems.append("a background loop would not stop")
         await self.outbox.close(timeout=min(5, left()))
+        try:
+            await asyncio.wait_for(self.forms.close(), min(3, left()))
+        except (Exception, asyncio.TimeoutError) as exc:
+            problems.append(f"the forms could not record what members were shown ({describe(exc)})")
         self.workers.close()
         for name in [n for n in self.cogs.loaded if n not in self.cogs.builtin]:
             try:
@@ -179,6 +184,10 @@ class Bot:
     def render(self, template: str, dialect: str, /, **variables: Any) -> Rendered:
         """Render a template for a platform; `program` (name, links) is always available."""
         return self.templates.render(template, dialect, program=self.config.program, **variables)
+
+    def render_unvarying(self, template: str, dialect: str, /) -> Rendered:
+        """`render` without variables, for words that say the same to everyone (kept until the file changes)."""
+        return self.templates.unvarying(template, dialect, program=self.config.program)
 
     async def ask(self, query: str, *args: Any, default: Any = None) -> Any:
         """Ask another cog a question by name (see `@query`); `default` when no loaded cog answers."""

@@ -17,6 +17,7 @@ the same if the submit is retried: handlers use it to record a submission once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 import weakref
 from contextlib import asynccontextmanager
@@ -45,6 +46,12 @@ if TYPE_CHECKING:
 
 SubmitHandler = Callable[[Invocation, Submission], Awaitable[None]]
 
+log = logging.getLogger(__name__)
+
+# Drafts whose member was shown where they are are marked so together, this often: one statement for
+# all of them rather than a third round trip to the database in each answer.
+MARK_EVERY = 0.05  # seconds
+
 
 @dataclass(eq=False)
 class _Turn:
@@ -58,14 +65,16 @@ class _Turn:
 class FormEngine:
     """The forms the cogs declare, asked of members; their drafts in the database."""
 
-    def __init__(self, db: Database, clock: Clock, render: Render, cooldowns: Cooldowns,
+    def __init__(self, db: Database, clock: Clock, render: Render, render_unvarying: Render, cooldowns: Cooldowns,
                  adapters: dict[str, Adapter], outbox: Outbox, settings: FormsConfig) -> None:
+        """`render` renders a template with variables; `render_unvarying` one without, kept while unchanged."""
         self.db = db
         self.clock = clock
         self.adapters = adapters  # the bot's own dict: the platforms serving it now
         self.outbox = outbox
         self.store = DraftStore(db)
         self._render = render
+        self._unvarying = render_unvarying
         self._cooldowns = cooldowns
         self._forms: dict[str, tuple[Form, SubmitHandler]] = {}
         self.remind_after = parse_duration(settings.remind_after)
@@ -73,6 +82,9 @@ class FormEngine:
         self.submit_cooldown = parse_duration(settings.submit_cooldown)
         # Only while a member is being answered; an entry vanishes when nobody holds it.
         self._turns: weakref.WeakValueDictionary[tuple[str, str], _Turn] = weakref.WeakValueDictionary()
+        # Drafts whose member was shown where they are, not yet marked so (see `_shown`), and the task marking them.
+        self._unmarked: list[Draft] = []
+        self._marking: asyncio.Task | None = None
         # The control words of forms/engine.j2, read once per version of the file on each platform.
         self._spellings: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
         # What pressing each of the engine's own buttons (view.BUTTONS) does.
@@ -98,7 +110,7 @@ class FormEngine:
         return entry[0] if entry else None
 
     def view(self, platform: str, form: Form, words: Rendered | None = None) -> FormView:
-        return FormView(self._render, platform, form, words)
+        return FormView(self._render, platform, form, words, unvarying=self._unvarying)
 
     async def discard(self, community: Community, member_id: str, form: Form, **context: Any) -> bool:
         """Delete a member's open `form` if its context matches (e.g. a revision that no longer applies)."""
@@ -168,7 +180,7 @@ class FormEngine:
             draft = await self.store.get(ctx.community.key, ctx.member.id)
             if draft is None:
                 return False
-            words = self._render(ENGINE, ctx.platform)
+            words = self._unvarying(ENGINE, ctx.platform)
             word, number = control_word(text, self._control_words(words))
             form = self.form_of(draft)
             if form is None:  # its cog is switched off: the member may still drop it
@@ -388,11 +400,35 @@ class FormEngine:
             turn.owner = asyncio.current_task()
             try:
                 yield
-                if turn.saved is not None:  # the turn answered the member: what they were shown is on record
-                    await self.store.mark_asked(turn.saved)
+                if turn.saved is not None:  # the turn answered the member: what they were shown goes on record
+                    self._shown(turn.saved)
             finally:
                 turn.owner = None
                 turn.saved = None
+
+    def _shown(self, draft: Draft) -> None:
+        """The member was shown where `draft` is: marked so in the database with the others of the next
+        `MARK_EVERY` seconds, in one statement. A crash before that asks them that question again at the next
+        start, as one between the answer and the reply always did."""
+        self._unmarked.append(draft)
+        if self._marking is None:
+            self._marking = asyncio.get_running_loop().create_task(self._mark_shown())
+
+    async def _mark_shown(self) -> None:
+        while self._unmarked:
+            await asyncio.sleep(MARK_EVERY)
+            drafts, self._unmarked = self._unmarked, []
+            try:
+                await self.store.mark_all_asked(drafts)
+            except StorageError as exc:
+                log.warning("could not record that %d members were shown their question (%s); they are asked it"
+                            " again at the next start", len(drafts), exc)
+        self._marking = None
+
+    async def close(self) -> None:
+        """Record who was shown what before the database closes (within `MARK_EVERY` and one write)."""
+        if self._marking is not None:
+            await self._marking
 
     async def _save(self, draft: Draft) -> None:
         """Every interaction writes the draft and pushes its reminder and expiry back."""

@@ -60,11 +60,10 @@ class DraftStore:
         return _draft(row) if row else None
 
     async def save(self, draft: Draft) -> None:
-        """Insert or replace the draft: one statement, one commit, after every answer. It is saved as not
-        yet shown to the member (`asked` 0) until `mark_asked`."""
-        await self._db.execute(
-            f"INSERT OR REPLACE INTO form_drafts ({_COLUMNS}, asked)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+        """Insert the draft, or write it over the member's: one statement, one commit, after every answer. It
+        is saved as not yet shown to the member (`asked` 0) until `mark_asked`. An update in place, not a
+        delete and insert (INSERT OR REPLACE), so only the indexes of what changed are rewritten."""
+        await self._db.execute(_SAVE,
             (draft.community, draft.member_id, draft.member_name, draft.form, draft.submission_id,
              json.dumps(draft.answers), draft.current, draft.origin_channel, json.dumps(draft.context),
              draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at, draft.intro,
@@ -74,9 +73,11 @@ class DraftStore:
 
     async def mark_asked(self, draft: Draft, *, tx: Transaction | None = None) -> None:
         """The member was shown where the draft is now (unless it changed since)."""
-        await (tx or self._db).execute(
-            "UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND submission_id = ?"
-            " AND updated_at = ?", (draft.community, draft.member_id, draft.submission_id, draft.updated_at))
+        await (tx or self._db).execute(_MARK_ASKED, _marked(draft))
+
+    async def mark_all_asked(self, drafts: list[Draft]) -> None:
+        """`mark_asked` for many drafts, in one statement and one commit."""
+        await self._db.executemany(_MARK_ASKED, [_marked(draft) for draft in drafts])
 
     async def unasked(self) -> list[Draft]:
         """Drafts whose member was not shown where they are: a crash came between the answer and the reply."""
@@ -109,9 +110,21 @@ class DraftStore:
         """Drafts whose reminder or expiry has come (including while the bot was down)."""
         moment = stamp(now)
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM form_drafts WHERE remind_at <= ? OR expire_at <= ? ORDER BY expire_at",
-            (moment, moment))
+            f"SELECT {_COLUMNS} FROM form_drafts WHERE MIN(COALESCE(remind_at, expire_at), expire_at) <= ?"
+            " ORDER BY expire_at", (moment,))
         return [_draft(row) for row in rows]
+
+
+_SAVE = (f"INSERT INTO form_drafts ({_COLUMNS}, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+         " ON CONFLICT (community, member_id) DO UPDATE SET "
+         + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS.replace(" ", "").split(",")[2:])
+         + ", asked = 0")
+_MARK_ASKED = ("UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND submission_id = ?"
+               " AND updated_at = ?")
+
+
+def _marked(draft: Draft) -> tuple[str, str, str, str]:
+    return draft.community, draft.member_id, draft.submission_id, draft.updated_at
 
 
 def _draft(row: Any) -> Draft:

@@ -53,8 +53,12 @@ class FormView:
     """One form's words on one platform (`plain` for what is stored or shown as plain text). Each template
     is rendered once per view, when first needed: a view lives for one answer."""
 
-    def __init__(self, render: Render, platform: str, form: Form, words: Rendered | None = None) -> None:
+    def __init__(self, render: Render, platform: str, form: Form, words: Rendered | None = None, *,
+                 unvarying: Render | None = None) -> None:
+        """`unvarying` renders what has no variables (the form's texts, the engine's words), perhaps kept from
+        an earlier view; without it, `render` does."""
         self._render = render
+        self._unvarying = unvarying or render
         self.platform = platform
         self.form = form
         self._texts: Rendered | None = None
@@ -64,14 +68,14 @@ class FormView:
     def texts(self) -> Rendered:
         """The form's own template: its title, a block per question and per choice label."""
         if self._texts is None:
-            self._texts = self._render(self.form.template, self.platform)
+            self._texts = self._unvarying(self.form.template, self.platform)
         return self._texts
 
     @property
     def words(self) -> Rendered:
         """forms/engine.j2 without variables: the engine's words that say the same to everyone."""
         if self._words is None:
-            self._words = self._render(ENGINE, self.platform)
+            self._words = self._unvarying(ENGINE, self.platform)
         return self._words
 
     @property

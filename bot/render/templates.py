@@ -20,6 +20,7 @@ wrote, whose values were already escaped: print it with `|safe`.
 
 from __future__ import annotations
 
+import weakref
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -102,6 +103,7 @@ class Templates:
         self._command_namer: Callable[[str, str], str] = lambda dialect, name: f"/{name}"
         self._environments: dict[str, jinja2.Environment] = {}
         self._names: list[str] | None = None
+        self._kept: weakref.WeakKeyDictionary[jinja2.Template, Rendered] = weakref.WeakKeyDictionary()
 
     def environment(self, dialect: str) -> jinja2.Environment:
         """One jinja2 environment per platform: they differ in how values are escaped, and in
@@ -116,11 +118,23 @@ class Templates:
         self._command_namer = namer
 
     def render(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
+        template = self._template(name, dialect)
+        return Rendered(template, {**template.environment.globals, **variables})
+
+    def unvarying(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
+        """`render` for words that are the same at every call (`variables` too: the program's settings, say):
+        kept, with the blocks already rendered, until the template's file changes."""
+        template = self._template(name, dialect)
+        kept = self._kept.get(template)
+        if kept is None:
+            kept = self._kept[template] = Rendered(template, {**template.environment.globals, **variables})
+        return kept
+
+    def _template(self, name: str, dialect: str) -> jinja2.Template:
         try:
-            template = self.environment(dialect).get_template(name)
+            return self.environment(dialect).get_template(name)
         except jinja2.TemplateNotFound:
             raise TemplateProblem(f"template {name} not found (looked in {self._loader.searchpath})") from None
-        return Rendered(template, {**template.environment.globals, **variables})
 
     def names(self, prefix: str) -> list[str]:
         """Template files (.j2) under a folder, e.g. every share text variant, overrides included."""
