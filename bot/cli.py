@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Corou
 
 from bot import __version__
 from bot.config import Config, ConfigError, cog_module_name, load_config
+from bot.core.errors import UnknownName
 from bot.render import TemplateProblem
 from bot.storage import StorageError
 
@@ -186,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    except (StorageError, TemplateProblem) as exc:
+    except (StorageError, TemplateProblem, UnknownName) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -9,7 +9,7 @@ from bot.config import ConfigError, available_cogs
 from bot.core.cog import Cog, CommandSpec, action, command, option
 from bot.core.commands import closest
 from bot.core.context import Invocation, Member
-from bot.core.errors import Refusal, UsageError
+from bot.core.errors import Refusal, UnknownName, UsageError
 from bot.core.message import Button, ButtonStyle, Message
 from bot.values import parse_duration, stamp
 
@@ -96,7 +96,7 @@ class CoreCommands(Cog):
     async def _change(self, ctx: Invocation, done: str, name: str, change) -> None:
         try:
             await change(name)
-        except (CogLoadError, ConfigError) as exc:
+        except (CogLoadError, ConfigError, UnknownName) as exc:
             await ctx.reply_private(ctx.render("core/cogs.j2", name=name, problem=str(exc))["failed"])
             return
         verb = {"loaded": "load", "unloaded": "unload", "reloaded": "reload"}[done]

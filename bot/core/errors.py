@@ -44,3 +44,9 @@ class MemberUnreachable(Exception):
 class ChannelUnavailable(Exception):
     """The bot may not post in that channel (it does not exist, or the bot lacks permission);
     `str()` says which, in words a moderator can act on."""
+
+
+class UnknownName(Exception):
+    """A cog names what does not exist (the method its suggestions come from, a query, a button's action):
+    a mistake in its code, found when it loads. It stops the start, rather than failing quietly while
+    members use the bot; `/cogs load` and `reload` say it and keep what runs."""
