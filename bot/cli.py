@@ -143,7 +143,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     cli.command("status", status, help="the bot's state: cogs, messages waiting, scheduled jobs, open forms",
                 database=EXISTING)
     cli.group("config", help="work with the configuration file").command(
-        "check", check_config, help="validate the config: start every enabled cog on a scratch database, then stop")
+        "check", config_check, help="validate the config: start every enabled cog on a scratch database, then stop")
 
     return parser, cli
 
@@ -448,8 +448,14 @@ async def enabled_needs(config: Config) -> frozenset[str]:
     return (await _started_on_scratch(config))[2]
 
 
-async def check_config(args: argparse.Namespace, config: Config) -> int:
-    """Start every enabled cog on a scratch database, so each checks its own settings, then stop."""
+def config_check(args: argparse.Namespace, config: Config) -> Awaitable[int]:
+    """`smallstep config check`."""
+    return check_config(config, args.database)
+
+
+async def check_config(config: Config, database: Path | None = None) -> int:
+    """Start every enabled cog on a scratch database, so each checks its own settings, then stop; then say
+    what the bot last found wrong in `database` (by default, the config's)."""
     from bot.storage import maintenance
 
     failed, _, _ = await _started_on_scratch(config)
@@ -457,7 +463,7 @@ async def check_config(args: argparse.Namespace, config: Config) -> int:
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
     # What only the running bot can see (a channel closed to it, a permission its role lacks), as it last found it
     # in its database.
-    for problem in maintenance.unusable_channels(args.database):
+    for problem in maintenance.unusable_channels(database or config.path(config.bot.database)):
         print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
