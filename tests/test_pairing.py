@@ -90,15 +90,17 @@ async def test_a_round_pairs_the_most_different_and_introduces_them_without_thei
     assert await pairs(chat) == {frozenset({"ann", "bo"}), frozenset({"cy", "di"})}
 
     ann = intro(chat, "ann")
-    assert ann.startswith("Meet bo\nYou and bo are paired for a conversation.")
+    assert ann.startswith("Meet bo\nYou and bo are paired for a conversation. You answered at least 3 of the 5"
+                          " statements differently")
     assert "You're both free on weekday evenings (your time), and you'd both be happy with a video call. Write" in ann
     assert "\n\nA first question you might ask: What's something from how you grew up" in ann, "the practice guide's"
     assert "my brother Quixtor" in ann and "(Only you see this.)\n\nIn 7 days" in ann
     assert "you'd both be happy with meeting in person in wichita." in intro(chat, "di")
     assert await chat.db.fetchval("SELECT waiting_since IS NOT NULL FROM pairing_members WHERE member_id = 'eve'")
-    assert chat.last_dm("eve").text.startswith("No one who fits was free to be paired with you this round, sorry."
-                                               " You're first in line next time"), "told kindly, not left wondering"
-    assert not [d for d in chat.said("DM ann") if d.text.startswith("No one who fits")]
+    assert chat.last_dm("eve").text.startswith("No one different enough was free this round, sorry."), \
+        "told kindly, not left wondering"
+    assert "You're first in line next time" in chat.last_dm("eve").text
+    assert not [d for d in chat.said("DM ann") if d.text.startswith("No one different enough")]
 
     # Nothing a member answered reaches anyone else: not their statements, not what they'd rather avoid.
     for name, private in (("ann", "my brother Quixtor"), ("di", "the Zorblat affair")):
@@ -113,6 +115,34 @@ async def test_a_round_pairs_the_most_different_and_introduces_them_without_thei
     stats = chat.last_private("admin")
     assert "In: 5 · paused: 0" in stats.text and "2 pairs, 0 met (0%)" in stats.text
     assert "Quixtor" not in stats.printed and stats.message.images[0].filename == "pairing-stats.png"
+
+
+async def test_near_alike_members_are_not_paired_and_are_told_so(chat):
+    # Each differs from every other on one or two statements: below "more than half" (3 of 5).
+    for name, views in (("ann", "aaaaa"), ("bo", "aaaad"), ("cy", "aadaa"), ("di", "daaaa")):
+        await join(chat, name, views)
+    assert (await round_now(chat)).startswith("Made 0 pairs of the 4 members who were in")
+    assert await pairs(chat) == set()
+    for name in ("ann", "bo", "cy", "di"):
+        assert chat.last_dm(name).text.startswith("No one different enough was free this round, sorry.")
+        assert "first in line next time" in chat.last_dm(name).text
+    # eve is 3 apart from ann, 4 from bo and cy, 2 from di: she is paired; of the three left, only di had no one
+    # different enough (ann and the other of bo and cy could have met eve, who was taken).
+    await join(chat, "eve", "ddada")
+    await round_now(chat)
+    assert len(await pairs(chat)) == 1
+    await chat.as_member("admin").run("/pairing stats")
+    stats = chat.last_private("admin").text
+    assert "Round #1 (" in stats and "0 pairs, 0 met, 4 left out for want of a different enough partner" in stats
+    assert "1 pair, 0 met (0%), 1 left out for want of a different enough partner" in stats
+
+
+async def test_a_threshold_beyond_the_statements_asked_is_a_clear_error(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG.replace('every = ""', 'min_difference = 6'))
+    try:
+        assert "no two members could be paired" in chat.bot.cogs.failed["pairing"]
+    finally:
+        await chat.close()
 
 
 async def test_paused_excluded_blocked_and_already_met_are_never_paired(chat):

@@ -1,5 +1,5 @@
 """Pairing across difference (step 7, and beyond): members who join are paired, round by round,
-with someone who answered a few statements differently and can meet them.
+with someone who answered most statements differently and can meet them.
 
 /pairing join asks, by DM, the community's statements (agree or disagree), a time zone, when
 they are free, how they would like to talk, and what they would rather not discuss. Those
@@ -27,8 +27,8 @@ from bot.core.cog import Cog, SubmitSpec
 from bot.forms import Submission
 from bot.render.charts import bar_chart
 from cogs.pairing.forms import MAX_STATEMENTS, TEMPLATE, joining_form, zone_name
-from cogs.pairing.matching import (FORMATS, Candidate, Rules, difference, fold_town, free_hours, pair, shared_formats,
-                                   utc_offset, views_of)
+from cogs.pairing.matching import (FORMATS, Candidate, Rules, difference, fold_town, free_hours, most_of, pair,
+                                   shared_formats, too_alike, utc_offset, views_of)
 from cogs.pairing.store import IN, NOT_YET, PAUSED, WONT, YES, Joined, Pair, PairingStore
 
 TEXTS = "pairing/messages.j2"
@@ -52,6 +52,12 @@ def _optional_duration(value: str) -> tuple[str, str] | None:
     return None if value == "" else duration(value)
 
 
+def _min_difference(value: int) -> tuple[str, str] | None:
+    if 0 <= value <= MAX_STATEMENTS:
+        return None
+    return f"must be between 0 and {MAX_STATEMENTS}, got {value}", "0 (more than half of the statements) is the default"
+
+
 @dataclass(frozen=True)
 class PairingSettings:
     """[cogs.pairing] in the config."""
@@ -61,7 +67,10 @@ class PairingSettings:
     every: str = setting("14d", 'How often a round pairs those who are in. "": only when a moderator runs'
                                 " /pairing round.", _optional_duration)
     follow_up_after: str = setting("7d", 'How long after pairing both are asked "Did you meet?".', duration)
-    min_difference: int = setting(1, "The fewest statements two members must have answered differently.")
+    min_difference: int = setting(0, "The fewest statements two members must have answered differently to be"
+                                     " paired. 0: more than half of them (3 of 5). Talking with someone"
+                                     " opposite-minded softens hostility; with someone like-minded, it hardens"
+                                     " views: no one is paired with a near twin.", _min_difference)
     min_overlap_hours: int = setting(2, "The fewest hours a week two members must both be free.")
     moderators_channel: str = setting("moderators", "Where /pairing report reaches the moderators when the"
                                                     " reports cog is off.")
@@ -86,6 +95,11 @@ class Pairing(Cog):
         self._rounds: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self.every = parse_duration(self.settings.every) if self.settings.every else None
         self.follow_up_after = parse_duration(self.settings.follow_up_after)
+        self.min_difference = self.settings.min_difference or most_of(self.settings.statements)
+        if self.min_difference > self.settings.statements:
+            raise ValueError(f"cogs.pairing.min_difference is {self.settings.min_difference}, but only"
+                             f" {self.settings.statements} statements are asked: no two members could be paired;"
+                             " ask for fewer, or 0 for more than half")
         texts = self.bot.render(TEMPLATE, "plain")
         missing = [f"view_{n}" for n in range(1, self.settings.statements + 1) if not texts.has(f"view_{n}")]
         if missing:
@@ -256,17 +270,17 @@ class Pairing(Cog):
         if len(members) < 2 and not started_by:
             return 0, len(members)  # the schedule does not record a round with no one to pair
         by_id = {m.member_id: m for m in members}
-        rules = Rules(self.settings.min_difference, self.settings.min_overlap_hours,
+        rules = Rules(self.min_difference, self.settings.min_overlap_hours,
                       frozenset(await self.store.never(community, list(by_id))))
         # Seconds of CPU for thousands of members: in a worker process, while members are answered.
-        seen, found = await self.bot.workers.run(match, members, self.settings.statements, now, rules,
-                                                 int(now.timestamp()))
+        seen, found, alike = await self.bot.workers.run(match, members, self.settings.statements, now, rules,
+                                                        int(now.timestamp()))
         chosen = [(by_id[a], by_id[b], difference(seen[a], seen[b]) / self.settings.statements) for a, b in found]
         # Asked before the transactions: another cog's query reads the database, which waits for them to end.
         # Each round suggests the next of the community's opening questions.
         turn = await self.store.round_count(community)
         guide = await self.bot.ask("practice.guide", community, community.platform, turn, default=None)
-        round_id = await self.store.start_round(community, now, started_by, len(members))
+        round_id = await self.store.start_round(community, now, started_by, len(members), alike)
         for start in range(0, len(chosen), PAIRS_AT_ONCE):
             some = chosen[start:start + PAIRS_AT_ONCE]
             introductions = [self._introductions(community, (a, seen[a.member_id]), (b, seen[b.member_id]), guide, now)
@@ -303,7 +317,8 @@ class Pairing(Cog):
             texts = self.bot.render(TEXTS, community.platform, other=other.member_name, times=times, formats=formats,
                                     town=me.town if "in_person" in shared else "", avoid=me.avoid,
                                     guide=guide["guide"] if guide else None, question=question,
-                                    follow_up=_in_words(self.follow_up_after))
+                                    follow_up=_in_words(self.follow_up_after), apart=self.min_difference,
+                                    statements=self.settings.statements)
             items.append((Member(community.platform, me.member_id, me.member_name),
                           Message(title=texts["intro_title"], text=texts["intro"])))
         return items
@@ -402,10 +417,13 @@ def _in_words(length: timedelta) -> str:
 
 
 def match(members: list[Joined], statements: int, now: datetime, rules: Rules,
-          seed: int) -> tuple[dict[str, Candidate], list[tuple[str, str]]]:
-    """In a worker process: each member as the matcher sees them, by id, and the round's pairs."""
+          seed: int) -> tuple[dict[str, Candidate], list[tuple[str, str]], int]:
+    """In a worker process: each member as the matcher sees them, by id, the round's pairs, and how many were
+    left out for want of a different enough partner."""
     seen = {m.member_id: candidate(m, statements, now) for m in members}
-    return seen, pair(list(seen.values()), rules, seed=seed)
+    everyone = list(seen.values())
+    found = pair(everyone, rules, seed=seed)
+    return seen, found, too_alike(everyone, found, rules)
 
 
 def candidate(member: Joined, statements: int, now: datetime) -> Candidate:

@@ -195,10 +195,13 @@ class PairingStore:
 
     # -- rounds and pairs -------------------------------------------------------------------
 
-    async def start_round(self, community: Community, at: datetime, started_by: str, members: int) -> int:
-        """A round begins: its row, with no pairs yet (each batch of pairs adds itself, see `record_pairs`)."""
-        return await self._db.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs)"
-                                     " VALUES (?, ?, ?, ?, 0)", (community.key, stamp(at), started_by, members))
+    async def start_round(self, community: Community, at: datetime, started_by: str, members: int,
+                          too_alike: int) -> int:
+        """A round begins: its row, with no pairs yet (each batch of pairs adds itself, see `record_pairs`), and
+        how many will be left out for want of a different enough partner."""
+        return await self._db.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs,"
+                                     " too_alike) VALUES (?, ?, ?, ?, 0, ?)",
+                                     (community.key, stamp(at), started_by, members, too_alike))
 
     async def record_pairs(self, tx: Transaction, community: Community, round_id: int,
                            pairs: list[tuple[Joined, Joined, float]], follow_up_at: datetime) -> list[int]:
@@ -268,9 +271,10 @@ class PairingStore:
                                " AND id = ?", (rating, community.key, pair.id))
 
     async def rounds(self, community: Community, last: int = 12) -> list[dict[str, Any]]:
-        """The last rounds, oldest first: members in, pairs, met, average difference and rating."""
+        """The last rounds, oldest first: members in, pairs, those left out for want of a different enough
+        partner, met, average difference and rating."""
         rows = await self._db.fetchall(
-            "SELECT r.id, r.at, r.members, r.pairs, COUNT(p.met_at) AS met, AVG(p.difference) AS difference,"
+            "SELECT r.id, r.at, r.members, r.pairs, r.too_alike, COUNT(p.met_at) AS met, AVG(p.difference) AS difference,"
             " (SELECT AVG(x) FROM (SELECT rating_a AS x FROM pairing_pairs WHERE round_id = r.id"
             "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id)) AS rating,"
             " (SELECT COUNT(x) FROM (SELECT rating_a AS x FROM pairing_pairs WHERE round_id = r.id"
