@@ -25,13 +25,13 @@ async def chat(tmp_path):
 
 
 async def join(chat: Chat, name: str, views: str, zone: str = "America/Chicago", times: str = "3",
-               formats: str = "1", town: str = "", avoid: str = "skip") -> None:
+               formats: str = "1", town: str = "", avoid: str = "skip", feeling: str = "skip") -> None:
     """Answer the form: views as a/d per statement, times and formats as the numbers a member types."""
     answers = [":dm " + ("I agree" if v == "a" else "I disagree") for v in views]
     answers += [f":dm {zone}", f":dm {times}", f":dm {formats}"]
     if town:
         answers.append(f":dm {town}")
-    await chat.as_member(name).run("/pairing join", *answers, f":dm {avoid}", ":dm submit")
+    await chat.as_member(name).run("/pairing join", *answers, f":dm {avoid}", f":dm {feeling}", ":dm submit")
     assert chat.last_dm(name).text.startswith("You're in!"), chat.last_dm(name).text
 
 
@@ -65,7 +65,7 @@ async def test_joining_is_private_and_joining_again_changes_answers(chat):
     assert chat.last_dm("ann").text.startswith("I don't know that time zone")
     await chat.run(":dm chicago", ":dm 3, 9")
     assert 'Please pick one of' in chat.last_dm("ann").text, "there is no ninth time"
-    await chat.run(":dm 3 and 6", ":dm 1, 3", ":dm Wichita", ":dm money at home", ":dm submit")
+    await chat.run(":dm 3 and 6", ":dm 1, 3", ":dm Wichita", ":dm money at home", ":dm skip", ":dm submit")
     row = await chat.db.fetchone("SELECT * FROM pairing_members WHERE member_id = 'ann'")
     assert (row["timezone"], row["availability"], row["formats"], row["town"], row["avoid"]) == (
         "America/Chicago", '["weekday_evenings", "weekend_evenings"]', '["video", "in_person"]', "Wichita",
@@ -94,7 +94,10 @@ async def test_a_round_pairs_the_most_different_and_introduces_them_without_thei
                           " statements differently")
     assert "You're both free on weekday evenings (your time), and you'd both be happy with a video call. Write" in ann
     assert "\n\nA first question you might ask: What's something from how you grew up" in ann, "the practice guide's"
-    assert "my brother Quixtor" in ann and "(Only you see this.)\n\nIn 7 days" in ann
+    assert "my brother Quixtor" in ann and "(Only you see this.)\n\nThe buttons below" in ann
+    assert ann.endswith("\n\nIn 7 days I'll ask you both whether you met.")
+    assert [b.label for b in chat.said("DM ann")[-1].message.buttons] == [
+        "Next question", "Suggest a time", "Pause", "End", "Report"]
     assert "you'd both be happy with meeting in person in wichita." in intro(chat, "di")
     assert await chat.db.fetchval("SELECT waiting_since IS NOT NULL FROM pairing_members WHERE member_id = 'eve'")
     assert chat.last_dm("eve").text.startswith("No one different enough was free this round, sorry."), \
