@@ -14,6 +14,8 @@ channel usable.
     posts = ModerationPosts(bot, "story")
     channel = await posts.queue_channel(ctx, "moderators")          # checked; None: no such channel
     await posts.to_queue(ctx, channel, story.id, card, tx=tx)       # with the submission, or not at all
+    await ctx.check_postable(channel)                              # refused with the fix if the bot cannot
+    await posts.feature(ctx, channel, story.id, card, tx=tx)       # shown where a moderator asked
     await posts.refresh(ctx, story.id, card_after_decision)         # every queue card of it
 """
 
@@ -76,26 +78,26 @@ class ModerationPosts:
         revised testimonial is a new one); given `tx`, with the submission. Without a channel nothing is
         queued: the item waits in its queue command."""
         if channel is not None:
-            await self._bot.outbox.put(ctx.community, self._queue_batch(item_id, version), [(channel, card)], tx=tx)
+            await self._bot.outbox.put(ctx.community, self._batch(item_id, QUEUE, version), [(channel, card)], tx=tx)
 
-    async def post(self, ctx: Invocation, role: str, channel: Channel, item_id: int, card: Message) -> str:
-        """Post the card now, where a moderator asked (a featured testimonial), and record it."""
-        message_id = await ctx.send_to(channel, card)
-        await self._db.execute(
-            "INSERT INTO moderation_posts (community, item_kind, item_id, role, channel, message_id, posted_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (ctx.community.key, self.kind, item_id, role, channel.id, message_id, stamp(self._bot.clock.now())))
-        return message_id
+    async def feature(self, ctx: Invocation, channel: Channel, item_id: int, card: Message, *,
+                      tx: Transaction | None = None) -> None:
+        """Show the card where a moderator asked (a featured testimonial), through the outbox: recorded before
+        it is sent, with the change that calls for it (given `tx`), so a crash neither loses it nor posts it
+        twice, and a later withdrawal finds it. Check the channel first (`ctx.check_postable`), outside `tx`."""
+        batch = self._batch(item_id, FEATURED, stamp(self._bot.clock.now()))  # each time a moderator asks
+        await self._bot.outbox.put(ctx.community, batch, [(channel, card)], tx=tx)
 
     async def of(self, ctx: Invocation, item_id: int) -> list[Post]:
-        """Every message about the item that reached its channel: those posted at once, and queue cards the
-        outbox delivered."""
+        """Every message about the item that reached its channel: queue cards and featured posts the outbox
+        delivered, and those an older version of the bot posted directly (recorded in moderation_posts)."""
         rows = await self._db.fetchall(
             "SELECT role, channel, message_id FROM moderation_posts WHERE community = ? AND item_kind = ? AND"
             " item_id = ? ORDER BY rowid", (ctx.community.key, self.kind, item_id))
-        queued = await self._bot.outbox.posts(ctx.community, self._queue_batch(item_id), prefix=True)
-        return [Post(r["role"], r["channel"], r["message_id"]) for r in rows] + [
-            Post(QUEUE, p.target_id, p.message_id) for p in queued if p.status == SENT and p.message_id]
+        delivered = [Post(role, p.target_id, p.message_id) for role in (QUEUE, FEATURED)
+                     for p in await self._bot.outbox.posts(ctx.community, self._batch(item_id, role), prefix=True)
+                     if p.status == SENT and p.message_id]
+        return [Post(r["role"], r["channel"], r["message_id"]) for r in rows] + delivered
 
     async def forget(self, ctx: Invocation, item_id: int) -> None:
         """Drop the record of an item's posts (the item itself is being deleted)."""
@@ -103,14 +105,14 @@ class ModerationPosts:
                                (ctx.community.key, self.kind, item_id))
 
     async def refresh(self, ctx: Invocation, item_id: int, card: Message, *, roles: tuple[str, ...] = (QUEUE,)) -> None:
-        """Replace each posted message of the item in these roles with `card`. A queue card still waiting
-        in the outbox is taken back instead: once decided or withdrawn, there is nothing to review."""
+        """Replace each posted message of the item in these roles with `card`. One still waiting in the outbox
+        is taken back instead: once decided or withdrawn, there is nothing to review or to show."""
+        for role in roles:  # first, so none is delivered between the edits and this
+            await self._bot.outbox.withdraw(ctx.community, self._batch(item_id, role), prefix=True)
         for post in await self.of(ctx, item_id):
             if post.role in roles:
                 await ctx.adapter.edit(ctx.community, Channel(post.channel, post.channel), post.message_id, card)
-        if QUEUE in roles:
-            await self._bot.outbox.withdraw(ctx.community, self._queue_batch(item_id), prefix=True)
 
-    def _queue_batch(self, item_id: int, version: str | None = None) -> str:
-        """The outbox batch of an item's queue card (of every version, with none given)."""
-        return f"moderation:{self.kind}:{item_id}:queue:" + (version or "")
+    def _batch(self, item_id: int, role: str, version: str | None = None) -> str:
+        """The outbox batch of an item's message in `role` (of every version, with none given)."""
+        return f"moderation:{self.kind}:{item_id}:{role}:" + (version or "")

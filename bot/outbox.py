@@ -53,6 +53,9 @@ PENDING, SENT, UNREACHABLE, FAILED, EXPIRED, WITHDRAWN = (
     "pending", "sent", "unreachable", "failed", "expired", "withdrawn")
 # After a failure that may pass (a network error, a server error): wait, then try again.
 RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10), timedelta(hours=1))
+# A channel closed to the bot (a permission taken away, a moderators' channel not set up yet): the message
+# waits for someone to fix it, tried again at these intervals, for about a day and a half, then gives up.
+CLOSED_CHANNEL_RETRY = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6), timedelta(days=1))
 CHUNK = 200  # rows read at a time while delivering
 
 
@@ -307,9 +310,17 @@ class Outbox:
             await self._mark(row, UNREACHABLE, problem=str(exc), refused=delivery.tried_at is None)
             return 0
         except ChannelUnavailable as exc:
-            log.warning("outbox: cannot post %s in %s (%s): %s", _logged_kind(row), row["target_name"],
-                        row["community"], exc)
-            await self._mark(row, FAILED, problem=str(exc), refused=delivery.tried_at is None)
+            attempts = row["attempts"] + 1
+            refused = delivery.tried_at is None
+            if attempts > len(CLOSED_CHANNEL_RETRY):
+                log.error("outbox: gave up on %s in %s (%s) after %d attempts: %s", _logged_kind(row),
+                          row["target_name"], row["community"], attempts, exc)
+                await self._mark(row, FAILED, problem=str(exc), attempts=attempts, refused=refused)
+            else:
+                log.warning("outbox: cannot post %s in %s (%s): %s; trying again in %s", _logged_kind(row),
+                            row["target_name"], row["community"], exc, CLOSED_CHANNEL_RETRY[attempts - 1])
+                await self._mark(row, PENDING, problem=str(exc), attempts=attempts, refused=refused,
+                                 not_before=now + CLOSED_CHANNEL_RETRY[attempts - 1])
             return 0
         except Exception as exc:
             attempts = row["attempts"] + 1

@@ -7,6 +7,7 @@ only Discord itself is a local fake that records what the bot sent.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ from bot.platforms.discord import DiscordAdapter
 from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at
 from bot.render.escape import ZERO_WIDTH_SPACE
-from fakes.discord_server import REJECTED_TOKEN, FakeDiscord
+from fakes.discord_server import REJECTED_TOKEN, SEND_MESSAGES, FakeDiscord
 
 GUILD = 2000
 GENERAL = 3000
@@ -43,11 +44,12 @@ class Harness:
     """The fake Discord and the bot connected to it; `restart()` replaces the bot, keeping its database."""
 
     def __init__(self, fake: FakeDiscord, tmp_path: Path, *, members_intent: bool = True,
-                 guild_id: int = GUILD) -> None:
+                 guild_id: int = GUILD, more_cogs: tuple[str, ...] = ()) -> None:
         self.fake = fake
         self.tmp_path = tmp_path
+        cogs = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo", *more_cogs]
         self.config = parse_config(
-            '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
+            f'[cogs]\nenabled = {json.dumps(cogs)}\n'
             f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
             f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
         self.bot: Bot | None = None
@@ -811,3 +813,23 @@ async def test_a_members_dm_channel_is_in_their_data_and_erased_with_it(discord_
     (erase,) = [c for label, c in buttons_of(asked["data"]) if label.startswith("Yes")]
     await discord_bot.answer_to(await discord_bot.fake.press_button(ALICE, erase, asked["message_id"]))
     assert await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM discord_dm_channels") == 0
+
+
+async def test_a_moderators_channel_closed_to_the_bot_costs_the_member_nothing(connect):
+    """Someone took Send Messages from the bot in #moderators: a report is kept and its author hears so,
+    the card waits in the outbox, and appears once the permission is given back."""
+    harness = await connect(more_cogs=("reports",))
+    await harness.fake.deny_bot(MODERATORS_CHANNEL, SEND_MESSAGES)
+    await harness.fake.wait_for(lambda: harness.adapter.client.get_channel(MODERATORS_CHANNEL).overwrites)
+    filed = await harness.answer_to(await harness.fake.slash_command(ALICE, "report", [
+        {"name": "what", "type": 3, "value": "Someone keeps posting spam"}]))
+    assert "something went wrong" not in filed["data"]["content"].lower() and "#1" in filed["data"]["content"]
+    assert "Send Messages" in await harness.bot.db.fetchval("SELECT problem FROM channel_problems")
+    await harness.bot.outbox.idle()
+    card = await harness.bot.db.fetchone("SELECT status, problem FROM outbox WHERE target_id = ?",
+                                         (str(MODERATORS_CHANNEL),))
+    assert card["status"] == "pending" and "Missing Permissions" in card["problem"], "waiting, not given up"
+    await harness.fake.deny_bot(MODERATORS_CHANNEL, 0)  # a moderator gives the permission back
+    harness.bot.clock.advance(timedelta(minutes=15))
+    await harness.bot.outbox.deliver_due()
+    await harness.fake.wait_for(lambda: any(m["channel_id"] == MODERATORS_CHANNEL for m in harness.fake.channel_messages))

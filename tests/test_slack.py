@@ -672,3 +672,37 @@ async def test_only_the_bots_own_revoked_token_means_it_was_removed_and_coming_b
     await handled(slack, "Ev94")
     await slack.restart()  # and a bot that starts with a working token knows it is installed
     assert await departures(slack) == []
+
+
+async def test_a_broken_socket_mode_connection_is_made_again(tmp_path):
+    fake = FakeSlack(team_id=TEAM)
+    fake.add_user(ALICE, "alice")
+    fake.add_channel(GENERAL, "general")
+    await fake.start()
+    (tmp_path / "smallstep.toml").write_text(f'[slack]\napi_base_url = "{fake.api_base}"\n')
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")},
+           "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", "--platform", "slack", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        dropped = None
+        for attempt in range(2):  # before the break, and after it
+            await fake.wait_for(lambda: fake._socket is not None and fake._socket is not dropped, timeout=30)
+            url = fake.response_url()
+            envelope = await fake.socket_send("slash_commands", slash_command_payload(
+                command="/smallstep", text="help", user_id=ALICE, user_name=fake.handle(ALICE), channel_id=GENERAL,
+                team_id=TEAM, response_url=url))
+            await fake.wait_for(lambda: any(r["url_id"] == url.rsplit("/", 1)[-1] for r in fake.responses), 30)
+            await fake.wait_for(lambda: any(a["envelope_id"] == envelope for a in fake.socket_acks), 30)
+            dropped = fake._socket
+            await fake.drop_socket()
+        assert len(fake.calls_to("apps.connections.open")) >= 3, "a new connection was asked for"
+        process.terminate()
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+        assert process.returncode == 0 and "Traceback" not in err.decode(), err.decode()[-2000:]
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await fake.close()

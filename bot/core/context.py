@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bot.core.message import Message
 from bot.render import Rendered
@@ -98,16 +98,24 @@ class Invocation:
     async def send_to(self, channel: Channel, content: Message | str) -> str:
         """Post in a channel of this community now, as the member asked; returns the message's id (to edit it
         later). A channel the bot cannot post in is refused (UsageError) saying what is wrong and how to fix it."""
-        # Here, not at the top: both modules import this one.
-        from bot.core.adapter import ChannelUnavailable
-        from bot.core.commands import UsageError
+        from bot.core.adapter import ChannelUnavailable  # here, not at the top: that module imports this one
 
+        await self.check_postable(channel)
+        try:
+            return await self.adapter.send(self.community, channel, Message.of(content))
+        except ChannelUnavailable as exc:  # closed to the bot since the check
+            self._refuse(channel, str(exc))
+
+    async def check_postable(self, channel: Channel) -> None:
+        """Refuse (UsageError) a channel the bot cannot post in, saying what is wrong and how to fix it."""
         problem = await self.adapter.check_channel(self.community, channel)
-        if problem is None:
-            try:
-                return await self.adapter.send(self.community, channel, Message.of(content))
-            except ChannelUnavailable as exc:  # closed to the bot since the check
-                problem = str(exc)
+        if problem is not None:
+            self._refuse(channel, problem)
+
+    @staticmethod
+    def _refuse(channel: Channel, problem: str) -> NoReturn:
+        from bot.core.commands import UsageError  # here, not at the top: that module imports this one
+
         raise UsageError("channel_unavailable", channel=channel.name, problem=problem)
 
     def toward(self, member: Member) -> Invocation:

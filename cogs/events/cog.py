@@ -113,8 +113,11 @@ class Events(Cog):
         occurrence = event.next(self.clock.now())
         if occurrence is None:
             raise Refusal(texts["is_over"])
-        recorded, promoted, happened = await self.store.answer(ctx.community, event, ctx.member, answer,
-                                                               self.clock.now())
+        async with self.db.transaction() as tx:  # the answer, and the DM to whoever moved up because of it
+            recorded, promoted, happened = await self.store.answer(tx, ctx.community, event, ctx.member, answer,
+                                                                   self.clock.now())
+            if promoted is not None:
+                await self._tell_promoted(ctx.community, event, [promoted], tx=tx)
         for joined in happened:
             await self.events.publish(joined)
         position = (await self.store.waitlist_position(ctx.community, event.id, ctx.member.id)
@@ -125,8 +128,6 @@ class Events(Cog):
         buttons = [Button(said["button_calendar"], "events:ics", str(event.id), ButtonStyle.SECONDARY)] \
             if recorded in (GOING, WAITLIST) else []
         await ctx.reply_private(Message(text=said[f"answered_{recorded}"], buttons=buttons))
-        if promoted is not None:
-            await self._tell_promoted(ctx.community, event, [promoted])
         await self._refresh_announcements(ctx.community, event.id)
 
     @command("timezone", help="Show the time zone your times are shown in", alone="show")
@@ -559,7 +560,7 @@ class Events(Cog):
                                 tx=tx)
 
     async def _tell_promoted(self, community: Community, event: Event, promoted: list[Rsvp], *,
-                             tx: Transaction | None = None) -> None:
+                             tx: Transaction) -> None:
         for rsvp in promoted:
             await self._tell(community, event, f"events:promoted:{event.id}:{rsvp.member_id}:{stamp(self.clock.now())}",
                              "dm_promoted", [rsvp], tx=tx)

@@ -152,41 +152,41 @@ class EventStore:
 
     # -- answers -----------------------------------------------------------------------
 
-    async def answer(self, community: Community, event: Event, member: Member, answer: str,
+    async def answer(self, tx: Transaction, community: Community, event: Event, member: Member, answer: str,
                      at: datetime) -> tuple[str, Rsvp | None, list[DomainEvent]]:
-        """Record a member's answer; a Going past the capacity joins the waitlist.
+        """Record a member's answer, in the caller's transaction (with the message to whoever moved up);
+        a Going past the capacity joins the waitlist.
 
         Returns what was recorded (going, maybe, no or waitlist), the member moved up from the
         waitlist when a place came free (if any), and the `event.rsvp` events of whoever is going
         for the first time, this member or the one moved up (published by the caller).
         """
-        async with self._db.transaction() as tx:
-            before = await tx.fetchone("SELECT answer, first_going_at FROM event_rsvps"
-                                       " WHERE community = ? AND event_id = ? AND member_id = ?",
-                                       (community.key, event.id, member.id))
-            previous = before["answer"] if before else None
-            recorded = answer
-            if answer == GOING and previous not in (GOING,) and event.capacity is not None:
-                going = await tx.fetchone("SELECT COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
-                                          " event_id = ? AND answer = ?", (community.key, event.id, GOING))
-                if going["n"] >= event.capacity:
-                    recorded = WAITLIST
-            if recorded == previous or (previous == WAITLIST and recorded == WAITLIST):
-                return recorded, None, []  # nothing changes, and the waitlist keeps its order
-            first_going = (before["first_going_at"] if before else None) or (stamp(at) if recorded == GOING else None)
-            await tx.execute(
-                "INSERT INTO event_rsvps (community, event_id, member_id, member_name, answer, answered_at,"
-                " first_going_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community, event_id, member_id)"
-                " DO UPDATE SET member_name = excluded.member_name, answer = excluded.answer,"
-                " answered_at = excluded.answered_at, first_going_at = excluded.first_going_at",
-                (community.key, event.id, member.id, member.display_name, recorded, stamp(at), first_going))
-            happened = []
-            if recorded == GOING and not (before and before["first_going_at"]):
-                happened.append(await self._events.record(tx, "event.rsvp", community, member, event=event.id))
-            promoted = None
-            if previous == GOING and recorded != GOING:
-                promoted = await self._promote(tx, community, event, at, happened)
-            return recorded, promoted, happened
+        before = await tx.fetchone("SELECT answer, first_going_at FROM event_rsvps"
+                                   " WHERE community = ? AND event_id = ? AND member_id = ?",
+                                   (community.key, event.id, member.id))
+        previous = before["answer"] if before else None
+        recorded = answer
+        if answer == GOING and previous not in (GOING,) and event.capacity is not None:
+            going = await tx.fetchone("SELECT COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
+                                      " event_id = ? AND answer = ?", (community.key, event.id, GOING))
+            if going["n"] >= event.capacity:
+                recorded = WAITLIST
+        if recorded == previous or (previous == WAITLIST and recorded == WAITLIST):
+            return recorded, None, []  # nothing changes, and the waitlist keeps its order
+        first_going = (before["first_going_at"] if before else None) or (stamp(at) if recorded == GOING else None)
+        await tx.execute(
+            "INSERT INTO event_rsvps (community, event_id, member_id, member_name, answer, answered_at,"
+            " first_going_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (community, event_id, member_id)"
+            " DO UPDATE SET member_name = excluded.member_name, answer = excluded.answer,"
+            " answered_at = excluded.answered_at, first_going_at = excluded.first_going_at",
+            (community.key, event.id, member.id, member.display_name, recorded, stamp(at), first_going))
+        happened = []
+        if recorded == GOING and not (before and before["first_going_at"]):
+            happened.append(await self._events.record(tx, "event.rsvp", community, member, event=event.id))
+        promoted = None
+        if previous == GOING and recorded != GOING:
+            promoted = await self._promote(tx, community, event, at, happened)
+        return recorded, promoted, happened
 
     async def _promote(self, tx: Any, community: Community, event: Event, at: datetime,
                        happened: list[DomainEvent]) -> Rsvp | None:

@@ -195,9 +195,11 @@ class Testimonials(Cog):
         if testimonial.status != APPROVED or not testimonial.consent_given:
             await ctx.reply_private(texts["cannot_feature"])
             return
-        await self.posts.post(ctx, FEATURED, channel, id, Message(text=texts["featured"]))
-        await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
-                                    testimonial=id)
+        await ctx.check_postable(channel)
+        async with self.db.transaction() as tx:  # the post is recorded with its audit entry, before it is sent
+            await self.posts.feature(ctx, channel, id, Message(text=texts["featured"]), tx=tx)
+            await self.bot.audit.record(ctx.community, ctx.member, "testimonial.feature", target=f"#{channel.name}",
+                                        testimonial=id, tx=tx)
         await ctx.reply_private(texts["featured_done"])
 
     @command("testimonials export", help="Send yourself the approved testimonials as a file", moderator=True)

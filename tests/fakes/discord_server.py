@@ -59,6 +59,7 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | (1 << 31)  # use application commands
     | (1 << 38)  # send messages in threads
 )
+VIEW_CHANNEL, SEND_MESSAGES = 1 << 10, 1 << 11
 
 # Gateway intents the fake honours: Discord sends these events only to a bot that asked.
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -251,6 +252,7 @@ class FakeDiscord:
 
         # The guild's contents, in insertion order (which gives channel and role positions).
         self._channels: dict[int, str] = {}
+        self._denied: dict[int, int] = {}  # channel id -> permissions an overwrite takes from the bot there
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
         self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
@@ -345,6 +347,12 @@ class FakeDiscord:
     def add_channel(self, channel_id: int, name: str) -> None:
         """A text channel (type 0) in the guild."""
         self._channels[channel_id] = name
+
+    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+        """A moderator takes permissions from the bot in one channel (a member overwrite), and Discord tells the
+        bot (CHANNEL_UPDATE, gateway-events.mdx) so its cache knows; `permissions` 0 gives them back."""
+        self._denied[channel_id] = permissions
+        await self._dispatch("CHANNEL_UPDATE", self._channel_payload(channel_id))
 
     def add_role(self, role_id: int, name: str, permissions: int = 0) -> None:
         self._roles[role_id] = {"name": name, "permissions": permissions, "position": len(self._roles)}
@@ -618,7 +626,8 @@ class FakeDiscord:
             "guild_id": str(self.guild_id),
             "name": name,
             "position": list(self._channels).index(channel_id),
-            "permission_overwrites": [],
+            "permission_overwrites": [{"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
+                                      for denied in [self._denied.get(channel_id, 0)] if denied],
             "topic": None,
             "nsfw": False,
             "last_message_id": None,
@@ -1277,6 +1286,12 @@ class FakeDiscord:
             return _error(403, 50007, "Cannot send messages to this user")
         if recipient is None and channel_id not in self._channels:
             return _error(404, 10003, "Unknown Channel")
+        # Without View Channel a channel is out of reach (50001 Missing Access); without Send Messages the
+        # message is refused (50013 Missing Permissions): topics/opcodes-and-status-codes.mdx, JSON error codes.
+        if recipient is None and self._denied.get(channel_id, 0) & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if recipient is None and self._denied.get(channel_id, 0) & SEND_MESSAGES:
+            return _error(403, 50013, "Missing Permissions")
 
         payload, files = await _read_body(request)
         if problem := _limits_problem(payload or {}):

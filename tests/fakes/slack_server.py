@@ -613,6 +613,12 @@ class FakeSlack:
             self._held[1].set()
             self._held = None
 
+    async def drop_socket(self) -> None:
+        """The Socket Mode connection breaks (Slack closes connections now and then, and networks fail):
+        the app must open another with apps.connections.open."""
+        if self._socket is not None:
+            await self._socket.close()
+
     def reset_after_next(self, method: str, count: int = 1) -> None:
         """Carry out the next `count` calls to `method`, then close the connection without answering."""
         self._resets[method] = count

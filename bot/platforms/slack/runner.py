@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from bot.web import Handler, Middleware, serve
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+CONNECTION = "slack connection"  # its name in the log and in `smallstep status`
+CONNECTION_CHECK_SECONDS = 10
 # The signature headers, in the only shapes Slack sends (Unix seconds; "v0=" and a hex SHA-256), checked
 # before slack-sdk reads them: it would raise on a timestamp such as "²" rather than refuse it.
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -49,6 +52,7 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
             await adapter.client.apps_connections_open(app_token=app_token)
             socket = AsyncSocketModeHandler(adapter.app, app_token)
             await socket.connect_async()
+            bot.loops.start(CONNECTION, partial(_keep_connected, socket), every=CONNECTION_CHECK_SECONDS)
         else:
             app = adapter.app.web_app(path=EVENTS_PATH, port=config.slack.port)
             app.middlewares.append(signed_only(signing_secret))
@@ -63,6 +67,15 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
             await server.cleanup()
         await adapter.close()
         await bot.close()
+
+
+async def _keep_connected(socket: AsyncSocketModeHandler) -> None:
+    """slack-sdk reconnects Socket Mode by itself, from a task of its own; should that task have ended (an
+    error it did not expect), the connection is made again here, and a failure is the loop's to log."""
+    if not await socket.client.is_connected():
+        await socket.client.connect_to_new_endpoint()
+        if not await socket.client.is_connected():
+            raise ConnectionError("Socket Mode is not connected")
 
 
 def signed_only(signing_secret: str) -> Middleware:
