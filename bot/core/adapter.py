@@ -67,7 +67,12 @@ class Dialog:
 class Adapter(Protocol):
     """Besides these, an adapter may offer `async def open_dialog(ctx, dialog) -> bool`: show a short
     form as one dialog in answer to the member's press, True if it opened. Without it (or when it
-    returns False) forms are asked in direct messages."""
+    returns False) forms are asked in direct messages.
+
+    It may also offer a room for a few members (bot.platforms.rooms): `async def open_room(community, members,
+    name, within) -> Channel | None` (a private thread in the channel `within` on Discord, a group DM on Slack;
+    None, with the reason in the log, where it cannot make one) and `async def close_room(community, room)`.
+    Without them, the pairing cog introduces each pair by DM."""
 
     platform: str
 

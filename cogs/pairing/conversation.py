@@ -18,14 +18,12 @@ A part of the Pairing cog (cogs.pairing.cog), kept apart so that each reads on i
 
 from __future__ import annotations
 
-import logging
 import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.core import Button, ButtonStyle, Community, File, Invocation, Member, Message, Refusal, action, job
-from bot.core.clock import stamp
 from cogs.pairing.impact import FEELINGS
 from cogs.pairing.matching import free_hours
 from cogs.pairing.store import NOT_YET, PAUSED, WONT, YES, Pair
@@ -39,7 +37,6 @@ ANSWERS = (YES, NOT_YET, WONT)
 RECORD_AT_LEAST = 4  # both rated their conversation this or more: invited to record it
 SILENT_IN_A_ROW = 2  # introductions let pass without a sign before a member is paused
 _MOMENT = re.compile(r"[0-9]{1,12}")
-log = logging.getLogger(__name__)
 
 
 class Conversation:

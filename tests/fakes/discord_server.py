@@ -60,6 +60,11 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | (1 << 38)  # send messages in threads
 )
 VIEW_CHANNEL, SEND_MESSAGES = 1 << 10, 1 << 11
+# The thread permissions (topics/permissions.mdx): Manage Threads lets a member delete, archive and lock threads and
+# view every private thread ("moderators" in the thread docs); the other two create private threads and post in any.
+MANAGE_THREADS, CREATE_PRIVATE_THREADS, SEND_MESSAGES_IN_THREADS = 1 << 34, 1 << 36, 1 << 38
+# Channel types (resources/channel.mdx): private threads "can only be created in GUILD_TEXT channels".
+GUILD_TEXT, GUILD_ANNOUNCEMENT, PRIVATE_THREAD = 0, 5, 12
 
 # Gateway intents the fake honours: Discord sends these events only to a bot that asked.
 INTENT_GUILD_MEMBERS = 1 << 1
@@ -219,6 +224,21 @@ class _Member:
 
 
 @dataclass
+class _Thread:
+    """A private thread the bot made (threads.mdx: "similar to Group DMs, but in a Guild")."""
+
+    id: int
+    parent_id: int
+    name: str
+    owner_id: int
+    invitable: bool
+    auto_archive_duration: int
+    members: list[int] = field(default_factory=list)  # added, in order (the creator first)
+    archived: bool = False
+    locked: bool = False
+
+
+@dataclass
 class _Interaction:
     """What the fake remembers of an interaction it sent, to check and answer the bot's reply."""
 
@@ -253,6 +273,9 @@ class FakeDiscord:
         # The guild's contents, in insertion order (which gives channel and role positions).
         self._channels: dict[int, str] = {}
         self._denied: dict[int, int] = {}  # channel id -> permissions an overwrite takes from the bot there
+        self._channel_types: dict[int, int] = {}  # channel id -> type, when not GUILD_TEXT
+        self._overwrites: dict[int, list[dict]] = {}  # channel id -> permission overwrites (set_overwrite)
+        self._threads: dict[int, _Thread] = {}
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
         self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
@@ -297,6 +320,7 @@ class FakeDiscord:
         self.channel_messages: list[dict] = []
         self.edits: list[dict] = []
         self.command_syncs: list[dict] = []
+        self.thread_edits: list[dict] = []  # PATCH /channels/{thread.id}: {"thread_id", "data"}
         self.unknown_requests: list[dict] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -323,6 +347,9 @@ class FakeDiscord:
         app.router.add_patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}", self._edit_webhook_message)
         app.router.add_post(f"{api}/channels/{{channel_id}}/messages", self._create_channel_message)
         app.router.add_patch(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self._edit_channel_message)
+        app.router.add_post(f"{api}/channels/{{channel_id}}/threads", self._start_thread)
+        app.router.add_put(f"{api}/channels/{{channel_id}}/thread-members/{{user_id}}", self._add_thread_member)
+        app.router.add_patch(f"{api}/channels/{{channel_id}}", self._modify_thread)
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -344,9 +371,35 @@ class FakeDiscord:
 
     # ---- the guild's contents --------------------------------------------------------------
 
-    def add_channel(self, channel_id: int, name: str) -> None:
-        """A text channel (type 0) in the guild."""
+    def add_channel(self, channel_id: int, name: str, *, kind: int = GUILD_TEXT) -> None:
+        """A channel in the guild: a text channel (type 0) unless `kind` says otherwise (5, announcements)."""
         self._channels[channel_id] = name
+        if kind != GUILD_TEXT:
+            self._channel_types[channel_id] = kind
+
+    def set_overwrite(self, channel_id: int, target_id: int, *, role: bool = True, allow: int = 0,
+                      deny: int = 0) -> None:
+        """A permission overwrite in a channel, for a role (the guild's id is @everyone) or a member
+        (before the bot connects: it arrives with the channel in GUILD_CREATE)."""
+        self._overwrites.setdefault(channel_id, []).append(
+            {"id": str(target_id), "type": 0 if role else 1, "allow": str(allow), "deny": str(deny)})
+
+    def give_role(self, user_id: int, role_id: int) -> None:
+        """Add a role to a member, the bot included (before the bot connects)."""
+        self._member(user_id).roles.append(role_id)
+
+    def threads(self) -> list[dict]:
+        """The threads the bot made, oldest first: id, parent_id, name, invitable, members, archived, locked."""
+        return [{"id": t.id, "parent_id": t.parent_id, "name": t.name, "invitable": t.invitable,
+                 "members": list(t.members), "archived": t.archived, "locked": t.locked}
+                for t in self._threads.values()]
+
+    def sees_thread(self, user_id: int, thread_id: int) -> bool:
+        """Whether a member can read a private thread: added to it, and able to view its parent channel
+        ("Threads inherit permissions from the parent channel", permissions.mdx), or a moderator of threads."""
+        thread = self._threads[thread_id]
+        allowed = self._channel_permissions(user_id, thread.parent_id)
+        return bool(allowed & VIEW_CHANNEL) and (user_id in thread.members or bool(allowed & MANAGE_THREADS))
 
     async def deny_bot(self, channel_id: int, permissions: int) -> None:
         """A moderator takes permissions from the bot in one channel (a member overwrite), and Discord tells the
@@ -616,18 +669,21 @@ class FakeDiscord:
         }
 
     def _channel_payload(self, channel_id: int) -> dict:
+        if channel_id in self._threads:
+            return self._thread_payload(self._threads[channel_id])
         try:
             name = self._channels[channel_id]
         except KeyError:
             raise KeyError(f"no channel {channel_id} in the fake guild; add_channel() first") from None
         return {
             "id": str(channel_id),
-            "type": 0,
+            "type": self._channel_types.get(channel_id, GUILD_TEXT),
             "guild_id": str(self.guild_id),
             "name": name,
             "position": list(self._channels).index(channel_id),
-            "permission_overwrites": [{"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
-                                      for denied in [self._denied.get(channel_id, 0)] if denied],
+            "permission_overwrites": self._overwrites.get(channel_id, []) + [
+                {"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
+                for denied in [self._denied.get(channel_id, 0)] if denied],
             "topic": None,
             "nsfw": False,
             "last_message_id": None,
@@ -635,6 +691,49 @@ class FakeDiscord:
             "parent_id": None,
             "flags": 0,
         }
+
+    def _thread_payload(self, thread: _Thread) -> dict:
+        """A thread as a channel object (resources/channel.mdx, "Example Thread Channel")."""
+        return {
+            "id": str(thread.id),
+            "type": PRIVATE_THREAD,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(thread.parent_id),
+            "owner_id": str(thread.owner_id),
+            "name": thread.name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": min(len(thread.members), 50),
+            "total_message_sent": 0,
+            "flags": 0,
+            "thread_metadata": {"archived": thread.archived, "auto_archive_duration": thread.auto_archive_duration,
+                                "archive_timestamp": _now(), "locked": thread.locked, "invitable": thread.invitable},
+        }
+
+    def _channel_permissions(self, user_id: int, channel_id: int) -> int:
+        """A member's permissions in a channel, by Discord's rules (permissions.mdx, "Permission Overwrites"):
+        the guild's roles, then the channel's @everyone overwrite, its role overwrites together, then the member's
+        own; an administrator has every permission. A thread is its parent channel here."""
+        if channel_id in self._threads:
+            channel_id = self._threads[channel_id].parent_id
+        permissions = self._permissions(user_id)
+        if permissions == ALL_PERMISSIONS:
+            return permissions
+        overwrites = self._overwrites.get(channel_id, []) + [
+            {"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(self._denied.get(channel_id, 0))}]
+        roles = {str(r) for r in self._member(user_id).roles}
+        for wanted in ("everyone", "roles", "member"):
+            allow = deny = 0
+            for overwrite in overwrites:
+                matches = (overwrite["type"] == 0 and overwrite["id"] == str(self.guild_id) if wanted == "everyone"
+                           else overwrite["type"] == 0 and overwrite["id"] in roles if wanted == "roles"
+                           else overwrite["type"] == 1 and overwrite["id"] == str(user_id))
+                if matches:
+                    allow |= int(overwrite["allow"])
+                    deny |= int(overwrite["deny"])
+            permissions = (permissions & ~deny) | allow
+        return permissions
 
     def _dm_channel(self, user_id: int) -> int:
         """The bot's DM channel with this member, opened on first use as Discord does."""
@@ -697,7 +796,9 @@ class FakeDiscord:
             "members": [self._member_payload(user_id) for user_id in listed],
             "roles": [self._role_payload(role_id) for role_id in self._roles],
             "channels": [self._channel_payload(channel_id) for channel_id in self._channels],
-            "threads": [],
+            # "all active threads in the guild that the current user is able to view" (threads.mdx)
+            "threads": [self._thread_payload(t) for t in self._threads.values()
+                        if not t.archived and self.sees_thread(self.bot_user_id, t.id)],
             "emojis": [],
             "stickers": [],
             "voice_states": [],
@@ -818,7 +919,8 @@ class FakeDiscord:
                 guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 member=self._member_payload(user_id, with_permissions=True),
-                channel={**self._channel_payload(channel_id), "permissions": str(self._permissions(user_id))},
+                channel={**self._channel_payload(channel_id),
+                         "permissions": str(self._channel_permissions(user_id, channel_id))},
                 channel_id=str(channel_id),
                 context=0,
                 authorizing_integration_owners={"0": str(self.guild_id)},
@@ -1284,7 +1386,9 @@ class FakeDiscord:
         recipient = self._dm_recipients.get(channel_id)
         if recipient is not None and not self._member(recipient).dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
-        if recipient is None and channel_id not in self._channels:
+        if channel_id in self._threads and (refused := self._thread_post_problem(self._threads[channel_id])):
+            return refused
+        if recipient is None and channel_id not in self._channels and channel_id not in self._threads:
             return _error(404, 10003, "Unknown Channel")
         # Without View Channel a channel is out of reach (50001 Missing Access); without Send Messages the
         # message is refused (50013 Missing Permissions): topics/opcodes-and-status-codes.mdx, JSON error codes.
@@ -1318,6 +1422,92 @@ class FakeDiscord:
                 held.set()
                 await released.wait()
         return _json_response(message)
+
+    # ---- threads: the pairs' rooms -----------------------------------------------------------
+
+    def _thread_post_problem(self, thread: _Thread) -> web.Response | None:
+        """What Discord answers a bot posting in a thread it may not post in. "The SEND_MESSAGES permission has no
+        effect in threads; users must have SEND_MESSAGES_IN_THREADS" (threads.mdx); in a locked thread only
+        MANAGE_THREADS may post (160005 "Thread is locked"); posting in an archived thread "will automatically
+        unarchive the thread, unless the thread has been locked"."""
+        allowed = self._channel_permissions(self.bot_user_id, thread.id)
+        if not self.sees_thread(self.bot_user_id, thread.id):
+            return _error(403, 50001, "Missing Access")
+        if not allowed & SEND_MESSAGES_IN_THREADS:
+            return _error(403, 50013, "Missing Permissions")
+        if thread.locked and not allowed & MANAGE_THREADS:
+            return _error(403, 160005, "Thread is locked")
+        thread.archived = False
+        return None
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """Start Thread without Message (resources/channel.mdx): `type` defaults to PRIVATE_THREAD; private threads
+        "can only be created in GUILD_TEXT channels" (threads.mdx; 50024 "Cannot execute action on this channel
+        type"), need View Channel (else 50001) and CREATE_PRIVATE_THREADS (else 50013), and a 1-100 character name.
+        The creator is the thread's first member. Fires Thread Create, with `newly_created`."""
+        parent_id = int(request.match_info["channel_id"])
+        if parent_id not in self._channels:
+            return _error(404, 10003, "Unknown Channel")
+        payload, _ = await _read_body(request)
+        payload = payload or {}
+        if payload.get("type", PRIVATE_THREAD) != PRIVATE_THREAD:
+            return _error(400, 50035, "Invalid Form Body: the fake makes private threads only")
+        if self._channel_types.get(parent_id, GUILD_TEXT) != GUILD_TEXT:
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        allowed = self._channel_permissions(self.bot_user_id, parent_id)
+        if not allowed & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if not allowed & CREATE_PRIVATE_THREADS:
+            return _error(403, 50013, "Missing Permissions")
+        if not 1 <= len(payload.get("name") or "") <= 100:
+            return _error(400, 50035, "Invalid Form Body: name must be 1 to 100 characters")
+        thread = _Thread(self._new_id(), parent_id, payload["name"], self.bot_user_id,
+                         bool(payload.get("invitable", True)), int(payload.get("auto_archive_duration") or 4320),
+                         [self.bot_user_id])
+        self._threads[thread.id] = thread
+        self._changed.set()
+        await self._dispatch("THREAD_CREATE", {**self._thread_payload(thread), "newly_created": True})
+        return _json_response(self._thread_payload(thread))
+
+    async def _add_thread_member(self, request: web.Request) -> web.Response:
+        """Add Thread Member (resources/channel.mdx): "Requires the ability to send messages in the thread. Also
+        requires the thread is not archived" (50083). In a private thread that is not `invitable`, only moderators
+        (MANAGE_THREADS) add others: `invitable` is "whether non-moderators can add other non-moderators". A member
+        who cannot view the parent channel is added all the same, and cannot see the thread (`sees_thread`)."""
+        thread = self._threads.get(int(request.match_info["channel_id"]))
+        user_id = int(request.match_info["user_id"]) if request.match_info["user_id"].isdigit() else 0
+        if thread is None:
+            return _error(404, 10003, "Unknown Channel")
+        if thread.archived:
+            return _error(400, 50083, "Thread is archived")
+        allowed = self._channel_permissions(self.bot_user_id, thread.id)
+        if not allowed & SEND_MESSAGES_IN_THREADS or (not thread.invitable and not allowed & MANAGE_THREADS):
+            return _error(403, 50013, "Missing Permissions")
+        if user_id not in self._members:
+            return _error(404, 10007, "Unknown Member")
+        if user_id not in thread.members:
+            thread.members.append(user_id)
+            self._changed.set()
+        return web.Response(status=204)
+
+    async def _modify_thread(self, request: web.Request) -> web.Response:
+        """Modify Channel, for a thread (resources/channel.mdx, threads.mdx): `archived` needs MANAGE_THREADS or to
+        be the thread's creator; `locked` needs MANAGE_THREADS (else 50013). Other channels are not edited here."""
+        thread = self._threads.get(int(request.match_info["channel_id"]))
+        if thread is None:
+            raise web.HTTPNotFound()  # recorded as a route the fake lacks
+        payload, _ = await _read_body(request)
+        payload = payload or {}
+        allowed = self._channel_permissions(self.bot_user_id, thread.id)
+        moderator = bool(allowed & MANAGE_THREADS)
+        if "locked" in payload and not moderator:
+            return _error(403, 50013, "Missing Permissions")
+        if "archived" in payload and not (moderator or thread.owner_id == self.bot_user_id):
+            return _error(403, 50013, "Missing Permissions")
+        thread.archived = bool(payload.get("archived", thread.archived))
+        thread.locked = bool(payload.get("locked", thread.locked))
+        self._record(self.thread_edits, {"thread_id": thread.id, "data": payload})
+        return _json_response(self._thread_payload(thread))
 
     async def _edit_channel_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])

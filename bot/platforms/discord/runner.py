@@ -17,8 +17,11 @@ from bot.platforms.discord.adapter import DiscordAdapter
 
 # What the bot needs in a channel, and nothing more: see it, read its history (to edit its own
 # posts), send messages with embeds and files.
+# Manage Threads only so that a pair's room can be private to the two of them and locked when it is archived
+# (threads.mdx); it is the one permission here beyond posting.
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True, attach_files=True,
-                                  read_message_history=True, send_messages_in_threads=True)
+                                  read_message_history=True, send_messages_in_threads=True,
+                                  create_private_threads=True, manage_threads=True)
 
 
 def point_at(settings: DiscordConfig) -> None:

@@ -27,8 +27,9 @@ CONNECTION_CHECK_SECONDS = 10
 # before slack-sdk reads them: it would raise on a timestamp such as "²" rather than refuse it.
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+# mpim:write opens a pair's room (a group DM); mpim:history is left out on purpose: the bot never reads a room.
 SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history", "channels:history", "groups:history",
-          "channels:join",
+          "channels:join", "mpim:write",
           "users:read", "usergroups:read",
           "files:write", "channels:read", "groups:read"]
 BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
