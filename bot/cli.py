@@ -273,7 +273,7 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
     from bot.platforms import discord as on_discord
 
     if command == "invite-url" and args.application_id:
-        print(on_discord.invite_url(args.application_id))
+        print(on_discord.invite_url(args.application_id, asyncio.run(enabled_needs(config))))
         return 0
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token:
@@ -286,7 +286,8 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
             where = f"server {args.guild}" if args.guild else "every server (global; may take up to an hour)"
             print(f"Registered {count} commands for {where}.")
         elif command == "invite-url":
-            print(on_discord.invite_url(asyncio.run(on_discord.application_id(config, token=token))))
+            app_id = asyncio.run(on_discord.application_id(config, token=token))
+            print(on_discord.invite_url(app_id, asyncio.run(enabled_needs(config))))
         else:
             database = args.db or config.path(config.bot.database)
             return asyncio.run(until_stopped(on_discord.run_discord(config, token=token, database=database), database))
@@ -353,15 +354,17 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]]:
-    """Start the bot for real on a scratch database, then stop: which cogs failed, which commands exist."""
+async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str], frozenset[str]]:
+    """Start the bot for real on a scratch database, then stop: which cogs failed, which commands exist, and
+    what the cogs need of the platform (Cog.platform_needs)."""
     from bot.core import Bot
 
     with tempfile.TemporaryDirectory() as scratch:
         bot = await Bot.open(config, database=Path(scratch) / "check.db")
         try:
             await bot.start()
-            return dict(bot.cogs.failed), sorted(bot.cogs.commands)
+            needs = frozenset().union(*(cog.platform_needs() for cog in bot.cogs.loaded.values()))
+            return dict(bot.cogs.failed), sorted(bot.cogs.commands), needs
         finally:
             await bot.close()
 
@@ -370,14 +373,20 @@ async def enabled_commands(config: Config) -> list[str]:
     return (await _started_on_scratch(config))[1]
 
 
+async def enabled_needs(config: Config) -> frozenset[str]:
+    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads)."""
+    return (await _started_on_scratch(config))[2]
+
+
 async def check_config(config: Config) -> int:
     """Start every enabled cog on a scratch database, so each checks its own settings, then stop."""
     from bot.storage import maintenance
 
-    failed, _ = await _started_on_scratch(config)
+    failed, _, _ = await _started_on_scratch(config)
     for name, problem in failed.items():
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
-    # What only the running bot can see (a channel closed to it), as it last found it in its database.
+    # What only the running bot can see (a channel closed to it, a permission its role lacks), as it last found it
+    # in its database.
     for problem in maintenance.unusable_channels(config.path(config.bot.database)):
         print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
@@ -468,7 +477,7 @@ def look_after(action: str, config: Config, database: Path, target: Path | None)
         for component, name, due in state["jobs"]:
             print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
         print("communities: " + (", ".join(state["communities"]) or "none yet"))
-        for problem in state["channel_problems"]:
+        for problem in state["channel_problems"] + state["missing_permissions"]:
             print(f"warning: {problem}")
         return 0
     except sqlite3.Error as exc:

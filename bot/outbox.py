@@ -1,7 +1,8 @@
 """The outbox: durable, de-duplicated delivery of messages that must not be lost or doubled.
 
 An announcement to many channels, a reminder to each member going to an event, a notice to
-a member whose direct messages are closed: each recipient gets a row in `outbox` *before*
+a member whose direct messages are closed, a post in the thread under an announcement (a
+`Thread`: kept as kind "thread", "<channel id>/<root message id>"): each recipient gets a row in `outbox` *before*
 anything is sent, and the row is marked once its message was delivered. So
 
 - a crash halfway through a fan-out resumes at the first recipient not yet marked;
@@ -39,7 +40,7 @@ from aiolimiter import AsyncLimiter
 from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
 from bot.core.clock import stamp
 from bot.core.cog import Cog, job
-from bot.core.context import Channel, Community, Member
+from bot.core.context import Channel, Community, Member, Thread
 from bot.core.message import Message
 from bot.storage import Transaction
 
@@ -75,8 +76,25 @@ class Posted:
         return Channel(self.target_id, self.target_name)
 
 
-def _target(kind: str, target_id: str, name: str, platform: str) -> Channel | Member:
+def _target(kind: str, target_id: str, name: str, platform: str) -> Channel | Member | Thread:
+    if kind == "thread":  # kept as "<channel id>/<root message id>", named by the thread's name
+        channel_id, _, root = target_id.partition("/")
+        return Thread(Channel(channel_id, channel_id), root, name)
     return Channel(target_id, name) if kind == "channel" else Member(platform, target_id, name)
+
+
+def _row_target(to: Channel | Member | Thread) -> tuple[str, str, str]:
+    """How a recipient is kept in a row of the outbox: its kind, its id and its name."""
+    if isinstance(to, Member):
+        return "member", to.id, to.display_name
+    if isinstance(to, Thread):
+        return "thread", recipient_id(to), to.name
+    return "channel", to.id, to.name
+
+
+def recipient_id(to: Channel | Member | Thread) -> str:
+    """A recipient's `target_id` in the outbox (and in `Posted`)."""
+    return f"{to.channel.id}/{to.root}" if isinstance(to, Thread) else to.id
 
 
 class Outbox:
@@ -121,7 +139,7 @@ class Outbox:
 
     # -- queueing --------------------------------------------------------------------
 
-    async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member, Message]], *,
+    async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member | Thread, Message]], *,
                   not_before: datetime | None = None, expires_at: datetime | None = None,
                   tx: Transaction | None = None) -> int:
         """Queue one message per recipient under `batch`; returns how many were new.
@@ -139,8 +157,7 @@ class Outbox:
         for to, message in items:
             if id(message) not in stored:
                 stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
-            rows.append((community.key, community.platform, batch, "member" if isinstance(to, Member) else "channel",
-                         to.id, to.display_name if isinstance(to, Member) else to.name, stored[id(message)],
+            rows.append((community.key, community.platform, batch, *_row_target(to), stored[id(message)],
                          PENDING, due, stamp(expires_at) if expires_at else None, now))
         if not rows:
             return 0
@@ -366,7 +383,7 @@ def _logged_kind(row: Any) -> str:
 
 
 def _logged_target(row: Any) -> str:
-    return "a member" if row["target_kind"] == "member" else f"#{row['target_name']}"
+    return {"member": "a member", "thread": "a thread"}.get(row["target_kind"], f"#{row['target_name']}")
 
 
 def delivery_key(row: Any) -> str:

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 import discord
 import pytest
@@ -44,14 +44,14 @@ class Harness:
     """The fake Discord and the bot connected to it; `restart()` replaces the bot, keeping its database."""
 
     def __init__(self, fake: FakeDiscord, tmp_path: Path, *, members_intent: bool = True,
-                 guild_id: int = GUILD, more_cogs: tuple[str, ...] = ()) -> None:
+                 guild_id: int = GUILD, more_cogs: tuple[str, ...] = (), extra_config: str = "") -> None:
         self.fake = fake
         self.tmp_path = tmp_path
         cogs = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo", *more_cogs]
         self.config = parse_config(
             f'[cogs]\nenabled = {json.dumps(cogs)}\n'
             f'[discord]\nguild_id = "{guild_id}"\nmembers_intent = {str(members_intent).lower()}\n'
-            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n', base_dir=tmp_path)
+            f'api_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n{extra_config}', base_dir=tmp_path)
         self.bot: Bot | None = None
         self.adapter: DiscordAdapter | None = None
         self._client: asyncio.Task | None = None
@@ -106,8 +106,14 @@ async def connect(tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.ERROR)
     started: list[Harness] = []
 
-    async def start(heartbeat_interval_ms: int = 41250, **options) -> Harness:
+    async def start(heartbeat_interval_ms: int = 41250, bot_permissions: int = 0,
+                    prepare: Callable[[FakeDiscord], None] | None = None, **options) -> Harness:
+        """`bot_permissions`: a role for the bot with these; `prepare`: more of the server, before the bot connects."""
         fake = FakeDiscord(guild_id=GUILD, heartbeat_interval_ms=heartbeat_interval_ms)
+        if bot_permissions:
+            fake.grant_bot(bot_permissions)
+        if prepare is not None:
+            prepare(fake)
         fake.add_channel(MODERATORS_CHANNEL, "moderators")
         fake.add_role(MODERATOR_ROLE, "Moderators")
         fake.add_member(ALICE, "alice")
@@ -398,6 +404,7 @@ def test_a_rejected_or_missing_token_ends_with_a_clear_message(tmp_path):
 
 
 def test_the_invite_url_asks_only_for_what_the_bot_needs():
+    from bot.core.adapter import EVENT_MIRRORS, THREADS
     from bot.platforms.discord import invite_url
 
     url = yarl.URL(invite_url(1234))
@@ -405,6 +412,12 @@ def test_the_invite_url_asks_only_for_what_the_bot_needs():
     granted = discord.Permissions(int(url.query["permissions"]))
     assert granted.send_messages and granted.embed_links and granted.attach_files
     assert not granted.administrator and not granted.manage_guild and not granted.mention_everyone
+    assert not granted.create_events and not granted.create_public_threads, "nothing the cogs did not ask for"
+    with_events = discord.Permissions(int(yarl.URL(invite_url(1234, frozenset({EVENT_MIRRORS}))).query["permissions"]))
+    assert with_events.create_events and not with_events.manage_events and not with_events.create_public_threads
+    with_threads = discord.Permissions(int(yarl.URL(invite_url(1234, frozenset({EVENT_MIRRORS, THREADS})))
+                                           .query["permissions"]))
+    assert with_threads.create_public_threads and with_threads.send_messages_in_threads
 
 
 async def test_a_moderator_is_recognised_in_dms_without_the_members_intent(connect):
@@ -596,6 +609,8 @@ async def test_sync_commands_and_invite_url_from_the_command_line(tmp_path):
         code, out, err = await smallstep("invite-url")
         assert code == 0, err
         assert f"client_id={fake.app_id}" in out
+        asked = discord.Permissions(int(yarl.URL(out.strip()).query["permissions"]))
+        assert asked.create_events and not asked.create_public_threads, "the events cog is on, its threads are not"
     finally:
         await fake.close()
 

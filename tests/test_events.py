@@ -199,7 +199,7 @@ async def test_a_weekly_event_keeps_its_wall_clock_time_across_daylight_saving(c
     await move_to(chat, second - timedelta(hours=23, minutes=58))
     latest = [t for t in dms(chat, "alice") if t.startswith("Reminder")]
     assert len(latest) == count + 1, "24 hours before the moment, which moved by an hour in UTC"
-    assert f"at 18:00 {second.tzname()}" in latest[-1], "still 18:00 on the wall clock"
+    assert f", 18:00 {second.tzname()})" in latest[-1], "still 18:00 on the wall clock"
     ics = await calendar_of(chat, "/event calendar 1")
     (event,) = ics.walk("VEVENT")
     assert event["RRULE"]["FREQ"] == ["WEEKLY"] and event["DTSTART"].dt.tzinfo.key == "Europe/Berlin"
@@ -382,3 +382,48 @@ async def test_a_stored_repeat_rule_that_never_occurs_leaves_the_event_without_d
     await chat.run(":channel events", "/event 1")
     assert chat.last_private("mo").message.title == "Listening session"
     assert chat.last_private("mo").message.buttons == [], "nothing to answer: no date is coming"
+
+
+async def test_with_threads_changes_a_cancellation_and_starting_soon_are_posted_under_each_announcement(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG + "[cogs.events]\nthreads = true\n")
+    try:
+        when = local(chat, 3).replace(tzinfo=BERLIN)
+        await create(chat, when.replace(tzinfo=None), 'channels:"#events #general"')
+        announced = {d.where: d for d in chat.transcript if d.message.title == "Listening session"}
+        assert [announced[c].message.thread for c in ("#events", "#general")] == ["Listening session"] * 2
+        threads = {c: f"{c}, thread of message {announced[c].message_id}" for c in ("#events", "#general")}
+        later = when + timedelta(hours=1)
+        await chat.as_member("admin").run(f'/event edit 1 start:"{later:%Y-%m-%d %H:%M}"')
+        for where in threads.values():
+            (changed,) = chat.said(where)
+            assert changed.text.startswith(f"This event has changed: it is now on {later:%a} {later.day}")
+            assert f", 19:00 {later.tzname()}" in changed.text, "in the event's own zone, on the console"
+        await chat.as_member("admin").run("/event edit 1 description:\"Bring a friend.\"")
+        assert all(len(chat.said(where)) == 1 for where in threads.values()), "nothing to say about a new description"
+
+        await move_to(chat, later - timedelta(minutes=61))
+        assert all(len(chat.said(where)) == 1 for where in threads.values())
+        await move_to(chat, later - timedelta(minutes=59))
+        await chat.restart()
+        await chat.run(":clock +1m")
+        for where in threads.values():
+            soon = [d.text for d in chat.said(where) if d.text.startswith("Starting soon")]
+            assert soon == [f"Starting soon: Listening session begins in 59 minutes ({later:%a} {later.day}"
+                            f" {later:%b} {later.year}, 19:00 {later.tzname()}), Library, Room 2."], \
+                "once, across a restart"
+
+        await chat.as_member("admin").run('/event cancel 1 reason:"The speaker is ill."', ":press Yes, cancel it")
+        for where in threads.values():
+            assert chat.said(where)[-1].text == "Listening session is cancelled: The speaker is ill."
+    finally:
+        await chat.close()
+
+
+async def test_without_threads_nothing_is_posted_under_the_announcements(chat):
+    when = local(chat, 3)
+    await create(chat, when, "channels:#events")
+    (announcement,) = chat.said("#events")
+    assert announcement.message.thread == ""
+    await chat.as_member("admin").run(f'/event edit 1 start:"{when + timedelta(hours=1):%Y-%m-%d %H:%M}"',
+                                      "/event cancel 1", ":press Yes, cancel it")
+    assert not [d for d in chat.transcript if ", thread of message" in d.where]

@@ -255,8 +255,7 @@ async def test_private_threads_follow_discords_documented_rules(monkeypatch):
     fake = FakeDiscord(guild_id=GUILD)
     fake.add_channel(SHOWCASE, "showcase")
     fake.add_channel(3002, "news", kind=GUILD_ANNOUNCEMENT)
-    fake.add_role(4100, "bot", CREATE_PRIVATE_THREADS)
-    fake.give_role(fake.bot_user_id, 4100)
+    fake.grant_bot(CREATE_PRIVATE_THREADS)
     fake.add_role(4200, "quiet")
     fake.add_member(ALICE, "alice")
     fake.add_member(CAROL, "carol", roles=[4200])
@@ -293,3 +292,64 @@ async def test_private_threads_follow_discords_documented_rules(monkeypatch):
             assert [m["channel_id"] for m in fake.channel_messages] == [open_thread.id, open_thread.id]
     finally:
         await fake.close()
+
+
+class EventsClient(TestClient):
+    """Remembers the scheduled events, threads and interested users the gateway told it of."""
+
+    def __init__(self, *, scheduled_events_intent: bool = True) -> None:
+        super().__init__()
+        self._connection._intents.guild_scheduled_events = scheduled_events_intent
+        self.heard: list[str] = []
+
+    async def on_scheduled_event_create(self, event: discord.ScheduledEvent) -> None:
+        self.heard.append(f"created {event.name}")
+
+    async def on_scheduled_event_user_add(self, event: discord.ScheduledEvent, user: discord.User) -> None:
+        self.heard.append(f"interested {user.id}")
+
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        self.heard.append(f"thread {thread.name}")
+
+
+async def test_scheduled_events_follow_the_documented_rules(fake):
+    from datetime import datetime, timedelta, timezone
+
+    fake.grant_bot(discord.Permissions(create_events=True, create_public_threads=True).value)
+    start = datetime.now(timezone.utc) + timedelta(days=2)
+    async with running(EventsClient()) as client:
+        guild = client.get_guild(GUILD)
+        event = await guild.create_scheduled_event(name="Talk", start_time=start, end_time=start + timedelta(hours=1),
+                                                   entity_type=discord.EntityType.external, location="Library",
+                                                   privacy_level=discord.PrivacyLevel.guild_only)
+        assert event.status is discord.EventStatus.scheduled and event.location == "Library"
+        with pytest.raises(discord.HTTPException) as no_place:  # EXTERNAL needs a location of 1-100
+            await client.http.create_guild_scheduled_event(guild.id, name="x", privacy_level=2, entity_type=3,
+                                                           scheduled_start_time=start.isoformat(),
+                                                           scheduled_end_time=start.isoformat(),
+                                                           entity_metadata={"location": "l" * 101})
+        assert no_place.value.code == 50035
+        await event.cancel()
+        with pytest.raises(discord.HTTPException) as final:  # CANCELED can no longer be updated
+            await client.http.edit_scheduled_event(guild.id, event.id, status=2)
+        assert final.value.status == 400
+        await fake.mark_interested(ALICE, event.id)
+        message = await guild.get_channel(GENERAL).send("Talk on Thursday")
+        await message.create_thread(name="Talk")
+        with pytest.raises(discord.HTTPException) as twice:
+            await message.create_thread(name="Talk")
+        assert twice.value.code == 160004, "one thread a message"
+        await fake.wait_for(lambda: "thread Talk" in client.heard and any(h.startswith("interested") for h in client.heard))
+        assert client.heard[0] == "created Talk"
+
+
+async def test_interest_reaches_only_a_bot_that_asked_for_the_intent(fake):
+    from datetime import datetime, timedelta, timezone
+
+    start = datetime.now(timezone.utc) + timedelta(days=2)
+    listed = fake.add_scheduled_event("Talk", start, start + timedelta(hours=1))
+    async with running(EventsClient(scheduled_events_intent=False)) as client:
+        assert not fake.identifies[-1]["intents"] & (1 << 16)
+        await fake.mark_interested(ALICE, listed)
+        await asyncio.sleep(0.2)
+        assert client.heard == []

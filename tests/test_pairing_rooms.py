@@ -14,6 +14,7 @@ import pytest_asyncio
 import yarl
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.cli import enabled_needs
 from bot.config import parse_config
 from bot.core import Bot, Community, Member
 from bot.platforms.discord import DiscordAdapter, invite_url
@@ -104,8 +105,7 @@ async def on_discord(tmp_path, monkeypatch, caplog):
         fake = FakeDiscord(guild_id=GUILD)
         fake.add_channel(PAIRING, "pairing", kind=channel_kind)
         fake.add_role(4000, "Moderators")
-        fake.add_role(BOT_ROLE, "Small Step Bot", bot_permissions)
-        fake.give_role(fake.bot_user_id, BOT_ROLE)
+        fake.grant_bot(bot_permissions, BOT_ROLE)
         fake.add_role(QUIET_ROLE, "Quiet")
         fake.add_member(ANN, "ilse")
         fake.add_member(BO, "bodhi", roles=[QUIET_ROLE])
@@ -127,10 +127,16 @@ async def on_discord(tmp_path, monkeypatch, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
 
 
-def test_the_invite_url_asks_for_private_threads_and_nothing_administrative():
-    granted = discord.Permissions(int(yarl.URL(invite_url(1234)).query["permissions"]))
+async def test_the_invite_url_asks_for_private_threads_with_rooms_on_and_nothing_administrative(tmp_path):
+    async def asked(config: str) -> discord.Permissions:
+        needs = await enabled_needs(parse_config(PAIRING_CONFIG + config, base_dir=tmp_path))
+        return discord.Permissions(int(yarl.URL(invite_url(1234, needs)).query["permissions"]))
+
+    granted = await asked("")
     assert granted.create_private_threads and granted.send_messages_in_threads and granted.manage_threads
     assert not granted.administrator and not granted.manage_guild and not granted.manage_channels
+    without_rooms = await asked("rooms = false\n")
+    assert not without_rooms.create_private_threads and not without_rooms.manage_threads
 
 
 async def test_discord_a_private_thread_with_both_added_holds_the_introduction(on_discord, caplog):

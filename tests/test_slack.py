@@ -52,13 +52,13 @@ STORY = "We talked for an hour about our towns, our parents and what each of us 
 class Harness:
     """The fake Slack and the bot's Bolt app; requests are signed and dispatched in-process."""
 
-    def __init__(self, fake: FakeSlack, tmp_path: Path) -> None:
+    def __init__(self, fake: FakeSlack, tmp_path: Path, extra_config: str = "") -> None:
         self.fake = fake
         self.tmp_path = tmp_path
         self.config = parse_config(
             '[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome", "sample_cogs.echo"]\n'
-            f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n',
-            base_dir=tmp_path)
+            f'[slack]\napi_base_url = "{fake.api_base}"\nmoderators = ["{ADMIN}"]\nmoderator_group = "{GROUP}"\n'
+            f'{extra_config}', base_dir=tmp_path)
         self.bot: Bot | None = None
         self.adapter: SlackAdapter | None = None
 
@@ -125,7 +125,8 @@ class Harness:
 
 
 @pytest_asyncio.fixture
-async def slack(tmp_path, caplog):
+async def slack(tmp_path, caplog, request):
+    """The fake Slack and the bot on it; a test marked `@pytest.mark.slack_config("...")` adds to the config."""
     caplog.set_level(logging.ERROR)
     fake = FakeSlack(team_id=TEAM)
     for user, name in ((ALICE, "alice"), (ADMIN, "admin"), (GUS, "gus")):
@@ -134,7 +135,8 @@ async def slack(tmp_path, caplog):
     fake.add_channel(GENERAL, "general")
     fake.add_channel(MODERATORS, "moderators")
     await fake.start()
-    harness = Harness(fake, tmp_path)
+    extra = request.node.get_closest_marker("slack_config")
+    harness = Harness(fake, tmp_path, extra.args[0] if extra else "")
     harness.caplog = caplog
     await harness.start()
     yield harness

@@ -7,7 +7,7 @@ from bot.core.bot import Bot
 from bot.core.clock import Clock, parse_duration
 from bot.core.cog import Cog, action, command, job, listener, on_submit, option, query
 from bot.core.commands import Refusal, UsageError
-from bot.core.context import Channel, Community, Invocation, Member
+from bot.core.context import Channel, Community, Invocation, Member, Thread
 from bot.core.events import DomainEvent
 from bot.core.message import Button, ButtonStyle, Field, File, Image, Message
 
@@ -27,6 +27,7 @@ __all__ = [
     "Member",
     "Message",
     "Refusal",
+    "Thread",
     "UsageError",
     "action",
     "command",

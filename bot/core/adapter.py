@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from bot.core.context import Channel, Community, Member
+from bot.core.context import Channel, Community, Member, Thread
 from bot.core.message import Message
 
 if TYPE_CHECKING:
@@ -64,6 +64,52 @@ class Dialog:
     intro: str = ""
 
 
+# What a cog may need of a platform beyond posting messages (`Cog.platform_needs`), for an adapter to ask for
+# (Discord's permissions in the invite link) and to check (the log and `config check` say what is missing).
+EVENT_MIRRORS = "event_mirrors"  # the platform's own list of events (Discord's scheduled events)
+THREADS = "threads"  # discussion threads under the bot's posts
+ROOMS = "rooms"  # a room of their own for a few members (bot.platforms.rooms): pairing's rooms
+
+
+@dataclass(frozen=True)
+class EventMirror:
+    """One occurrence of an event as a platform's own event list shows it (Discord's scheduled events). The
+    bot's event stays the source of truth (answers, places, the waitlist); this is a copy for the list.
+
+    Plain text, not rendered for a platform: a platform cuts what is too long for it. `place` is where it
+    happens as the organiser wrote it (an address, a link, or a voice channel the platform can host it in)."""
+
+    title: str
+    description: str
+    start: datetime
+    end: datetime
+    place: str
+
+
+@runtime_checkable
+class MirrorsEvents(Protocol):
+    """An adapter whose platform has its own list of events, which the bot's events are copied into.
+
+    None of these raises for what the platform refuses (a missing permission, a full list, a gone event):
+    the adapter logs it, and the bot's event works on without its copy."""
+
+    async def mirror_event(self, community: Community, mirror: EventMirror, *, unsure: bool = False) -> str | None:
+        """List it; its id on the platform, or None if the platform refused. `unsure`: an earlier attempt's
+        outcome is unknown (the bot stopped before the answer): the copy it may have made is looked for first."""
+
+    async def update_mirror(self, community: Community, mirror_id: str, mirror: EventMirror) -> bool:
+        """Bring the copy in step with a changed event; False if the platform no longer has it."""
+
+    async def start_mirror(self, community: Community, mirror_id: str) -> None:
+        """The occurrence has begun: marked as happening, where the platform does not do so itself."""
+
+    async def end_mirror(self, community: Community, mirror_id: str) -> None:
+        """The occurrence is over: marked as ended (one that never began, as cancelled)."""
+
+    async def cancel_mirror(self, community: Community, mirror_id: str) -> None:
+        """The event was cancelled."""
+
+
 class Adapter(Protocol):
     """Besides these, an adapter may offer `async def open_dialog(ctx, dialog) -> bool`: show a short
     form as one dialog in answer to the member's press, True if it opened. Without it (or when it
@@ -83,11 +129,12 @@ class Adapter(Protocol):
     #: platform library waits out rate limits on its own).
     send_rate: float | None
 
-    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+    async def send(self, community: Community, to: Channel | Member | Thread, message: Message, *,
                    delivery: Delivery | None = None) -> str:
-        """Post in a channel, or send a direct message to a member; returns the message's id,
-        for a later `edit`. May raise MemberUnreachable or ChannelUnavailable. The outbox passes
-        `delivery`: where the platform allows, a repeated attempt must not post the message again."""
+        """Post in a channel or in the thread under one of the bot's messages, or send a direct message to
+        a member; returns the message's id, for a later `edit`. May raise MemberUnreachable or
+        ChannelUnavailable. The outbox passes `delivery`: where the platform allows, a repeated attempt
+        must not post the message again."""
 
     def serves(self, community: Community) -> bool:
         """Whether this bot serves that community here (a webhook may name any)."""

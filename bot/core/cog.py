@@ -342,6 +342,12 @@ class Cog:
                     await tx.execute(f"UPDATE {table} SET {column} = '' WHERE community = ? AND {column} = ?",
                                      (community.key, member.id))
 
+    def platform_needs(self) -> frozenset[str]:
+        """What this cog asks of the platform beyond posting messages, decided once it has loaded (e.g. from
+        its config): names from bot.core.adapter (EVENT_MIRRORS, THREADS). An adapter asks for them when it
+        is invited, and says in the log and in `config check` what the platform does not allow it."""
+        return frozenset()
+
     def listens_to(self) -> list[tuple[str, Callable[[Any], Awaitable[None]]]]:
         """Domain events this cog hears besides its `@listener`s, decided once it has loaded
         (e.g. from its config): (event name, handler) pairs."""

@@ -45,6 +45,17 @@ class Channel:
     name: str
 
 
+@dataclass(frozen=True)
+class Thread:
+    """The conversation under one message the bot posted (an event's announcement): a Discord thread made
+    from that message, Slack's thread of replies to it. `root` is the message's id; `name` is what a
+    platform that names threads shows (Discord)."""
+
+    channel: Channel
+    root: str
+    name: str
+
+
 @dataclass
 class Invocation:
     """A member's command or button press, and the ways to answer it.

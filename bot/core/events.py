@@ -28,8 +28,9 @@ _INSERT = "INSERT INTO domain_events (community, member_id, name, data, at) VALU
 
 Listener = Callable[["DomainEvent"], Awaitable[None]]
 
-# Events the platform adapters emit themselves (cogs declare theirs in `Cog.emits`).
-CORE_EVENTS = ("member.joined",)
+# Events the platform adapters emit themselves (cogs declare theirs in `Cog.emits`): a member joined; a member
+# marked a copy of an event in the platform's own list as interesting (data: `mirror`, the copy's id there).
+CORE_EVENTS = ("member.joined", "event_mirror.interested")
 
 
 @dataclass(frozen=True)

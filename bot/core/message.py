@@ -84,6 +84,9 @@ class Message:
     ephemeral: bool = False
     #: A small picture on the web shown beside the text (a partner's logo): an https address.
     thumbnail_url: str = ""
+    #: Posted in a channel: open a discussion thread under it, with this name, where a platform opens
+    #: threads itself (Discord); on Slack the replies to a message are its thread.
+    thread: str = ""
 
     @classmethod
     def of(cls, content: Message | str) -> Message:
@@ -97,6 +100,7 @@ class Message:
         """
         return {
             "text": self.text, "title": self.title, "ephemeral": self.ephemeral, "thumbnail_url": self.thumbnail_url,
+            "thread": self.thread,
             "fields": [[f.name, f.value, f.inline] for f in self.fields],
             "buttons": [[b.label, b.action, b.value, str(b.style)] for b in self.buttons],
             "images": [[i.filename, keep(i.data), i.description] for i in self.images],
@@ -108,6 +112,7 @@ class Message:
         """The message again, from `to_json`'s data; `fetch` undoes its `keep`."""
         return cls(
             text=data["text"], title=data["title"], ephemeral=data["ephemeral"], thumbnail_url=data["thumbnail_url"],
+            thread=data.get("thread", ""),  # messages queued before threads were kept without it
             fields=[Field(name, value, inline) for name, value, inline in data["fields"]],
             buttons=[Button(label, action, value, ButtonStyle(style)) for label, action, value, style in data["buttons"]],
             images=[Image(name, fetch(kept), about) for name, kept, about in data["images"]],

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from bot.render.images import bundled_faces
-from bot.render.templates import MONTHS
+from bot.render.times import MONTHS
 
 INK = "#1f2a44"
 SOFT_INK = "#5a647a"

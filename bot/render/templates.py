@@ -20,13 +20,14 @@ wrote, whose values were already escaped: print it with `|safe`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
 import jinja2
 
 from bot.render.escape import ESCAPERS
+from bot.render.times import LOCAL_TIMES, MONTHS, READERS_OWN_ZONE, clock_time, short_date
 
 
 class Escaped(str):
@@ -44,24 +45,9 @@ def builtin_templates_dir() -> Path:
     return packaged if packaged.is_dir() else here.parents[2] / "templates"
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July",
-          "August", "September", "October", "November", "December")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
 def long_date(value: date) -> str:
     """25 November 2026: the same on every machine, whatever its locale."""
     return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def short_date(value: date) -> str:
-    """Wed 25 Nov 2026."""
-    return f"{WEEKDAYS[value.weekday()][:3]} {value.day} {MONTHS[value.month - 1][:3]} {value.year}"
-
-
-def clock_time(value: datetime) -> str:
-    """18:30, in the time zone the moment carries."""
-    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 class TemplateProblem(Exception):
@@ -113,7 +99,7 @@ class Templates:
         how a command is written (`{{ "help" | command }}`: /help, or /smallstep help on Slack)."""
         if dialect not in self._environments:
             self._environments[dialect] = _environment(
-                self._loader, ESCAPERS[dialect], lambda name: self._command_namer(dialect, name))
+                self._loader, ESCAPERS[dialect], lambda name: self._command_namer(dialect, name), dialect)
         return self._environments[dialect]
 
     def set_command_namer(self, namer: Callable[[str, str], str]) -> None:
@@ -171,7 +157,7 @@ _COMPILED = jinja2.FileSystemBytecodeCache()
 
 
 def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str],
-                 command: Callable[[str], str] = lambda name: f"/{name}") -> jinja2.Environment:
+                 command: Callable[[str], str] = lambda name: f"/{name}", dialect: str = "plain") -> jinja2.Environment:
     def finalize(value: Any) -> str:
         if isinstance(value, Escaped):
             return value
@@ -191,6 +177,11 @@ def _environment(loader: jinja2.BaseLoader, escaper: Callable[[str], str],
     env.filters["shortdate"] = short_date
     env.filters["clocktime"] = clock_time
     env.filters["zonename"] = lambda moment: moment.tzname() or ""
+    # A moment (or a span, given its end) in each reader's own zone where the platform can show it so.
+    local_time = LOCAL_TIMES[dialect]
+    env.filters["when"] = lambda start, end=None, zone=True, relative=False: Escaped(
+        local_time(start, end, zone=zone, relative=relative))
+    env.globals["readers_own_zone"] = dialect in READERS_OWN_ZONE
     env.filters["safe"] = Escaped
     env.filters["command"] = lambda name: Escaped(escaper(command(str(name))))
 

@@ -91,6 +91,7 @@ def status(path: Path) -> dict[str, object]:
             "communities": [r["community"] for r in rows(
                 "SELECT DISTINCT community FROM domain_events ORDER BY community", "domain_events")],
             "channel_problems": channel_problems(conn, tables),
+            "missing_permissions": missing_permissions(conn, tables),
         }
 
 
@@ -104,12 +105,25 @@ def left_waiting(path: Path) -> dict[str, int]:
         return {"outbox": count("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'unreachable')", "outbox"),
                 "forms": count("SELECT COUNT(*) FROM form_drafts", "form_drafts")}
 def unusable_channels(path: Path) -> list[str]:
-    """The channels the running bot found missing or closed to it, as warnings to print (none without a
-    database yet)."""
+    """The channels the running bot found missing or closed to it, and what the platform does not allow it (a
+    permission its role lacks), as warnings to print (none without a database yet)."""
     if not path.exists():
         return []
     with _read_only(path) as conn:
-        return channel_problems(conn, {row[0] for row in conn.execute("SELECT name FROM sqlite_master")})
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        return channel_problems(conn, tables) + missing_permissions(conn, tables)
+
+
+def missing_permissions(conn: sqlite3.Connection, tables: set[str]) -> list[str]:
+    """What the cogs need of Discord that the bot's role lacked when the bot last looked (the Discord adapter
+    keeps it, and forgets it once granted)."""
+    if "discord_missing_permissions" not in tables:
+        return []
+    rows = conn.execute("SELECT community, permission, lost, seen_at FROM discord_missing_permissions"
+                        " ORDER BY community, permission")
+    return [f"{r['community']}: the bot lacks {r['permission']}, so {r['lost']} (seen {r['seen_at'][:16].replace('T', ' ')}"
+            f" UTC); give its role {r['permission']}, or invite it again with the link `smallstep invite-url` prints"
+            for r in rows]
 
 
 def channel_problems(conn: sqlite3.Connection, tables: set[str]) -> list[str]:

@@ -8,13 +8,18 @@ in their own time zone and take any event into their calendar (.ics). Those goin
 reminded by DM before each occurrence; a reminder whose moment passed while the bot was down
 is still sent if the event has not begun, and never twice. Editing or cancelling an event
 updates every announcement and tells those going.
+
+Where the platform has its own list of events (Discord's), each event is copied there too (mirrors.py),
+and a member who marks the copy as interesting is offered Going / Maybe by DM, once. With
+`cogs.events.threads`, each announcement has a discussion thread, where changes, a cancellation and
+"starting soon" are posted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,15 +27,18 @@ from zoneinfo import ZoneInfo
 from bot.config import ConfigError, each, setting
 from bot.config import duration as a_duration
 from bot.core import (Button, ButtonStyle, Channel, Community, DomainEvent, Field, File, Invocation, Member, Message,
-                      Refusal, action, command, job, on_submit, option, parse_duration, query)
+                      Refusal, Thread, action, command, job, listener, on_submit, option, parse_duration, query)
+from bot.core.adapter import EVENT_MIRRORS, THREADS, EventMirror
 from bot.core.checks import looks_like_channel, web_address, with_digits
 from bot.core.clock import closest_zones, stamp
 from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
 from bot.core.commands import closest, whole_number
 from bot.forms import Submission
+from bot.outbox import recipient_id
 from bot.storage import Transaction
 from cogs.events.forms import EVENT_FORM
+from cogs.events.mirrors import EventMirrors
 from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
     parse_start, recurrence_in_words
 from cogs.events.store import (CANCELLED, GOING, MAYBE, NO, WAITLIST, Counts, Draft, Event, EventStore, Rsvp,
@@ -38,6 +46,7 @@ from cogs.events.store import (CANCELLED, GOING, MAYBE, NO, WAITLIST, Counts, Dr
 
 TEXTS = "events/messages.j2"
 LISTED = 20
+STARTING_SOON = timedelta(hours=1)  # when an announcement's thread hears that its event is about to begin
 # An event's number (`3`, `#3`), or a suggestion picked while typing (`3 · Listening session (Tue 5 Jan 2027)`).
 _REF = re.compile(r"^#?(\d{1,9})(?: · .*)?$")
 
@@ -49,6 +58,8 @@ class EventSettings:
     reminders: list[str] = setting(["24h", "1h"], "How long before each occurrence those going are reminded by DM.",
                                    each(a_duration))
     channels: list[str] = setting([], "Where an event is announced when /event create names no channel.")
+    threads: bool = setting(False, "A discussion thread under each announcement, where changes, a cancellation and"
+                                   " 'starting soon' are posted.")
 
 
 class Events(Cog):
@@ -62,10 +73,15 @@ class Events(Cog):
 
     async def cog_load(self) -> None:
         self.store = EventStore(self.db, self.events)
+        self.mirrors = EventMirrors(self, self.store, self._mirror_of)
         self.offsets = sorted({parse_duration(r) for r in self.settings.reminders}, reverse=True)
         if any(o <= timedelta(0) for o in self.offsets):
             raise ConfigError("cogs.events.reminders", "a reminder must come before the event",
                               'write durations like "24h" or "1h"', self.config.source)
+
+    def platform_needs(self) -> frozenset[str]:
+        """The platform's own list of events, where it has one; threads, when they are on."""
+        return frozenset({EVENT_MIRRORS, *([THREADS] if self.settings.threads else [])})
 
     # -- members ---------------------------------------------------------------------------
 
@@ -211,6 +227,7 @@ class Events(Cog):
         moved = (draft.first, draft.zone, draft.length, draft.place, draft.recurrence) != (
             before.first, before.zone, before.length, before.place, before.recurrence)
         partner = await self._partner(ctx.community, draft.partner_id)  # before: another cog's query
+        threads = await self._threads(ctx.community, current) if moved else []  # before: read outside it
         promoted: list[Rsvp] = []
         happened: list[DomainEvent] = []
         # The change, what it tells those going or moved up, new channels' announcements and the audit
@@ -225,11 +242,14 @@ class Events(Cog):
                                  partner)
             await self._announce(ctx.community, updated, card, tx=tx)  # new channels get it
             told = await self._tell_change(ctx.community, updated, tx=tx) if moved else 0
+            await self._post_in_threads(ctx.community, updated, threads, f"events:thread:changed:{updated.id}:"
+                                        f"{updated.revision}", "thread_changed", tx=tx)
             await self.bot.audit.record(ctx.community, ctx.member, "event.edit", target=updated.title,
                                         event=updated.id, tx=tx)
         for joined in happened:
             await self.events.publish(joined)
         await self._refresh_announcements(ctx.community, updated.id)  # the others keep theirs, updated
+        await self.mirrors.sync(ctx.community, updated.id)
         # capacity:0 takes the limit away: said plainly, with who moved up from the waitlist because of it.
         await ctx.reply_private(ctx.render(TEXTS, event=updated, told=told, promoted=len(promoted),
                                            unlimited=before.capacity is not None and draft.capacity is None)["edited"])
@@ -252,8 +272,9 @@ class Events(Cog):
     @action("events:cancel", moderator=True)
     async def cancelled(self, ctx: Invocation, value: str) -> None:
         event = await self._event(ctx, value)
-        # The cancellation, its reminders withdrawn, what those going are told and the audit entry:
-        # all of them, or none.
+        threads = await self._threads(ctx.community, event)
+        # The cancellation, its reminders withdrawn, what those going are told (and its threads) and the audit
+        # entry: all of them, or none.
         async with self.db.transaction() as tx:
             reason = await self.store.cancel(tx, ctx.community, event.id, self.clock.now())
             if reason is None:
@@ -264,7 +285,11 @@ class Events(Cog):
             going = await self.store.with_answer(ctx.community, event.id, GOING, WAITLIST, tx=tx)
             told = await self._tell(ctx.community, event, f"events:cancelled:{event.id}", "dm_cancelled", going,
                                     reason=reason, tx=tx)
+            await self.bot.outbox.withdraw(ctx.community, f"events:thread:starting:{event.id}:", prefix=True, tx=tx)
+            await self._post_in_threads(ctx.community, event, threads, f"events:thread:cancelled:{event.id}",
+                                        "thread_cancelled", reason=reason, tx=tx)
         await self._refresh_announcements(ctx.community, event.id)
+        await self.mirrors.sync(ctx.community, event.id)
         await ctx.reply_private(ctx.render(TEXTS, event=event, told=told)["cancel_done"])
 
     @action("events:keep", moderator=True)
@@ -329,7 +354,7 @@ class Events(Cog):
         When several reminders of one occurrence fell due (the bot was down), only the nearest is
         sent; none is sent once the occurrence has begun.
         """
-        horizon = now + self.offsets[0] if self.offsets else now
+        horizon = now + max([*self.offsets[:1], STARTING_SOON if self.settings.threads else timedelta(0)])
         served = [e for e in await self.store.scheduled() if e.community.partition(":")[0] in self.bot.adapters]
         # Expanding every repeat rule is CPU work: on a thread, so members are answered meanwhile.
         coming = await asyncio.to_thread(lambda: [(e, e.between(now, horizon)) for e in served])
@@ -340,6 +365,16 @@ class Events(Cog):
                 due = [o for o in self.offsets if occurrence.start - o <= now < occurrence.start]
                 if due:
                     await self._queue_reminders(community, event, occurrence, min(due))
+                if self.settings.threads and occurrence.start - STARTING_SOON <= now < occurrence.start:
+                    await self._starting_soon(community, event, occurrence)
+
+    async def _starting_soon(self, community: Community, event: Event, occurrence: Occurrence) -> None:
+        """"Starting soon" in each thread under the announcements, once per occurrence, never after it began."""
+        batch = f"events:thread:starting:{event.id}:{stamp(occurrence.start)}"
+        done = {p.target_id for p in await self.bot.outbox.posts(community, batch)}
+        threads = [t for t in await self._threads(community, event) if recipient_id(t) not in done]
+        await self._post_in_threads(community, event, threads, batch, "thread_starting", expires_at=occurrence.start,
+                                    left=_duration_words(occurrence.start - self.clock.now()))
 
     async def _queue_reminders(self, community: Community, event: Event, occurrence: Occurrence,
                                offset: timedelta) -> None:
@@ -395,6 +430,7 @@ class Events(Cog):
             await self.bot.audit.record(ctx.community, ctx.member, "event.create", target=event.title,
                                         event=event_id, tx=tx)
         await self.events.publish(created)
+        await self.mirrors.sync(ctx.community, event_id)
         viewer = await self._zone(ctx.community, ctx.member.id)
         occurrence = event.next(self.clock.now())
         await ctx.reply_private(ctx.render(TEXTS, event=event, start=occurrence.start.astimezone(viewer),
@@ -507,7 +543,10 @@ class Events(Cog):
         return Message(title=texts["card_title"], text=texts["card"], fields=fields, buttons=buttons)
 
     async def _announce(self, community: Community, event: Event, card: Message, *, tx: Transaction) -> None:
-        """Post the announcement in each of the event's channels not yet holding it, through the outbox."""
+        """Post the announcement in each of the event's channels not yet holding it, through the outbox (with its
+        discussion thread, where the platform opens one)."""
+        if self.settings.threads:
+            card = replace(card, thread=self._thread_name(event))
         await self.bot.outbox.put(community, f"events:announce:{event.id}", [(c, card) for c in event.channels],
                                   tx=tx)
 
@@ -537,6 +576,69 @@ class Events(Cog):
         texts = ctx.render(TEXTS, count=len(entries))
         await ctx.reply_private(Message(text=texts["calendar_ready"],
                                         files=[File(name, calendar(entries, now), texts["calendar_title"])]))
+
+    # -- threads under the announcements ---------------------------------------------------------
+
+    def _thread_name(self, event: Event) -> str:
+        return str(self.bot.render(TEXTS, "plain", event=event)["thread_name"])
+
+    async def _threads(self, community: Community, event: Event) -> list[Thread]:
+        """The discussion threads under the event's announcements that were posted (none with threads off).
+        Read before the transaction that posts in them: a read waits while a transaction is open."""
+        if not self.settings.threads:
+            return []
+        posted = await self.bot.outbox.posts(community, f"events:announce:{event.id}")
+        return [Thread(p.channel, p.message_id, self._thread_name(event)) for p in posted if p.message_id]
+
+    async def _post_in_threads(self, community: Community, event: Event, threads: list[Thread], batch: str, block: str,
+                               *, tx: Transaction | None = None, expires_at: datetime | None = None,
+                               **variables: Any) -> None:
+        """A post in each thread, once per batch, with its times in the event's own zone (each reader's own where
+        the platform shows them so); given `tx`, with the change that calls for it."""
+        if not threads:
+            return
+        occurrence = event.next(self.clock.now())
+        texts = self.bot.render(TEXTS, community.platform, event=event, **variables,
+                                start=occurrence.start if occurrence else None)
+        message = Message(text=texts[block])
+        await self.bot.outbox.put(community, batch, [(thread, message) for thread in threads], tx=tx,
+                                  expires_at=expires_at)
+
+    # -- the platform's own list of events -------------------------------------------------------
+
+    def _mirror_of(self, community: Community, event: Event, occurrence: Occurrence) -> EventMirror:
+        """One occurrence of the event as the platform's own list shows it (mirrors.py)."""
+        texts = self.bot.render(TEXTS, community.platform, event=event, repeats=self._repeats(community.platform, event),
+                                channels=[c.name for c in event.channels])
+        place = event.place or str(self.bot.render(TEXTS, "plain")["mirror_place_unknown"])
+        return EventMirror(title=event.title, description=str(texts["mirror_description"]), start=occurrence.start,
+                           end=occurrence.end, place=place)
+
+    @job(every="1m", at_start=True)
+    async def mirror(self, now: datetime) -> None:
+        """Keep the copies in the platform's list in step: a series rolls on to its next occurrence when one
+        ends, a voice event starts and ends, and what the platform refused is tried again."""
+        await self.mirrors.sync()
+
+    @listener("event_mirror.interested")
+    async def interested(self, happened: DomainEvent) -> None:
+        """Someone marked the copy of an event as interesting in the platform's list, which keeps them no place:
+        they are offered Going / Maybe by DM, once per event, unless they have answered already."""
+        community, member = happened.community, happened.member
+        event_id = await self.mirrors.event_of(community, str(happened.data.get("mirror", "")))
+        event = await self.store.get(community, event_id) if event_id is not None else None
+        occurrence = event.next(self.clock.now()) if event is not None and event.status != CANCELLED else None
+        if occurrence is None or await self.store.answer_of(community, event.id, member.id) is not None:
+            return
+        counts = await self.store.counts(community, event.id)
+        start = occurrence.start.astimezone(await self._zone(community, member.id))
+        texts = self.bot.render(TEXTS, community.platform, event=event, start=start,
+                                full=event.capacity is not None and counts.going >= event.capacity)
+        offer = Message(text=texts["dm_interested"], buttons=[
+            Button(texts["button_going"], "events:rsvp", f"{event.id}:{GOING}", ButtonStyle.SUCCESS),
+            Button(texts["button_maybe"], "events:rsvp", f"{event.id}:{MAYBE}", ButtonStyle.SECONDARY),
+            Button(texts["button_no"], "events:rsvp", f"{event.id}:{NO}", ButtonStyle.SECONDARY)])
+        await self.bot.outbox.put(community, f"events:interested:{event.id}:{member.id}", [(member, offer)])
 
     # -- telling members -------------------------------------------------------------------------
 

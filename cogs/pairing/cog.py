@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from bot.config import duration, setting
 from bot.core import (Button, ButtonStyle, Channel, Community, Image, Invocation, Member, Message, Refusal, action,
                       command, job, option, parse_duration)
+from bot.core.adapter import ROOMS
 from bot.core.cog import Cog, SubmitSpec
 from bot.forms import Submission
 from bot.render.charts import bar_chart
@@ -117,6 +118,10 @@ class Pairing(Conversation, Cog):
         if missing:
             raise ValueError(f"cogs.pairing.statements is {self.settings.statements}, but {TEMPLATE} has no block"
                              f" {', '.join(missing)}: add the statements, or ask fewer")
+
+    def platform_needs(self) -> frozenset[str]:
+        """Rooms for the pairs, when they are on (on Discord: private threads, asked for in the invite link)."""
+        return frozenset({ROOMS}) if self.settings.rooms else frozenset()
 
     async def cog_unload(self) -> None:
         for task in list(self._background):  # rooms still to open wait in the database for the next start

@@ -60,16 +60,39 @@ DEFAULT_EVERYONE_PERMISSIONS = (
     | (1 << 38)  # send messages in threads
 )
 VIEW_CHANNEL, SEND_MESSAGES = 1 << 10, 1 << 11
-# The thread permissions (topics/permissions.mdx): Manage Threads lets a member delete, archive and lock threads and
-# view every private thread ("moderators" in the thread docs); the other two create private threads and post in any.
-MANAGE_THREADS, CREATE_PRIVATE_THREADS, SEND_MESSAGES_IN_THREADS = 1 << 34, 1 << 36, 1 << 38
-# Channel types (resources/channel.mdx): private threads "can only be created in GUILD_TEXT channels".
-GUILD_TEXT, GUILD_ANNOUNCEMENT, PRIVATE_THREAD = 0, 5, 12
 
 # Gateway intents the fake honours: Discord sends these events only to a bot that asked.
+INTENT_GUILDS = 1 << 0  # THREAD_CREATE among others
 INTENT_GUILD_MEMBERS = 1 << 1
 INTENT_GUILD_PRESENCES = 1 << 8
 INTENT_DIRECT_MESSAGES = 1 << 12
+INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16  # not privileged (gateway.mdx): GUILD_SCHEDULED_EVENT_* and its USER_ADD
+
+# More permission bits (permissions.mdx).
+MANAGE_CHANNELS, CONNECT, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 4, 1 << 20, 1 << 22, 1 << 24
+MANAGE_EVENTS, CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS, CREATE_EVENTS = 1 << 33, 1 << 35, 1 << 38, 1 << 44
+# The thread permissions: Manage Threads lets a member delete, archive and lock threads and view every private
+# thread ("moderators" in the thread docs); Create Private Threads makes them.
+MANAGE_THREADS, CREATE_PRIVATE_THREADS = 1 << 34, 1 << 36
+
+# Channel types (channel.mdx): what the fake's guild holds, the public thread made from a message and the
+# private thread made without one, which "can only be created in GUILD_TEXT channels" (threads.mdx).
+GUILD_TEXT, GUILD_VOICE, GUILD_ANNOUNCEMENT, PUBLIC_THREAD, PRIVATE_THREAD, GUILD_STAGE_VOICE = 0, 2, 5, 11, 12, 13
+# channel.mdx, Start Thread from Message: a 1-100 character name, and these auto_archive_duration minutes.
+THREAD_NAME_LIMIT = 100
+THREAD_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+
+# guild-scheduled-event.mdx. Entity types, statuses, the one privacy level (GUILD_ONLY); a name of 1-100
+# characters, a description of 1-1000, a location of 1-100; "A guild can have a maximum of 100 events with
+# SCHEDULED or ACTIVE status at any time" (30038 in opcodes-and-status-codes.mdx).
+EVENT_STAGE_INSTANCE, EVENT_VOICE, EVENT_EXTERNAL = 1, 2, 3
+EVENT_SCHEDULED, EVENT_ACTIVE, EVENT_COMPLETED, EVENT_CANCELED = 1, 2, 3, 4
+EVENT_GUILD_ONLY = 2
+EVENT_NAME_LIMIT, EVENT_DESCRIPTION_LIMIT, EVENT_LOCATION_LIMIT = 100, 1000, 100
+MOST_UNCOMPLETED_EVENTS = 100
+# "Valid Guild Scheduled Event Status Transitions": SCHEDULED → ACTIVE or CANCELED, ACTIVE → COMPLETED; once
+# COMPLETED or CANCELED "the status can no longer be updated".
+EVENT_TRANSITIONS = {EVENT_SCHEDULED: {EVENT_ACTIVE, EVENT_CANCELED}, EVENT_ACTIVE: {EVENT_COMPLETED}}
 
 # Discord's global limit (topics/rate-limits.mdx, "Global Rate Limit"): "All bots can make up to 50
 # requests per second to our API", and "Interaction endpoints are not bound to the bot's Global Rate
@@ -194,6 +217,11 @@ def _json_response(data: Any, status: int = 200, headers: dict[str, str] | None 
     )
 
 
+def _snowflake(value: Any) -> str | None:
+    """An id as Discord's JSON writes it back: a string (a client may send an integer)."""
+    return None if value is None else str(value)
+
+
 def _error(status: int, code: int, message: str) -> web.Response:
     return _json_response({"code": code, "message": message}, status=status)
 
@@ -225,17 +253,20 @@ class _Member:
 
 @dataclass
 class _Thread:
-    """A private thread the bot made (threads.mdx: "similar to Group DMs, but in a Guild")."""
+    """A thread the bot made: public, from a message (its id is the message's), or private, "similar to Group
+    DMs, but in a Guild" (threads.mdx), which only its members and moderators of threads see."""
 
     id: int
     parent_id: int
     name: str
     owner_id: int
-    invitable: bool
+    kind: int  # PUBLIC_THREAD or PRIVATE_THREAD
     auto_archive_duration: int
+    invitable: bool = True  # private threads only: whether members other than moderators may add others
     members: list[int] = field(default_factory=list)  # added, in order (the creator first)
     archived: bool = False
     locked: bool = False
+    created: str = field(default_factory=lambda: _now())
 
 
 @dataclass
@@ -272,10 +303,15 @@ class FakeDiscord:
 
         # The guild's contents, in insertion order (which gives channel and role positions).
         self._channels: dict[int, str] = {}
+        self._channel_types: dict[int, int] = {}  # by channel id: GUILD_TEXT unless added as another kind
+        self._threads: dict[int, _Thread] = {}  # by thread id (a public thread's is its message's): threads()
+        self.scheduled_events: dict[int, dict] = {}  # id -> the Guild Scheduled Event object, as Discord keeps it
+        self.interested: dict[int, set[int]] = {}  # scheduled event id -> the users who marked it interesting
+        # Discord's clock, for what it does by itself at a time (an external event starts and ends): a test
+        # whose bot runs on a moved clock moves this one too.
+        self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self._denied: dict[int, int] = {}  # channel id -> permissions an overwrite takes from the bot there
-        self._channel_types: dict[int, int] = {}  # channel id -> type, when not GUILD_TEXT
         self._overwrites: dict[int, list[dict]] = {}  # channel id -> permission overwrites (set_overwrite)
-        self._threads: dict[int, _Thread] = {}
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
         self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
@@ -321,6 +357,7 @@ class FakeDiscord:
         self.edits: list[dict] = []
         self.command_syncs: list[dict] = []
         self.thread_edits: list[dict] = []  # PATCH /channels/{thread.id}: {"thread_id", "data"}
+        self.event_changes: list[dict] = []  # creates and modifications of scheduled events: method, id, payload
         self.unknown_requests: list[dict] = []
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -347,9 +384,15 @@ class FakeDiscord:
         app.router.add_patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}", self._edit_webhook_message)
         app.router.add_post(f"{api}/channels/{{channel_id}}/messages", self._create_channel_message)
         app.router.add_patch(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self._edit_channel_message)
-        app.router.add_post(f"{api}/channels/{{channel_id}}/threads", self._start_thread)
+        app.router.add_post(f"{api}/channels/{{channel_id}}/threads", self._start_private_thread)
+        app.router.add_post(f"{api}/channels/{{channel_id}}/messages/{{message_id}}/threads", self._start_thread)
         app.router.add_put(f"{api}/channels/{{channel_id}}/thread-members/{{user_id}}", self._add_thread_member)
         app.router.add_patch(f"{api}/channels/{{channel_id}}", self._modify_thread)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/scheduled-events", self._list_scheduled_events)
+        app.router.add_post(f"{api}/guilds/{{guild_id}}/scheduled-events", self._create_scheduled_event)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._get_scheduled_event)
+        app.router.add_patch(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._modify_scheduled_event)
+        app.router.add_delete(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._delete_scheduled_event)
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -384,23 +427,30 @@ class FakeDiscord:
         self._overwrites.setdefault(channel_id, []).append(
             {"id": str(target_id), "type": 0 if role else 1, "allow": str(allow), "deny": str(deny)})
 
-    def give_role(self, user_id: int, role_id: int) -> None:
-        """Add a role to a member, the bot included (before the bot connects)."""
-        self._member(user_id).roles.append(role_id)
-
     def threads(self) -> list[dict]:
-        """The threads the bot made, oldest first: id, parent_id, name, invitable, members, archived, locked."""
-        return [{"id": t.id, "parent_id": t.parent_id, "name": t.name, "invitable": t.invitable,
-                 "members": list(t.members), "archived": t.archived, "locked": t.locked}
+        """The threads the bot made, oldest first, as they are now: id, parent_id, name, private, invitable,
+        members, archived, locked."""
+        return [{"id": t.id, "parent_id": t.parent_id, "name": t.name, "private": t.kind == PRIVATE_THREAD,
+                 "invitable": t.invitable, "members": list(t.members), "archived": t.archived, "locked": t.locked}
                 for t in self._threads.values()]
 
+    def archive_thread(self, thread_id: int) -> None:
+        """A thread falls quiet and is archived, as Discord does after its auto_archive_duration (threads.mdx)."""
+        self._threads[thread_id].archived = True
+
     def sees_thread(self, user_id: int, thread_id: int) -> bool:
-        """Whether a member can read a private thread: added to it, and able to view its parent channel
-        ("Threads inherit permissions from the parent channel", permissions.mdx), or a moderator of threads."""
+        """Whether a member can read a thread: whoever views its parent channel ("Threads inherit permissions from
+        the parent channel", permissions.mdx), and for a private thread only if added to it or a moderator of
+        threads."""
         thread = self._threads[thread_id]
         allowed = self._channel_permissions(user_id, thread.parent_id)
-        return bool(allowed & VIEW_CHANNEL) and (user_id in thread.members or bool(allowed & MANAGE_THREADS))
+        return bool(allowed & VIEW_CHANNEL) and (thread.kind == PUBLIC_THREAD or user_id in thread.members
+                                                 or bool(allowed & MANAGE_THREADS))
 
+    def add_voice_channel(self, channel_id: int, name: str, *, stage: bool = False) -> None:
+        """A voice channel (type 2), or a stage channel (type 13), where a scheduled event can take place."""
+        self._channels[channel_id] = name
+        self._channel_types[channel_id] = GUILD_STAGE_VOICE if stage else GUILD_VOICE
     async def deny_bot(self, channel_id: int, permissions: int) -> None:
         """A moderator takes permissions from the bot in one channel (a member overwrite), and Discord tells the
         bot (CHANNEL_UPDATE, gateway-events.mdx) so its cache knows; `permissions` 0 gives them back."""
@@ -409,6 +459,12 @@ class FakeDiscord:
 
     def add_role(self, role_id: int, name: str, permissions: int = 0) -> None:
         self._roles[role_id] = {"name": name, "permissions": permissions, "position": len(self._roles)}
+
+    def grant_bot(self, permissions: int, role_id: int = 4999) -> None:
+        """Give the bot a role with these permissions, as a server admin would (before the bot connects:
+        GUILD_CREATE carries roles and the bot's own member)."""
+        self.add_role(role_id, "Bot role", permissions)
+        self._members[self.bot_user_id].roles.append(role_id)
 
     def add_member(self, user_id: int, name: str, *, roles: list[int] = (), dms_open: bool = True) -> None:
         """A guild member; `name` is both the username and the display name."""
@@ -509,6 +565,28 @@ class FakeDiscord:
         self.add_member(user_id, name)
         member = {**self._member_payload(user_id), "guild_id": str(self.guild_id)}
         await self._dispatch("GUILD_MEMBER_ADD", member, intent=INTENT_GUILD_MEMBERS)
+
+    def add_scheduled_event(self, name: str, start: datetime, end: datetime, location: str = "Online") -> int:
+        """An external event a server admin made in the Events list (not the bot); returns its id."""
+        event_id = self._new_id()
+        self.scheduled_events[event_id] = {
+            "id": str(event_id), "guild_id": str(self.guild_id), "channel_id": None, "creator_id": str(GUILD_OWNER_ID),
+            "name": name, "description": None, "scheduled_start_time": start.isoformat(),
+            "scheduled_end_time": end.isoformat(), "privacy_level": EVENT_GUILD_ONLY, "status": EVENT_SCHEDULED,
+            "entity_type": EVENT_EXTERNAL, "entity_id": None, "entity_metadata": {"location": location},
+            "user_count": 0, "image": None, "recurrence_rule": None}
+        return event_id
+
+    async def mark_interested(self, user_id: int, event_id: int) -> None:
+        """The member marks a scheduled event as interesting: GUILD_SCHEDULED_EVENT_USER_ADD, which carries ids
+        only (gateway-events.mdx), sent only to a bot that asked for the GUILD_SCHEDULED_EVENTS intent."""
+        self._member(user_id)
+        if event_id not in self.scheduled_events:
+            raise KeyError(f"no scheduled event {event_id} in the fake guild")
+        self.interested.setdefault(event_id, set()).add(user_id)
+        await self._dispatch("GUILD_SCHEDULED_EVENT_USER_ADD", {
+            "guild_scheduled_event_id": str(event_id), "user_id": str(user_id), "guild_id": str(self.guild_id)},
+            intent=INTENT_GUILD_SCHEDULED_EVENTS)
 
     async def remove_bot(self) -> None:
         """A server admin removes the bot from the guild (GUILD_DELETE, not an outage)."""
@@ -675,9 +753,10 @@ class FakeDiscord:
             name = self._channels[channel_id]
         except KeyError:
             raise KeyError(f"no channel {channel_id} in the fake guild; add_channel() first") from None
-        return {
+        kind = self._channel_types.get(channel_id, GUILD_TEXT)
+        payload = {
             "id": str(channel_id),
-            "type": self._channel_types.get(channel_id, GUILD_TEXT),
+            "type": kind,
             "guild_id": str(self.guild_id),
             "name": name,
             "position": list(self._channels).index(channel_id),
@@ -691,12 +770,19 @@ class FakeDiscord:
             "parent_id": None,
             "flags": 0,
         }
+        if kind in (GUILD_VOICE, GUILD_STAGE_VOICE):
+            payload.update(bitrate=64000, user_limit=0, rtc_region=None)
+        return payload
 
     def _thread_payload(self, thread: _Thread) -> dict:
         """A thread as a channel object (resources/channel.mdx, "Example Thread Channel")."""
+        metadata = {"archived": thread.archived, "auto_archive_duration": thread.auto_archive_duration,
+                    "archive_timestamp": _now(), "locked": thread.locked, "create_timestamp": thread.created}
+        if thread.kind == PRIVATE_THREAD:
+            metadata["invitable"] = thread.invitable  # "only available on private threads"
         return {
             "id": str(thread.id),
-            "type": PRIVATE_THREAD,
+            "type": thread.kind,
             "guild_id": str(self.guild_id),
             "parent_id": str(thread.parent_id),
             "owner_id": str(thread.owner_id),
@@ -707,8 +793,7 @@ class FakeDiscord:
             "member_count": min(len(thread.members), 50),
             "total_message_sent": 0,
             "flags": 0,
-            "thread_metadata": {"archived": thread.archived, "auto_archive_duration": thread.auto_archive_duration,
-                                "archive_timestamp": _now(), "locked": thread.locked, "invitable": thread.invitable},
+            "thread_metadata": metadata,
         }
 
     def _channel_permissions(self, user_id: int, channel_id: int) -> int:
@@ -804,7 +889,8 @@ class FakeDiscord:
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
-            "guild_scheduled_events": [],
+            "guild_scheduled_events": [self._advanced(event) for event in self.scheduled_events.values()
+                                       if self._advanced(event)["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)],
             "soundboard_sounds": [],
         }
 
@@ -965,6 +1051,12 @@ class FakeDiscord:
             log.warning("%s not sent: the bot did not ask for its gateway intent (%d)", event, intent)
             return
         await self._send(self._bot_socket, {"op": OP_DISPATCH, "t": event, "d": data})
+
+    async def _notify(self, event: str, data: dict, *, intent: int = 0) -> None:
+        """An event a REST request caused, sent to the bot if it is connected (and asked for its intent); a bot
+        using REST alone (before its gateway connects) is not waited for."""
+        if self._bot_socket is not None and (not intent or self._intents & intent):
+            await self._send(self._bot_socket, {"op": OP_DISPATCH, "t": event, "d": data})
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         """The gateway: HELLO, heartbeat ACKs, IDENTIFY -> READY + GUILD_CREATE, RESUME, member requests.
@@ -1423,7 +1515,7 @@ class FakeDiscord:
                 await released.wait()
         return _json_response(message)
 
-    # ---- threads: the pairs' rooms -----------------------------------------------------------
+    # ---- threads ---------------------------------------------------------------------------------
 
     def _thread_post_problem(self, thread: _Thread) -> web.Response | None:
         """What Discord answers a bot posting in a thread it may not post in. "The SEND_MESSAGES permission has no
@@ -1440,7 +1532,41 @@ class FakeDiscord:
         thread.archived = False
         return None
 
+    def _thread_name_problem(self, payload: dict) -> str | None:
+        """channel.mdx, Start Thread: a 1-100 character name, and an auto_archive_duration among these minutes."""
+        if not 1 <= len(payload.get("name") or "") <= THREAD_NAME_LIMIT \
+                or payload.get("auto_archive_duration", 4320) not in THREAD_ARCHIVE_DURATIONS:
+            return "name is 1-100 characters; auto_archive_duration is 60, 1440, 4320 or 10080"
+        return None
+
     async def _start_thread(self, request: web.Request) -> web.Response:
+        """Start Thread from Message (channel.mdx): a PUBLIC_THREAD from a message of a text channel, whose id
+        is the message's, so "a message can only have a single thread created from it" (160004 otherwise).
+        Creating one needs CREATE_PUBLIC_THREADS (permissions.mdx). Fires THREAD_CREATE (GUILDS intent)."""
+        channel_id, message_id = int(request.match_info["channel_id"]), int(request.match_info["message_id"])
+        message = self._messages.get(message_id)
+        if channel_id not in self._channels or message is None or message["channel_id"] != str(channel_id):
+            return _error(404, 10008, "Unknown Message")
+        if self._channel_types.get(channel_id, GUILD_TEXT) != GUILD_TEXT:
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        if not self._channel_permissions(self.bot_user_id, channel_id) & CREATE_PUBLIC_THREADS:
+            return _error(403, 50013, "Missing Permissions")
+        payload, _ = await _read_body(request)
+        payload = payload or {}
+        if problem := self._thread_name_problem(payload):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        if message_id in self._threads:
+            return _error(400, 160004, "A thread has already been created for this message")
+        thread = _Thread(message_id, channel_id, payload["name"], self.bot_user_id, PUBLIC_THREAD,
+                         payload.get("auto_archive_duration", 4320), members=[self.bot_user_id])
+        self._threads[message_id] = thread
+        message["thread"] = self._thread_payload(thread)
+        self._changed.set()
+        await self._notify("THREAD_CREATE", {**self._thread_payload(thread), "newly_created": True},
+                           intent=INTENT_GUILDS)
+        return _json_response(self._thread_payload(thread), status=201)
+
+    async def _start_private_thread(self, request: web.Request) -> web.Response:
         """Start Thread without Message (resources/channel.mdx): `type` defaults to PRIVATE_THREAD; private threads
         "can only be created in GUILD_TEXT channels" (threads.mdx; 50024 "Cannot execute action on this channel
         type"), need View Channel (else 50001) and CREATE_PRIVATE_THREADS (else 50013), and a 1-100 character name.
@@ -1459,15 +1585,16 @@ class FakeDiscord:
             return _error(403, 50001, "Missing Access")
         if not allowed & CREATE_PRIVATE_THREADS:
             return _error(403, 50013, "Missing Permissions")
-        if not 1 <= len(payload.get("name") or "") <= 100:
-            return _error(400, 50035, "Invalid Form Body: name must be 1 to 100 characters")
-        thread = _Thread(self._new_id(), parent_id, payload["name"], self.bot_user_id,
-                         bool(payload.get("invitable", True)), int(payload.get("auto_archive_duration") or 4320),
-                         [self.bot_user_id])
+        if problem := self._thread_name_problem(payload):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        thread = _Thread(self._new_id(), parent_id, payload["name"], self.bot_user_id, PRIVATE_THREAD,
+                         payload.get("auto_archive_duration", 4320), invitable=bool(payload.get("invitable", True)),
+                         members=[self.bot_user_id])
         self._threads[thread.id] = thread
         self._changed.set()
-        await self._dispatch("THREAD_CREATE", {**self._thread_payload(thread), "newly_created": True})
-        return _json_response(self._thread_payload(thread))
+        await self._notify("THREAD_CREATE", {**self._thread_payload(thread), "newly_created": True},
+                           intent=INTENT_GUILDS)
+        return _json_response(self._thread_payload(thread), status=201)
 
     async def _add_thread_member(self, request: web.Request) -> web.Response:
         """Add Thread Member (resources/channel.mdx): "Requires the ability to send messages in the thread. Also
@@ -1520,3 +1647,134 @@ class FakeDiscord:
         self._edit_message(message, payload or {}, files)
         self._record(self.edits, {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
         return _json_response(message)
+
+    # ---- scheduled events ----------------------------------------------------------------------
+
+    def _advanced(self, event: dict) -> dict:
+        """What Discord does by itself (guild-scheduled-event.mdx, Status Update Automation): "An external event
+        will automatically begin at its scheduled start time" and "end at its scheduled end time"."""
+        if event["entity_type"] == EVENT_EXTERNAL:
+            now = self.now()
+            if event["status"] == EVENT_SCHEDULED and now >= datetime.fromisoformat(event["scheduled_start_time"]):
+                event["status"] = EVENT_ACTIVE
+            if event["status"] == EVENT_ACTIVE and now >= datetime.fromisoformat(event["scheduled_end_time"]):
+                event["status"] = EVENT_COMPLETED
+        return event
+
+    def _event_permission_problem(self, event: dict, *, creating: bool) -> bool:
+        """Guild Scheduled Event Permissions Requirements: creating needs CREATE_EVENTS (and, in a voice channel,
+        VIEW_CHANNEL and CONNECT; a stage also MANAGE_CHANNELS, MUTE_MEMBERS, MOVE_MEMBERS); changing one the bot
+        created needs CREATE_EVENTS or MANAGE_EVENTS, anyone else's MANAGE_EVENTS. (The fake's permissions are
+        the guild's: it keeps no channel overwrites.)"""
+        granted = self._permissions(self.bot_user_id)
+        own = event.get("creator_id") == str(self.bot_user_id)
+        events = CREATE_EVENTS if creating else (CREATE_EVENTS | MANAGE_EVENTS if own else MANAGE_EVENTS)
+        needed = {EVENT_VOICE: VIEW_CHANNEL | CONNECT,
+                  EVENT_STAGE_INSTANCE: MANAGE_CHANNELS | MUTE_MEMBERS | MOVE_MEMBERS}.get(event["entity_type"], 0)
+        return not granted & events or granted & needed != needed
+
+    def _event_problem(self, event: dict) -> str | None:
+        """What Discord refuses in a scheduled event (Guild Scheduled Event Structure, Field Requirements By
+        Entity Type), or None."""
+        if not 1 <= len(event.get("name") or "") <= EVENT_NAME_LIMIT:
+            return "name is 1-100 characters"
+        if event.get("description") is not None and not 1 <= len(event["description"]) <= EVENT_DESCRIPTION_LIMIT:
+            return "description is 1-1000 characters"
+        if event.get("privacy_level") != EVENT_GUILD_ONLY:
+            return "privacy_level is GUILD_ONLY (2)"
+        start, end = event.get("scheduled_start_time"), event.get("scheduled_end_time")
+        if not start or (end and datetime.fromisoformat(end) <= datetime.fromisoformat(start)):
+            return "scheduled_start_time is required, and scheduled_end_time comes after it"
+        kind, channel_id = event.get("entity_type"), event.get("channel_id")
+        if kind == EVENT_EXTERNAL:
+            location = (event.get("entity_metadata") or {}).get("location") or ""
+            if channel_id is not None or not 1 <= len(location) <= EVENT_LOCATION_LIMIT or not end:
+                return "an EXTERNAL event has no channel_id, a location of 1-100 characters and a scheduled_end_time"
+        elif kind in (EVENT_VOICE, EVENT_STAGE_INSTANCE):
+            wanted = GUILD_VOICE if kind == EVENT_VOICE else GUILD_STAGE_VOICE
+            if channel_id is None or self._channel_types.get(int(channel_id)) != wanted:
+                return "a VOICE or STAGE_INSTANCE event has the channel_id of such a channel"
+            if event.get("entity_metadata") is not None:
+                return "entity_metadata is null for a VOICE or STAGE_INSTANCE event"
+        else:
+            return "entity_type is 1, 2 or 3"
+        return None
+
+    def _scheduled_event_of(self, request: web.Request) -> dict | web.Response:
+        if int(request.match_info["guild_id"]) != self.guild_id:
+            return _error(404, 10004, "Unknown Guild")
+        event_id = request.match_info.get("event_id")
+        if event_id is not None and (not event_id.isdigit() or int(event_id) not in self.scheduled_events):
+            return _error(404, 10070, "Unknown Guild Scheduled Event")
+        return self._advanced(self.scheduled_events[int(event_id)]) if event_id is not None else {}
+
+    async def _list_scheduled_events(self, request: web.Request) -> web.Response:
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        return _json_response([self._advanced(event) for event in self.scheduled_events.values()])
+
+    async def _get_scheduled_event(self, request: web.Request) -> web.Response:
+        found = self._scheduled_event_of(request)
+        return found if isinstance(found, web.Response) else _json_response(found)
+
+    async def _create_scheduled_event(self, request: web.Request) -> web.Response:
+        """Create Guild Scheduled Event: checked as documented, then GUILD_SCHEDULED_EVENT_CREATE."""
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        payload, _ = await _read_body(request)
+        event_id = self._new_id()
+        event = {
+            "id": str(event_id), "guild_id": str(self.guild_id), "channel_id": None, "creator_id": str(self.bot_user_id),
+            "creator": self._user(self.bot_user_id), "description": None, "scheduled_end_time": None,
+            "status": EVENT_SCHEDULED, "entity_id": None, "entity_metadata": None, "user_count": 0, "image": None,
+            "recurrence_rule": None, **{k: v for k, v in (payload or {}).items() if k != "status"},
+        }
+        if problem := self._event_problem(event):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        event["channel_id"] = _snowflake(event["channel_id"])
+        if self._event_permission_problem(event, creating=True):
+            return _error(403, 50013, "Missing Permissions")
+        uncompleted = [e for e in self.scheduled_events.values()
+                       if self._advanced(e)["status"] in (EVENT_SCHEDULED, EVENT_ACTIVE)]
+        if len(uncompleted) >= MOST_UNCOMPLETED_EVENTS:
+            return _error(400, 30038, "Maximum number of uncompleted guild scheduled events reached (100)")
+        self.scheduled_events[event_id] = event
+        self._record(self.event_changes, {"method": "POST", "id": str(event_id), "data": payload})
+        await self._notify("GUILD_SCHEDULED_EVENT_CREATE", event, intent=INTENT_GUILD_SCHEDULED_EVENTS)
+        return _json_response(event)
+
+    async def _modify_scheduled_event(self, request: web.Request) -> web.Response:
+        """Modify Guild Scheduled Event: every parameter optional; entity_metadata silently discarded for an event
+        that is not EXTERNAL; a status only along the valid transitions."""
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        payload, _ = await _read_body(request)
+        changed = {**found, **(payload or {})}
+        if changed["entity_type"] != EVENT_EXTERNAL:
+            changed["entity_metadata"] = None
+        if "status" in (payload or {}) and payload["status"] != found["status"] \
+                and payload["status"] not in EVENT_TRANSITIONS.get(found["status"], ()):
+            return _error(400, 50035, f"Invalid Form Body: the status cannot go from {found['status']} to"
+                                      f" {payload['status']}")
+        if problem := self._event_problem(changed):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        if self._event_permission_problem(changed, creating=False):
+            return _error(403, 50013, "Missing Permissions")
+        found.update(changed, channel_id=_snowflake(changed["channel_id"]))
+        self._record(self.event_changes, {"method": "PATCH", "id": found["id"], "data": payload})
+        await self._notify("GUILD_SCHEDULED_EVENT_UPDATE", found, intent=INTENT_GUILD_SCHEDULED_EVENTS)
+        return _json_response(found)
+
+    async def _delete_scheduled_event(self, request: web.Request) -> web.Response:
+        found = self._scheduled_event_of(request)
+        if isinstance(found, web.Response):
+            return found
+        if self._event_permission_problem(found, creating=False):
+            return _error(403, 50013, "Missing Permissions")
+        del self.scheduled_events[int(found["id"])]
+        self._record(self.event_changes, {"method": "DELETE", "id": found["id"], "data": None})
+        await self._notify("GUILD_SCHEDULED_EVENT_DELETE", found, intent=INTENT_GUILD_SCHEDULED_EVENTS)
+        return web.Response(status=204)

@@ -660,6 +660,11 @@ class FakeSlack:
         """The messages the app posted in a conversation and did not delete, oldest first."""
         return sorted((m for (c, _), m in self._messages.items() if c == channel), key=lambda m: float(m["ts"]))
 
+    def replies_to(self, channel: str, ts: str) -> list[dict]:
+        """The replies in the thread of a message, oldest first."""
+        return sorted((m for (c, t), m in self._messages.items() if c == channel and m.get("thread_ts") == ts != t),
+                      key=lambda m: float(m["ts"]))
+
     def calls_to(self, method: str) -> list[dict]:
         """The recorded calls to one Web API method, in order."""
         return [call for call in self.calls if call["method"] == method]
@@ -975,7 +980,9 @@ class FakeSlack:
         """A conversation's messages, newest first, after `oldest` (exclusive), `limit` a page (default
         100) with a cursor for the next. As docs.slack.dev documents conversations.history, a message's
         `metadata` is returned only with `include_all_metadata`, and a bot token reads "any conversation
-        the relevant bot is a member of": a channel it has not joined answers not_in_channel."""
+        the relevant bot is a member of": a channel it has not joined answers not_in_channel. Replies in a
+        thread are not among them: conversations.history "returns only parent messages" (conversations.replies
+        lists a thread)."""
         channel = self._conversation(args.get("channel"))
         if channel in self._channels and channel not in self._joined:
             raise _ApiError("not_in_channel")
@@ -983,7 +990,8 @@ class FakeSlack:
             self._needs("mpim:history")  # scopes are per conversation type (docs.slack.dev, conversations.history)
         oldest = float(args.get("oldest") or 0)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        found = sorted((m for (c, ts), m in self._messages.items() if c == channel and float(ts) > oldest),
+        found = sorted((m for (c, ts), m in self._messages.items() if c == channel and float(ts) > oldest
+                        and m.get("thread_ts", ts) == ts),
                        key=lambda m: float(m["ts"]), reverse=True)
         start = int(args.get("cursor") or 0)
         limit = int(args.get("limit") or 100)

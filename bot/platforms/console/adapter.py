@@ -35,7 +35,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, parse_duration
+from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, Thread, parse_duration
 from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
 from bot.platforms.text import readable
 from bot.render.escape import escape_console
@@ -319,13 +319,17 @@ class ConsoleAdapter:
         else:
             self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+    async def send(self, community: Community, to: Channel | Member | Thread, message: Message, *,
                    delivery: Delivery | None = None) -> str:
-        """Printed as it is sent: a terminal has nothing to repeat after a restart, so `delivery` is not needed."""
+        """Printed as it is sent: a terminal has nothing to repeat after a restart, so `delivery` is not needed.
+        A post in a thread is shown under its channel with the message it hangs from."""
         if isinstance(to, Member):
             if to.id in self.closed_dms:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages")
             return self._show(f"DM {to.display_name}", f"@{to.id}", None, message)
+        if isinstance(to, Thread):
+            channel = to.channel.id
+            return self._show(f"#{channel}, thread of message {to.root}", f"#{channel}", channel, message)
         problem = await self.check_channel(community, to)
         if problem:
             raise ChannelUnavailable(problem)
@@ -396,6 +400,8 @@ def format_message(where: str, message: Message, saved: list[Path], seq: int | N
     lines += [f"  {kind}: {path}" for kind, path in zip(kinds, saved)]
     if message.thumbnail_url:
         lines.append(f"  picture: {message.thumbnail_url}")
+    if message.thread:
+        lines.append(f"  thread: {message.thread}")
     if message.buttons and seq is not None:
         lines.append(f"  message {seq}:")
     lines += [f"  [{i}] {b.label}" for i, b in enumerate(message.buttons, 1)]

@@ -28,6 +28,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib.resources import files
 from typing import Any, Awaitable
 
@@ -35,8 +36,9 @@ import aiohttp
 import discord
 from aiolimiter import AsyncLimiter
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message
-from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
+from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
+from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, ChannelUnavailable, Delivery, Dialog, EventMirror, MemberUnreachable
+from bot.core.clock import stamp
 from bot.privacy import community_left, community_returned
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
@@ -52,6 +54,53 @@ CANNOT_DM = 50007  # Discord's error code for a member who does not accept direc
 INVALID_RECIPIENT = 50033  # opening a DM with someone who is no longer on Discord
 UNKNOWN_CHANNEL, MISSING_ACCESS = 10003, 50001  # a channel that is gone, or that this bot may not use
 ALREADY_ANSWERED = 40060  # Discord's error code for a second answer to one interaction
+# A message can have one thread, whose id is the message's (channel.mdx, Start Thread from Message);
+# asking again answers this code (opcodes-and-status-codes.mdx).
+THREAD_EXISTS = 160004
+MISSING_PERMISSIONS = 50013
+THREAD_NAME = 100  # 1-100 characters
+THREAD_ARCHIVE_MINUTES = 10080  # out of the channel list after a week without a message (the longest allowed)
+
+# Guild Scheduled Events (guild-scheduled-event.mdx): a name of 1-100 characters, a description of 1-1000, an
+# external event's location of 1-100; entity types, statuses, and GUILD_ONLY, the one privacy level.
+EVENT_NAME, EVENT_DESCRIPTION, EVENT_LOCATION = 100, 1000, 100
+STAGE_INSTANCE, VOICE, EXTERNAL = 1, 2, 3
+SCHEDULED, ACTIVE, COMPLETED, CANCELED = 1, 2, 3, 4
+GUILD_ONLY = 2
+UNKNOWN_SCHEDULED_EVENT = 10070
+TOO_MANY_EVENTS = 30038  # "Maximum number of uncompleted guild scheduled events reached (100)"
+
+# What each of the cogs' platform needs asks of Discord (permissions.mdx), by the names Discord's settings
+# show, and what is lost without it. Since 23 February 2026 a bot needs Create Events to create scheduled
+# events; Manage Events alone no longer does it (change-log.mdx); it may edit and end its own with either.
+NEEDS: dict[str, tuple[tuple[str, discord.Permissions, str], ...]] = {
+    EVENT_MIRRORS: (("Create Events", discord.Permissions(create_events=True),
+                     "events are not copied into the server's Events list"),),
+    THREADS: (("Create Public Threads", discord.Permissions(create_public_threads=True),
+               "announcements have no discussion thread"),
+              ("Send Messages in Threads", discord.Permissions(send_messages_in_threads=True),
+               "nothing can be posted in the announcements' threads")),
+    # A pair's room is a private thread (threads.mdx): made with Create Private Threads, posted in with Send
+    # Messages in Threads; Manage Threads adds the two to a thread that is not invitable (so neither can add
+    # someone) and locks it when it is archived.
+    ROOMS: (("Create Private Threads", discord.Permissions(create_private_threads=True),
+             "pairs are introduced by DM instead of in a room of their own"),
+            ("Send Messages in Threads", discord.Permissions(send_messages_in_threads=True),
+             "pairs are introduced by DM instead of in a room of their own"),
+            ("Manage Threads", discord.Permissions(manage_threads=True),
+             "either member of a pair could add someone to their room, and a finished room is archived unlocked")),
+}
+
+
+def needed_permissions(needs: frozenset[str]) -> discord.Permissions:
+    """The permissions the cogs' platform needs ask for, together."""
+    wanted = discord.Permissions.none()
+    for need in needs:
+        for _, flags, _ in NEEDS.get(need, ()):
+            wanted |= flags
+    return wanted
+
+
 # Requests to these routes answer interactions: Discord does not count them toward the global limit
 # (receiving-and-responding.mdx, "Endpoints"), so they are never held back behind a fan-out.
 INTERACTION_ROUTES = ("/interactions/", "/webhooks/")
@@ -97,6 +146,8 @@ class DiscordAdapter:
         self.send_rate = None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
+        # Not privileged (gateway.mdx, GUILD_SCHEDULED_EVENTS (1 << 16)): who marks a listed event as interesting.
+        intents.guild_scheduled_events = True
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
                                      guild_ready_timeout=guild_ready_timeout,
                                      http_trace=_paced(settings.requests_per_second)
@@ -105,7 +156,9 @@ class DiscordAdapter:
         self.ready = asyncio.Event()
         self._in_flight: set[asyncio.Task] = set()  # handlers running now: waited for at shutdown
         self._rooms_refused = RoomRefusals(log)
+        self._missing_noted: set[tuple[str, str]] = set()  # (community, permission) warned about in this process
         self._wire_events()
+        self._hear_interest()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -134,6 +187,64 @@ class DiscordAdapter:
         self.bot.outbox.kick()
         await self.client.connect()
 
+    def _hear_interest(self) -> None:
+        """GUILD_SCHEDULED_EVENT_USER_ADD carries ids only (gateway-events.mdx), and discord.py passes it on only
+        for a user it has cached, which without the members intent is almost no one: its raw payload is
+        passed on as well, as `scheduled_event_interest`."""
+        state = self.client._connection
+        handled = state.parsers["GUILD_SCHEDULED_EVENT_USER_ADD"]
+
+        def parse(data: dict[str, Any]) -> None:
+            handled(data)
+            self.client.dispatch("scheduled_event_interest", data)
+
+        state.parsers["GUILD_SCHEDULED_EVENT_USER_ADD"] = parse
+
+    async def _interested(self, guild: discord.Guild, user_id: int, mirror_id: str) -> None:
+        """Someone marked one of the server's listed events as interesting: `event_mirror.interested`, for the
+        cog whose event it copies (Discord lets no bot mark anyone; the cog offers its own answers)."""
+        member = guild.get_member(user_id) or await self._fetch_member(guild, user_id)
+        if member is not None and not member.bot:
+            await self.bot.events.emit("event_mirror.interested", self._community(guild), self._member(member),
+                                       mirror=mirror_id)
+
+    # -- what the cogs need of Discord -----------------------------------------------------
+
+    def platform_needs(self) -> frozenset[str]:
+        """What the loaded cogs ask of the platform (EVENT_MIRRORS, THREADS)."""
+        return frozenset().union(*(cog.platform_needs() for cog in self.bot.cogs.loaded.values()))
+
+    async def _check_permissions(self, guild: discord.Guild) -> None:
+        """What the cogs need that the bot's role in the server lacks: a warning each, kept for `config check`
+        and `status` until a later check finds it granted."""
+        me = guild.me
+        if me is None:
+            return
+        granted = me.guild_permissions
+        community = self._community(guild)
+        for need in sorted(self.platform_needs()):
+            for name, flags, lost in NEEDS.get(need, ()):
+                if flags.is_subset(granted):
+                    await self._granted(community, name)
+                else:
+                    await self._missing(community, name, lost, f"server {guild.id}")
+
+    async def _missing(self, community: Community, permission: str, lost: str, where: str) -> None:
+        """Kept for `config check` and `status`; logged as a warning the first time in this process (each refusal
+        after it, at INFO: a server without the permission refuses every event, every hour)."""
+        level = logging.INFO if (community.key, permission) in self._missing_noted else logging.WARNING
+        self._missing_noted.add((community.key, permission))
+        log.log(level, "the bot lacks %s in %s, so %s; give its role %s, or invite it again with the link"
+                " `smallstep invite-url` prints", permission, where, lost, permission)
+        await self.bot.db.execute("INSERT OR REPLACE INTO discord_missing_permissions (community, permission, lost,"
+                                  " seen_at) VALUES (?, ?, ?, ?)",
+                                  (community.key, permission, lost, stamp(self.bot.clock.now())))
+
+    async def _granted(self, community: Community, permission: str) -> None:
+        self._missing_noted.discard((community.key, permission))
+        await self.bot.db.execute("DELETE FROM discord_missing_permissions WHERE community = ? AND permission = ?",
+                                  (community.key, permission))
+
     def features_needing_member_joins(self) -> list[str]:
         """The loaded cogs that listen for `member.joined`, which needs the members intent."""
         return sorted({name for name, cog in self.bot.cogs.loaded.items()
@@ -159,8 +270,17 @@ class DiscordAdapter:
         @client.event
         async def on_ready() -> None:
             log.info("connected to Discord as %s in %d server(s)", client.user, len(client.guilds))
+            for guild in client.guilds:
+                if self._serves(guild):
+                    await self._check_permissions(guild)
             self.ready.set()
             self.bot.outbox.kick()  # what was queued before the last stop, or while disconnected
+
+        @client.event
+        async def on_scheduled_event_interest(data: dict[str, Any]) -> None:
+            guild = client.get_guild(int(data["guild_id"]))
+            if guild is not None and self._serves(guild):
+                await self._tracked(self._interested(guild, int(data["user_id"]), str(data["guild_scheduled_event_id"])))
 
         @client.event
         async def on_interaction(interaction: discord.Interaction) -> None:
@@ -370,13 +490,18 @@ class DiscordAdapter:
         finally:
             _release(kwargs)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+    async def send(self, community: Community, to: Channel | Member | Thread, message: Message, *,
                    delivery: Delivery | None = None) -> str:
         try:
+            if isinstance(to, Thread):
+                return await self._sent_in_thread(community, to, message, delivery)
             if isinstance(to, Channel):
                 # A channel the cache lacks is addressed by id: no request to look it up first.
                 channel = self.client.get_channel(int(to.id)) or self.client.get_partial_messageable(int(to.id))
-                return await self._sent(channel, message, delivery)
+                sent = await self._sent(channel, message, delivery)
+                if message.thread:
+                    await self._open_thread(community, to, sent, message.thread)
+                return sent
             try:
                 return await self._sent(await self._dm_channel(community, to), message, delivery)
             except (discord.NotFound, discord.Forbidden) as exc:
@@ -387,11 +512,16 @@ class DiscordAdapter:
         except discord.Forbidden as exc:
             if isinstance(to, Member) and exc.code == CANNOT_DM:
                 raise MemberUnreachable(f"{to.display_name} does not accept direct messages") from exc
+            if isinstance(to, Thread):
+                raise ChannelUnavailable(f"the bot may not post in the thread {to.name}"
+                                         f" ({exc.text or 'missing permissions'})") from exc
             if isinstance(to, Channel):
                 raise ChannelUnavailable(f"the bot may not post in #{to.name} ({exc.text or 'missing permissions'})")\
                     from exc
             raise
         except discord.NotFound as exc:
+            if isinstance(to, Thread):
+                raise ChannelUnavailable(f"the message the thread {to.name} hangs from is gone") from exc
             if isinstance(to, Channel):
                 raise ChannelUnavailable(f"#{to.name} no longer exists") from exc
             raise MemberUnreachable(f"{to.display_name} is no longer on Discord") from exc
@@ -409,6 +539,40 @@ class DiscordAdapter:
             return str((await channel.send(**kwargs)).id)
         finally:
             _release(kwargs)
+
+    async def _sent_in_thread(self, community: Community, thread: Thread, message: Message,
+                              delivery: Delivery | None) -> str:
+        """A post in the thread under one of the bot's messages. The thread's id is the message's, so it is
+        addressed at once; one not made yet (threads switched on after the announcement, or its making
+        failed) answers Unknown Channel, and is made then. A thread archived for quiet is opened again by the
+        post itself (threads.mdx: "Sending a message will automatically unarchive the thread")."""
+        where = self.client.get_partial_messageable(int(thread.root))
+        try:
+            return await self._sent(where, message, delivery)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_CHANNEL:
+                raise
+        await self._open_thread(community, thread.channel, thread.root, thread.name, strict=True)
+        return await self._sent(where, message, delivery)
+
+    async def _open_thread(self, community: Community, channel: Channel, message_id: str, name: str, *,
+                           strict: bool = False) -> None:
+        """Start the discussion thread under a message (POST /channels/{c}/messages/{m}/threads). One made
+        already (a repeated attempt) is fine. Without the permission, the message stands without its thread
+        and the log says what is missing; `strict` raises instead (a post meant for the thread waits)."""
+        try:
+            await self.client.http.start_thread_with_message(int(channel.id), int(message_id), name=cut(name, THREAD_NAME)
+                                                             or "…", auto_archive_duration=THREAD_ARCHIVE_MINUTES)
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:
+                return
+            if exc.code == MISSING_PERMISSIONS:
+                name, _, lost = NEEDS[THREADS][0]
+                await self._missing(community, name, lost, f"channel {channel.id}")
+            else:
+                log.warning("could not open a thread under a message in channel %s: %s", channel.id, exc)
+            if strict:
+                raise
 
     async def _dm_channel(self, community: Community, member: Member) -> discord.abc.Messageable:
         """The bot's DM channel with a member: opened once (a request), then kept in the database."""
@@ -518,6 +682,115 @@ class DiscordAdapter:
             log.warning("could not edit message %s in channel %s: %s", message_id, channel.id, exc)
         finally:
             _release(kwargs)
+
+    # -- the server's own Events list (MirrorsEvents) ------------------------------------------------
+
+    async def mirror_event(self, community: Community, mirror: EventMirror, *, unsure: bool = False) -> str | None:
+        """A Guild Scheduled Event for the occurrence: in the voice or stage channel its place names, else
+        external, at its place. Refused (no Create Events, 100 uncompleted events already): None, logged."""
+        guild = self._guild(community) or await self._fetched_home(community)
+        if guild is None:
+            return None
+        payload = self._scheduled_event(guild, mirror)
+        try:
+            if unsure:  # a create has no idempotency key: the copy a lost answer made is found by its name and start
+                for made in await self.client.http.get_scheduled_events(guild.id, False):
+                    if (made.get("creator_id") == str(self.client.user.id) and made["name"] == payload["name"]
+                            and made["status"] in (SCHEDULED, ACTIVE)
+                            and _moment(made["scheduled_start_time"]) == mirror.start):
+                        return str(made["id"])
+            made = await self.client.http.create_guild_scheduled_event(guild.id, **payload)
+        except discord.HTTPException as exc:
+            if exc.status >= 500:
+                raise  # it may pass: the cog tries again, looking for what this attempt may have made
+            await self._mirror_refused(community, "add an event to", exc)
+            return None
+        await self._granted(community, NEEDS[EVENT_MIRRORS][0][0])
+        return str(made["id"])
+
+    async def update_mirror(self, community: Community, mirror_id: str, mirror: EventMirror) -> bool:
+        guild = self._guild(community) or await self._fetched_home(community)
+        if guild is None:
+            return True
+        try:
+            await self.client.http.edit_scheduled_event(guild.id, int(mirror_id), **self._scheduled_event(guild, mirror))
+        except discord.HTTPException as exc:
+            if exc.code == UNKNOWN_SCHEDULED_EVENT:
+                return False  # someone deleted it in Discord
+            if exc.status >= 500:
+                raise
+            await self._mirror_refused(community, "change an event in", exc)
+        return True
+
+    async def start_mirror(self, community: Community, mirror_id: str) -> None:
+        """A voice or stage event is started by the bot at its time (its interested members are told); an
+        external one starts by itself (guild-scheduled-event.mdx, Status Update Automation)."""
+        await self._move_mirror(community, mirror_id, {SCHEDULED: ACTIVE}, skip_external=True)
+
+    async def end_mirror(self, community: Community, mirror_id: str) -> None:
+        """ACTIVE → COMPLETED; one still SCHEDULED never began, and may only be CANCELED (the documented
+        transitions). An external one ends by itself at its end time; a late job finds it COMPLETED."""
+        await self._move_mirror(community, mirror_id, {ACTIVE: COMPLETED, SCHEDULED: CANCELED})
+
+    async def cancel_mirror(self, community: Community, mirror_id: str) -> None:
+        """SCHEDULED → CANCELED; one already under way can only be ended."""
+        await self._move_mirror(community, mirror_id, {SCHEDULED: CANCELED, ACTIVE: COMPLETED})
+
+    async def _move_mirror(self, community: Community, mirror_id: str, moves: dict[int, int], *,
+                           skip_external: bool = False) -> None:
+        guild = self._guild(community) or await self._fetched_home(community)
+        if guild is None:
+            return
+        try:
+            found = await self.client.http.get_scheduled_event(guild.id, int(mirror_id), False)
+            if skip_external and found["entity_type"] == EXTERNAL or found["status"] not in moves:
+                return
+            await self.client.http.edit_scheduled_event(guild.id, int(mirror_id), status=moves[found["status"]])
+        except discord.HTTPException as exc:
+            if exc.code == UNKNOWN_SCHEDULED_EVENT:
+                return  # deleted in Discord: nothing to move
+            if exc.status >= 500:
+                raise
+            await self._mirror_refused(community, "change an event in", exc)
+
+    def _scheduled_event(self, guild: discord.Guild, mirror: EventMirror) -> dict[str, Any]:
+        """The JSON of a scheduled event, within Discord's limits: a place longer than a location holds is
+        written out whole at the top of the description too."""
+        description = mirror.description
+        payload: dict[str, Any] = {"name": cut(mirror.title, EVENT_NAME) or "…", "privacy_level": GUILD_ONLY,
+                                   "scheduled_start_time": mirror.start.isoformat(),
+                                   "scheduled_end_time": mirror.end.isoformat()}
+        room = self._voice_place(guild, mirror.place)
+        if room is not None:  # channel_id set, entity_metadata null (Field Requirements By Entity Type)
+            payload.update(entity_type=STAGE_INSTANCE if isinstance(room, discord.StageChannel) else VOICE,
+                           channel_id=room.id, entity_metadata=None)
+        else:  # EXTERNAL: channel_id null, a location, an end
+            if len(mirror.place) > EVENT_LOCATION:
+                description = f"{mirror.place}\n\n{description}".strip()
+            payload.update(entity_type=EXTERNAL, channel_id=None,
+                           entity_metadata={"location": cut(mirror.place, EVENT_LOCATION) or "…"})
+        payload["description"] = cut(description, EVENT_DESCRIPTION) or None
+        return payload
+
+    def _voice_place(self, guild: discord.Guild, place: str) -> discord.VoiceChannel | discord.StageChannel | None:
+        """The voice or stage channel a place names (`<#id>`, `#name` or its name), if it is one."""
+        wanted = place.strip()
+        match = _MENTION.match(wanted)
+        for room in [*guild.voice_channels, *guild.stage_channels]:
+            if (match and match.group(1) == str(room.id)) or wanted.lstrip("#").casefold() == room.name.casefold():
+                return room
+        return None
+
+    async def _mirror_refused(self, community: Community, doing: str, exc: discord.HTTPException) -> None:
+        """Said once per refusal, in words an organiser can act on; the bot's event works on without its copy."""
+        if exc.code == MISSING_PERMISSIONS:
+            name, _, lost = NEEDS[EVENT_MIRRORS][0]
+            await self._missing(community, name, lost, f"server {community.id} (refused to {doing} its Events list)")
+        elif exc.code == TOO_MANY_EVENTS:
+            log.warning("server %s has 100 events to come in its Events list, Discord's most; this event is not"
+                        " listed there until one has ended", community.id)
+        else:
+            log.warning("Discord refused to %s the Events list of server %s: %s", doing, community.id, exc)
 
     def command_text(self, name: str) -> str:
         """A single command whose name is also a group's is one of its subcommands on Discord."""
@@ -654,6 +927,10 @@ class DiscordAdapter:
     def _resolved_channel(self, interaction: discord.Interaction, channel_id: str) -> Channel | None:
         channel = (interaction.data or {}).get("resolved", {}).get("channels", {}).get(channel_id)
         return Channel(channel_id, channel.get("name", channel_id)) if channel else None
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 def _render(message: Message) -> dict[str, Any]:

@@ -13,15 +13,12 @@ import yarl
 
 from bot.config import Config, DiscordConfig
 from bot.core import Bot
-from bot.platforms.discord.adapter import DiscordAdapter
+from bot.platforms.discord.adapter import DiscordAdapter, needed_permissions
 
 # What the bot needs in a channel, and nothing more: see it, read its history (to edit its own
-# posts), send messages with embeds and files.
-# Manage Threads only so that a pair's room can be private to the two of them and locked when it is archived
-# (threads.mdx); it is the one permission here beyond posting.
+# posts), send messages with embeds and files. The cogs' platform needs add theirs (`invite_url`).
 PERMISSIONS = discord.Permissions(view_channel=True, send_messages=True, embed_links=True, attach_files=True,
-                                  read_message_history=True, send_messages_in_threads=True,
-                                  create_private_threads=True, manage_threads=True)
+                                  read_message_history=True, send_messages_in_threads=True)
 
 
 def point_at(settings: DiscordConfig) -> None:
@@ -118,5 +115,9 @@ async def application_id(config: Config, *, token: str) -> int:
         await client.close()
 
 
-def invite_url(app_id: int) -> str:
-    return discord.utils.oauth_url(app_id, permissions=PERMISSIONS, scopes=("bot", "applications.commands"))
+def invite_url(app_id: int, needs: frozenset[str] = frozenset()) -> str:
+    """The link that adds the bot to a server, asking for what it posts with and what the enabled cogs need
+    (Create Events for the server's Events list; Create Public Threads for a thread under each announcement;
+    Create Private Threads and Manage Threads for the pairs' rooms)."""
+    return discord.utils.oauth_url(app_id, permissions=PERMISSIONS | needed_permissions(needs),
+                                   scopes=("bot", "applications.commands"))

@@ -45,7 +45,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message
+from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
 from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
 from bot.privacy import community_left, community_returned
 from bot.core.clock import stamp
@@ -385,45 +385,56 @@ class SlackAdapter:
         else:
             await self.send(ctx.community, ctx.channel, message)
 
-    async def send(self, community: Community, to: Channel | Member, message: Message, *,
+    async def send(self, community: Community, to: Channel | Member | Thread, message: Message, *,
                    delivery: Delivery | None = None) -> str:
+        """A post in a thread is a reply to its message (`thread_ts`); Slack's thread is its replies, so
+        `message.thread` asks nothing more here."""
         try:
             try:
-                return await self._post(await self._conversation_of(to), message, delivery)
+                return await self._post(await self._conversation_of(to), message, delivery,
+                                        to.root if isinstance(to, Thread) else None)
             except SlackApiError as exc:
                 # A DM id kept from before that Slack no longer knows: opened again, once.
                 if not isinstance(to, Member) or exc.response.get("error") != "channel_not_found":
                     raise
                 await self.forget_member(community, to)
-                return await self._post(await self._conversation_of(to), message, delivery)
+                return await self._post(await self._conversation_of(to), message, delivery, None)
         except SlackApiError as exc:
             error = exc.response.get("error")
             if isinstance(to, Member) and error in UNREACHABLE:
                 raise MemberUnreachable(f"{to.display_name} cannot be reached by direct message") from exc
             if isinstance(to, Channel) and error in CLOSED_CHANNEL:
                 raise ChannelUnavailable(f"the bot may not post in #{to.name} ({error})") from exc
+            if isinstance(to, Thread) and error in CLOSED_CHANNEL:
+                raise ChannelUnavailable(f"the bot may not post in the thread {to.name} ({error})") from exc
             raise
 
-    async def _conversation_of(self, to: Channel | Member) -> str:
+    async def _conversation_of(self, to: Channel | Member | Thread) -> str:
+        if isinstance(to, Thread):
+            return to.channel.id
         return to.id if isinstance(to, Channel) else await self._dm_channel(to)
 
-    async def _post(self, channel: str, message: Message, delivery: Delivery | None) -> str:
-        """The message, then its images and files (each shared as a message of its own, as Slack does). After
-        an attempt whose outcome is unknown, only what did not arrive then is posted now."""
+    async def _post(self, channel: str, message: Message, delivery: Delivery | None, thread_ts: str | None) -> str:
+        """The message, then its images and files (each shared as a message of its own, as Slack does); in the
+        thread of `thread_ts` if given. After an attempt whose outcome is unknown, only what did not arrive then
+        is posted now. A thread's replies are not looked through: conversations.replies is closed to bot tokens
+        in channels (docs.slack.dev, conversations.replies), so such a post is made again, a repeat rather than a
+        loss."""
         files = [*message.images, *message.files]
-        earlier = await self._posted_before(channel, delivery) if delivery and delivery.tried_at else None
+        look = delivery is not None and delivery.tried_at is not None and thread_ts is None
+        earlier = await self._posted_before(channel, delivery) if look else None
         if earlier is None:
             metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"key": delivery.key}} if delivery else None
             ts = str((await self.client.chat_postMessage(channel=channel, text=_fallback(message),
                                                          blocks=_blocks(message), unfurl_links=False,
-                                                         metadata=metadata))["ts"])
+                                                         metadata=metadata, thread_ts=thread_ts))["ts"])
             shared: set[str] = set()
         else:
             ts, shared = earlier
         for item in files:
             if item.filename not in shared:
                 await self.client.files_upload_v2(channel=channel, file=item.data, filename=item.filename,
-                                                  title=item.description or item.filename)
+                                                  title=item.description or item.filename, thread_ts=thread_ts)
         return ts
 
     async def _posted_before(self, channel: str, delivery: Delivery) -> tuple[str, set[str]] | None:
