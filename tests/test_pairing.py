@@ -196,7 +196,7 @@ async def test_did_you_meet_after_a_week_and_the_badge_when_both_say_yes(chat):
     await chat.press("4")
     assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.met'") == 0
     await chat.as_member("bo").run(":press Yes, we met")
-    assert any(d.text.startswith("Wonderful, you both said so.") for d in chat.said("DM bo"))
+    assert any(d.text.startswith("Wonderful: you both said you met.") for d in chat.said("DM bo"))
     assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.met'") == 2
     held = {r[0] for r in await chat.db.fetchall("SELECT member_id FROM badge_awards WHERE badge = 'met-across'")}
     assert held == {"ann", "bo"}

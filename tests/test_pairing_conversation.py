@@ -62,11 +62,12 @@ async def test_a_time_picked_reaches_both_in_their_own_zones_with_a_calendar_fil
     assert first.label.endswith(", 18:00") or first.label.endswith(", 17:00"), first.label  # Chicago evening
     said = await chat.press("1")
     assert said[0].text == "Done: you and bo each have the time, in your own time zone.", "the answer comes first"
-    ann_time, = dms(chat, "ann", "You picked a time to talk with bo")
-    bo_time, = dms(chat, "bo", "ann picked a time to talk with ann") or dms(chat, "bo", "ann picked a time")
-    ann_hour = ann_time.split(" (your time)")[0][-5:]
-    bo_hour = bo_time.split(" (your time)")[0][-5:]
-    assert int(bo_hour[:2]) == int(ann_hour[:2]) + 1, "the same moment, each in their own zone (New York is an hour on)"
+    ann_time, = dms(chat, "ann", "You picked a time to talk with bo: ")
+    bo_time, = dms(chat, "bo", "ann picked a time for your conversation: ")
+    ann_hour, ann_zone = ann_time.split(", for about an hour")[0].split(" ")[-2:]
+    bo_hour, bo_zone = bo_time.split(", for about an hour")[0].split(" ")[-2:]
+    assert (ann_zone, bo_zone) == ("CST", "EST"), "each in their own zone, named"
+    assert int(bo_hour[:2]) == int(ann_hour[:2]) + 1, "the same moment (New York is an hour on)"
     ics = [d for d in chat.said("DM bo") if d.message.files][-1].message.files[0]
     assert ics.filename == "conversation.ics" and b"BEGIN:VEVENT" in ics.data and b"TZID=America/New_York" in ics.data
     assert b"SUMMARY:Conversation with ann" in ics.data
@@ -78,7 +79,8 @@ async def test_a_time_picked_reaches_both_in_their_own_zones_with_a_calendar_fil
     await chat.restart()
     await chat.run(":clock +15m")
     assert len(dms(chat, "ann", "In an hour: your conversation with bo")) == 1
-    assert len(dms(chat, "bo", "In an hour: your conversation with ann")) == 1
+    reminder, = dms(chat, "bo", "In an hour: your conversation with ann")
+    assert f"({bo_time.split(': ', 1)[1].split(', for')[0]})" in reminder, "at the time bo was given"
     await chat.restart()
     await chat.run(":clock +2h")
     assert len(dms(chat, "bo", "In an hour: your conversation with ann")) == 1, "never twice"

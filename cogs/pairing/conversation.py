@@ -301,7 +301,7 @@ class Conversation:
                 items = []
                 for person in settled.people(ctx.platform):
                     texts = self.bot.render(TEXTS, ctx.platform, other=settled.other(person.id)[1])
-                    items.append((person, Message(title=texts["record_title"], text=texts["record_agreed"])))
+                    items.append((person, Message(title=texts["record_agreed_title"], text=texts["record_agreed"])))
                     events.append(await self.events.record(tx, "pairing.recording_agreed", ctx.community, person,
                                                            pair=found.id))
                 await self.bot.outbox.put(ctx.community, f"pairing:record-yes:{found.id}", items, tx=tx)
