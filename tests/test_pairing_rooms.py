@@ -33,12 +33,14 @@ ANSWERS = {"timezone": "America/Chicago", "availability": ["weekday_evenings"], 
            "avoid": "", "feeling": None}
 
 
-async def joined(bot: Bot, community: Community, people: list[tuple[str, str, str]]) -> None:
+async def joined(bot: Bot, community: Community, people: list[tuple[str, str, str]], zone: str = "") -> None:
     """Members who answered the joining form (its DM conversation is tested elsewhere), kept through the store."""
     store = bot.cogs.loaded["pairing"].store
     for member_id, name, views in people:
         answers = {**ANSWERS, "views": ["agree" if v == "a" else "disagree" for v in views]}
-        await store.join(community, Member(community.platform, member_id, name), f"s-{member_id}", answers,
+        if zone:
+            answers["timezone"] = zone
+        await store.join(community, Member(community.platform, member_id, name), f"s-{member_id}-{answers['timezone']}", answers,
                          bot.clock.now())
 
 
@@ -176,6 +178,35 @@ async def test_discord_a_private_thread_with_both_added_holds_the_introduction(o
     no_names(caplog.records, "ilse", "bodhi")
 
 
+async def test_discord_a_time_suggested_in_the_room_reaches_each_in_their_own_zone(on_discord):
+    pairs = await on_discord()
+    await joined(pairs.bot, pairs.community, [(str(BO), "bodhi", "ddddd")], zone="America/New_York")
+    await pairs.round()
+    await pairs.fake.wait_for(lambda: pairs.fake.threads() and pairs.in_channel(pairs.fake.threads()[0]["id"]))
+    room = pairs.fake.threads()[0]["id"]
+    intro = pairs.in_channel(room)[0]
+
+    async def press(custom_id: str, message_id: str) -> dict:
+        pressed = await pairs.fake.press_button(BO, custom_id, message_id, channel_id=room)
+        await pairs.fake.wait_for(lambda: any(r["interaction_id"] == pressed for r in pairs.fake.interaction_responses))
+        return next(r for r in pairs.fake.interaction_responses if r["interaction_id"] == pressed)
+
+    offer = await press("pairing:suggest|1", intro["message_id"])
+    assert offer["data"]["flags"] & 64, "the hours are shown to the one who pressed, in their zone"
+    slots = [c for row in offer["data"]["components"] for c in row["components"]]
+    assert slots and all(c["label"].endswith(", 18:00") for c in slots), "weekday evenings in New York: 18:00 first"
+    moment = int(slots[0]["custom_id"].rsplit(":", 1)[1])
+    await press(slots[0]["custom_id"], offer["message_id"])
+    await pairs.fake.wait_for(lambda: len(pairs.fake.messages_to(ANN)) == 2 and len(pairs.fake.messages_to(BO)) == 2)
+    for member, zone in ((ANN, "America/Chicago"), (BO, "America/New_York")):
+        (told,) = [m for m in pairs.fake.messages_to(member) if m["files"]]  # after the room's note, or before it
+        text = told["data"].get("content") or told["data"]["embeds"][0]["description"]
+        assert f"<t:{moment}:F>" in text, "Discord shows the moment in each reader's own zone"
+        (ics,) = told["files"]
+        assert ics["filename"] == "conversation.ics" and f"TZID={zone}".encode() in ics["bytes"], "the calendar file in their own zone"
+    assert not [c for c in pairs.in_channel(room) if c is not intro], "the time goes to each alone, not to the room"
+
+
 async def test_discord_without_create_private_threads_introductions_go_by_dm_and_the_log_says_why(on_discord, caplog):
     pairs = await on_discord(bot_permissions=0)
     await pairs.round()
@@ -186,6 +217,7 @@ async def test_discord_without_create_private_threads_introductions_go_by_dm_and
         == "Next question"
     assert pairs.fake.threads() == []
     lines = no_names(caplog.records, "ilse", "bodhi")
+    assert any(line.startswith("the bot lacks Create Private Threads in server") for line in lines), "said at start"
     assert "no room for a pair, so they are introduced by DM: the bot lacks Create Private Threads in #pairing" in lines
 
 
