@@ -161,7 +161,8 @@ async def test_discord_a_private_thread_with_both_added_holds_the_introduction(o
     labels = [c["label"] for row in intro["data"]["components"] for c in row["components"]]
     assert labels == ["Next question", "Suggest a time", "Pause", "End", "Report"]
     note = pairs.fake.messages_to(ANN)[0]["data"]["embeds"][0]["description"]
-    assert note.startswith('You\'re paired with bodhi, and there\'s a room for the two of you: "Conversation #1".')
+    assert note == ('You\'re paired with bodhi, and there\'s a room for the two of you: "Conversation #1". Say hello'
+                    ' there!\n\nYou\'re both free on weekday evenings (your time).'), "what is hers alone, and no more"
 
     # "Next question", pressed in the room, is answered in the room for both to see.
     pressed = await pairs.fake.press_button(BO, "pairing:next|1:1", intro["message_id"], channel_id=thread["id"])
