@@ -331,6 +331,36 @@ async def test_slack_a_group_dm_of_the_two_and_the_bot_holds_the_introduction(on
     no_names(caplog.records, "ilse", "bodhi")
 
 
+async def test_slack_a_time_suggested_in_the_group_dm_reaches_each_as_slacks_own_date(on_slack):
+    pairs = await on_slack()
+    await joined(pairs.bot, pairs.community, [(S_BO, "bodhi", "ddddd")], zone="America/New_York")
+    await pairs.bot.cogs.loaded["pairing"].run_round(pairs.community, pairs.bot.clock.now(), S_ADMIN)
+    await pairs.fake.wait_for(lambda: pairs.fake.group_dms())
+    room = next(iter(pairs.fake.group_dms()))
+    await pairs.fake.wait_for(lambda: pairs.posts(room))
+
+    async def press(action_id: str, value: str) -> dict:
+        url_id = await pairs.press(S_BO, action_id, value, room)
+        await pairs.fake.wait_for(lambda: any(r["url_id"] == url_id for r in pairs.fake.responses))
+        return next(r["body"] for r in pairs.fake.responses if r["url_id"] == url_id)
+
+    offer = await press("pairing:suggest#1", "1")
+    assert offer["response_type"] == "ephemeral", "the hours are shown to the one who pressed"
+    slots = [e for b in offer["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert slots and all(e["text"]["text"].endswith(", 18:00") for e in slots), "in New York: 18:00 first"
+    moment = int(slots[0]["value"].rsplit(":", 1)[1])
+    await press(slots[0]["action_id"], slots[0]["value"])
+    for member, zone in ((S_ANN, "America/Chicago"), (S_BO, "America/New_York")):
+        dm = pairs.fake.dm_channel_of(member)
+        await pairs.fake.wait_for(lambda: [u for u in pairs.fake.uploads if u["channel_id"] == dm])
+        told = " ".join(p["text"] for p in pairs.posts(dm)) + " ".join(
+            u["initial_comment"] or "" for u in pairs.fake.uploads if u["channel_id"] == dm)
+        assert f"<!date^{moment}^" in told, "Slack shows the moment in each reader's own zone"
+        (ics,) = [u for u in pairs.fake.uploads if u["channel_id"] == dm]
+        assert ics["filename"] == "conversation.ics" and f"TZID={zone}".encode() in ics["bytes"]
+    assert len(pairs.posts(room)) == 1, "the time goes to each alone, not to the room"
+
+
 async def test_slack_a_room_post_whose_outcome_is_unknown_is_posted_again_never_looked_for(on_slack):
     pairs = await on_slack()
     pairs.fake.reset_after_next("chat.postMessage")  # the room's introduction: posted, its answer lost

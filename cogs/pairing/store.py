@@ -379,6 +379,7 @@ class PairingStore:
 
     async def meet_at(self, tx: Transaction, pair: Pair, at: datetime) -> None:
         await tx.execute("UPDATE pairing_pairs SET meet_at = ? WHERE id = ?", (stamp(at), pair.id))
+
     async def latest_pair(self, community: Community, member_id: str) -> Pair | None:
         row = await self._db.fetchone(f"SELECT {_PAIR} FROM pairing_pairs WHERE community = ? AND"
                                       " (member_a = ? OR member_b = ?) ORDER BY id DESC LIMIT 1",
