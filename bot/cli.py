@@ -181,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         if command == "slack-manifest":
             from bot.platforms.slack.runner import manifest
 
-            names = asyncio.run(enabled_commands(config))
-            print(json.dumps(manifest(config, names, request_url=args.request_url), indent=2, ensure_ascii=False))
+            _, names, needs = asyncio.run(_started_on_scratch(config))
+            print(json.dumps(manifest(config, names, needs=needs, request_url=args.request_url), indent=2,
+                             ensure_ascii=False))
             return 0
         if getattr(args, "platform", "console") == "slack":
             return _slack(args, config)
@@ -369,12 +370,8 @@ async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]
             await bot.close()
 
 
-async def enabled_commands(config: Config) -> list[str]:
-    return (await _started_on_scratch(config))[1]
-
-
 async def enabled_needs(config: Config) -> frozenset[str]:
-    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads)."""
+    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads, rooms)."""
     return (await _started_on_scratch(config))[2]
 
 

@@ -17,10 +17,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.cli import enabled_needs
 from bot.config import parse_config
 from bot.core import Bot, Community, Member
+from bot.core.adapter import ROOMS
 from bot.platforms.discord import DiscordAdapter, invite_url
 from bot.platforms.discord.runner import point_at
 from bot.platforms.slack import SlackAdapter
-from bot.platforms.slack.runner import SCOPES, manifest
+from bot.platforms.slack.runner import manifest, scopes
 from fakes.discord_server import (CREATE_PRIVATE_THREADS, GUILD_ANNOUNCEMENT, MANAGE_THREADS, VIEW_CHANNEL,
                                   FakeDiscord)
 from fakes.slack_server import FakeSlack, block_action_body, signed_headers
@@ -279,8 +280,8 @@ async def on_slack(tmp_path, caplog):
     caplog.set_level(logging.WARNING)
     started = []
 
-    async def start(*, scopes: list[str] = SCOPES) -> SlackPairs:
-        fake = FakeSlack(team_id="T0001", scopes=set(scopes))
+    async def start(*, granted: list[str] = scopes(frozenset({ROOMS}))) -> SlackPairs:
+        fake = FakeSlack(team_id="T0001", scopes=set(granted))
         for user, name in ((S_ANN, "ilse"), (S_BO, "bodhi"), (S_ADMIN, "admin")):
             fake.add_user(user, name)
         await fake.start()
@@ -299,10 +300,15 @@ async def on_slack(tmp_path, caplog):
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
 
 
-def test_the_manifest_asks_to_open_group_dms_and_never_to_read_them(tmp_path):
-    scopes = manifest(parse_config(PAIRING_CONFIG, base_dir=tmp_path), ["pairing join"])["oauth_config"]["scopes"]["bot"]
-    assert "mpim:write" in scopes
-    assert "mpim:history" not in scopes and "mpim:read" not in scopes, "a pair's room is never read"
+async def test_the_manifest_asks_to_open_group_dms_with_rooms_on_and_never_to_read_them(tmp_path):
+    async def asked(config: str) -> list[str]:
+        config = parse_config(PAIRING_CONFIG + config, base_dir=tmp_path)
+        return manifest(config, ["pairing join"], needs=await enabled_needs(config))["oauth_config"]["scopes"]["bot"]
+
+    with_rooms = await asked("")
+    assert "mpim:write" in with_rooms
+    assert "mpim:history" not in with_rooms and "mpim:read" not in with_rooms, "a pair's room is never read"
+    assert "mpim:write" not in await asked("rooms = false\n")
 
 
 async def test_slack_a_group_dm_of_the_two_and_the_bot_holds_the_introduction(on_slack, caplog):
@@ -375,7 +381,7 @@ async def test_slack_a_room_post_whose_outcome_is_unknown_is_posted_again_never_
 
 
 async def test_slack_without_the_group_dm_scope_introductions_go_by_dm(on_slack, caplog):
-    pairs = await on_slack(scopes=[s for s in SCOPES if s != "mpim:write"])
+    pairs = await on_slack(granted=scopes())  # installed from a manifest made with rooms off
     await pairs.bot.cogs.loaded["pairing"].run_round(pairs.community, pairs.bot.clock.now(), S_ADMIN)
     await pairs.fake.wait_for(lambda: pairs.posts(pairs.fake.dm_channel_of(S_ANN))
                               and pairs.posts(pairs.fake.dm_channel_of(S_BO)))
