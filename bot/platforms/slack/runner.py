@@ -32,6 +32,7 @@ SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history
           "channels:join",
           "users:read", "usergroups:read",
           "files:write", "channels:read", "groups:read"]
+BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 # What the cogs' platform needs add (Cog.platform_needs). mpim:write opens a pair's room (a group DM);
 # mpim:history is left out on purpose: the bot never reads a room.
 NEEDED_SCOPES: dict[str, list[str]] = {ROOMS: ["mpim:write"]}
@@ -40,7 +41,6 @@ NEEDED_SCOPES: dict[str, list[str]] = {ROOMS: ["mpim:write"]}
 def scopes(needs: frozenset[str] = frozenset()) -> list[str]:
     """The bot scopes the app asks for: what it posts and reads with, and what the enabled cogs need."""
     return SCOPES + sorted({scope for need in needs for scope in NEEDED_SCOPES.get(need, ())})
-BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
 
 
 async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",
