@@ -255,6 +255,7 @@ async def test_mistakes_are_explained_and_nothing_is_created(chat):
     assert "has no time of day" in await reply('/event create title:Talk start:2027-01-05')
     assert (await reply("/event 99")).startswith('There is no event "99"')
     assert (await reply("/event 1.5")).startswith('"1.5" is not an event\'s number: write a whole number')
+    assert (await reply('/event " 1 "')).startswith('" 1 " is not an event\'s number')
     assert await chat.db.fetchval("SELECT COUNT(*) FROM events") == 0
     await chat.as_member("bob").run(f"{base}")
     assert "Only moderators" in chat.last_private("bob").text

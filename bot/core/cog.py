@@ -65,18 +65,21 @@ class Option:
     max_length: int = DEFAULT_MAX_LENGTH
     autocomplete: str | None = None
     fits: Callable[[str], Any] | None = None
+    trim: bool = True
 
 
 def option(help: str, *, default: Any = REQUIRED, max_length: int = DEFAULT_MAX_LENGTH,
-           autocomplete: str | None = None, fits: Callable[[str], Any] | None = None) -> Any:
+           autocomplete: str | None = None, fits: Callable[[str], Any] | None = None, trim: bool = True) -> Any:
     """Describe a command option: `channel: Channel = option("Where to post")`.
 
     `autocomplete` names a method of the cog, `async def f(self, ctx, typed: str) -> list[str]`,
     that suggests values while the member types (for long lists: partners, events).
     `fits` says which bare words can be this text option (`fits=looks_like_link`): in
     `/report Someone keeps posting spam`, words that cannot be the link stay with the text before it.
+    `trim=False` keeps spaces around the value, for a text that must be exactly a reference:
+    `/event " 1 "` is not event 1.
     """
-    return Option(help, default, max_length, autocomplete, fits)
+    return Option(help, default, max_length, autocomplete, fits, trim)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class OptionSpec:
     max_length: int = DEFAULT_MAX_LENGTH
     autocomplete: str | None = None
     fits: Callable[[str], Any] | None = None  # which bare words can fill it (see `option`)
+    trim: bool = True  # spaces around a text value are dropped (see `option`)
 
 
 @dataclass(frozen=True)
@@ -242,7 +246,7 @@ def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, 
         if declared.fits and (kind is not str or choices):
             raise TypeError(f"/{command_name} {param.name}: only a free text option says which words fit it")
         options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length,
-                                  declared.autocomplete, declared.fits))
+                                  declared.autocomplete, declared.fits, declared.trim))
     return tuple(options)
 
 

@@ -213,8 +213,8 @@ async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
         except OverflowError:
             raise UsageError("number_out_of_range", show_usage=True, option=opt.name, value=str(value),
                              largest=LARGEST_NUMBER, whole=opt.kind is int) from None
-    text = str(value).strip()
-    if not text:
+    text = str(value).strip() if opt.trim else str(value)
+    if not text.strip():
         raise UsageError("empty_value", show_usage=True, option=opt.name)
     if len(text) > opt.max_length:
         raise UsageError("too_long", show_usage=True, option=opt.name, limit=opt.max_length, over=len(text) - opt.max_length)

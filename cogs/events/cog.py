@@ -100,7 +100,7 @@ class Events(Cog):
 
     @command("event", help="One event: when and where, who is going; answer, or take it into your calendar",
              alone="show")
-    async def show(self, ctx: Invocation, event: str = option("The event's number", max_length=120,
+    async def show(self, ctx: Invocation, event: str = option("The event's number", max_length=120, trim=False,
                                                              autocomplete="event_choices")) -> None:
         found = await self._event(ctx, event)
         viewer = await self._zone(ctx.community, ctx.member.id)
@@ -110,7 +110,7 @@ class Events(Cog):
     @command("event calendar", help="A calendar file (.ics) of one event, or of everything coming up")
     async def calendar_file(self, ctx: Invocation, event: str | None = option(
             "The event's number; leave it out for all that are coming", max_length=120,
-            autocomplete="event_choices")) -> None:
+            autocomplete="event_choices", trim=False)) -> None:
         await self._send_calendar(ctx, "all" if event is None else str((await self._event(ctx, event)).id))
 
     @action("events:ics")
@@ -198,7 +198,7 @@ class Events(Cog):
     @command("event edit", help="Change an event; its announcements are updated and those going are told",
              moderator=True)
     async def edit(self, ctx: Invocation,
-                   event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
+                   event: str = option("The event's number", max_length=120, autocomplete="event_choices", trim=False),
                    title: str | None = option("A new title", max_length=200),
                    start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60, fits=with_digits),
                    timezone: str | None = option("The time zone of the start", max_length=64, fits=find_zone),
@@ -256,7 +256,7 @@ class Events(Cog):
 
     @command("event cancel", help="Cancel an event (asks first); those going are told", moderator=True)
     async def cancel(self, ctx: Invocation,
-                     event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
+                     event: str = option("The event's number", max_length=120, autocomplete="event_choices", trim=False),
                      reason: str | None = option("Why, in a few words, for those going", max_length=300)) -> None:
         found = await self._event(ctx, event)
         if found.status == CANCELLED:
@@ -298,7 +298,7 @@ class Events(Cog):
 
     @command("event attended", help="Mark who was at an event", moderator=True)
     async def attended(self, ctx: Invocation,
-                       event: str = option("The event's number", max_length=120, autocomplete="event_choices"),
+                       event: str = option("The event's number", max_length=120, autocomplete="event_choices", trim=False),
                        members: str = option("Who was there: @name @name ...", max_length=2000)) -> None:
         found = await self._event(ctx, event)
         now = self.clock.now()
@@ -670,8 +670,8 @@ class Events(Cog):
     # -- helpers ---------------------------------------------------------------------------------
 
     async def _event(self, ctx: Invocation, typed: str) -> Event:
-        match = _REF.match(str(typed).strip())
-        if match is None:  # `1.5` is not event 1
+        match = _REF.match(str(typed))
+        if match is None:  # `1.5` is not event 1, nor is `" 1 "`
             raise Refusal(ctx.render(TEXTS, value=typed)["not_a_number"])
         found = await self.store.get(ctx.community, int(match.group(1)))
         if found is None:
