@@ -9,6 +9,7 @@
     smallstep slack-manifest [--request-url URL]
     smallstep config check [--config FILE]
     smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
+    smallstep export pairing-impact [--format csv|json] [--community KEY] [--output FILE]
 
 Problems an operator can fix (a bad config, a database that cannot be written, a
 broken template override) end with a message that says what to change, and exit
@@ -68,8 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     manifest.add_argument("--request-url", help="HTTP mode: the bot's public address (default: Socket Mode)")
     _config_option(manifest)
 
-    export = commands.add_parser("export", help="export data, e.g. the approved testimonials")
-    export.add_argument("what", choices=["testimonials"], help="what to export")
+    export = commands.add_parser("export", help="export data: the approved testimonials, pairing's impact (totals)")
+    export.add_argument("what", choices=["testimonials", "pairing-impact"], help="what to export")
     export.add_argument("--format", choices=["csv", "json"], default="csv", help="the file format (default csv)")
     export.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
@@ -142,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
             if not database.is_file():
                 print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
                 return EXIT_USAGE
-            text = asyncio.run(export_testimonials(config, args.format, args.community, database))
+            exporting = export_testimonials if args.what == "testimonials" else export_pairing_impact
+            text = asyncio.run(exporting(config, args.format, args.community, database))
             if args.output is None:
                 sys.stdout.write(text)
                 return 0
@@ -179,8 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         if command == "slack-manifest":
             from bot.platforms.slack.runner import manifest
 
-            names = asyncio.run(enabled_commands(config))
-            print(json.dumps(manifest(config, names, request_url=args.request_url), indent=2, ensure_ascii=False))
+            _, names, needs = asyncio.run(_started_on_scratch(config))
+            print(json.dumps(manifest(config, names, needs=needs, request_url=args.request_url), indent=2,
+                             ensure_ascii=False))
             return 0
         if getattr(args, "platform", "console") == "slack":
             return _slack(args, config)
@@ -367,12 +370,8 @@ async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]
             await bot.close()
 
 
-async def enabled_commands(config: Config) -> list[str]:
-    return (await _started_on_scratch(config))[1]
-
-
 async def enabled_needs(config: Config) -> frozenset[str]:
-    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads)."""
+    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads, rooms)."""
     return (await _started_on_scratch(config))[2]
 
 
@@ -405,6 +404,26 @@ async def export_testimonials(config: Config, fmt: str, community: str | None, d
         await apply_migrations(bot.db, "cog:testimonials", files("cogs.testimonials") / "migrations")
         anonymous = bot.render("testimonials/messages.j2", "plain")["anonymous"]
         return await export(bot.db, fmt, community, anonymous)
+    finally:
+        await bot.close()
+
+
+async def export_pairing_impact(config: Config, fmt: str, community: str | None, database: Path) -> str:
+    """The pairing pulse's totals, by community: how many answered both, and the change in their average (only
+    from five of them); never anything per member."""
+    from importlib.resources import files
+
+    from bot.core import Bot, Community
+    from bot.storage import apply_migrations
+    from cogs.pairing.impact import export
+    from cogs.pairing.store import PairingStore
+
+    bot = await Bot.open(config, database=database)
+    try:
+        await apply_migrations(bot.db, "cog:pairing", files("cogs.pairing") / "migrations")
+        platform, _, community_id = (community or "").partition(":")
+        totals = await PairingStore(bot.db, bot.events).pulse(Community(platform, community_id) if community else None)
+        return export(totals, fmt)
     finally:
         await bot.close()
 

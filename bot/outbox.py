@@ -140,14 +140,17 @@ class Outbox:
     # -- queueing --------------------------------------------------------------------
 
     async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member | Thread, Message]], *,
-                  expires_at: datetime | None = None, tx: Transaction | None = None) -> int:
+                  not_before: datetime | None = None, expires_at: datetime | None = None,
+                  tx: Transaction | None = None) -> int:
         """Queue one message per recipient under `batch`; returns how many were new.
 
         A recipient already queued under the same batch is left as it is, delivered or not.
+        `not_before`: not delivered before then (a reminder an hour before a time); it waits in the database.
         Given `tx`, the messages are queued inside the caller's transaction: with the change that
         calls for them, or not at all.
         """
         now = stamp(self._clock.now())
+        due = stamp(not_before) if not_before else now
         files: dict[str, bytes] = {}
         stored: dict[int, str] = {}  # one JSON per distinct Message object: a fan-out shares one
         rows = []
@@ -155,7 +158,7 @@ class Outbox:
             if id(message) not in stored:
                 stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
             rows.append((community.key, community.platform, batch, *_row_target(to), stored[id(message)],
-                         PENDING, now, stamp(expires_at) if expires_at else None, now))
+                         PENDING, due, stamp(expires_at) if expires_at else None, now))
         if not rows:
             return 0
         if tx is None:

@@ -68,6 +68,7 @@ class Dialog:
 # (Discord's permissions in the invite link) and to check (the log and `config check` say what is missing).
 EVENT_MIRRORS = "event_mirrors"  # the platform's own list of events (Discord's scheduled events)
 THREADS = "threads"  # discussion threads under the bot's posts
+ROOMS = "rooms"  # a room of their own for a few members (bot.platforms.rooms): pairing's rooms
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,12 @@ class MirrorsEvents(Protocol):
 class Adapter(Protocol):
     """Besides these, an adapter may offer `async def open_dialog(ctx, dialog) -> bool`: show a short
     form as one dialog in answer to the member's press, True if it opened. Without it (or when it
-    returns False) forms are asked in direct messages."""
+    returns False) forms are asked in direct messages.
+
+    It may also offer a room for a few members (bot.platforms.rooms): `async def open_room(community, members,
+    name, within) -> Channel | None` (a private thread in the channel `within` on Discord, a group DM on Slack;
+    None, with the reason in the log, where it cannot make one) and `async def close_room(community, room)`.
+    Without them, the pairing cog introduces each pair by DM."""
 
     platform: str
 
