@@ -276,6 +276,7 @@ class Outbox:
         a message for a member being answered right now is left for the pass after); returns how many
         were sent."""
         sent = last = 0
+        passed_over: set[tuple[str, str]] = set()  # members whose messages wait: their later ones wait too
         async with self._lock:
             while True:
                 platforms = sorted(self._bot.adapters)
@@ -292,7 +293,10 @@ class Outbox:
                         return sent
                     last = row["id"]
                     member_key = (row["community"], row["target_id"])
-                    if row["target_kind"] == "member" and member_key in self._answering:
+                    if row["target_kind"] == "member" and (member_key in self._answering or member_key in passed_over):
+                        # Once one is passed over, so are the rest of this pass: an answer that ends meanwhile
+                        # must not let a later message overtake the one that waited.
+                        passed_over.add(member_key)
                         self._held.add(member_key)
                         continue
                     sent += await self._deliver(row)
