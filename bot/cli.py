@@ -9,11 +9,12 @@
     smallstep slack-manifest [--request-url URL]
     smallstep config check [--config FILE]
     smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
+    smallstep export pairing-impact [--format csv|json] [--community KEY] [--output FILE]
 
 Every command takes --config, --db and --log-level (one parent parser), and is registered with
 the function that runs it (`CommandLine.command`). A cog adds its own commands (`export
-testimonials`, `import interviews`, `badges backfill`) from a `cli.py` of its own, with a function
-`command_line(cli)`: this module knows no cog.
+testimonials`, `export pairing-impact`, `import interviews`, `badges backfill`) from a `cli.py` of
+its own, with a function `command_line(cli)`: this module knows no cog.
 
 Problems an operator can fix (a bad config, a database that cannot be written, a
 broken template override) end with a message that says what to change, and exit
@@ -128,7 +129,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
                            help="print the Slack app manifest for the enabled cogs")
     manifest.add_argument("--request-url", help="HTTP mode: the bot's public address (default: Socket Mode)")
 
-    cli.group("export", help="export data, e.g. the approved testimonials")
+    cli.group("export", help="export data: the approved testimonials, pairing's impact (totals)")
     cli.group("import", help="import data, e.g. interviews that are ready, from a CSV file")
 
     purge = cli.command("purge-community", purge_community,
@@ -377,8 +378,9 @@ def slack_manifest(args: argparse.Namespace, config: Config) -> int:
     """`smallstep slack-manifest`: the Slack app manifest for the enabled cogs' commands."""
     from bot.platforms.slack.runner import manifest
 
-    names = asyncio.run(enabled_commands(config))
-    print(json.dumps(manifest(config, names, request_url=args.request_url), indent=2, ensure_ascii=False))
+    _, names, needs = asyncio.run(_started_on_scratch(config))
+    print(json.dumps(manifest(config, names, needs=needs, request_url=args.request_url), indent=2,
+                     ensure_ascii=False))
     return 0
 
 
@@ -439,12 +441,8 @@ async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]
             await bot.close()
 
 
-async def enabled_commands(config: Config) -> list[str]:
-    return (await _started_on_scratch(config))[1]
-
-
 async def enabled_needs(config: Config) -> frozenset[str]:
-    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads)."""
+    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads, rooms)."""
     return (await _started_on_scratch(config))[2]
 
 

@@ -154,6 +154,9 @@ class ProgramConfig:
         "https://takeonesmallstep.org", "Where someone new signs up for a conversation.", _https_url
     )
     donate_url: str = setting("https://storycorps.org/donate/", "Where members can give to the program.", _https_url)
+    record_url: str = setting(
+        "https://takeonesmallstep.org", "Where two members who met through pairing book the recording of a conversation"
+        " for the program's archive (sent only when both agreed).", _https_url)
     diy_guide_url: str = setting(
         "", "The guide for organisations running their own program (shown by /partner-with-us). Empty: none.",
         _optional_https_url)

@@ -741,6 +741,22 @@ async def test_each_delivery_carries_its_own_nonce_and_a_repeat_is_not_posted_tw
     assert sorted(r["message_id"] for r in sent) == sorted(m["message_id"] for m in discord_bot.fake.channel_messages)
 
 
+async def test_a_members_messages_reach_them_in_the_order_queued_after_their_answer(discord_bot):
+    """A member's DMs wait while the bot answers them; one queued later must not overtake one that waited
+    because the answer ended while the outbox was busy elsewhere (a channel post here)."""
+    outbox, community = discord_bot.bot.outbox, discord_bot.adapter._home()
+    alice = Member("discord", str(ALICE), "alice")
+    held = discord_bot.fake.hold_next_message()
+    async with outbox.answering(community, alice):
+        await outbox.put(community, "test:first", [(alice, Message(text="First."))])
+        await outbox.put(community, "test:room", [(Channel(str(GENERAL), "general"), Message(text="A post."))])
+        await outbox.put(community, "test:second", [(alice, Message(text="Second."))])
+        await discord_bot.fake.wait_for(held.is_set)  # the post is in flight; "First." was passed over
+    discord_bot.fake.release_held()  # the answer has ended: the same pass goes on to "Second."
+    await discord_bot.fake.wait_for(lambda: len(discord_bot.fake.messages_to(ALICE)) == 2)
+    assert [m["data"]["content"] for m in discord_bot.fake.messages_to(ALICE)] == ["First.", "Second."]
+
+
 async def test_direct_messages_stay_below_the_global_limit_and_dm_channels_are_kept(connect):
     """Discord's 50 requests a second count every request but interaction answers. Sixty DMs cost two
     requests each the first time (opening the DM channel, the message), one after a restart."""

@@ -60,6 +60,7 @@ class Dialog:
 # (Discord's permissions in the invite link) and to check (the log and `config check` say what is missing).
 EVENT_MIRRORS = "event_mirrors"  # the platform's own list of events (Discord's scheduled events)
 THREADS = "threads"  # discussion threads under the bot's posts
+ROOMS = "rooms"  # a room of their own for a few members (bot.platforms.rooms): pairing's rooms
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ class Adapter(ABC):
       DM channel), which /my-data shows and /my-data delete erases. Without them, it keeps nothing.
     - `send_rate`: the pace the outbox keeps when it fans out. None: no pace (the platform's library
       waits out rate limits on its own).
+    - `offers_rooms`, `open_room` and `close_room`: a room for a few members (a private thread on Discord,
+      a group DM on Slack; see bot.platforms.rooms). Without them, the pairing cog introduces each pair by DM.
 
     A platform with its own list of events also implements `MirrorsEvents`; without it, events are the
     bot's posts only.
@@ -164,6 +167,19 @@ class Adapter(ABC):
         come back with the dialog's id (see `Dialog`). By default there are no dialogs: False,
         and the form is asked in direct messages."""
         return False
+
+    #: Whether `open_room` can make rooms here at all (where it can, it may still refuse one: a permission).
+    offers_rooms: bool = False
+
+    async def open_room(self, community: Community, members: list[Member], name: str, within: str) -> Channel | None:
+        """A room of their own for `members`, named `name` (a private thread in the channel `within` on
+        Discord, a group DM on Slack); None, with the reason in the log, where it cannot make one. By
+        default there are no rooms: None."""
+        return None
+
+    async def close_room(self, community: Community, room: Channel) -> None:
+        """Close a room that served its purpose. By default (and on Slack, whose group DMs are left quiet)
+        there is nothing to do."""
 
     async def personal_data(self, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:
         """What this adapter keeps about a member, by kind, for /my-data. By default nothing."""

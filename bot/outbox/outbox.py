@@ -140,14 +140,17 @@ class Outbox:
     # -- queueing --------------------------------------------------------------------
 
     async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member | Thread, Message]], *,
-                  expires_at: datetime | None = None, tx: Transaction | None = None) -> int:
+                  not_before: datetime | None = None, expires_at: datetime | None = None,
+                  tx: Transaction | None = None) -> int:
         """Queue one message per recipient under `batch`; returns how many were new.
 
         A recipient already queued under the same batch is left as it is, delivered or not.
+        `not_before`: not delivered before then (a reminder an hour before a time); it waits in the database.
         Given `tx`, the messages are queued inside the caller's transaction: with the change that
         calls for them, or not at all.
         """
         now = stamp(self._clock.now())
+        due = stamp(not_before) if not_before else now
         files: dict[str, bytes] = {}
         stored: dict[int, str] = {}  # one JSON per distinct Message object: a fan-out shares one
         rows = []
@@ -155,7 +158,7 @@ class Outbox:
             if id(message) not in stored:
                 stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
             rows.append((community.key, community.platform, batch, *_row_target(to), stored[id(message)],
-                         PENDING, now, stamp(expires_at) if expires_at else None, now))
+                         PENDING, due, stamp(expires_at) if expires_at else None, now))
         if not rows:
             return 0
         if tx is None:
@@ -273,6 +276,7 @@ class Outbox:
         a message for a member being answered right now is left for the pass after); returns how many
         were sent."""
         sent = last = 0
+        passed_over: set[tuple[str, str]] = set()  # members whose messages wait: their later ones wait too
         async with self._lock:
             while True:
                 platforms = sorted(self._bot.adapters)
@@ -289,7 +293,10 @@ class Outbox:
                         return sent
                     last = row["id"]
                     member_key = (row["community"], row["target_id"])
-                    if row["target_kind"] == "member" and member_key in self._answering:
+                    if row["target_kind"] == "member" and (member_key in self._answering or member_key in passed_over):
+                        # Once one is passed over, so are the rest of this pass: an answer that ends meanwhile
+                        # must not let a later message overtake the one that waited.
+                        passed_over.add(member_key)
                         self._held.add(member_key)
                         continue
                     sent += await self._deliver(row)

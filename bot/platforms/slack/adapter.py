@@ -51,6 +51,7 @@ from bot.core import Channel, Community, Invocation, Member, Message, Thread
 from bot.core.adapter import Adapter, Delivery, Dialog
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
+from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
 from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
@@ -131,6 +132,7 @@ class SlackAdapter(Adapter):
     """Connects the core to a Slack workspace."""
 
     platform = "slack"
+    offers_rooms = True  # a group DM for a pair
 
     def __init__(self, bot: Bot, *, token: str, signing_secret: str = "", client: AsyncWebClient | None = None) -> None:
         self.bot = bot
@@ -152,6 +154,7 @@ class SlackAdapter(Adapter):
         self._group_lock = asyncio.Lock()
         self._in_flight: set[asyncio.Task] = set()
         self._next_cleanup: datetime | None = None
+        self._rooms_refused = RoomRefusals(log)
         self._register_listeners()
 
     async def prepare(self) -> None:
@@ -442,13 +445,17 @@ class SlackAdapter(Adapter):
     async def _posted_before(self, channel: str, delivery: Delivery) -> tuple[str, set[str]] | None:
         """The message an earlier attempt posted, found by its delivery key in the conversation's history
         since that attempt began: its ts, and the names of the files shared after it (before the next
-        message of the outbox). None if it never arrived.
+        message of the outbox). None if it never arrived, and None for a pair's room, whose history the bot
+        never reads: there it posts again (a repeat rather than a loss).
 
         The bot reads only the history of a conversation it is in (conversations.history); it may post
         in public channels it has not joined (chat:write.public), so it joins one when it must read it.
         A history that cannot be read for good (a private channel it left, a missing scope) means the
         message is posted again: a repeat rather than a loss. A passing error is raised, and the outbox
         tries again later."""
+        if await self.bot.db.fetchval("SELECT 1 FROM slack_rooms WHERE community = ? AND channel_id = ?",
+                                      (self.team.key, channel)):
+            return None
         oldest = f"{(delivery.tried_at - HISTORY_MARGIN).timestamp():.6f}"
         newer: list[dict[str, Any]] = []  # what came after, newest first, as the history gives it
         cursor = None
@@ -484,6 +491,24 @@ class SlackAdapter(Adapter):
 
     def serves(self, community: Community) -> bool:
         return community.id == self.team.id
+
+    async def open_room(self, community: Community, members: list[Member], name: str, within: str) -> Channel | None:
+        """A room for a few members: a group DM of them and the bot (conversations.open with their ids: "Providing
+        more than 1 will create a multi-person direct message", and the caller is added by Slack; the same people
+        again get the same conversation). It needs the mpim:write scope; the bot never reads it (no mpim:history,
+        and no message.mpim event). None when Slack refuses, with a log line saying why (never who); `within` is
+        Discord's."""
+        try:
+            opened = (await self.client.conversations_open(users=",".join(m.id for m in members)))["channel"]["id"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            needed = " (the app needs the mpim:write scope: reinstall it from smallstep slack-manifest)" \
+                if error == "missing_scope" else ""
+            self._rooms_refused.refuse(f"Slack refused a group DM: {error}{needed}")
+            return None
+        await self.bot.db.execute("INSERT OR IGNORE INTO slack_rooms (community, channel_id) VALUES (?, ?)",
+                                  (self.team.key, opened))
+        return Channel(opened, name)
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         try:
