@@ -32,8 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from measure import command_line  # noqa: E402
 
+from bot.app import Bot
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot, Community, Member  # noqa: E402
+from bot.core import Community, Member  # noqa: E402
 from cogs.pairing.matching import (FORMATS, SLOTS, Candidate, Rules, difference, exact, fold_town,  # noqa: E402
                                    free_hours, most_of, pair, too_alike, utc_offset)
 

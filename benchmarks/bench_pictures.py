@@ -29,8 +29,8 @@ from bot.render.charts import bar_chart  # noqa: E402
 
 CHARTS_IMPORT = time.perf_counter() - started_import
 
+from bot.app import Bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.render.images import FontChain  # noqa: E402
 from cogs.badges.art import BadgeFace, CardBadge, CardTexts, badge_colours, profile_card  # noqa: E402

@@ -21,8 +21,9 @@ import pytest
 import pytest_asyncio
 import yarl
 
+from bot.app import Bot
 from bot.config import parse_config
-from bot.core import Bot, Channel, Cog, Invocation, Member, Message, command, option
+from bot.core import Channel, Cog, Invocation, Member, Message, command, option
 from bot.platforms.discord import DiscordAdapter
 from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at

@@ -14,9 +14,10 @@ import pytest_asyncio
 import yarl
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.app import Bot
 from bot.cli import enabled_needs
 from bot.config import parse_config
-from bot.core import Bot, Community, Member
+from bot.core import Community, Member
 from bot.core.adapter import ROOMS
 from bot.platforms.discord import DiscordAdapter, invite_url
 from bot.platforms.discord.runner import point_at

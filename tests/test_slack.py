@@ -21,7 +21,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.config import parse_config
 from datetime import timedelta
 
-from bot.core import Bot, Channel, Member, Message
+from bot.app import Bot
+from bot.core import Channel, Member, Message
 from bot.core.message import Image
 from bot.platforms.slack import SlackAdapter
 from fakes.slack_server import (

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -52,21 +51,6 @@ def check(path: Path, components: dict[str, Traversable]) -> Check:
         if missing:
             result.pending[component] = missing
     return result
-
-
-def components(cog_names: list[str]) -> dict[str, Traversable]:
-    """The migrations folders of the core, its forms, and these cogs (an adapter's own tables are
-    checked once that adapter has run: see `check`)."""
-    import bot.core  # noqa: F401 - the core first, as the bot loads it, before its parts
-    from bot.config import cog_module_name
-
-    found = {"core": files("bot.storage") / "migrations", "forms": files("bot.forms") / "migrations"}
-    for name in cog_names:
-        try:
-            found[f"cog:{name}"] = files(cog_module_name(name)) / "migrations"
-        except ModuleNotFoundError:
-            continue
-    return found
 
 
 def status(path: Path) -> dict[str, object]:

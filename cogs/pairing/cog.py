@@ -27,8 +27,8 @@ from bot.config import duration, setting
 from bot.core import (Button, ButtonStyle, Channel, Community, Image, Invocation, Member, Message, Refusal, action,
                       command, job, option, parse_duration)
 from bot.core.adapter import ROOMS
-from bot.core.cog import Cog, SubmitSpec
-from bot.forms import Submission
+from bot.core.cog import Cog
+from bot.forms import Submission, SubmitSpec
 from bot.render.charts import bar_chart
 from cogs.pairing.conversation import TEXTS, Conversation
 from cogs.pairing.forms import MAX_STATEMENTS, TEMPLATE, joining_form, zone_name
@@ -99,7 +99,7 @@ class Pairing(Conversation, Cog):
         super().__init__(bot, name)
         # The form has as many statements as the community asks, so it is built here, not in the class.
         self.form = joining_form(self.settings.statements)
-        self.submit_handlers = (SubmitSpec(self.form, "joined"),)
+        self.declared = (*self.declared, SubmitSpec(self.form, "joined"))
 
     async def cog_load(self) -> None:
         self.store = PairingStore(self.db, self.events)
@@ -298,10 +298,9 @@ class Pairing(Conversation, Cog):
         if self.every is None:
             return
         for key, last, first in await self.store.communities_in():
-            platform, _, community_id = key.partition(":")
-            if platform not in self.bot.adapters or datetime.fromisoformat(last or first) + self.every > now:
+            community = Community.from_key(key)
+            if community.platform not in self.bot.adapters or datetime.fromisoformat(last or first) + self.every > now:
                 continue
-            community = Community(platform, community_id)
             try:
                 before = await self.store.last_round(community)  # a round by hand meanwhile: this one waits
                 await self.run_round(community, now, unless=lambda newest: newest != before)
@@ -310,11 +309,11 @@ class Pairing(Conversation, Cog):
 
     async def _back_from_pauses(self, now: datetime) -> None:
         for key, member in await self.store.paused_until():
-            platform, _, community_id = key.partition(":")
+            community = Community.from_key(key)
+            platform = community.platform
             back_at = datetime.combine(date.fromisoformat(member.paused_until), time(), ZoneInfo(member.timezone))
             if platform not in self.bot.adapters or back_at > now:
                 continue
-            community = Community(platform, community_id)
             texts = self.bot.render(TEXTS, platform, every=_in_words(self.every) if self.every else None)
             async with self.db.transaction() as tx:  # back in, and told so, or neither
                 if await self.store.back(tx, key, member):
@@ -376,7 +375,7 @@ class Pairing(Conversation, Cog):
     def _room_opener(self, community: Community) -> Callable[..., Awaitable[Channel | None]] | None:
         """The platform's way to open a room for a pair, when rooms are wanted and the platform has them."""
         adapter = self.bot.adapters.get(community.platform)
-        return getattr(adapter, "open_room", None) if self.settings.rooms and adapter is not None else None
+        return adapter.open_room if self.settings.rooms and adapter is not None and adapter.offers_rooms else None
 
     def _in_background(self, work: Awaitable[None]) -> None:
         task = asyncio.create_task(work)
@@ -387,9 +386,9 @@ class Pairing(Conversation, Cog):
     async def introductions(self, now: datetime) -> None:
         """Pairs whose room was still to open when the bot stopped: opened now, in the background."""
         for key in await self.store.communities_waiting_for_rooms():
-            platform, _, community_id = key.partition(":")
-            if platform in self.bot.adapters and not self._introducing[key].locked():
-                self._in_background(self.introduce_waiting(Community(platform, community_id)))
+            community = Community.from_key(key)
+            if community.platform in self.bot.adapters and not self._introducing[key].locked():
+                self._in_background(self.introduce_waiting(community))
 
     async def introduce_waiting(self, community: Community) -> None:
         """Open each waiting pair's room (one at a time: each is a few requests to the platform) and queue its

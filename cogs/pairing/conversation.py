@@ -181,10 +181,10 @@ class Conversation:
     async def follow_up(self, now: datetime) -> None:
         """Ask "Did you meet?" where it is due; then conclude the pairs whose follow-up is over."""
         for key, due in await self.store.due_follow_ups(now):
-            platform, _, community_id = key.partition(":")
+            community = Community.from_key(key)
+            platform = community.platform
             if platform not in self.bot.adapters:
                 continue
-            community = Community(platform, community_id)
             items = []
             for member_id, name in ((due.member_a, due.name_a), (due.member_b, due.name_b)):
                 if due.answer_of(member_id) == YES:
@@ -202,10 +202,10 @@ class Conversation:
         """Each pair whose follow-up is over: silence counted (and a member paused after two in a row, told
         why), then its room closed."""
         for key, found, ran_out in await self.store.to_conclude(now):
-            platform, _, community_id = key.partition(":")
+            community = Community.from_key(key)
+            platform = community.platform
             if platform not in self.bot.adapters:
                 continue
-            community = Community(platform, community_id)
             silent = (await self.store.silent_sides(found))[0] if ran_out else []
             async with self.db.transaction() as tx:  # counted, and whoever is paused told so, or neither
                 for member in await self.store.conclude(tx, key, found, silent, now, SILENT_IN_A_ROW):
@@ -214,13 +214,11 @@ class Conversation:
                         (Member(platform, member.member_id, member.member_name), Message(text=texts["paused_silent"]))
                     ], tx=tx)
         for key, found in await self.store.rooms_to_close():
-            platform, _, community_id = key.partition(":")
-            adapter = self.bot.adapters.get(platform)
+            community = Community.from_key(key)
+            adapter = self.bot.adapters.get(community.platform)
             if adapter is None:
                 continue
-            close = getattr(adapter, "close_room", None)  # Slack's group DMs are left quiet: nothing to do
-            if close is not None:
-                await close(Community(platform, community_id), found.room_channel)
+            await adapter.close_room(community, found.room_channel)  # Slack's group DMs are left quiet
             await self.store.room_closed(found)
 
     @action("pairing:met")

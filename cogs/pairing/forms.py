@@ -4,8 +4,8 @@ question, optional, is the impact pulse (cogs.pairing.impact)."""
 
 from __future__ import annotations
 
-from bot.core.clock import closest_zones, zone
 from bot.forms import Form, choice, long_text, several, short_text
+from bot.values import closest_zones, zone
 from cogs.pairing.impact import FEELINGS
 from cogs.pairing.matching import FORMATS, SLOTS
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import Channel, Community, Member
-from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.storage import Database, Transaction
+from bot.values import stamp
 
 IN, PAUSED = "in", "paused"
 YES, NOT_YET, WONT = "yes", "not_yet", "wont"

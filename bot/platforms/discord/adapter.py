@@ -29,6 +29,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from importlib.resources import files
 from typing import Any, Awaitable
 
@@ -36,15 +37,17 @@ import aiohttp
 import discord
 from aiolimiter import AsyncLimiter
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
-from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, ChannelUnavailable, Delivery, Dialog, EventMirror, MemberUnreachable
-from bot.core.clock import stamp
-from bot.privacy import community_left, community_returned
+from bot.app import Bot
+from bot.core import Channel, Community, Invocation, Member, Message, Thread
+from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, Adapter, Delivery, Dialog, EventMirror
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
+from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 
@@ -133,17 +136,17 @@ class InteractionState:
     thinking: bool = False  # deferred with "thinking...": the first reply fills that answer in
 
 
-class DiscordAdapter:
+class DiscordAdapter(Adapter):
     """Connects the core to one Discord server (guild)."""
 
     platform = "discord"
+    offers_rooms = True  # a private thread for a pair
 
     def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
         self.bot = bot
         self.defer_after = defer_after
+        # Every request is paced (`_paced`: one budget for the whole process), so the outbox keeps no pace of its own.
         settings = bot.config.discord
-        # Every request is paced below (one budget for the whole process), so the outbox needs no pace of its own.
-        self.send_rate = None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
         # Not privileged (gateway.mdx, GUILD_SCHEDULED_EVENTS (1 << 16)): who marks a listed event as interesting.
@@ -428,7 +431,9 @@ class DiscordAdapter:
         kind, _, dialog_id = data.get("custom_id", "").partition("|")
         if kind != DIALOG:
             return
-        await self.bot.dialog_sent(ctx, dialog_id, _modal_values(data))
+        # A modal closes when it is sent: what is wrong comes back privately, with a way to write it again.
+        await self.bot.guarded(ctx, partial(self.bot.forms.dialog_sent, ctx, dialog_id, _modal_values(data)),
+                               "dialog", "forms")
 
     async def _direct_message(self, message: discord.Message) -> None:
         member = await self._person(message.author)

@@ -11,8 +11,8 @@ import aiohttp
 import discord
 import yarl
 
+from bot.app import Bot
 from bot.config import Config, DiscordConfig
-from bot.core import Bot
 from bot.platforms.discord.adapter import DiscordAdapter, needed_permissions
 
 # What the bot needs in a channel, and nothing more: see it, read its history (to edit its own

@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiohttp
 from cachetools import TTLCache
@@ -45,14 +46,16 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
-from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
-from bot.privacy import community_left, community_returned
-from bot.core.clock import stamp
+from bot.app import Bot
+from bot.core import Channel, Community, Invocation, Member, Message, Thread
+from bot.core.adapter import Adapter, Delivery, Dialog
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
+from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +128,11 @@ class _OnlyWhatPostsNothing(AsyncConnectionErrorRetryHandler):
                 and await super()._can_retry_async(state=state, request=request, response=response, error=error))
 
 
-class SlackAdapter:
+class SlackAdapter(Adapter):
     """Connects the core to a Slack workspace."""
 
     platform = "slack"
+    offers_rooms = True  # a group DM for a pair
 
     def __init__(self, bot: Bot, *, token: str, signing_secret: str = "", client: AsyncWebClient | None = None) -> None:
         self.bot = bot
@@ -222,7 +226,8 @@ class SlackAdapter:
                 await ack(response_action="errors", errors={key: cut(text, 2000) for key, text in problems.items()})
                 return
             await ack()
-            await self._tracked(self.bot.submit_dialog(ctx, dialog_id))
+            await self._tracked(self.bot.guarded(ctx, partial(self.bot.forms.submit_dialog, ctx, dialog_id), "dialog",
+                                                 "forms"))
 
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -619,10 +624,9 @@ class SlackAdapter:
     async def _publish_home(self, user_id: str) -> None:
         """The App Home tab: the member's ten steps and badges, as the badges cog knows them."""
         name = await self._display_name(user_id)
-        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name), default=None)
-        titles = self.bot.render("badges/steps.j2", self.platform)
-        steps = [{**step, "title": titles[f"step_{step['number']}"]} for step in journey["steps"]] if journey else []
-        text = self.bot.render("slack/home.j2", self.platform, steps=steps, badges=journey["badges"] if journey else [],
+        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name),
+                                     default={"steps": [], "badges": []})
+        text = self.bot.render("slack/home.j2", self.platform, steps=journey["steps"], badges=journey["badges"],
                                name=name)
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}

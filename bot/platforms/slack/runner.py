@@ -13,8 +13,8 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.signature import SignatureVerifier
 
+from bot.app import Bot
 from bot.config import Config
-from bot.core import Bot
 from bot.core.adapter import ROOMS
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.web import Handler, Middleware, serve

@@ -37,16 +37,16 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
 from aiolimiter import AsyncLimiter
 
-from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
-from bot.core.clock import stamp
-from bot.core.cog import Cog, job
+from bot.core.adapter import Delivery
 from bot.core.context import Channel, Community, Member, Thread
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
 from bot.storage import Transaction
+from bot.values import stamp
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
 log = logging.getLogger(__name__)
 
@@ -307,9 +307,8 @@ class Outbox:
         if row["expires_at"] and row["expires_at"] <= stamp(now):
             await self._mark(row, EXPIRED)
             return 0
-        platform, _, community_id = row["community"].partition(":")
-        community = Community(platform, community_id)
-        target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
+        community = Community.from_key(row["community"])
+        target = _target(row["target_kind"], row["target_id"], row["target_name"], community.platform)
         data = json.loads(row["message"])
         kept = {item[1] for kind in ("images", "files") for item in data[kind]}
         blobs = {digest: await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
@@ -371,7 +370,7 @@ class Outbox:
              row["id"]))
 
     def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
-        rate = getattr(adapter, "send_rate", None)
+        rate = adapter.send_rate
         if not rate:
             return None
         if adapter.platform not in self._limiters:
@@ -407,15 +406,3 @@ def _kept(data: bytes, files: dict[str, bytes]) -> str:
     digest = hashlib.sha256(data).hexdigest()
     files[digest] = data
     return digest
-
-
-class OutboxCog(Cog):
-    """Loaded with the core: delivers what is due, including retries and what waited over a restart."""
-
-    @job(every="1m", at_start=True)
-    async def deliver(self, now: datetime) -> None:
-        self.bot.outbox.kick()
-
-    @job(every="1d")
-    async def tidy(self, now: datetime) -> None:
-        await self.bot.outbox.forget_delivered_files()
