@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from measure import command_line, describe, floor_connection  # noqa: E402
 
+from bot.app import Bot
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot, Community, Member  # noqa: E402
+from bot.core import Community, Member  # noqa: E402
 
 
 async def through_the_bot(folder: Path, members: int) -> dict:

@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake Discord lives with the tests
 
 import discord  # noqa: E402
 
+from bot.app import Bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot  # noqa: E402
 from bot.platforms.discord import DiscordAdapter  # noqa: E402
 from bot.platforms.discord.runner import point_at  # noqa: E402
 from fakes.discord_server import FakeDiscord  # noqa: E402

@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from measure import command_line, describe, floor_connection  # noqa: E402
 
+from bot.app import Bot
 from bot.config import Config  # noqa: E402
-from bot.core import Bot, Invocation  # noqa: E402
+from bot.core import Invocation  # noqa: E402
 from bot.forms import Form, long_text, short_text  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 

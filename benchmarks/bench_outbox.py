@@ -27,8 +27,9 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake Discord lives with the tests
 
 import discord  # noqa: E402
 
+from bot.app import Bot
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot, Channel, Member, Message  # noqa: E402
+from bot.core import Channel, Member, Message  # noqa: E402
 from bot.platforms.discord import DiscordAdapter  # noqa: E402
 from bot.platforms.discord.runner import point_at  # noqa: E402
 from fakes.discord_server import GLOBAL_LIMIT, FakeDiscord  # noqa: E402

@@ -4,7 +4,7 @@
 
 Each picture is timed twice: drawn alone (the function the worker thread runs), and the whole way
 through the console (command, database, templates, drawing, the reply). The member's card holds all
-fifteen built-in badges under a long name; the chart has eight weeks of three series. While cards are
+the built-in badges (sixteen) under a long name; the chart has eight weeks of three series. While cards are
 drawn one after another, a timer on the event loop measures how long the loop went unanswered: the
 drawing runs on a worker thread, so other members are answered meanwhile.
 """
@@ -29,8 +29,8 @@ from bot.render.charts import bar_chart  # noqa: E402
 
 CHARTS_IMPORT = time.perf_counter() - started_import
 
+from bot.app import Bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.render.images import FontChain  # noqa: E402
 from cogs.badges.art import BadgeFace, CardBadge, CardTexts, badge_colours, profile_card  # noqa: E402
@@ -40,7 +40,7 @@ from cogs.share.badge import BadgeTexts, render_badge  # noqa: E402
 NAME = "Maximilian Alexander von Hohenzollern-Sigmaringen 👩🏽‍🚀"
 EVERY_BADGE = ["share.completed", "story.shared", "interview.published", "testimonial.submitted", "partner.viewed",
                "practice.opened", "outreach.invited", "partner_interest.submitted", "support.opened",
-               "pairing.met", "event.attended", "testimonial.approved"] + ["event.rsvp"] * 3
+               "pairing.met", "pairing.recording_agreed", "event.attended", "testimonial.approved"] + ["event.rsvp"] * 3
 CONFIG = UNLIMITED + ('[cogs]\nenabled = ["share", "stories", "interviews", "testimonials", "partners", "events",'
                       ' "practice", "outreach", "badges", "pairing"]\n')
 
@@ -64,7 +64,7 @@ def drawn_alone(n: int) -> None:
     colours = badge_colours(DEFAULT_CATALOGUE)
     badges = [CardBadge(BadgeFace(b.step, colours[b.id]), b.id.replace("-", " ").title()) for b in DEFAULT_CATALOGUE]
     texts = CardTexts("One Small Step", NAME, "10 of 10 steps taken", "Badges", "")
-    timed("profile card, 15 badges, drawn alone", n, lambda: profile_card(texts, badges, [True] * 10, fonts))
+    timed(f"profile card, {len(badges)} badges, drawn alone", n, lambda: profile_card(texts, badges, [True] * 10, fonts))
     badge = BadgeTexts("One Small Step", NAME, "listened across the divide", "3 December 2026")
     timed("badge graphic, drawn alone", n, lambda: render_badge(badge, fonts))
     weeks = [date(2026, 10, 12) + timedelta(weeks=i) for i in range(8)]

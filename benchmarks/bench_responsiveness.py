@@ -30,8 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench_pairing import NOW, answers  # noqa: E402
 from measure import UNLIMITED, command_line  # noqa: E402
 
+from bot.app import Bot
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot, Channel, Community, Invocation, Member, Message  # noqa: E402
+from bot.core import Channel, Community, Invocation, Member, Message  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 
 CONFIG = UNLIMITED + '[cogs]\nenabled = ["share", "pairing", "badges"]\n[cogs.pairing]\nevery = ""\n'

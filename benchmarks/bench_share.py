@@ -34,8 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from measure import UNLIMITED, command_line, describe, floor_connection  # noqa: E402
 
+from bot.app import Bot
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot, Channel, Invocation  # noqa: E402
+from bot.core import Channel, Invocation  # noqa: E402
 from bot.platforms.console import ConsoleAdapter  # noqa: E402
 from bot.render.escape import escape_console  # noqa: E402
 from bot.render.templates import builtin_templates_dir  # noqa: E402

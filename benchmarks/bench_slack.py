@@ -23,8 +23,8 @@ sys.path.insert(0, str(ROOT / "tests"))  # the fake Slack lives with the tests
 
 from slack_bolt.request.async_request import AsyncBoltRequest  # noqa: E402
 
+from bot.app import Bot  # noqa: E402
 from bot.config import parse_config  # noqa: E402
-from bot.core import Bot  # noqa: E402
 from bot.platforms.slack import SlackAdapter  # noqa: E402
 from fakes.slack_server import FakeSlack, signed_headers, slash_command_body  # noqa: E402
 from measure import UNLIMITED, command_line, describe, share_through_the_console  # noqa: E402

@@ -55,7 +55,7 @@ def describe(label: str, unit: str, n: int, result: dict) -> None:
 async def share_through_the_console(folder: Path, n: int, members: int) -> dict:
     """`/share` n times through the console adapter: the figure the platform benchmarks compare with."""
     from bot.config import parse_config
-    from bot.core import Bot
+    from bot.app import Bot
     from bot.platforms.console import ConsoleAdapter
 
     bot = await Bot.open(parse_config(UNLIMITED, base_dir=folder), database=folder / "console.db")

@@ -9,6 +9,12 @@
     smallstep slack-manifest [--request-url URL]
     smallstep config check [--config FILE]
     smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
+    smallstep export pairing-impact [--format csv|json] [--community KEY] [--output FILE]
+
+Every command takes --config, --db and --log-level (one parent parser), and is registered with
+the function that runs it (`CommandLine.command`). A cog adds its own commands (`export
+testimonials`, `export pairing-impact`, `import interviews`, `badges backfill`) from a `cli.py` of
+its own, with a function `command_line(cli)`: this module knows no cog.
 
 Problems an operator can fix (a bad config, a database that cannot be written, a
 broken template override) end with a message that says what to change, and exit
@@ -20,6 +26,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib
+import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -28,188 +37,213 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Coroutine
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, Coroutine
 
 from bot import __version__
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, cog_module_name, load_config
+from bot.core.errors import UnknownName
 from bot.render import TemplateProblem
 from bot.storage import Location, StorageError, is_postgres
+
+if TYPE_CHECKING:
+    from bot.app import Bot
 
 EXIT_USAGE = 2
 
 log = logging.getLogger("bot.cli")
 
+# What a command does with the database: nothing; one that may be new (made at start); one that must be
+# there already; or one that must be there if --db names it (a mistyped --db is refused, not made anew and
+# empty), while the config's own may be made (a first import before the first start).
+NONE, MAY_BE_NEW, EXISTING, EXISTING_IF_NAMED = "none", "may be new", "existing", "existing if named"
+
+Run = Callable[[argparse.Namespace, Config], "int | Awaitable[int]"]
+
+
+class CommandLine:
+    """The commands of `smallstep`, and of a group of them (`db`, `export`...): each registered with the
+    function that runs it, `run(args, config)` returning the exit status (or a coroutine that does).
+    `args.database` is the database the command works on (--db, else bot.database from the config)."""
+
+    def __init__(self, commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+        self._commands = commands
+        self._common = common
+        self._groups: dict[str, CommandLine] = {}
+        self.names: set[str] = set()
+
+    def command(self, name: str, run: Run, *, help: str, database: str = NONE) -> argparse.ArgumentParser:
+        """Add a command; returns its parser, for its own arguments."""
+        parser = self._commands.add_parser(name, help=help, parents=[self._common])
+        parser.set_defaults(run=run, database_use=database)
+        self.names.add(name)
+        return parser
+
+    def group(self, name: str, *, help: str = "") -> CommandLine:
+        """A command of commands (`smallstep db backup`), made on first use: a cog adds to `export`."""
+        if name not in self._groups:
+            parser = self._commands.add_parser(name, help=help)
+            self._groups[name] = CommandLine(
+                parser.add_subparsers(dest=f"{name}_command", metavar="ACTION", required=True), self._common)
+        return self._groups[name]
+
+    def has(self, name: str) -> bool:
+        """Whether `name` is a command here, or a group with commands in it (`export` waits for the cogs')."""
+        return name in self.names or bool(name in self._groups and self._groups[name].names)
+
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="smallstep", description="Small Step Bot: helps members stay involved.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    console = commands.add_parser("console", help="run the bot in this terminal (no token needed)")
-    _config_option(console)
-    _database_option(console)
-
-    run = commands.add_parser("run", help="serve a community: on the console, on Discord or on Slack")
-    run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
-    _config_option(run)
-    _database_option(run)
-
-    sync = commands.add_parser("sync-commands", help="register the bot's slash commands with Discord")
-    sync.add_argument("--guild", type=int, help="one server's id: instant, for development (default: global)")
-    _config_option(sync)
-    _database_option(sync)
-
-    invite = commands.add_parser("invite-url", help="print the link that adds the bot to a Discord server")
-    invite.add_argument("--application-id", type=int, help="the application's id (default: asked of Discord)")
-    _config_option(invite)
-
-    manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest for the enabled cogs")
-    manifest.add_argument("--request-url", help="HTTP mode: the bot's public address (default: Socket Mode)")
-    _config_option(manifest)
-
-    export = commands.add_parser("export", help="export data, e.g. the approved testimonials")
-    export.add_argument("what", choices=["testimonials"], help="what to export")
-    export.add_argument("--format", choices=["csv", "json"], default="csv", help="the file format (default csv)")
-    export.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
-    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
-    _database_option(export)
-    _config_option(export)
-
-    badges = commands.add_parser("badges", help="work with badges, e.g. give a new one to those who earned it")
-    badges.add_argument("action", choices=["backfill"], help="backfill: award badges from recorded history")
-    badges.add_argument("--community", help="one community's key, e.g. discord:1234 (default: all)")
-    _database_option(badges)
-    _config_option(badges)
-
-    imports = commands.add_parser("import", help="import data, e.g. interviews that are ready, from a CSV file")
-    imports.add_argument("what", choices=["interviews"], help="what to import")
-    imports.add_argument("file", type=Path, help="the CSV file: columns member, url; optional partner, partner_name,"
-                                                 " member_name, id")
-    imports.add_argument("--community", required=True, help="the community's key, e.g. discord:1234")
-    _database_option(imports)
-    _config_option(imports)
-
-    purge = commands.add_parser("purge-community", help="delete every row of one community, at once (asks first)")
-    purge.add_argument("community", help="the community's key, e.g. discord:1234")
-    purge.add_argument("--yes", action="store_true", help="really delete (without it: show what would go)")
-    _database_option(purge)
-    _config_option(purge)
-
-    db = commands.add_parser("db", help="look after the database: a backup while the bot runs, a check")
-    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_backup = db_commands.add_parser("backup", help="copy the database safely, even while the bot runs")
-    db_backup.add_argument("path", type=Path, help="where to write the copy (a new file)")
-    db_check = db_commands.add_parser("check", help="check the file's integrity and its migrations")
-    for sub in (db_backup, db_check):
-        _database_option(sub)
-        _config_option(sub)
-
-    status = commands.add_parser("status", help="the bot's state: cogs, messages waiting, scheduled jobs, open forms")
-    _database_option(status)
-    _config_option(status)
-
-    config = commands.add_parser("config", help="work with the configuration file")
-    config_commands = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    _config_option(config_commands.add_parser(
-        "check", help="validate the config: start every enabled cog on a scratch database, then stop"))
+    """Every command: the core's and the cogs'."""
+    parser, cli = _core_parser()
+    _add_cogs_commands(cli)
     return parser
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=_location, help="the SQLite file, or a postgresql:// address (default:"
+def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
+    common.add_argument("--db", type=_location, help="the SQLite file, or a postgresql:// address (default:"
                                                      " SMALLSTEP_DATABASE_URL, else bot.database from the config)")
+    # Either case is taken: the README writes `--log-level info`.
+    common.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="how much to log (default: bot.log_level from the config)")
+
+    parser = argparse.ArgumentParser(prog="smallstep", description="Small Step Bot: helps members stay involved.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    # No command at all: the console, with the defaults.
+    parser.set_defaults(run=run_bot, database_use=MAY_BE_NEW, platform="console", config=None, db=None,
+                        log_level=None)
+    cli = CommandLine(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
+
+    cli.command("console", run_bot, help="run the bot in this terminal (no token needed)",
+                database=MAY_BE_NEW).set_defaults(platform="console")
+    run = cli.command("run", run_bot, help="serve a community: on the console, on Discord or on Slack",
+                      database=MAY_BE_NEW)
+    run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
+
+    sync = cli.command("sync-commands", sync_commands, help="register the bot's slash commands with Discord",
+                       database=MAY_BE_NEW)
+    sync.add_argument("--guild", type=int, help="one server's id: instant, for development (default: global)")
+    invite = cli.command("invite-url", invite_url, help="print the link that adds the bot to a Discord server")
+    invite.add_argument("--application-id", type=int, help="the application's id (default: asked of Discord)")
+    manifest = cli.command("slack-manifest", slack_manifest,
+                           help="print the Slack app manifest for the enabled cogs")
+    manifest.add_argument("--request-url", help="HTTP mode: the bot's public address (default: Socket Mode)")
+
+    cli.group("export", help="export data: the approved testimonials, pairing's impact (totals)")
+    cli.group("import", help="import data, e.g. interviews that are ready, from a CSV file")
+
+    purge = cli.command("purge-community", purge_community,
+                        help="delete every row of one community, at once (asks first)", database=EXISTING)
+    purge.add_argument("community", help="the community's key, e.g. discord:1234")
+    purge.add_argument("--yes", action="store_true", help="really delete (without it: show what would go)")
+
+    db = cli.group("db", help="look after the database: a backup while the bot runs, a check")
+    db.command("backup", backup, help="copy the database safely, even while the bot runs",
+               database=EXISTING).add_argument("path", type=Path, help="where to write the copy (a new file)")
+    db.command("check", check_database, help="check the file's integrity and its migrations", database=EXISTING)
+    cli.command("status", status, help="the bot's state: cogs, messages waiting, scheduled jobs, open forms",
+                database=EXISTING)
+    cli.group("config", help="work with the configuration file").command(
+        "check", config_check, help="validate the config: start every enabled cog on a scratch database, then stop")
+
+    return parser, cli
 
 
 def _location(value: str) -> Location:
     return value if is_postgres(value) else Path(value)
 
 
-def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
-    # Either case is taken: the README writes `--log-level info`.
-    parser.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="how much to log (default: bot.log_level from the config)")
+def _add_cogs_commands(cli: CommandLine) -> None:
+    """The commands of each built-in cog with a `cli.py` (found by its file: cogs without one are not imported)."""
+    found = importlib.util.find_spec("cogs")
+    for folder in found.submodule_search_locations if found else []:
+        for module in sorted(Path(folder).glob("*/cli.py")):
+            importlib.import_module(f"{cog_module_name(module.parent.name)}.cli").command_line(cli)
+
+
+def _needs_cogs(argv: list[str], cli: CommandLine) -> bool:
+    """Whether the command line names a cog's command (or asks for the list of all). Importing a cog takes
+    what it imports (the charts' plotting library...): a second for every `smallstep status`, so only then."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    return not cli.has(first) if first is not None else "-h" in argv or "--help" in argv
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    command = args.command or "console"
+    argv = sys.argv[1:] if argv is None else argv
+    parser, cli = _core_parser()
+    if _needs_cogs(argv, cli):
+        _add_cogs_commands(cli)
+    args = parser.parse_args(argv)
     try:
-        config = load_config(getattr(args, "config", None))
+        config = load_config(args.config)
         # Only a bot serving Discord or Slack logs at the config's level by default. In the console the log
         # would interleave with the conversation, and a one-off command (status, export, ...) should print
         # its answer, not "cog loaded" lines: only warnings there, unless asked.
-        serving = command == "run" and getattr(args, "platform", "") in ("discord", "slack")
-        level = getattr(args, "log_level", None) or (config.bot.log_level.upper() if serving else "WARNING")
-        logging.basicConfig(level=level, stream=sys.stderr,
-                            format="%(levelname)s %(name)s: %(message)s")
-        if command == "config":
-            return asyncio.run(check_config(config))
-        if command == "export":
-            database = _existing(args, config)
-            if database is None:
-                return EXIT_USAGE
-            text = asyncio.run(export_testimonials(config, args.format, args.community, database))
-            if args.output is None:
-                sys.stdout.write(text)
-                return 0
-            try:
-                args.output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                print(f"error: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-                return EXIT_USAGE
-            return 0
-        if command in ("db", "status"):
-            database = _existing(args, config)
-            if database is None:
-                return EXIT_USAGE
-            return asyncio.run(look_after(command if command == "status" else args.db_command, config, database,
-                                          getattr(args, "path", None)))
-        if command == "purge-community":
-            database = _existing(args, config)
-            if database is None:
-                return EXIT_USAGE
-            return asyncio.run(purge(config, args.community, args.yes, database))
-        if command == "import":
-            return asyncio.run(import_interviews(config, args.file, args.community, args.db or config.database()))
-        if command == "badges":
-            database = _existing(args, config)
-            if database is None:
-                return EXIT_USAGE
-            return asyncio.run(backfill_badges(config, args.community, database))
-        if command in ("sync-commands", "invite-url") or getattr(args, "platform", "console") == "discord":
-            return _discord(command, args, config)
-        if command == "slack-manifest":
-            from bot.platforms.slack.runner import manifest
-
-            names = asyncio.run(enabled_commands(config))
-            print(json.dumps(manifest(config, names, request_url=args.request_url), indent=2, ensure_ascii=False))
-            return 0
-        if getattr(args, "platform", "console") == "slack":
-            return _slack(args, config)
-        from bot.platforms.console import run_console
-
-        database = getattr(args, "db", None) or config.database()
-        return asyncio.run(until_stopped(run_console(config, database=database, stdin=sys.stdin, write=_print),
-                                         database))
+        serving = args.run is run_bot and args.platform in ("discord", "slack")
+        level = args.log_level or (config.bot.log_level.upper() if serving else "WARNING")
+        logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+        args.database = args.db or config.database()
+        must_exist = args.database_use == EXISTING or (args.database_use == EXISTING_IF_NAMED and args.db)
+        # A PostgreSQL database that is not there is said so when it is reached.
+        if must_exist and not is_postgres(args.database) and not args.database.is_file():
+            print(f"error: there is no database at {args.database}; give the bot's file with --db", file=sys.stderr)
+            return EXIT_USAGE
+        status = args.run(args, config)
+        return asyncio.run(status) if inspect.isawaitable(status) else status
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EXIT_USAGE
-    except (StorageError, TemplateProblem) as exc:
+    except (StorageError, TemplateProblem, UnknownName) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
 
-def _existing(args: argparse.Namespace, config: Config) -> Location | None:
-    """The database a command works on, which must be there already (None, having said so, if it is not: a
-    PostgreSQL database that is not there is said so when it is reached)."""
-    database = args.db or config.database()
-    if not is_postgres(database) and not database.is_file():
-        print(f"error: there is no database at {database}; give the bot's file with --db", file=sys.stderr)
-        return None
-    return database
+@contextlib.asynccontextmanager
+async def started(config: Config, database: Location, needs: str | None = None) -> AsyncIterator[Bot | None]:
+    """The bot on `database` with every enabled cog started (their migrations run), on no platform, for a
+    command that works on its data; `needs` is a cog the command cannot do without. Yields None, having
+    said so, when that cog is not enabled."""
+    from bot.app import Bot
+
+    bot = await Bot.open(config, database=database)
+    try:
+        await bot.start()
+        if needs is not None and needs not in bot.cogs.loaded:
+            print(f"error: the {needs} cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
+            yield None
+        else:
+            yield bot
+    finally:
+        await bot.close()
+
+
+def write_out(text: str, output: Path | None) -> int:
+    """A command's answer, to standard output or to the file asked for."""
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+# -- serving ---------------------------------------------------------------------------------------
+
+def run_bot(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep`, `smallstep console` and `smallstep run`: serve until stopped."""
+    if args.platform == "discord":
+        return _discord(args, config)
+    if args.platform == "slack":
+        return _slack(args, config)
+    from bot.platforms.console import run_console
+
+    return asyncio.run(until_stopped(run_console(config, database=args.database, stdin=sys.stdin, write=_print),
+                                     args.database))
 
 
 async def until_stopped(run: Coroutine[Any, Any, None], database: Location) -> int:
@@ -218,7 +252,7 @@ async def until_stopped(run: Coroutine[Any, Any, None], database: Location) -> i
     queued, the database is closed. Whatever state the database is in, the process ends within
     `SHUTDOWN_SECONDS` (a second signal ends it at once), and says what was left waiting for the next
     start. Returns the exit status: 0 when everything was kept, 1 when something could not be."""
-    from bot.core.bot import SHUTDOWN_SECONDS
+    from bot.app.bot import SHUTDOWN_SECONDS
 
     task = asyncio.ensure_future(run)
     loop = asyncio.get_running_loop()
@@ -287,32 +321,55 @@ def _give_up(database: Location, why: str) -> None:
     os._exit(1)
 
 
-def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
-    """The Discord commands: they need DISCORD_TOKEN, and say plainly when it is missing or rejected."""
+def _discord(args: argparse.Namespace, config: Config) -> int:
+    """Serve Discord; DISCORD_TOKEN is needed, and said plainly when it is missing or rejected."""
+    from bot.platforms import discord as on_discord
+
+    return _on_discord(lambda token: asyncio.run(until_stopped(
+        on_discord.run_discord(config, token=token, database=args.database), args.database)), config)
+
+
+def sync_commands(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep sync-commands`: the enabled cogs' commands, registered with Discord."""
+    from bot.platforms import discord as on_discord
+
+    def sync(token: str) -> int:
+        count = asyncio.run(on_discord.sync_commands(config, token=token, guild_id=args.guild, database=args.database))
+        where = f"server {args.guild}" if args.guild else "every server (global; may take up to an hour)"
+        print(f"Registered {count} commands for {where}.")
+        return 0
+
+    return _on_discord(sync, config)
+
+
+def invite_url(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep invite-url`: the link that adds the bot to a server, with the permissions its cogs need."""
+    from bot.platforms import discord as on_discord
+
+    if args.application_id:
+        print(on_discord.invite_url(args.application_id, asyncio.run(enabled_needs(config))))
+        return 0
+
+    def ask(token: str) -> int:
+        app_id = asyncio.run(on_discord.application_id(config, token=token))
+        print(on_discord.invite_url(app_id, asyncio.run(enabled_needs(config))))
+        return 0
+
+    return _on_discord(ask, config)
+
+
+def _on_discord(work: Callable[[str], int], config: Config) -> int:
+    """Do `work(token)` with DISCORD_TOKEN; what Discord refuses is said with what to change."""
     import aiohttp
     import discord
 
-    from bot.platforms import discord as on_discord
-
-    if command == "invite-url" and args.application_id:
-        print(on_discord.invite_url(args.application_id, asyncio.run(enabled_needs(config))))
-        return 0
     token = os.environ.get("DISCORD_TOKEN", "").strip()
     if not token:
         print("error: DISCORD_TOKEN is not set. Copy the bot's token from the Discord developer portal "
               "(your application, Bot, Reset Token) and run: export DISCORD_TOKEN=...", file=sys.stderr)
         return EXIT_USAGE
     try:
-        if command == "sync-commands":
-            count = asyncio.run(on_discord.sync_commands(config, token=token, guild_id=args.guild, database=args.db))
-            where = f"server {args.guild}" if args.guild else "every server (global; may take up to an hour)"
-            print(f"Registered {count} commands for {where}.")
-        elif command == "invite-url":
-            app_id = asyncio.run(on_discord.application_id(config, token=token))
-            print(on_discord.invite_url(app_id, asyncio.run(enabled_needs(config))))
-        else:
-            database = args.db or config.database()
-            return asyncio.run(until_stopped(on_discord.run_discord(config, token=token, database=database), database))
+        return work(token)
     except discord.LoginFailure:
         print("error: Discord rejected the token in DISCORD_TOKEN. Reset it in the developer portal "
               "(your application, Bot, Reset Token) and export the new one.", file=sys.stderr)
@@ -331,6 +388,15 @@ def _discord(command: str, args: argparse.Namespace, config: Config) -> int:
         print(f"error: cannot reach Discord at {where}: {exc}. Check the network, or discord.api_base_url.",
               file=sys.stderr)
         return 1
+
+
+def slack_manifest(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep slack-manifest`: the Slack app manifest for the enabled cogs' commands."""
+    from bot.platforms.slack.runner import manifest
+
+    _, names, needs = asyncio.run(_started_on_scratch(config))
+    print(json.dumps(manifest(config, names, needs=needs, request_url=args.request_url), indent=2,
+                     ensure_ascii=False))
     return 0
 
 
@@ -357,7 +423,7 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
               "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
               "Signing Secret).", file=sys.stderr)
         return EXIT_USAGE
-    database = args.db or config.database()
+    database = args.database
     try:
         return asyncio.run(until_stopped(run_slack(config, bot_token=bot_token, app_token=app_token,
                                                    signing_secret=signing_secret, database=database), database))
@@ -379,7 +445,7 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
 async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str], frozenset[str]]:
     """Start the bot for real on a scratch database, then stop: which cogs failed, which commands exist, and
     what the cogs need of the platform (Cog.platform_needs)."""
-    from bot.core import Bot
+    from bot.app import Bot
 
     with tempfile.TemporaryDirectory() as scratch:
         bot = await Bot.open(config, database=Path(scratch) / "check.db")
@@ -391,17 +457,19 @@ async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str]
             await bot.close()
 
 
-async def enabled_commands(config: Config) -> list[str]:
-    return (await _started_on_scratch(config))[1]
-
-
 async def enabled_needs(config: Config) -> frozenset[str]:
-    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads)."""
+    """What the enabled cogs need of the platform beyond posting (the scheduled events, threads, rooms)."""
     return (await _started_on_scratch(config))[2]
 
 
-async def check_config(config: Config) -> int:
-    """Start every enabled cog on a scratch database, so each checks its own settings, then stop."""
+def config_check(args: argparse.Namespace, config: Config) -> Awaitable[int]:
+    """`smallstep config check`."""
+    return check_config(config, args.database)
+
+
+async def check_config(config: Config, database: Location | None = None) -> int:
+    """Start every enabled cog on a scratch database, so each checks its own settings, then stop; then say
+    what the bot last found wrong in `database` (by default, the config's)."""
     from bot.storage import maintenance
 
     failed, _, _ = await _started_on_scratch(config)
@@ -409,182 +477,102 @@ async def check_config(config: Config) -> int:
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
     # What only the running bot can see (a channel closed to it, a permission its role lacks), as it last found it
     # in its database.
-    for problem in await maintenance.unusable_channels(config.database()):
+    for problem in await maintenance.unusable_channels(database or config.database()):
         print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
     return 0 if not failed else 1
 
 
-async def export_testimonials(config: Config, fmt: str, community: str | None, database: Location) -> str:
-    """The approved, quotable testimonials, credited as each author chose, read from the database."""
-    from importlib.resources import files
+# -- looking after the database ------------------------------------------------------------------
 
-    from bot.core import Bot
-    from bot.storage import apply_migrations
-    from cogs.testimonials.export import export
+async def backup(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep db backup PATH`: a copy made safely, even while the bot runs; never over a file."""
+    from bot.storage import maintenance
 
-    bot = await Bot.open(config, database=database)
+    target: Path = args.path
+    if target.exists():
+        print(f"error: {target} exists already; give a new file, so that nothing is overwritten", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        await apply_migrations(bot.db, "cog:testimonials", files("cogs.testimonials") / "migrations")
-        anonymous = bot.render("testimonials/messages.j2", "plain")["anonymous"]
-        return await export(bot.db, fmt, community, anonymous)
-    finally:
-        await bot.close()
+        target.parent.mkdir(parents=True, exist_ok=True)  # `backups/` on a fresh checkout
+    except OSError as exc:
+        print(f"error: cannot create the folder {target.parent} for the copy: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        print(await maintenance.backup(args.database, target))
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
 
 
-async def look_after(action: str, config: Config, database: Location, target: Path | None) -> int:
-    """`smallstep db backup`, `smallstep db check` and `smallstep status`."""
+async def check_database(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep db check`: the file's integrity, and which migrations are applied and which wait."""
+    from bot.app.bot import migration_folders
+    from bot.storage import maintenance
+
+    try:
+        result = await maintenance.check(args.database, migration_folders(config.cogs.enabled))
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"integrity: {', '.join(result.integrity)}"
+          + (" (every table read; pg_amcheck checks further)" if is_postgres(args.database) else ""))
+    for component, names in sorted(result.applied.items()):
+        print(f"{component}: {len(names)} migration{'s' if len(names) != 1 else ''} applied")
+    for component, names in sorted(result.pending.items()):
+        print(f"{component}: not yet applied: {', '.join(names)} (they run when the bot starts)")
+    return 0 if result.ok else 1
+
+
+async def status(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep status`: the bot's loops, cogs, outbox, open forms and jobs, read beside it."""
     from bot.config import cog_exists
     from bot.storage import maintenance
 
     try:
-        if action == "backup":
-            if target.exists():
-                print(f"error: {target} exists already; give a new file, so that nothing is overwritten",
-                      file=sys.stderr)
-                return EXIT_USAGE
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)  # `backups/` on a fresh checkout
-            except OSError as exc:
-                print(f"error: cannot create the folder {target.parent} for the copy: {exc.strerror or exc}",
-                      file=sys.stderr)
-                return EXIT_USAGE
-            print(await maintenance.backup(database, target))
-            return 0
-        if action == "check":
-            result = await maintenance.check(database, maintenance.components(config.cogs.enabled))
-            print(f"integrity: {', '.join(result.integrity)}"
-                  + (" (every table read; pg_amcheck checks further)" if is_postgres(database) else ""))
-            for component, names in sorted(result.applied.items()):
-                print(f"{component}: {len(names)} migration{'s' if len(names) != 1 else ''} applied")
-            for component, names in sorted(result.pending.items()):
-                print(f"{component}: not yet applied: {', '.join(names)} (they run when the bot starts)")
-            return 0 if result.ok else 1
-        state = await maintenance.status(database)
-        for name, ok_at, error_at, error, failures in state["loops"]:
-            print(f"{name}: last worked {_moment(ok_at)}"
-                  + (f"; last error {_moment(error_at)}: {error}" if error_at else "; no error")
-                  + (f" ({failures} in a row, still failing)" if failures else ""))
-        for name in config.cogs.enabled:
-            print(f"cog {name}: {'enabled' if cog_exists(name) else 'enabled, but there is no such cog'}")
-        waiting = state["outbox"]
-        print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(waiting.items())) or "empty"))
-        forms = state["open_forms"]
-        print("open forms: " + (", ".join(f"{n} {f}" for f, n in sorted(forms.items())) or "none"))
-        for component, name, platforms, due in state["jobs"]:  # each set of platforms takes its own turns
-            print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC ({platforms or 'no platform'})")
-        print("communities: " + (", ".join(state["communities"]) or "none yet"))
-        for problem in state["channel_problems"] + state["missing_permissions"]:
-            print(f"warning: {problem}")
-        return 0
+        state = await maintenance.status(args.database)
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    for name, ok_at, error_at, error, failures in state["loops"]:
+        print(f"{name}: last worked {_moment(ok_at)}"
+              + (f"; last error {_moment(error_at)}: {error}" if error_at else "; no error")
+              + (f" ({failures} in a row, still failing)" if failures else ""))
+    for name in config.cogs.enabled:
+        print(f"cog {name}: {'enabled' if cog_exists(name) else 'enabled, but there is no such cog'}")
+    waiting = state["outbox"]
+    print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(waiting.items())) or "empty"))
+    forms = state["open_forms"]
+    print("open forms: " + (", ".join(f"{n} {f}" for f, n in sorted(forms.items())) or "none"))
+    for component, name, platforms, due in state["jobs"]:  # each set of platforms takes its own turns
+        print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC ({platforms or 'no platform'})")
+    print("communities: " + (", ".join(state["communities"]) or "none yet"))
+    for problem in state["channel_problems"] + state["missing_permissions"]:
+        print(f"warning: {problem}")
+    return 0
 
 
-@contextlib.asynccontextmanager
-async def _started(config: Config, database: Location, needs: tuple[str, str] | None = None):
-    """The bot on `database` with every enabled cog started (their migrations run), on no platform;
-    `needs` (a query, its cog) says which cog the command cannot do without. Yields None, having said
-    so, when that cog is not enabled."""
-    from bot.core import Bot
+async def purge_community(args: argparse.Namespace, config: Config) -> int:
+    """Delete a community's data at once; without --yes, show what would be deleted and stop."""
+    from bot.privacy import community_rows, purge_community as purge
 
-    bot = await Bot.open(config, database=database)
-    try:
-        await bot.start()
-        if needs is not None and needs[0] not in bot.cogs.queries:
-            print(f"error: the {needs[1]} cog is not enabled (cogs.enabled in the config)", file=sys.stderr)
-            yield None
-        else:
-            yield bot
-    finally:
-        await bot.close()
-
-
-async def purge(config: Config, key: str, really: bool, database: Location) -> int:
-    """Delete a community's data at once; without `really`, show what would be deleted and stop."""
-    from bot.privacy import community_rows, purge_community
-
-    async with _started(config, database) as bot:  # every cog's migrations: every table is there to purge
+    key = args.community
+    async with started(config, args.database) as bot:  # every cog's migrations: every table is there to purge
         counts = await community_rows(bot, key)
         if not counts:
             print(f"{key}: nothing to delete")
             return 0
-        if not really:
+        if not args.yes:
             print("\n".join(f"{table}: {count}" for table, count in sorted(counts.items())))
             print(f"error: this would delete {sum(counts.values())} rows of {key} for good; run it again with --yes",
                   file=sys.stderr)
             return EXIT_USAGE
-        deleted = await purge_community(bot, key)
+        deleted = await purge(bot, key)
         logging.getLogger("bot.privacy").warning("purged %s from the command line: %d rows", key,
                                                  sum(deleted.values()))
         print(f"{key}: deleted {sum(deleted.values())} rows from {len(deleted)} tables")
-        return 0
-
-
-INTERVIEW_COLUMNS = ("member", "url", "partner", "partner_name", "member_name", "id")
-
-
-async def import_interviews(config: Config, path: Path, community_key: str, database: Location) -> int:
-    """Import recordings that are ready from a CSV file: good rows are taken, bad ones reported by
-    line; importing the same file again adds nothing. The members' questions wait in the outbox
-    for the bot's next start. Exit status 1 if any row was refused."""
-    import csv
-
-    from bot.core import Community
-
-    platform, _, community_id = community_key.partition(":")
-    if platform not in ("console", "discord", "slack") or not community_id:
-        print(f"error: --community {community_key!r} is not a community key; write e.g. discord:1234 or slack:T0123",
-              file=sys.stderr)
-        return EXIT_USAGE
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"error: cannot read {path}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
-        return EXIT_USAGE
-    reader = csv.DictReader(text.splitlines())
-    columns = [c.strip() for c in reader.fieldnames or []]
-    missing = [c for c in ("member", "url") if c not in columns]
-    unknown = [c for c in columns if c not in INTERVIEW_COLUMNS]
-    if missing or unknown:
-        print(f"error: {path}: the first line must name the columns; {'missing: ' + ', '.join(missing) if missing else ''}"
-              f"{'; ' if missing and unknown else ''}{'unknown: ' + ', '.join(unknown) if unknown else ''}."
-              f" Known columns: {', '.join(INTERVIEW_COLUMNS)}", file=sys.stderr)
-        return EXIT_USAGE
-    async with _started(config, database, ("interviews.add", "interviews")) as bot:
-        if bot is None:
-            return EXIT_USAGE
-        community = Community(platform, community_id)
-        taken = known = refused = 0
-        for line, row in enumerate(reader, start=2):
-            record = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            result = await bot.ask("interviews.add", community, record, "import")
-            if "problem" in result:
-                print(f"line {line}: {result['problem']}", file=sys.stderr)
-                refused += 1
-                continue
-            taken, known = (taken + 1, known) if result["new"] else (taken, known + 1)
-        print(f"{path.name}: {taken} imported, {known} already there, {refused} refused")
-        return 1 if refused else 0
-
-
-async def backfill_badges(config: Config, community: str | None, database: Location) -> int:
-    """Award every badge its history earns, in one community or all; the congratulations wait in
-    the outbox for the bot's next start on that platform."""
-    from bot.core import Community
-
-    async with _started(config, database, ("badges.backfill", "badges")) as bot:
-        if bot is None:
-            return EXIT_USAGE
-        keys = [community] if community else await bot.ask("badges.communities")
-        for key in keys:
-            platform, _, community_id = key.partition(":")
-            given = await bot.ask("badges.backfill", Community(platform, community_id))
-            print(f"{key}: gave {given} badge{'s' if given != 1 else ''}" if given else f"{key}: no badges to give")
-        if not keys:
-            print("no badges to give: nothing has happened in any community yet")
         return 0
 
 

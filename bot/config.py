@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from bot.values import closest_zones, parse_duration, web_address
+
 
 DEFAULT_CONFIG_NAME = "smallstep.toml"
 # The database's address with its password (PostgreSQL), kept out of the file like the tokens.
@@ -83,12 +85,6 @@ def each(check: Callable[[Any], Problem]) -> Callable[[list[Any]], Problem]:
 
 def duration(value: str) -> Problem:
     """A check for a key holding a duration ("90m", "25h", "7d")."""
-    return _duration(value)
-
-
-def _duration(value: str) -> Problem:
-    from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
-
     try:
         parse_duration(value)
     except ValueError as exc:
@@ -97,8 +93,6 @@ def _duration(value: str) -> Problem:
 
 
 def _https_url(value: str) -> Problem:
-    from bot.core.checks import web_address  # here, not at the top: bot.core imports this module
-
     if web_address(value) is None:
         return f"must be a full https:// address, got {value!r}", 'write it like "https://example.org/join"'
     return None
@@ -115,8 +109,6 @@ def _host(value: str) -> Problem:
 
 
 def _time_zone(value: str) -> Problem:
-    from bot.core.clock import closest_zones  # here, not at the top: bot.core imports this module
-
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
@@ -171,6 +163,9 @@ class ProgramConfig:
         "https://takeonesmallstep.org", "Where someone new signs up for a conversation.", _https_url
     )
     donate_url: str = setting("https://storycorps.org/donate/", "Where members can give to the program.", _https_url)
+    record_url: str = setting(
+        "https://takeonesmallstep.org", "Where two members who met through pairing book the recording of a conversation"
+        " for the program's archive (sent only when both agreed).", _https_url)
     diy_guide_url: str = setting(
         "", "The guide for organisations running their own program (shown by /partner-with-us). Empty: none.",
         _optional_https_url)
@@ -208,7 +203,7 @@ class BotConfig:
         _seconds,
     )
     purge_after: str = setting(
-        "30d", "How long a community's data is kept after it removed the bot, in case it comes back.", _duration)
+        "30d", "How long a community's data is kept after it removed the bot, in case it comes back.", duration)
     outbox_lease_seconds: int = setting(
         180, "How long a process holds the messages it took to deliver, when several share one database: those"
         " of a process that died are sent by another after this. A send is given up after half of it.", _lease)
@@ -297,11 +292,11 @@ class FormsConfig:
     """Conversational forms in direct messages."""
 
     remind_after: str = setting("1d", "Silence after which a member with an unfinished form is reminded, once.",
-                                _duration)
+                                duration)
     expire_after: str = setting("7d", "Silence after which an unfinished form is deleted (the member is told).",
-                                _duration)
+                                duration)
     submit_cooldown: str = setting("1m", "How long a member waits between two submissions of the same form.",
-                                   _duration)
+                                   duration)
 
 
 @dataclass(frozen=True)
@@ -460,8 +455,6 @@ def _check_program_mark(config: Config) -> None:
 
 
 def _check_form_deadlines(config: Config) -> None:
-    from bot.core.clock import parse_duration  # here, not at the top: bot.core imports this module
-
     if parse_duration(config.forms.remind_after) >= parse_duration(config.forms.expire_after):
         raise ConfigError("forms.remind_after", "comes no earlier than forms.expire_after, so no reminder would be sent",
                           "make remind_after shorter than expire_after", config.source)
@@ -510,10 +503,8 @@ def cog_exists(name: str) -> bool:
 
 def available_cogs() -> list[str]:
     """The built-in cogs: the folders under cogs/ that are packages."""
-    import cogs
-
     found = []
-    for folder in cogs.__path__:
+    for folder in importlib.util.find_spec("cogs").submodule_search_locations:
         for child in sorted(Path(folder).iterdir()):
             if (child / "__init__.py").exists():
                 found.append(child.name)

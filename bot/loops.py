@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Awaitable, Callable
 
-from bot.core.clock import Clock, stamp
+from bot.core.clock import Clock
 from bot.storage import Database, StorageError
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 

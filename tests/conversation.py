@@ -16,8 +16,9 @@ from pathlib import Path
 
 from datetime import timedelta
 
+from bot.app import Bot
 from bot.config import Config, parse_config
-from bot.core import Bot, Clock
+from bot.core import Clock
 from bot.platforms.console import ConsoleAdapter, Delivery
 from databases import database_for
 

@@ -2,7 +2,7 @@
 
 By default a test's database is an SQLite file in its folder, `tmp_path / "bot.db"`. With
 `SMALLSTEP_TEST_DATABASE=postgresql` it is a PostgreSQL database of its own, cloned from a template on
-which every migration of the core, the adapters and the cogs already ran (about 60 ms), on a throwaway
+which every migration of the core, the services, the adapters and the cogs already ran (about 60 ms), on a throwaway
 server the tests start themselves from Debian's `postgresql` package (as the `postgres` user when run
 as root, on a Unix socket only, fsync off), or on the server `SMALLSTEP_TEST_POSTGRES` names (an
 address whose user may create databases).
@@ -156,22 +156,27 @@ class Server:
             await conn.close()
 
     async def _make_template(self) -> None:
-        """A database on which every migration ran: the core's, the forms', each adapter's, each cog's."""
+        """A database on which every migration ran, as the bot applies them: the core's, each service's
+        (the outbox, the audit log, moderation, privacy, the forms), each adapter's, each cog's."""
         from importlib.resources import files
 
-        import bot.core  # noqa: F401 - the core first, as the bot loads it, before its parts
+        from bot.app.bot import migration_folders
         from bot.storage import Database, apply_migrations
 
         await self._admin(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
         await self._admin(f"CREATE DATABASE {TEMPLATE}")
         db = await Database.open(_with_database(self.admin, TEMPLATE))
         try:
-            await apply_migrations(db, "core", files("bot.storage") / "migrations")
-            await apply_migrations(db, "forms", files("bot.forms") / "migrations")
+            cogs = sorted(p.name for p in Path(files("cogs")).iterdir() if (p / "migrations").is_dir())
+            folders = migration_folders(cogs)
+            for component, folder in folders.items():
+                if not component.startswith("cog:"):
+                    await apply_migrations(db, component, folder)
             for platform in ("console", "discord", "slack"):
                 await apply_migrations(db, platform, files(f"bot.platforms.{platform}") / "migrations")
-            for cog in sorted(p.name for p in Path(files("cogs")).iterdir() if (p / "migrations").is_dir()):
-                await apply_migrations(db, f"cog:{cog}", files(f"cogs.{cog}") / "migrations")
+            for component, folder in folders.items():
+                if component.startswith("cog:"):
+                    await apply_migrations(db, component, folder)
         finally:
             await db.close()
 

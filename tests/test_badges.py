@@ -12,8 +12,8 @@ import sys
 import pytest
 from PIL import Image
 
+from bot.app import Bot
 from bot.config import ConfigError, parse_config
-from bot.core import Bot
 from databases import database_for
 from conversation import Chat
 

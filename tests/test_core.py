@@ -311,3 +311,66 @@ async def test_a_member_sending_too_many_commands_is_asked_to_wait(tmp_path):
         assert chat.last_private("ava").text.startswith("Here is what you can do")
     finally:
         await chat.close()
+
+
+TYPO = '''
+from bot.core import Button, Cog, Invocation, Message, command, option
+
+
+class Typo(Cog):
+    """A cog with one name spelled wrong."""
+
+    @command("typo", help="Try it")
+    async def typo(self, ctx: Invocation, partner: str = option("Who", {suggest})) -> None:
+        reply = await self.bot.ask({query}, ctx.community, default=None)
+        await ctx.reply(Message(text=str(reply), buttons=[Button("Again", {action})]))
+
+    async def partner_names(self, ctx: Invocation, typed: str) -> list[str]:
+        return []
+
+    @command("typo-again", help="Its button")
+    async def again(self, ctx: Invocation) -> None:
+        await ctx.reply("again")
+
+
+def setup(bot, name):
+    return Typo(bot, name)
+'''
+RIGHT = {"suggest": 'autocomplete="partner_names"', "query": '"partners.names"', "action": '"share:done"'}
+
+
+def typo_cog(tmp_path, monkeypatch, package_name: str, **names: str) -> str:
+    """A cog package of its own name (each test imports its own), with `names` spelled as given."""
+    package = tmp_path / "site" / package_name / "typo"
+    package.mkdir(parents=True)
+    (package.parent / "__init__.py").write_text("")
+    (package / "__init__.py").write_text(TYPO.format(**{**RIGHT, **names}))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    return f'[cogs]\nenabled = ["share", "partners", "{package_name}.typo"]\n'
+
+
+@pytest.mark.parametrize("package_name, wrong, named", [
+    ("typo_suggest", {"suggest": 'autocomplete="partner_name"'},
+     "/typo partner: its suggestions come from 'partner_name', which is not an async method of Typo"),
+    ("typo_query", {"query": '"partners.name"'},
+     "__init__.py:10 asks the query 'partners.name', which no cog answers (did you mean 'partners.names'?)"),
+    ("typo_action", {"action": '"share:dome"'},
+     "__init__.py:11 shows a button for the action 'share:dome', which no cog handles"),
+])
+async def test_a_name_spelled_wrong_stops_the_start_naming_the_cog_and_the_name(tmp_path, monkeypatch, package_name,
+                                                                                 wrong, named):
+    from bot.core.errors import UnknownName
+
+    config = typo_cog(tmp_path, monkeypatch, package_name, **wrong)
+    with pytest.raises(UnknownName) as stopped:
+        await Chat.open(tmp_path, config)
+    assert str(stopped.value).startswith(f"cog {package_name}.typo: ") and named in str(stopped.value)
+
+
+async def test_the_same_cog_with_its_names_spelled_right_starts(tmp_path, monkeypatch):
+    chat = await Chat.open(tmp_path, typo_cog(tmp_path, monkeypatch, "typo_none"))
+    try:
+        await chat.run("/typo partner:x")
+        assert chat.last_in("general").text == "[]", "the partners cog answered"
+    finally:
+        await chat.close()

@@ -62,6 +62,18 @@ async def kill_through(process: asyncio.subprocess.Process, start: Callable[[], 
             await asyncio.wait_for(process.communicate(), 30)
 
 
+async def started(process: asyncio.subprocess.Process, connected: Awaitable[None]) -> asyncio.subprocess.Process:
+    """The process once `connected`; if it never connects, fail with what it wrote on stderr."""
+    try:
+        await connected
+    except TimeoutError:
+        if process.returncode is None:
+            process.kill()
+        raise AssertionError("the bot never connected; it wrote:\n"
+                             + (await process.communicate())[1].decode(errors="replace")[-3000:]) from None
+    return process
+
+
 async def until(condition: Callable[[], bool], timeout: float = 60) -> None:
     for _ in range(int(timeout / 0.005)):
         if condition():
@@ -91,8 +103,8 @@ async def test_discord_every_channel_once_through_twenty_kills(tmp_path):
     async def start() -> asyncio.subprocess.Process:
         fake.identifies.clear()
         process = await smallstep(tmp_path, "discord", {"DISCORD_TOKEN": "fake-token"})
-        await fake.wait_for(lambda: fake.identifies and fake._bot_socket is not None, timeout=60)
-        return process
+        return await started(process, fake.wait_for(lambda: fake.identifies and fake._bot_socket is not None,
+                                                     timeout=60))
 
     def posted() -> list[int]:
         return [m["channel_id"] for m in fake.channel_messages if m["channel_id"] in rooms]
@@ -128,8 +140,7 @@ async def test_slack_every_channel_once_through_twenty_kills(tmp_path):
 
     async def start() -> asyncio.subprocess.Process:
         process = await smallstep(tmp_path, "slack", env)
-        await fake.wait_for(lambda: fake._socket is not None, timeout=60)
-        return process
+        return await started(process, fake.wait_for(lambda: fake._socket is not None, timeout=60))
 
     def posted() -> list[str]:
         return [c["args"]["channel"] for c in fake.calls_to("chat.postMessage") if c["args"]["channel"] in rooms]

@@ -21,8 +21,9 @@ import pytest
 import pytest_asyncio
 import yarl
 
+from bot.app import Bot
 from bot.config import parse_config
-from bot.core import Bot, Channel, Cog, Invocation, Member, Message, command, option
+from bot.core import Channel, Cog, Invocation, Member, Message, command, option
 from bot.platforms.discord import DiscordAdapter
 from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at
@@ -738,6 +739,22 @@ async def test_each_delivery_carries_its_own_nonce_and_a_repeat_is_not_posted_tw
     assert len(discord_bot.fake.channel_messages) == 2, "each room has the message once"
     sent = await discord_bot.bot.db.fetchall("SELECT status, message_id FROM outbox WHERE batch = 'test:nonce'")
     assert sorted(r["message_id"] for r in sent) == sorted(m["message_id"] for m in discord_bot.fake.channel_messages)
+
+
+async def test_a_members_messages_reach_them_in_the_order_queued_after_their_answer(discord_bot):
+    """A member's DMs wait while the bot answers them; one queued later must not overtake one that waited
+    because the answer ended while the outbox was busy elsewhere (a channel post here)."""
+    outbox, community = discord_bot.bot.outbox, discord_bot.adapter._home()
+    alice = Member("discord", str(ALICE), "alice")
+    held = discord_bot.fake.hold_next_message()
+    async with outbox.answering(community, alice):
+        await outbox.put(community, "test:first", [(alice, Message(text="First."))])
+        await outbox.put(community, "test:room", [(Channel(str(GENERAL), "general"), Message(text="A post."))])
+        await outbox.put(community, "test:second", [(alice, Message(text="Second."))])
+        await discord_bot.fake.wait_for(held.is_set)  # the post is in flight; "First." was passed over
+    discord_bot.fake.release_held()  # the answer has ended: the same pass goes on to "Second."
+    await discord_bot.fake.wait_for(lambda: len(discord_bot.fake.messages_to(ALICE)) == 2)
+    assert [m["data"]["content"] for m in discord_bot.fake.messages_to(ALICE)] == ["First.", "Second."]
 
 
 async def test_direct_messages_stay_below_the_global_limit_and_dm_channels_are_kept(connect):

@@ -247,6 +247,53 @@ async def test_app_commands_sync_resolve_options_and_follow_up(fake):
     assert fake.unknown_requests == []
 
 
+async def test_private_threads_follow_discords_documented_rules(monkeypatch):
+    """Private threads only in text channels, with Create Private Threads; members added only by a moderator of
+    threads when the thread is not invitable; archived and locked with the permissions threads.mdx names."""
+    from fakes.discord_server import CREATE_PRIVATE_THREADS, GUILD_ANNOUNCEMENT, VIEW_CHANNEL
+
+    fake = FakeDiscord(guild_id=GUILD)
+    fake.add_channel(SHOWCASE, "showcase")
+    fake.add_channel(3002, "news", kind=GUILD_ANNOUNCEMENT)
+    fake.grant_bot(CREATE_PRIVATE_THREADS)
+    fake.add_role(4200, "quiet")
+    fake.add_member(ALICE, "alice")
+    fake.add_member(CAROL, "carol", roles=[4200])
+    fake.set_overwrite(SHOWCASE, 4200, deny=VIEW_CHANNEL)
+    await fake.start()
+    monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(fake.gateway_url))
+    try:
+        async with running(TestClient()) as client:
+            showcase, news = client.get_channel(SHOWCASE), client.get_channel(3002)
+            with pytest.raises(discord.HTTPException) as refused:
+                await news.create_thread(name="x", type=discord.ChannelType.private_thread)
+            assert refused.value.code == 50024, "private threads only in GUILD_TEXT channels"
+            thread = await showcase.create_thread(name="a room", type=discord.ChannelType.private_thread,
+                                                  invitable=False)
+            await fake.wait_for(lambda: client.get_guild(GUILD).get_thread(thread.id) is not None)  # THREAD_CREATE
+            with pytest.raises(discord.Forbidden) as refused:
+                await thread.add_user(discord.Object(ALICE))
+            assert refused.value.code == 50013, "not invitable: only a moderator of threads adds members"
+            open_thread = await showcase.create_thread(name="open", type=discord.ChannelType.private_thread)
+            await open_thread.add_user(discord.Object(ALICE))
+            await open_thread.add_user(discord.Object(CAROL))
+            assert fake.sees_thread(ALICE, open_thread.id) and not fake.sees_thread(CAROL, open_thread.id), \
+                "added, but the parent channel is hidden from her: the thread is too"
+            await open_thread.send("hello")
+            with pytest.raises(discord.Forbidden):
+                await client.http.edit_channel(open_thread.id, archived=True, locked=True)  # locking: Manage Threads
+            await client.http.edit_channel(open_thread.id, archived=True)  # archiving: its creator may
+            with pytest.raises(discord.HTTPException) as refused:
+                await open_thread.add_user(discord.Object(ALICE))
+            assert refused.value.code == 50083, "nothing is added to an archived thread"
+            await open_thread.send("back")  # a message unarchives a thread that is not locked
+            assert not fake.threads()[1]["archived"]
+            assert [m["channel_id"] for m in fake.channel_messages] == [open_thread.id, open_thread.id]
+    finally:
+        await fake.close()
+
+
 class EventsClient(TestClient):
     """Remembers the scheduled events, threads and interested users the gateway told it of."""
 

@@ -263,3 +263,25 @@ async def test_socket_mode_delivers_a_command_and_gets_its_ack(fake, app):
     assert len(fake.calls_to("chat.postMessage")) == 1
     [opened] = fake.calls_to("apps.connections.open")
     assert opened["token"] == "xapp-test"
+
+
+async def test_group_dms_open_once_per_set_of_people_and_need_their_scope(fake, app):
+    """conversations.open with several users: a group DM with the caller added, the same one for the same people;
+    mpim:write to open one, mpim:history to read it (docs.slack.dev)."""
+    fake.add_user("U0CAROL", "carol")
+    client = app.client
+    opened = (await client.conversations_open(users=f"{ALICE},U0CAROL"))["channel"]["id"]
+    again = (await client.conversations_open(users=f"U0CAROL,{ALICE}"))["channel"]["id"]
+    assert opened == again and opened.startswith("G")
+    assert fake.group_dms() == {opened: sorted([ALICE, "U0CAROL", fake.bot_user_id])}
+    await client.chat_postMessage(channel=opened, text="hello, you two")
+    fake.scopes = {"chat:write", "im:write"}
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_history(channel=opened)
+    assert refused.value.response["error"] == "missing_scope"
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_open(users=f"{ALICE},U0CAROL")
+    assert refused.value.response["error"] == "missing_scope"
+    with pytest.raises(SlackApiError) as refused:
+        await client.conversations_open(users=",".join(f"U0X{n}" for n in range(9)))
+    assert refused.value.response["error"] == "too_many_users"

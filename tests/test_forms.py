@@ -300,7 +300,7 @@ async def test_submitting_twice_records_once(survey):
 
 async def test_the_control_words_can_be_translated(tmp_path):
     (tmp_path / "mine" / "forms").mkdir(parents=True)
-    shipped = (Path(__file__).resolve().parents[1] / "templates" / "forms" / "engine.j2").read_text()
+    shipped = (Path(__file__).resolve().parents[1] / "bot" / "forms" / "templates" / "forms" / "engine.j2").read_text()
     french = shipped.replace("{% block words_back %}back, previous{% endblock %}",
                              "{% block words_back %}retour, précédent{% endblock %}")
     (tmp_path / "mine" / "forms" / "engine.j2").write_text(french)
@@ -478,3 +478,36 @@ async def test_an_answer_kept_when_the_bot_died_before_the_next_question_gets_th
     assert (await draft(survey, "ida"))["answers"] == {"name": "Ida", "story": STORY}
     await survey.restart()
     assert len([d for d in survey.said("DM ida") if "question 2 of 7" in d.message.title]) == 1, "asked once"
+
+
+async def test_a_draft_left_by_the_version_before_the_engine_state_columns_goes_on(tmp_path):
+    """Migration forms/0003 moves the engine's flags out of the cog's context into columns of their own:
+    a member who had said "cancel" once and had another form waiting is where they were."""
+    from importlib.resources import files
+
+    from bot.storage import Database, apply_migrations
+
+    older = tmp_path / "forms-0002"
+    older.mkdir()
+    for name in ("0001_forms.sql", "0002_asked.sql"):
+        (older / name).write_text((files("bot.forms") / "migrations" / name).read_text())
+    db = await Database.open(database_for(tmp_path, empty=True))  # the chat's own, before the new migrations
+    await apply_migrations(db, "forms", older)
+    context = {"purpose": "kept", "_confirm_cancel": True, "_intro": "Hello again.",
+               "_switch_to": {"form": "chain", "answers": {}, "context": {}, "intro": ""}}
+    await db.execute(
+        "INSERT INTO form_drafts (community, member_id, member_name, form, submission_id, answers, current, context,"
+        " started_at, updated_at, remind_at, expire_at) VALUES ('console:local', 'vic', 'Vic', 'survey', 'abc123',"
+        " '{\"name\": \"Vic\"}', 'story', ?, '2030-01-01', '2030-01-01', NULL, '2999-01-01')", (json.dumps(context),))
+    await db.close()
+
+    chat = await Chat.open(tmp_path, WITH_SURVEY)
+    try:
+        kept = await chat.bot.forms.store.get("console:local", "vic")
+        assert kept.context == {"purpose": "kept"}, "the cog's own context, without the engine's flags"
+        assert (kept.intro, kept.confirm_cancel, kept.switch_to.form) == ("Hello again.", True, "chain")
+        await chat.as_member("vic").run(":dm cancel")  # the second "cancel": the form ends
+        assert 'Stopped. Your answers to "The survey" are deleted.' in chat.last_dm("vic").text
+        assert await draft(chat, "vic") is None
+    finally:
+        await chat.close()

@@ -10,8 +10,8 @@ import sys
 import aiohttp
 import pytest
 
+from bot.app import Bot
 from bot.config import ConfigError, parse_config
-from bot.core import Bot
 from cogs.interviews.webhook import sign
 from databases import database_for
 from conversation import Chat
@@ -145,6 +145,18 @@ def test_an_import_takes_good_rows_reports_bad_ones_and_can_run_again(tmp_path):
     # The questions waited in the outbox: the console delivers them when it starts.
     shown = run("console")
     assert shown.stdout.count("Your interview is ready") == 3
+
+
+def test_an_import_into_a_mistyped_database_is_refused(tmp_path):
+    """--db naming a file that is not there is a typo, not a new database to import into."""
+    (tmp_path / "smallstep.toml").write_text(CONFIG)
+    (tmp_path / "ready.csv").write_text(f"member,url\nalice,{URL}\n")
+    subprocess.run([sys.executable, "-m", "bot", "console"], cwd=tmp_path, input="", capture_output=True, timeout=60)
+    typo = subprocess.run([sys.executable, "-m", "bot", "import", "interviews", "ready.csv", "--community",
+                           "console:local", "--db", "smallsteb.db"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert typo.returncode == 2 and "there is no database at smallsteb.db" in typo.stderr
+    assert not (tmp_path / "smallsteb.db").exists()
 
 
 async def test_the_webhook_takes_signed_requests_only(tmp_path, monkeypatch, unused_tcp_port):

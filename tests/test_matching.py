@@ -6,7 +6,7 @@ import random
 from datetime import date
 
 from cogs.pairing.matching import (FORMATS, SLOTS, Candidate, Rules, difference, exact, fold_town, free_hours,
-                                   overlap, pair)
+                                   most_of, overlap, pair, too_alike)
 
 WEEK = date(2026, 12, 7)  # a Monday in winter: New York is UTC-5, Berlin UTC+1
 
@@ -67,6 +67,19 @@ def test_never_again_and_too_alike():
     assert not Rules(min_difference=1).allowed(a, twin), "the same answers: nothing to learn from each other"
     assert not Rules(min_difference=3).allowed(a, person("c", "11100"))
     assert Rules(min_difference=2).allowed(a, person("c", "11100"))
+
+
+def test_more_than_half_is_different_enough_and_the_near_alike_are_counted():
+    assert [most_of(n) for n in (1, 2, 3, 4, 5, 6, 7, 12)] == [1, 2, 2, 3, 3, 4, 4, 7]
+    rules = Rules(min_difference=most_of(5))
+    members = [person("a", "11111"), person("b", "11100"), person("c", "00011"), person("far", "11111", "Europe/Berlin")]
+    # b-c differ on 5, a-c on 3, a-b on 2 (too few). b and c pair; a could have met c, who was taken: left out,
+    # but not for want of difference. far shares no hour with anyone: left out for that, not for difference.
+    chosen = pair(members, rules)
+    assert as_sets(chosen) == {frozenset({"b", "c"})}
+    assert too_alike(members, chosen, rules) == 0
+    alike = [person("x", "11111"), person("y", "11110"), person("z", "11101")]
+    assert pair(alike, rules) == [] and too_alike(alike, [], rules) == 3
 
 
 def test_the_most_different_pairs_win():

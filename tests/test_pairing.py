@@ -25,13 +25,13 @@ async def chat(tmp_path):
 
 
 async def join(chat: Chat, name: str, views: str, zone: str = "America/Chicago", times: str = "3",
-               formats: str = "1", town: str = "", avoid: str = "skip") -> None:
+               formats: str = "1", town: str = "", avoid: str = "skip", feeling: str = "skip") -> None:
     """Answer the form: views as a/d per statement, times and formats as the numbers a member types."""
     answers = [":dm " + ("I agree" if v == "a" else "I disagree") for v in views]
     answers += [f":dm {zone}", f":dm {times}", f":dm {formats}"]
     if town:
         answers.append(f":dm {town}")
-    await chat.as_member(name).run("/pairing join", *answers, f":dm {avoid}", ":dm submit")
+    await chat.as_member(name).run("/pairing join", *answers, f":dm {avoid}", f":dm {feeling}", ":dm submit")
     assert chat.last_dm(name).text.startswith("You're in!"), chat.last_dm(name).text
 
 
@@ -65,7 +65,7 @@ async def test_joining_is_private_and_joining_again_changes_answers(chat):
     assert chat.last_dm("ann").text.startswith("I don't know that time zone")
     await chat.run(":dm chicago", ":dm 3, 9")
     assert 'Please pick one of' in chat.last_dm("ann").text, "there is no ninth time"
-    await chat.run(":dm 3 and 6", ":dm 1, 3", ":dm Wichita", ":dm money at home", ":dm submit")
+    await chat.run(":dm 3 and 6", ":dm 1, 3", ":dm Wichita", ":dm money at home", ":dm skip", ":dm submit")
     row = await chat.db.fetchone("SELECT * FROM pairing_members WHERE member_id = 'ann'")
     assert (row["timezone"], row["availability"], row["formats"], row["town"], row["avoid"]) == (
         "America/Chicago", '["weekday_evenings", "weekend_evenings"]', '["video", "in_person"]', "Wichita",
@@ -86,19 +86,25 @@ async def test_a_round_pairs_the_most_different_and_introduces_them_without_thei
     await join(chat, "cy", "aaaad", formats="1 3", town="Wichita")
     await join(chat, "di", "dddda", formats="3", town="wichita", avoid="the Zorblat affair")
     await join(chat, "eve", "aaaaa", zone="Europe/Berlin", times="4")  # Berlin weekend mornings: nobody else is free
-    assert (await round_now(chat)).startswith("Made 2 pairs of the 5 members who were in")
+    assert await round_now(chat) == ("Made 2 pairs of the 5 members who were in. Introductions are on their way. The"
+                                     " one left out is told so, and is first in line next round.")
     assert await pairs(chat) == {frozenset({"ann", "bo"}), frozenset({"cy", "di"})}
 
     ann = intro(chat, "ann")
-    assert ann.startswith("Meet bo\nYou and bo are paired for a conversation.")
+    assert ann.startswith("Meet bo\nYou and bo are paired for a conversation. You answered at least 3 of the 5"
+                          " statements differently")
     assert "You're both free on weekday evenings (your time), and you'd both be happy with a video call. Write" in ann
     assert "\n\nA first question you might ask: What's something from how you grew up" in ann, "the practice guide's"
-    assert "my brother Quixtor" in ann and "(Only you see this.)\n\nIn 7 days" in ann
+    assert "my brother Quixtor" in ann and "(Only you see this.)\n\nThe buttons below" in ann
+    assert ann.endswith("\n\nIn 7 days I'll ask you both whether you met.")
+    assert [b.label for b in chat.said("DM ann")[-1].message.buttons] == [
+        "Next question", "Suggest a time", "Pause", "End", "Report"]
     assert "you'd both be happy with meeting in person in wichita." in intro(chat, "di")
     assert await chat.db.fetchval("SELECT waiting_since IS NOT NULL FROM pairing_members WHERE member_id = 'eve'")
-    assert chat.last_dm("eve").text.startswith("No one who fits was free to be paired with you this round, sorry."
-                                               " You're first in line next time"), "told kindly, not left wondering"
-    assert not [d for d in chat.said("DM ann") if d.text.startswith("No one who fits")]
+    assert chat.last_dm("eve").text.startswith("No one different enough was free this round, sorry."), \
+        "told kindly, not left wondering"
+    assert "You're first in line next time" in chat.last_dm("eve").text
+    assert not [d for d in chat.said("DM ann") if d.text.startswith("No one different enough")]
 
     # Nothing a member answered reaches anyone else: not their statements, not what they'd rather avoid.
     for name, private in (("ann", "my brother Quixtor"), ("di", "the Zorblat affair")):
@@ -113,6 +119,36 @@ async def test_a_round_pairs_the_most_different_and_introduces_them_without_thei
     stats = chat.last_private("admin")
     assert "In: 5 · paused: 0" in stats.text and "2 pairs, 0 met (0%)" in stats.text
     assert "Quixtor" not in stats.printed and stats.message.images[0].filename == "pairing-stats.png"
+
+
+async def test_near_alike_members_are_not_paired_and_are_told_so(chat):
+    # Each differs from every other on one or two statements: below "more than half" (3 of 5).
+    for name, views in (("ann", "aaaaa"), ("bo", "aaaad"), ("cy", "aadaa"), ("di", "daaaa")):
+        await join(chat, name, views)
+    assert await round_now(chat) == ("Made 0 pairs of the 4 members who were in. The 4 left out are told so, and are"
+                                     " first in line next round."), "no introductions on their way"
+    assert await pairs(chat) == set()
+    for name in ("ann", "bo", "cy", "di"):
+        assert chat.last_dm(name).text.startswith("No one different enough was free this round, sorry.")
+        assert "first in line next time" in chat.last_dm(name).text
+    # eve is 3 apart from ann, 4 from bo and cy, 2 from di: she is paired; of the three left, only di had no one
+    # different enough (ann and the other of bo and cy could have met eve, who was taken).
+    await join(chat, "eve", "ddada")
+    await round_now(chat)
+    assert len(await pairs(chat)) == 1
+    await chat.as_member("admin").run("/pairing stats")
+    stats = chat.last_private("admin").text
+    first, second = [line.split(": ", 1)[1] for line in stats.splitlines() if line.startswith("Round #")]
+    assert first == "4 in, 0 pairs, 0 met, 4 left out for want of a different enough partner"
+    assert second.startswith("5 in, 1 pair, 0 met (0%), 1 left out for want of a different enough partner")
+
+
+async def test_a_threshold_beyond_the_statements_asked_is_a_clear_error(tmp_path):
+    chat = await Chat.open(tmp_path, CONFIG.replace('every = ""', 'min_difference = 6'))
+    try:
+        assert "no two members could be paired" in chat.bot.cogs.failed["pairing"]
+    finally:
+        await chat.close()
 
 
 async def test_paused_excluded_blocked_and_already_met_are_never_paired(chat):
@@ -163,7 +199,7 @@ async def test_did_you_meet_after_a_week_and_the_badge_when_both_say_yes(chat):
     await chat.press("4")
     assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.met'") == 0
     await chat.as_member("bo").run(":press Yes, we met")
-    assert any(d.text.startswith("Wonderful, you both said so.") for d in chat.said("DM bo"))
+    assert any(d.text.startswith("Wonderful: you both said you met.") for d in chat.said("DM bo"))
     assert await chat.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'pairing.met'") == 2
     held = {r[0] for r in await chat.db.fetchall("SELECT member_id FROM badge_awards WHERE badge = 'met-across'")}
     assert held == {"ann", "bo"}

@@ -16,7 +16,7 @@ from bot.config import ConfigError, parse_config
 from bot.render.charts import bar_chart, chart_figure
 from bot.render.images import FontChain, Run, draw_text, fit_text
 from bot.render.mark import VIEW_A, VIEW_B
-from cogs.badges.art import badge_colours
+from cogs.badges.art import badge_colours, grid_for
 from cogs.badges.catalogue import DEFAULT_CATALOGUE
 from conversation import Chat
 
@@ -192,7 +192,7 @@ def test_a_chart_of_rounds_keeps_their_labels_and_is_a_png_of_the_usual_size():
 
 EVERY_BADGE = ["share.completed", "story.shared", "interview.published", "testimonial.submitted", "partner.viewed",
                "practice.opened", "outreach.invited", "partner_interest.submitted", "support.opened",
-               "pairing.met", "event.attended", "testimonial.approved"] + ["event.rsvp"] * 3
+               "pairing.met", "pairing.recording_agreed", "event.attended", "testimonial.approved"] + ["event.rsvp"] * 3
 EVERYTHING_ON = '[cogs]\nenabled = ["share", "stories", "interviews", "testimonials", "partners", "events", ' \
                 '"practice", "outreach", "badges", "pairing"]\n'
 
@@ -246,7 +246,7 @@ async def full_card(tmp_path):
 async def test_the_card_holds_every_built_in_badge_centred_under_its_heading(full_card):
     card, colours = full_card
     seals = [found(card, colour, (520, 110, 1200, 630)) for colour in colours.values()]
-    assert len(colours) == 15 and all(seals), "each of the fifteen badges is on the card"
+    assert len(colours) == len(DEFAULT_CATALOGUE) and all(seals), "each of the built-in badges is on the card"
     left, right = min(s[0] for s in seals), max(s[2] for s in seals)
     heading = ink(card, (520, 110, 1200, min(s[1] for s in seals)))
     assert abs((left + right) / 2 - (520 + (heading[0] + heading[2]) / 2)) < 8, "the grid is centred under 'Badges'"
@@ -281,10 +281,11 @@ async def test_badge_names_are_at_least_18_pixels(full_card):
     draw_text(ImageDraw.Draw(reference), fit_text("H", FontChain.default(), 60, 60, max_size=18, min_size=18,
                                                   bold=True), (0, 0, 60, 60), "black")
     capital = first_letter_height(reference)
+    grid = grid_for(len(colours))  # what is beneath a badge in its own cell: its name, and nothing of the next row
     for colour in colours.values():
         left, top, right, bottom = found(card, colour, (520, 110, 1200, 630))
         middle = (left + right) // 2
-        beneath = card.crop((middle - 58, bottom + 4, middle + 58, min(630, bottom + 66)))
+        beneath = card.crop((middle - 58, bottom + 4, middle + 58, min(630, bottom + grid.cell[1] - grid.seal)))
         assert ink(beneath), f"the badge drawn in {colour} has its name beneath"
         # Every built-in badge's name starts with a capital: it is at least as tall as one in 18 px type.
         assert first_letter_height(beneath) >= capital - 1, f"the name beneath the badge in {colour} is too small"

@@ -44,10 +44,10 @@ async def zelda_does_everything(chat: Chat) -> None:
     await chat.as_member(NAME).run(
         ":press Yes, make it public", "/partner-with-us", ":dm Quux Reading Circle", ":dm Zelda", ":dm z@q.org",
         ":dm A library", ":dm 1", ":dm skip", ":dm submit",
-        "/pairing join", *[":dm I agree"] * 5, ":dm Europe/Berlin", ":dm 3", ":dm 1", ":dm not my job", ":dm submit",
-        "/pairing block @carl")
+        "/pairing join", *[":dm I agree"] * 5, ":dm Europe/Berlin", ":dm 3", ":dm 1", ":dm not my job",
+        ":dm 70", ":dm submit", "/pairing block @carl")
     await chat.as_member("bob").run("/pairing join", *[":dm I disagree"] * 5, ":dm Europe/Berlin", ":dm 3", ":dm 1",
-                                    ":dm skip", ":dm submit")
+                                    ":dm skip", ":dm skip", ":dm submit")
     await chat.as_member("admin").run("/pairing round", ":press Pair them now", ":clock +7d1h")
     # In a quiet channel, so that the buttons pressed are those of the DM (the spotlight posts in #general).
     await chat.as_member("bob").run(":channel lounge", ":press Yes, we met", ":press 4")
@@ -71,7 +71,7 @@ async def test_a_member_sees_exports_and_deletes_what_the_bot_keeps(chat):
     before = await rows_naming(chat, ID, NAME)
     assert {"testimonials", "stories", "event_rsvps", "badge_awards", "interview_consents", "partner_interest",
             "form_drafts", "domain_events", "member_timezones", "outreach_invitations", "audit_log",
-            "reports", "pairing_members", "pairing_pairs", "pairing_blocks"} <= set(before)
+            "reports", "pairing_members", "pairing_pairs", "pairing_blocks", "pairing_pulse"} <= set(before)
 
     await chat.as_member(NAME).run("/my-data")
     summary = chat.last_private(NAME).text
@@ -92,7 +92,9 @@ async def test_a_member_sees_exports_and_deletes_what_the_bot_keeps(chat):
     pairing = exported["data"]["pairing"]
     assert pairing["pairing_members"][0]["avoid"] == "not my job", "her own answers, to her"
     assert pairing["pairing_pairs"] == [{"pair": 1, "round": 1, "paired_with": "bob", "did_you_meet": "yes",
-                                         "how_it_went": 5, "met_at": pairing["pairing_pairs"][0]["met_at"]}]  # her answers and rating, never bob's
+                                         "how_it_went": 5, "met_at": pairing["pairing_pairs"][0]["met_at"],
+                                         "time_picked": None, "record_together": None, "ended_at": None}]  # her answers and rating, never bob's
+    assert [(r["moment"], r["feeling"]) for r in pairing["pairing_pulse"]] == [("before", 70)], "her pulse, to her"
 
     history = await chat.db.fetchval("SELECT COUNT(*) FROM domain_events")
     await chat.run("/my-data delete", ":press Keep it")

@@ -81,6 +81,7 @@ EXPECTED = {
     "smallstep status": (0, "cog share: enabled"),
     "smallstep config check": (0, "smallstep.toml: OK"),
     "smallstep export testimonials --format json": (0, "[]"),
+    "smallstep export pairing-impact": (0, "community,answered_both,change_in_average"),
     "smallstep badges backfill": (0, "no badges to give"),
     "smallstep import interviews FILE.csv --community discord:1234": (0, "1 imported"),
     "smallstep invite-url": (2, "DISCORD_TOKEN is not set"),

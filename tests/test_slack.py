@@ -21,7 +21,8 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.config import parse_config
 from datetime import timedelta
 
-from bot.core import Bot, Channel, Member, Message
+from bot.app import Bot
+from bot.core import Channel, Member, Message
 from bot.core.message import Image
 from bot.platforms.slack import SlackAdapter
 from databases import database_for, read_only
@@ -385,6 +386,7 @@ def test_the_manifest_lists_the_enabled_commands_for_both_modes(tmp_path):
     assert {"commands", "chat:write", "im:write", "im:history"} <= set(socket["oauth_config"]["scopes"]["bot"])
     # Reading a conversation's history, to tell whether a message arrived before a crash.
     assert {"channels:history", "groups:history"} <= set(socket["oauth_config"]["scopes"]["bot"])
+    assert "mpim:write" in socket["oauth_config"]["scopes"]["bot"], "the pairing cog's rooms, on by default"
     assert set(socket["settings"]["event_subscriptions"]["bot_events"]) == {
         "message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"}
     http = manifest("--request-url", "https://bot.example.org")

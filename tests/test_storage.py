@@ -248,3 +248,49 @@ async def test_connections_the_server_ended_while_idle_are_replaced_without_a_wo
     async with db.transaction() as tx:
         await tx.execute("INSERT INTO t VALUES ('c', 2)")
     assert await db.fetchval("SELECT SUM(n) FROM t") == 3
+
+
+async def test_a_database_from_before_the_services_kept_their_migrations_upgrades_with_the_claims_in_core(tmp_path):
+    """The PostgreSQL work numbered the outbox's claims as the core's 0011, where the core's 0011 now moves the
+    services' records: such a database (its services' migrations recorded as the core's, as they were then)
+    opens, nothing is applied twice, and every record is where the bot now looks for it."""
+    from bot.app import Bot
+    from bot.app.bot import migration_folders
+    from bot.config import parse_config
+    from bot.storage import maintenance
+
+    database = database_for(tmp_path)
+    config = parse_config("")
+    bot = await Bot.open(config, database=database)
+    await bot.close()
+    db = await Database.open(database)
+    try:
+        before = {(r["component"], r["version"]): r["name"] for r in await db.fetchall(
+            "SELECT component, version, name FROM schema_migrations")}
+        then = [("outbox", 1, 2), ("outbox", 2, 3), ("outbox", 3, 7), ("audit", 1, 4), ("moderation", 1, 5),
+                ("moderation", 2, 9), ("privacy", 1, 6)]
+        async with db.transaction() as tx:
+            for component, version, core in then:
+                name = before[(component, version)]
+                await tx.execute("DELETE FROM schema_migrations WHERE component = ? AND version = ?",
+                                 (component, version))
+                await tx.execute("INSERT INTO schema_migrations (component, version, name, applied_at)"
+                                 " VALUES ('core', ?, ?, '2026-11-01T00:00:00+00:00')", (core, f"{core:04d}{name[4:]}"))
+            await tx.execute("DELETE FROM schema_migrations WHERE component = 'outbox' AND version = 4")
+            await tx.execute("UPDATE schema_migrations SET name = '0011_outbox_claims.sql' WHERE component = 'core'"
+                             " AND version = 11")
+            await tx.execute("DELETE FROM schema_migrations WHERE component = 'core' AND version = 14")
+    finally:
+        await db.close()
+
+    bot = await Bot.open(config, database=database)  # would fail if a table or a column were made twice
+    await bot.close()
+    db = await Database.open(database)
+    try:
+        after = {(r["component"], r["version"]): r["name"] for r in await db.fetchall(
+            "SELECT component, version, name FROM schema_migrations")}
+    finally:
+        await db.close()
+    assert after == before
+    result = await maintenance.check(database, migration_folders([]))
+    assert result.ok and not result.pending

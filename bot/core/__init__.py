@@ -3,16 +3,15 @@
     from bot.core import Cog, Invocation, Message, Button, command, action, option
 """
 
-from bot.core.bot import Bot
-from bot.core.clock import Clock, parse_duration
-from bot.core.cog import Cog, action, command, job, listener, on_submit, option, query
-from bot.core.commands import Refusal, UsageError
+from bot.core.clock import Clock
+from bot.core.cog import Cog, action, command, job, listener, option, query
 from bot.core.context import Channel, Community, Invocation, Member, Thread
+from bot.core.errors import Refusal, UsageError
 from bot.core.events import DomainEvent
 from bot.core.message import Button, ButtonStyle, Field, File, Image, Message
+from bot.values import parse_duration
 
 __all__ = [
-    "Bot",
     "Button",
     "ButtonStyle",
     "Channel",
@@ -33,7 +32,6 @@ __all__ = [
     "command",
     "job",
     "listener",
-    "on_submit",
     "option",
     "parse_duration",
     "query",

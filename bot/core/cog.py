@@ -19,9 +19,6 @@ class Share(Cog):
     @job(every="7d")
     async def weekly(self, now: datetime) -> None: ...
 
-    @on_submit(TESTIMONIAL)
-    async def submitted(self, ctx: Invocation, submission: Submission) -> None: ...
-
     @query("share.count")
     async def count(self, community: Community) -> int: ...
 ```
@@ -29,7 +26,8 @@ class Share(Cog):
 A command's options are its parameters after `ctx`: the type hint is the option's type
 (`str`, `int`, `float`, `bool`, `Channel`, `Member`, or `Literal["a", "b"]` for a fixed
 choice), and `option(...)` gives its description and default. A cog's settings are a
-dataclass assigned to `Settings`; the `[cogs.NAME]` table of the config fills it in.
+dataclass assigned to `Settings`; the `[cogs.NAME]` table of the config fills it in. A service
+brings decorators of its own, made with `declare` (the forms' `@on_submit(FORM)`).
 """
 
 from __future__ import annotations
@@ -40,14 +38,10 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, ClassVar, Literal
+from typing import Any, Awaitable, Callable, ClassVar, Literal, Mapping
 
-from bot.core.clock import parse_duration
 from bot.core.context import Channel, Member
-
-if TYPE_CHECKING:
-    from bot.core.bot import Bot
-    from bot.forms.spec import Form
+from bot.values import parse_duration
 
 REQUIRED: Any = inspect.Parameter.empty
 OPTION_TYPES = (str, int, float, bool, Channel, Member)
@@ -143,12 +137,6 @@ class JobSpec:
 
 
 @dataclass(frozen=True)
-class SubmitSpec:
-    form: Form
-    attribute: str
-
-
-@dataclass(frozen=True)
 class QuerySpec:
     name: str
     attribute: str
@@ -158,35 +146,49 @@ _MARK = "__smallstep__"
 
 
 def _mark(fn: Callable[..., Any], spec_factory: Callable[[str], Any]) -> Callable[..., Any]:
+    """Mark a cog's method with what it declares: `spec_factory(method name)` gives a spec, or a tuple of them."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(f"{fn.__qualname__} must be declared with 'async def'")
     setattr(fn, _MARK, spec_factory)
     return fn
 
 
-def command(name: str, *, help: str, moderator: bool = False, alone: str = "start",
-            cooldown: str | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+def declare(spec_factory: Callable[[str], Any]) -> Callable[[Callable[..., Any]], Any]:
+    """A decorator of a service's own (the forms' `on_submit`): it marks a cog's method with
+    `spec_factory(method name)`, which the cog's class keeps in `declared` for the service to find."""
+    return lambda fn: _mark(fn, spec_factory)
+
+
+def command(name: str, *, help: str, moderator: bool = False, alone: str = "start", cooldown: str | None = None,
+            options: Mapping[str, tuple[Any, Option]] | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run);
     `alone` names it where it must be a subcommand of its own group (see CommandSpec); `cooldown`
-    ("1m") is how long a member waits before running it again (moderators never wait)."""
+    ("1m") is how long a member waits before running it again (moderators never wait).
+
+    `options` is for options made from a declaration of the cog's own rather than written as
+    parameters (an event's fields, the same on /event create and /event edit): name → (type hint,
+    `option(...)`), in order; the handler takes them as `**options`.
+    """
     if not _COMMAND_NAME.match(name):
         raise ValueError(f"command name {name!r}: lower-case words, at most two (a group and a subcommand)")
     if not help.strip():
         raise ValueError(f"command {name!r} needs a help text")
 
     def decorate(fn: Callable[..., Awaitable[None]]) -> Any:
-        options = _options_of(fn, name)
+        specs = _options_of(fn, name) if options is None else _declared(fn, name, options)
         wait = parse_duration(cooldown) if cooldown else None
-        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, options, attr, alone, wait))
+        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, specs, attr, alone, wait))
 
     return decorate
 
 
-def action(action_id: str, *, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-    """Declare a button handler: `async def f(self, ctx, value: str)`. Ids look like `share:done`."""
-    if not _ACTION_ID.match(action_id):
-        raise ValueError(f"action id {action_id!r} must look like 'cog:what' (lower case)")
-    return lambda fn: _mark(fn, lambda attr: ActionSpec(action_id, moderator, attr))
+def action(*action_ids: str, moderator: bool = False) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare a button handler: `async def f(self, ctx, value: str)`. Ids look like `share:done`. One
+    handler may take several buttons; `ctx.action` says which was pressed."""
+    for action_id in action_ids:
+        if not _ACTION_ID.match(action_id):
+            raise ValueError(f"action id {action_id!r} must look like 'cog:what' (lower case)")
+    return lambda fn: _mark(fn, lambda attr: tuple(ActionSpec(a, moderator, attr) for a in action_ids))
 
 
 def listener(event: str) -> Callable[[Callable[..., Awaitable[None]]], Any]:
@@ -204,14 +206,6 @@ def job(*, every: str, name: str | None = None, at_start: bool = False) -> Calla
     return lambda fn: _mark(fn, lambda attr: JobSpec(name or attr, period, attr, at_start))
 
 
-def on_submit(form: Form) -> Callable[[Callable[..., Awaitable[None]]], Any]:
-    """Declare the handler of a completed form: `async def f(self, ctx, submission: Submission)`.
-
-    `submission.id` stays the same if a submit is retried: record the submission under it, once.
-    """
-    return lambda fn: _mark(fn, lambda attr: SubmitSpec(form, attr))
-
-
 def query(name: str) -> Callable[[Callable[..., Awaitable[Any]]], Any]:
     """Answer a question other cogs may ask by name, without importing this one:
     `await self.bot.ask("partners.find", community, "KQED")`. Answers are plain data."""
@@ -227,27 +221,39 @@ def check_query_name(name: str) -> str:
 
 def _options_of(fn: Callable[..., Any], command_name: str) -> tuple[OptionSpec, ...]:
     """Read a command's options from its signature: the hints are the schema."""
-    params = list(inspect.signature(fn).parameters.values())[2:]  # after self, ctx
     options = []
-    for param in params:
-        declared = param.default if isinstance(param.default, Option) else Option("", param.default)
-        if not declared.help:
-            raise ValueError(f"/{command_name}: option {param.name!r} needs a description: = option('...')")
+    for param in list(inspect.signature(fn).parameters.values())[2:]:  # after self, ctx
         hint = param.annotation
         if isinstance(hint, str):  # postponed annotations: evaluate them as typing.get_type_hints would
             hint = eval(hint, fn.__globals__)  # noqa: S307 - the cog's own source code
         if hint is inspect.Parameter.empty:
             hint = str
-        kind, choices, optional = _kind_of(hint, command_name, param.name)
-        required = declared.default is REQUIRED and not optional
-        default = None if declared.default is REQUIRED else declared.default
-        if declared.autocomplete and (kind is not str or choices):
-            raise TypeError(f"/{command_name} {param.name}: only a free text option can have suggestions")
-        if declared.fits and (kind is not str or choices):
-            raise TypeError(f"/{command_name} {param.name}: only a free text option says which words fit it")
-        options.append(OptionSpec(param.name, kind, declared.help, required, default, choices, declared.max_length,
-                                  declared.autocomplete, declared.fits, declared.trim))
+        declared = param.default if isinstance(param.default, Option) else Option("", param.default)
+        options.append(_option(command_name, param.name, hint, declared))
     return tuple(options)
+
+
+def _declared(fn: Callable[..., Any], command_name: str,
+              declared: Mapping[str, tuple[Any, Option]]) -> tuple[OptionSpec, ...]:
+    """Options given to `command(options=...)`, for a handler that takes them as `**options`."""
+    params = list(inspect.signature(fn).parameters.values())[2:]  # after self, ctx
+    if [p.kind for p in params] != [inspect.Parameter.VAR_KEYWORD]:
+        raise TypeError(f"/{command_name}: a command with declared options takes them as **options, and nothing else")
+    return tuple(_option(command_name, name, hint, given) for name, (hint, given) in declared.items())
+
+
+def _option(command_name: str, name: str, hint: Any, declared: Option) -> OptionSpec:
+    if not declared.help:
+        raise ValueError(f"/{command_name}: option {name!r} needs a description: = option('...')")
+    kind, choices, optional = _kind_of(hint, command_name, name)
+    if declared.autocomplete and (kind is not str or choices):
+        raise TypeError(f"/{command_name} {name}: only a free text option can have suggestions")
+    if declared.fits and (kind is not str or choices):
+        raise TypeError(f"/{command_name} {name}: only a free text option says which words fit it")
+    required = declared.default is REQUIRED and not optional
+    default = None if declared.default is REQUIRED else declared.default
+    return OptionSpec(name, kind, declared.help, required, default, choices, declared.max_length,
+                      declared.autocomplete, declared.fits, declared.trim)
 
 
 def _kind_of(hint: Any, command_name: str, option_name: str) -> tuple[type, tuple[str, ...], bool]:
@@ -268,8 +274,9 @@ def _kind_of(hint: Any, command_name: str, option_name: str) -> tuple[type, tupl
 class Cog:
     """Base class of every feature. Subclasses declare commands and handlers with decorators.
 
-    Available to every cog: `self.bot`, `self.db`, `self.clock`, `self.events`, `self.config`
-    (the whole config) and `self.settings` (this cog's own `Settings`, from `[cogs.NAME]`).
+    Available to every cog: `self.bot` (the running bot, bot.app.Bot: its services too), `self.db`,
+    `self.clock`, `self.events`, `self.config` (the whole config) and `self.settings` (this cog's own
+    `Settings`, from `[cogs.NAME]`).
     """
 
     #: A dataclass of this cog's settings; each field's default is used when the config is silent.
@@ -283,31 +290,30 @@ class Cog:
     #: member's data is deleted.
     member_mentions: ClassVar[dict[str, tuple[str, ...]]] = {}
 
+    #: Everything the cog's methods declare (by decorator), in order; a service finds its own kind here.
+    declared: ClassVar[tuple[Any, ...]] = ()
     commands: ClassVar[tuple[CommandSpec, ...]] = ()
     actions: ClassVar[tuple[ActionSpec, ...]] = ()
     listeners: ClassVar[tuple[ListenerSpec, ...]] = ()
     jobs: ClassVar[tuple[JobSpec, ...]] = ()
-    submit_handlers: ClassVar[tuple[SubmitSpec, ...]] = ()
     queries: ClassVar[tuple[QuerySpec, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        found: dict[type, list[Any]] = {CommandSpec: [], ActionSpec: [], ListenerSpec: [], JobSpec: [], SubmitSpec: [],
-                                        QuerySpec: []}
+        declared: list[Any] = []
         for klass in reversed(cls.__mro__):
             for attr, value in vars(klass).items():
-                factory = getattr(value, _MARK, None)
-                if factory is not None:
-                    spec = factory(attr)
-                    found[type(spec)].append(spec)
-        cls.commands = tuple(found[CommandSpec])
-        cls.actions = tuple(found[ActionSpec])
-        cls.listeners = tuple(found[ListenerSpec])
-        cls.jobs = tuple(found[JobSpec])
-        cls.submit_handlers = tuple(found[SubmitSpec])
-        cls.queries = tuple(found[QuerySpec])
+                if hasattr(value, _MARK):
+                    spec = getattr(value, _MARK)(attr)
+                    declared.extend(spec if isinstance(spec, tuple) else (spec,))
+        cls.declared = tuple(declared)
+        cls.commands = tuple(s for s in cls.declared if isinstance(s, CommandSpec))
+        cls.actions = tuple(s for s in cls.declared if isinstance(s, ActionSpec))
+        cls.listeners = tuple(s for s in cls.declared if isinstance(s, ListenerSpec))
+        cls.jobs = tuple(s for s in cls.declared if isinstance(s, JobSpec))
+        cls.queries = tuple(s for s in cls.declared if isinstance(s, QuerySpec))
 
-    def __init__(self, bot: Bot, name: str) -> None:
+    def __init__(self, bot: Any, name: str) -> None:
         self.bot = bot
         self.name = name
         self.config = bot.config

@@ -16,55 +16,20 @@ details the template needs, so the member is told exactly what to change.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Container, Iterable
 
 from bot.core.cog import CommandSpec, OptionSpec
 from bot.core.context import Channel, Member
+from bot.core.errors import UsageError
+from bot.values import LARGEST_NUMBER, number, whole_number
 
 if TYPE_CHECKING:
     from bot.core.context import Invocation
 
 _TRUE = {"yes", "y", "true", "on", "1"}
 _FALSE = {"no", "n", "false", "off", "0"}
-# Discord documents its INTEGER and NUMBER options as lying within ±(2^53 - 1) and sends nothing
-# beyond; the console and Slack send text, so every number is held to the same range here. It also
-# keeps every number inside SQLite's 64-bit integers.
-LARGEST_NUMBER = 2**53 - 1
-_WHOLE = re.compile(r"[+-]?[0-9]+")
-
-
-class Explained(Exception):
-    """Something that cannot be done, named by the template block that explains it (`reason`),
-    with the values that block shows (`details`)."""
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
-
-
-class UsageError(Explained):
-    """The member's command could not be understood; `reason` is a block of core/errors.j2.
-
-    `show_usage` adds the command's usage line to the answer (for mistakes in its options).
-    """
-
-    def __init__(self, reason: str, *, show_usage: bool = False, **details: Any) -> None:
-        super().__init__(reason, **details)
-        self.show_usage = show_usage
-
-
-class Refusal(Exception):
-    """A cog cannot do what was asked, and says why in its own words (already rendered):
-    `raise Refusal(texts["bad_website"])`. The member gets the text privately; nothing else happens."""
-
-    def __init__(self, text: str, *, show_usage: bool = False) -> None:
-        super().__init__(text)
-        self.text = text
-        self.show_usage = show_usage
 
 
 @dataclass(frozen=True)
@@ -225,35 +190,3 @@ async def convert(opt: OptionSpec, value: Any, ctx: Invocation) -> Any:
         raise UsageError("not_a_choice", show_usage=True, option=opt.name, value=text, choices=opt.choices,
                          suggestion=closest(text, opt.choices))
     return text
-
-
-def whole_number(value: Any) -> int:
-    """A whole number as typed (`42`, `-7`) or as a platform sent it. Raises ValueError for anything
-    else, OverflowError beyond ±LARGEST_NUMBER (never a number SQLite or Discord cannot hold)."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(value)
-    if isinstance(value, str):
-        text = value.strip()
-        if not _WHOLE.fullmatch(text):  # ASCII digits only: int() would also read "²" or "٣"
-            raise ValueError(value)
-        if len(text.lstrip("+-").lstrip("0")) > len(str(LARGEST_NUMBER)):  # int() never reads 5,000 digits
-            raise OverflowError(value)
-        value = int(text)
-    if abs(value) > LARGEST_NUMBER:
-        raise OverflowError(value)
-    return value
-
-
-def number(value: Any) -> float:
-    """A number as typed (`2.5`) or sent, finite and within ±LARGEST_NUMBER; raises like `whole_number`."""
-    if isinstance(value, bool):
-        raise ValueError(value)
-    try:
-        found = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(value) from None
-    if math.isnan(found):
-        raise ValueError(value)
-    if abs(found) > LARGEST_NUMBER:  # infinity too ("1e999")
-        raise OverflowError(value)
-    return found

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from bot.core.errors import ChannelUnavailable, UsageError
 from bot.core.message import Message
 from bot.render import Rendered
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
-    from bot.core.bot import Bot
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,12 @@ class Community:
     def key(self) -> str:
         """The value stored in every row's `community` column."""
         return f"{self.platform}:{self.id}"
+
+    @classmethod
+    def from_key(cls, key: str, name: str = "") -> Community:
+        """The community a `community` column names: `discord:1234` is guild 1234 on Discord."""
+        platform, _, community_id = key.partition(":")
+        return cls(platform, community_id, name)
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class Invocation:
     `platform_data`; cogs never look at it.
     """
 
-    bot: Bot
+    bot: Any  # the running bot (bot.app.Bot)
     adapter: Adapter
     community: Community
     member: Member
@@ -73,6 +79,8 @@ class Invocation:
     platform_data: Any = None
     command: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    # The button pressed (its action id), for a handler of several buttons.
+    action: str = ""
     # False for an invocation made on a member's behalf (`toward`): they said nothing to answer.
     from_member: bool = True
     # The cog handling it, once known (for the log line).
@@ -109,8 +117,6 @@ class Invocation:
     async def send_to(self, channel: Channel, content: Message | str) -> str:
         """Post in a channel of this community now, as the member asked; returns the message's id (to edit it
         later). A channel the bot cannot post in is refused (UsageError) saying what is wrong and how to fix it."""
-        from bot.core.adapter import ChannelUnavailable  # here, not at the top: that module imports this one
-
         await self.check_postable(channel)
         try:
             return await self.adapter.send(self.community, channel, Message.of(content))
@@ -125,8 +131,6 @@ class Invocation:
 
     @staticmethod
     def _refuse(channel: Channel, problem: str) -> NoReturn:
-        from bot.core.commands import UsageError  # here, not at the top: that module imports this one
-
         raise UsageError("channel_unavailable", channel=channel.name, problem=problem)
 
     def toward(self, member: Member) -> Invocation:

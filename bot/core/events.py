@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
-from bot.core.clock import Clock, stamp
+from bot.core.clock import Clock
 from bot.core.context import Community, Member
 from bot.storage import Database, Transaction
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 

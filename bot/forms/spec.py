@@ -28,10 +28,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
-from bot.core.checks import web_address
-from bot.core.commands import Explained, closest
+from bot.core.cog import declare
+from bot.core.commands import closest
+from bot.core.context import Community, Member
+from bot.core.errors import Explained
+from bot.values import web_address
 
 Answers = Mapping[str, Any]
 
@@ -233,3 +236,33 @@ def consent(key: str, *, required: bool = True, ask_if: Condition | None = None,
             validate: Validator | None = None) -> Question:
     """Agreement to exact wording (the form template's block `<key>`), stored with the time it was given."""
     return Question(key, Kind.CONSENT, optional=False, ask_if=ask_if, required=required, validate=validate)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A completed form, handed to the cog that owns it."""
+
+    id: str
+    form: Form
+    community: Community
+    member: Member
+    answers: dict[str, Any]
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SubmitSpec:
+    """A cog's handler of a completed form (`@on_submit`)."""
+
+    form: Form
+    attribute: str
+
+
+def on_submit(form: Form) -> Callable[[Callable[..., Awaitable[None]]], Any]:
+    """Declare the handler of a completed form: `async def f(self, ctx, submission: Submission)`.
+
+    `submission.id` stays the same if a submit is retried: record the submission under it, once.
+    A form built when the cog is made (from its settings) is declared on the instance instead:
+    `self.declared = (*self.declared, SubmitSpec(form, "method_name"))`.
+    """
+    return declare(lambda attr: SubmitSpec(form, attr))

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bot.core.clock import stamp
 from bot.storage import Database, Transaction
+from bot.values import stamp
+
+
+@dataclass(frozen=True)
+class WaitingForm:
+    """A form the member started while another was open, waiting while they choose which to keep."""
+
+    form: str
+    answers: dict[str, Any]
+    context: dict[str, Any]
+    intro: str = ""
 
 
 @dataclass
 class Draft:
-    """A member's open form, as stored."""
+    """A member's open form, as stored: their answers, the cog's own `context`, and the engine's state."""
 
     community: str
     member_id: str
@@ -21,18 +31,23 @@ class Draft:
     form: str
     submission_id: str
     answers: dict[str, Any] = field(default_factory=dict)
-    current: str | None = None
+    current: str | None = None  # the question being asked; None at the review
     origin_channel: str | None = None
-    context: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)  # the cog's own, handed back with the submission
     started_at: str = ""
     updated_at: str = ""
     remind_at: str | None = None
     expire_at: str = ""
+    intro: str = ""  # said before the first question, and again when the form is resumed
+    typed: dict[str, str] | None = None  # what a dialog held when it was refused, to open it again with it
+    confirm_cancel: bool = False  # "cancel" was said once: a second ends the form
+    switch_to: WaitingForm | None = None
+    submitting: bool = False  # its cog's handler runs now: a form the handler opens for this member replaces it
 
 
 _COLUMNS = ("community, member_id, member_name, form, submission_id, answers, current, origin_channel,"
-            " context, started_at, updated_at, remind_at, expire_at")
-_REPLACED = ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS.split(", ")[2:])  # all but the key
+            " context, started_at, updated_at, remind_at, expire_at, intro, typed, confirm_cancel, switch_to,"
+            " submitting")
 
 
 class DraftStore:
@@ -45,21 +60,24 @@ class DraftStore:
         return _draft(row) if row else None
 
     async def save(self, draft: Draft) -> None:
-        """Insert or replace the draft: one statement, one commit, after every answer. It is saved as not
-        yet shown to the member (`asked` 0) until `mark_asked`."""
-        await self._db.execute(
-            f"INSERT INTO form_drafts ({_COLUMNS}, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
-            f" ON CONFLICT (community, member_id) DO UPDATE SET {_REPLACED}, asked = 0",
+        """Insert the draft, or write it over the member's: one statement, one commit, after every answer. It
+        is saved as not yet shown to the member (`asked` 0) until `mark_asked`. An update in place, not a
+        delete and insert (INSERT OR REPLACE), so only the indexes of what changed are rewritten."""
+        await self._db.execute(_SAVE,
             (draft.community, draft.member_id, draft.member_name, draft.form, draft.submission_id,
              json.dumps(draft.answers), draft.current, draft.origin_channel, json.dumps(draft.context),
-             draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at),
+             draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at, draft.intro,
+             None if draft.typed is None else json.dumps(draft.typed), draft.confirm_cancel,
+             None if draft.switch_to is None else json.dumps(asdict(draft.switch_to)), draft.submitting),
         )
 
     async def mark_asked(self, draft: Draft, *, tx: Transaction | None = None) -> None:
         """The member was shown where the draft is now (unless it changed since)."""
-        await (tx or self._db).execute(
-            "UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND submission_id = ?"
-            " AND updated_at = ?", (draft.community, draft.member_id, draft.submission_id, draft.updated_at))
+        await (tx or self._db).execute(_MARK_ASKED, _marked(draft))
+
+    async def mark_all_asked(self, drafts: list[Draft]) -> None:
+        """`mark_asked` for many drafts, in one statement and one commit."""
+        await self._db.executemany(_MARK_ASKED, [_marked(draft) for draft in drafts])
 
     async def unasked(self) -> list[Draft]:
         """Drafts whose member was not shown where they are: a crash came between the answer and the reply."""
@@ -67,8 +85,14 @@ class DraftStore:
         return [_draft(row) for row in rows]
 
     async def delete(self, draft: Draft) -> None:
-        await self._db.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ?",
-                               (draft.community, draft.member_id, draft.submission_id))
+        await self.delete_submission(draft.community, draft.member_id, draft.submission_id)
+
+    async def delete_submission(self, community: str, member_id: str, submission_id: str, *,
+                                tx: Transaction | None = None) -> None:
+        """Delete the draft of that submission (given `tx`, with the record the submission made)."""
+        await (tx or self._db).execute(
+            "DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND submission_id = ?",
+            (community, member_id, submission_id))
 
     async def expire(self, draft: Draft, now: datetime) -> bool:
         """Delete the draft if it is still past its expiry (the member may have just answered)."""
@@ -85,14 +109,32 @@ class DraftStore:
     async def due(self, now: datetime) -> list[Draft]:
         """Drafts whose reminder or expiry has come (including while the bot was down)."""
         moment = stamp(now)
+        # The nearer deadline, as the index form_drafts_due has it: SQLite's MIN of two values is PostgreSQL's LEAST.
+        least = "LEAST" if self._db.dialect == "postgresql" else "MIN"
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM form_drafts WHERE remind_at <= ? OR expire_at <= ? ORDER BY expire_at",
-            (moment, moment))
+            f"SELECT {_COLUMNS} FROM form_drafts WHERE {least}(COALESCE(remind_at, expire_at), expire_at) <= ?"
+            " ORDER BY expire_at", (moment,))
         return [_draft(row) for row in rows]
+
+
+_SAVE = (f"INSERT INTO form_drafts ({_COLUMNS}, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
+         " ON CONFLICT (community, member_id) DO UPDATE SET "
+         + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS.replace(" ", "").split(",")[2:])
+         + ", asked = 0")
+_MARK_ASKED = ("UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND submission_id = ?"
+               " AND updated_at = ?")
+
+
+def _marked(draft: Draft) -> tuple[str, str, str, str]:
+    return draft.community, draft.member_id, draft.submission_id, draft.updated_at
 
 
 def _draft(row: Any) -> Draft:
     values = dict(row)
     values["answers"] = json.loads(values["answers"])
     values["context"] = json.loads(values["context"])
+    values["typed"] = None if values["typed"] is None else json.loads(values["typed"])
+    values["confirm_cancel"] = bool(values["confirm_cancel"])
+    values["switch_to"] = None if values["switch_to"] is None else WaitingForm(**json.loads(values["switch_to"]))
+    values["submitting"] = bool(values["submitting"])
     return Draft(**values)

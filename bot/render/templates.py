@@ -20,6 +20,7 @@ wrote, whose values were already escaped: print it with `|safe`.
 
 from __future__ import annotations
 
+import weakref
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -77,6 +78,12 @@ class Rendered:
         return block in self._template.blocks
 
     @property
+    def compiled(self) -> jinja2.Template:
+        """The compiled template: the same object until its file changes, so what is read from it can be
+        kept until then."""
+        return self._template
+
+    @property
     def body(self) -> Escaped:
         """The whole template, for templates without blocks."""
         return Escaped(self._template.render(self._variables).strip())
@@ -85,14 +92,18 @@ class Rendered:
 class Templates:
     """The template library: built-in templates under the community's overrides."""
 
-    def __init__(self, overrides: Path | None = None) -> None:
+    def __init__(self, overrides: Path | None = None, services: list[Path] | tuple[()] = ()) -> None:
+        """`services`: the folders of templates shipped with the services (bot/forms/templates, ...), found
+        after the community's overrides and before the built-ins, as a cog's own folder is (`add_folder`)."""
         folders = [str(overrides)] if overrides else []
+        folders += [str(folder) for folder in services if folder.is_dir()]
         folders.append(str(builtin_templates_dir()))
         self._loader = jinja2.FileSystemLoader(folders, encoding="utf-8")
         self._first_shipped = 1 if overrides else 0
         self._command_namer: Callable[[str, str], str] = lambda dialect, name: f"/{name}"
         self._environments: dict[str, jinja2.Environment] = {}
         self._names: list[str] | None = None
+        self._kept: weakref.WeakKeyDictionary[jinja2.Template, Rendered] = weakref.WeakKeyDictionary()
 
     def environment(self, dialect: str) -> jinja2.Environment:
         """One jinja2 environment per platform: they differ in how values are escaped, and in
@@ -107,11 +118,23 @@ class Templates:
         self._command_namer = namer
 
     def render(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
+        template = self._template(name, dialect)
+        return Rendered(template, {**template.environment.globals, **variables})
+
+    def unvarying(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
+        """`render` for words that are the same at every call (`variables` too: the program's settings, say):
+        kept, with the blocks already rendered, until the template's file changes."""
+        template = self._template(name, dialect)
+        kept = self._kept.get(template)
+        if kept is None:
+            kept = self._kept[template] = Rendered(template, {**template.environment.globals, **variables})
+        return kept
+
+    def _template(self, name: str, dialect: str) -> jinja2.Template:
         try:
-            template = self.environment(dialect).get_template(name)
+            return self.environment(dialect).get_template(name)
         except jinja2.TemplateNotFound:
             raise TemplateProblem(f"template {name} not found (looked in {self._loader.searchpath})") from None
-        return Rendered(template, {**template.environment.globals, **variables})
 
     def names(self, prefix: str) -> list[str]:
         """Template files (.j2) under a folder, e.g. every share text variant, overrides included."""

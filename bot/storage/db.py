@@ -66,6 +66,9 @@ def shown(location: Location) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}" if user else f":***@{host}"))
 
 
+_KINDS: dict[str, type[Database]] = {}  # by dialect: SqliteDatabase, PostgresDatabase
+
+
 class Database:
     """The bot's database. Open it with `await Database.open(location)`: a path (SQLite) or a
     `postgresql://` address (PostgreSQL, with the `postgres` extra installed)."""
@@ -78,12 +81,15 @@ class Database:
         """Open the database, creating an SQLite file if needed. Raises StorageError with a plain
         explanation when it cannot be opened or written."""
         if is_postgres(location):
-            from bot.storage.postgres import PostgresDatabase
+            return await _KINDS["postgresql"].connect(location)
+        return await _KINDS["sqlite"].connect(Path(location))
 
-            return await PostgresDatabase.connect(location)
-        from bot.storage.sqlite import SqliteDatabase
-
-        return await SqliteDatabase.connect(Path(location))
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each kind of database (bot.storage.sqlite, bot.storage.postgres, loaded with bot.storage) makes itself
+        # known by its dialect, so that this module, below them, need not import them.
+        super().__init_subclass__(**kwargs)
+        if "dialect" in cls.__dict__:
+            _KINDS[cls.dialect] = cls
 
     @property
     def path(self) -> str:

@@ -11,7 +11,6 @@ import sqlite3
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from glob import glob
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -173,21 +172,6 @@ async def check(location: Location, components: dict[str, Traversable]) -> Check
         if missing:
             result.pending[component] = missing
     return result
-
-
-def components(cog_names: list[str]) -> dict[str, Traversable]:
-    """The migrations folders of the core, its forms, and these cogs (an adapter's own tables are
-    checked once that adapter has run: see `check`)."""
-    import bot.core  # noqa: F401 - the core first, as the bot loads it, before its parts
-    from bot.config import cog_module_name
-
-    found = {"core": files("bot.storage") / "migrations", "forms": files("bot.forms") / "migrations"}
-    for name in cog_names:
-        try:
-            found[f"cog:{name}"] = files(cog_module_name(name)) / "migrations"
-        except ModuleNotFoundError:
-            continue
-    return found
 
 
 async def status(location: Location) -> dict[str, object]:

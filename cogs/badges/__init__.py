@@ -1,6 +1,6 @@
 """Badges for each of the ten steps, and each member's journey through them."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.badges.cog import Badges
 
 

@@ -71,13 +71,14 @@ class Grid:
 
 GRID_LARGE = (150, 200, 110, 22)  # cell width, cell height, seal, label size: up to eight badges
 GRID_SMALL = (120, 146, 72, 20)  # up to fifteen
-CARD_BADGES = 15  # the most the card shows; past it, the last place says how many more
+GRID_FOUR_ROWS = (120, 111, 56, 20)  # up to twenty, in four rows: smaller seals, names on two lines
+CARD_BADGES = 20  # the most the card shows (every built-in badge); past it, the last place says how many more
 
 
 def grid_for(count: int) -> Grid:
-    """Rows as few and as even as fit: 1-4 badges in a row, 5-8 in two, 9-15 in three."""
-    rows = 1 if count <= 4 else 2 if count <= 8 else 3
-    width, height, seal, label = GRID_LARGE if count <= 8 else GRID_SMALL
+    """Rows as few and as even as fit: 1-4 badges in a row, 5-8 in two, 9-15 in three, 16-20 in four."""
+    rows = 1 if count <= 4 else 2 if count <= 8 else 3 if count <= 15 else 4
+    width, height, seal, label = GRID_LARGE if count <= 8 else GRID_SMALL if count <= 15 else GRID_FOUR_ROWS
     return Grid(math.ceil(count / rows), rows, (width, height), seal, label)
 
 

@@ -83,6 +83,7 @@ DEFAULT_CATALOGUE: tuple[Badge, ...] = (
     Badge("regular", ("event.rsvp",), count=3),
     Badge("showed-up", ("event.attended",)),
     Badge("met-across", ("pairing.met",)),
+    Badge("for-the-archive", ("pairing.recording_agreed",)),
     Badge("quoted", ("testimonial.approved",)),
     Badge(ALL_STEPS, (), all_of=tuple(f"step-{s.number}" for s in JOURNEY)),
 )

@@ -19,11 +19,11 @@ from typing import Any, Literal
 from bot.config import ConfigError, setting
 from bot.core import (Channel, Community, DomainEvent, Field, Image, Invocation, Member, Message, Refusal, command,
                       job, option, query)
-from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.commands import closest
 from bot.render.charts import bar_chart
 from bot.render.images import LEFT_OUT_NOTE, LEFT_OUT_TEMPLATE, FontChain
+from bot.values import stamp
 from cogs.badges.art import BadgeFace, CardBadge, CardTexts, badge_colours, medal, profile_card
 from cogs.badges.catalogue import JOURNEY, Badge, build_catalogue
 from cogs.badges.store import BACKFILL, EARNED, GRANTED, BadgeStore
@@ -271,11 +271,13 @@ class Badges(Cog):
 
     @query("badges.journey")
     async def journey(self, community: Community, member: Member) -> dict[str, Any]:
-        """A member's ten steps (done or not, with the command that starts each, where that command
-        exists here), the suggested next step, and the names of the badges they hold."""
+        """A member's ten steps (each with its title, as the community words it, whether it is done, and the
+        command that starts it, where that command exists here), the suggested next step, and the names of
+        the badges they hold: all the welcome DM and Slack's Home tab show of the journey."""
         taken = await self.store.steps_taken(community, member.id, {e for s in JOURNEY for e in s.events})
-        steps = [{"number": s.number, "done": bool(taken & set(s.events)), "command": s.command,
-                  "available": s.command in self.bot.cogs.commands} for s in JOURNEY]
+        titles = self.bot.render(STEP_TEXTS, community.platform)
+        steps = [{"number": s.number, "title": titles[f"step_{s.number}"], "done": bool(taken & set(s.events)),
+                  "command": s.command, "available": s.command in self.bot.cogs.commands} for s in JOURNEY]
         upcoming = next((s for s in steps if not s["done"] and s["available"]), None)
         held = await self.store.held(community, member.id)
         names = [self._named(community.platform, self.catalogue[b])["name"] for b in held if b in self.catalogue]

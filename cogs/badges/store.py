@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.core import Community, Member
-from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.storage import Database, Transaction
+from bot.values import stamp
 
 HELD, REVOKED = "held", "revoked"
 EARNED, GRANTED, BACKFILL = "earned", "granted", "backfill"

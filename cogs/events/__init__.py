@@ -1,6 +1,6 @@
 """Step 6: the community's events, with RSVPs, a waitlist, reminders and calendar files."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.events.cog import Events
 
 

@@ -27,17 +27,16 @@ from zoneinfo import ZoneInfo
 from bot.config import ConfigError, each, setting
 from bot.config import duration as a_duration
 from bot.core import (Button, ButtonStyle, Channel, Community, DomainEvent, Field, File, Invocation, Member, Message,
-                      Refusal, Thread, action, command, job, listener, on_submit, option, parse_duration, query)
+                      Refusal, Thread, action, command, job, listener, option, parse_duration, query)
 from bot.core.adapter import EVENT_MIRRORS, THREADS, EventMirror
-from bot.core.checks import looks_like_channel, web_address, with_digits
-from bot.core.clock import closest_zones, stamp
-from bot.core.clock import zone as find_zone
 from bot.core.cog import Cog
-from bot.core.commands import closest, whole_number
-from bot.forms import Submission
+from bot.core.commands import closest
+from bot.forms import Submission, on_submit
 from bot.outbox import recipient_id
 from bot.storage import Transaction
-from cogs.events.forms import EVENT_FORM
+from bot.values import closest_zones, stamp, web_address, whole_number
+from bot.values import zone as find_zone
+from cogs.events.forms import CREATE_OPTIONS, EDIT_OPTIONS, EVENT_FORM, as_typed
 from cogs.events.mirrors import EventMirrors
 from cogs.events.schedule import CalendarEntry, Occurrence, TimeProblem, calendar, parse_length, parse_recurrence, \
     parse_start, recurrence_in_words
@@ -162,64 +161,29 @@ class Events(Cog):
     # -- moderators ------------------------------------------------------------------------
 
     @command("event create", help="Create an event and announce it (leave out the title or start to be asked by DM)",
-             moderator=True)
-    async def create(self, ctx: Invocation,
-                     title: str | None = option("What it is called", max_length=200),
-                     start: str | None = option("When it starts, e.g. 2026-12-10 18:00", max_length=60,
-                                                fits=with_digits),
-                     timezone: str | None = option("The time zone of that start, e.g. Europe/Berlin", max_length=64,
-                                                   fits=find_zone),
-                     duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60,
-                                                   fits=with_digits),
-                     place: str | None = option("Where: an address, or a link for an online event", max_length=500),
-                     description: str | None = option("What to expect", max_length=2000),
-                     capacity: int | None = option("How many places (leave out for no limit)"),
-                     channels: str | None = option("Where to announce it, e.g. #events #general", max_length=500,
-                                                   fits=looks_like_channel),
-                     partner: str | None = option("The partner organisation, if any", max_length=100,
-                                                  autocomplete="partner_names"),
-                     repeat: str | None = option("weekly, monthly, or an RRULE like FREQ=WEEKLY;BYDAY=TU;COUNT=6",
-                                                 max_length=200)) -> None:
-        given = {"title": title, "start": start, "timezone": timezone, "duration": duration, "place": place,
-                 "description": description, "capacity": None if capacity is None else str(capacity),
-                 "channels": channels, "partner": partner, "repeat": repeat}
-        if title is None or start is None:  # the long fields are easier one at a time, in DMs
-            await self.bot.forms.start(ctx, EVENT_FORM, answers={k: v for k, v in given.items() if v is not None})
+             moderator=True, options=CREATE_OPTIONS)
+    async def create(self, ctx: Invocation, **given: Any) -> None:
+        typed = as_typed(given)
+        if "title" not in typed or "start" not in typed:  # the long fields are easier one at a time, in DMs
+            await self.bot.forms.start(ctx, EVENT_FORM, answers=typed)
             return
-        await self._create(ctx, given)
+        await self._create(ctx, typed)
 
     @on_submit(EVENT_FORM)
     async def created_by_form(self, ctx: Invocation, submission: Submission) -> None:
         try:
-            await self._create(ctx, dict(submission.answers), submission.id)
+            await self._create(ctx, as_typed(submission.answers), submission.id)
         except Refusal as problem:  # the answers go back to the moderator, to change the one at fault
             await self.bot.forms.start(ctx, EVENT_FORM, answers=dict(submission.answers), intro=problem.text)
 
     @command("event edit", help="Change an event; its announcements are updated and those going are told",
-             moderator=True)
-    async def edit(self, ctx: Invocation,
-                   event: str = option("The event's number", max_length=120, autocomplete="event_choices", trim=False),
-                   title: str | None = option("A new title", max_length=200),
-                   start: str | None = option("A new start, e.g. 2026-12-10 18:00", max_length=60, fits=with_digits),
-                   timezone: str | None = option("The time zone of the start", max_length=64, fits=find_zone),
-                   duration: str | None = option("How long (90m, 2h) or when it ends (19:30)", max_length=60,
-                                                 fits=with_digits),
-                   place: str | None = option("Where", max_length=500),
-                   description: str | None = option("What to expect", max_length=2000),
-                   capacity: int | None = option("How many places (0 takes the limit away: the waitlist moves up)"),
-                   channels: str | None = option("More channels to announce it in", max_length=500,
-                                                 fits=looks_like_channel),
-                   partner: str | None = option("The partner organisation (none: no partner)", max_length=100,
-                                                autocomplete="partner_names"),
-                   repeat: str | None = option("weekly, monthly, an RRULE, or none", max_length=200)) -> None:
-        current = await self._event(ctx, event)
+             moderator=True, options=EDIT_OPTIONS)
+    async def edit(self, ctx: Invocation, **given: Any) -> None:
+        current = await self._event(ctx, given["event"])
         texts = ctx.render(TEXTS, event=current)
         if current.status == CANCELLED:
             raise Refusal(texts["is_cancelled"])
-        given = {"title": title, "start": start, "timezone": timezone, "duration": duration, "place": place,
-                 "description": description, "capacity": None if capacity is None else str(capacity),
-                 "channels": channels, "partner": partner, "repeat": repeat}
-        draft = await self._checked(ctx, given, base=as_draft(current))
+        draft = await self._checked(ctx, as_typed(given), base=as_draft(current))
         before = as_draft(current)
         if draft == before:
             raise Refusal(texts["nothing_to_change"])
@@ -355,12 +319,12 @@ class Events(Cog):
         sent; none is sent once the occurrence has begun.
         """
         horizon = now + max([*self.offsets[:1], STARTING_SOON if self.settings.threads else timedelta(0)])
-        served = [e for e in await self.store.scheduled() if e.community.partition(":")[0] in self.bot.adapters]
+        served = [e for e in await self.store.scheduled()
+                  if Community.from_key(e.community).platform in self.bot.adapters]
         # Expanding every repeat rule is CPU work: on a thread, so members are answered meanwhile.
         coming = await asyncio.to_thread(lambda: [(e, e.between(now, horizon)) for e in served])
         for event, occurrences in coming:
-            platform, _, community_id = event.community.partition(":")
-            community = Community(platform, community_id)
+            community = Community.from_key(event.community)
             for occurrence in occurrences:
                 due = [o for o in self.offsets if occurrence.start - o <= now < occurrence.start]
                 if due:
@@ -437,49 +401,45 @@ class Events(Cog):
                                            channels=[c.name for c in event.channels],
                                            repeats=self._repeats(ctx.platform, event))["created"])
 
-    async def _checked(self, ctx: Invocation, given: dict[str, Any], base: Draft | None = None) -> Draft:
-        """The event as given, checked; a Refusal names the first thing to change."""
-        def text(key: str) -> str | None:
-            value = given.get(key)
-            return None if value is None or not str(value).strip() else str(value).strip()
-
+    async def _checked(self, ctx: Invocation, typed: dict[str, str], base: Draft | None = None) -> Draft:
+        """The event's fields as given (`as_typed`) over `base` (the event being edited), checked; a Refusal
+        names the first thing to change."""
         now = self.clock.now()
         words = ctx.render(TEXTS)
-        title = text("title") or (base.title if base else None)
+        title = typed.get("title") or (base.title if base else None)
         if not title:
             raise Refusal(words["title_needed"])
-        event_zone = self._zone_named(ctx, text("timezone")) if text("timezone") else (
+        event_zone = self._zone_named(ctx, typed["timezone"]) if "timezone" in typed else (
             base.zone if base else await self._zone(ctx.community, ctx.member.id))
         try:
-            first = parse_start(text("start"), event_zone, now) if text("start") else base.first
-            length = parse_length(text("duration"), first) if text("duration") else (
+            first = parse_start(typed["start"], event_zone, now) if "start" in typed else base.first
+            length = parse_length(typed["duration"], first) if "duration" in typed else (
                 base.length if base else timedelta(hours=1))
-            repeat = text("repeat")
+            repeat = typed.get("repeat")
             recurrence = (None if repeat.lower() in ("none", "no", "once") else parse_recurrence(repeat, first)) \
                 if repeat else (base.recurrence if base else None)
         except TimeProblem as problem:
             raise Refusal(ctx.render(TEXTS, **problem.details)[problem.reason], show_usage=True) from None
-        if (text("start") or base is None) and first.replace(tzinfo=event_zone) <= now:
-            raise Refusal(ctx.render(TEXTS, value=text("start"), now=now.astimezone(event_zone))["in_the_past"])
+        if ("start" in typed or base is None) and first.replace(tzinfo=event_zone) <= now:
+            raise Refusal(ctx.render(TEXTS, value=typed.get("start"), now=now.astimezone(event_zone))["in_the_past"])
         capacity = base.capacity if base else None
-        if text("capacity") is not None:
+        if "capacity" in typed:
             try:
-                capacity = whole_number(text("capacity"))
+                capacity = whole_number(typed["capacity"])
             except (ValueError, OverflowError):  # words, or a number no hall holds: the same answer
                 capacity = -1
             if capacity < 0 or (capacity == 0 and base is None):
-                raise Refusal(ctx.render(TEXTS, value=text("capacity"))["bad_capacity"])
+                raise Refusal(ctx.render(TEXTS, value=typed["capacity"])["bad_capacity"])
             capacity = capacity or None
         channels = list(base.channels) if base else []
-        if text("channels"):
-            channels += [c for c in await self._channels(ctx, text("channels")) if c not in channels]
+        if "channels" in typed:
+            channels += [c for c in await self._channels(ctx, typed["channels"]) if c not in channels]
         partner_id = base.partner_id if base else None
-        if text("partner"):
-            partner_id = None if text("partner").lower() == "none" else await self._partner_id(ctx, text("partner"))
+        if "partner" in typed:
+            partner_id = None if typed["partner"].lower() == "none" else await self._partner_id(ctx, typed["partner"])
         return Draft(title=title, first=first, zone=event_zone, length=length,
-                     place=text("place") if text("place") is not None else (base.place if base else ""),
-                     description=text("description") if text("description") is not None else (
-                         base.description if base else ""),
+                     place=typed.get("place", base.place if base else ""),
+                     description=typed.get("description", base.description if base else ""),
                      capacity=capacity, channels=channels, recurrence=recurrence, partner_id=partner_id)
 
     async def _channels(self, ctx: Invocation, typed: str) -> list[Channel]:

@@ -23,8 +23,8 @@ from typing import Any, Callable
 
 from bot.core import Community
 from bot.core.adapter import EventMirror, MirrorsEvents
-from bot.core.clock import stamp
 from bot.core.cog import Cog
+from bot.values import stamp
 from cogs.events.schedule import Occurrence
 from cogs.events.store import CANCELLED, SCHEDULED, Event, EventStore
 

@@ -21,8 +21,8 @@ import icalendar
 from dateutil import parser as dates
 from dateutil import rrule
 
-from bot.core.clock import parse_duration
-from bot.core.commands import Explained
+from bot.core.errors import Explained
+from bot.values import parse_duration
 
 LONGEST_EVENT = timedelta(days=14)
 # A repeat rule is judged by its first occurrences: any two closer than a day are refused (a reminder

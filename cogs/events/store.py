@@ -9,9 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core import Channel, Community, Member
-from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.storage import Database, Transaction
+from bot.values import stamp
 from cogs.events.schedule import Occurrence, next_occurrence, occurrences
 
 SCHEDULED, CANCELLED = "scheduled", "cancelled"

@@ -1,6 +1,6 @@
 """Step 3: your interview is ready; publish it when both partners agree; share it."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.interviews.cog import Interviews
 
 

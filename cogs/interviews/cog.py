@@ -20,11 +20,10 @@ from typing import Any
 from bot.config import ConfigError, duration, setting
 from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member, Message, Refusal, action, command,
                       job, option, parse_duration, query)
-from bot.core.checks import host_of, looks_like_link, web_address
-from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.core.events import DomainEvent
 from bot.storage import Transaction
+from bot.values import host_of, looks_like_link, stamp, web_address
 from cogs.interviews.store import NO, PUBLIC, YES, Interview, InterviewStore
 from cogs.interviews.webhook import NotServed, NotTaken, Webhook
 
@@ -216,14 +215,13 @@ class Interviews(Cog):
     @job(every="1h", at_start=True)
     async def remind(self, now: datetime) -> None:
         for key, interview_id, consent in await self.store.to_remind(now - self.remind_after):
-            platform, _, community_id = key.partition(":")
-            if platform not in self.bot.adapters:
+            community = Community.from_key(key)
+            if community.platform not in self.bot.adapters:
                 continue
-            community = Community(platform, community_id)
             if not await self.store.mark_reminded(key, interview_id, consent.member_id, now):
                 continue
             interview = await self.store.get(community, interview_id)
-            person = Member(platform, consent.member_id, consent.member_name)
+            person = Member(community.platform, consent.member_id, consent.member_name)
             await self.bot.outbox.put(community, f"interviews:{interview_id}:reminder", [
                 (person, self._question(community, interview, person, "dm_reminder"))])
 
@@ -244,19 +242,16 @@ class Interviews(Cog):
 
     async def _first_seen(self, signature: str) -> bool:
         key = self.settings.webhook_community or "webhook"
-        platform, _, community_id = key.partition(":")
-        return await self.store.first_seen(Community(platform, community_id), signature, self.clock.now())
+        return await self.store.first_seen(Community.from_key(key), signature, self.clock.now())
 
     def _webhook_community(self, data: dict[str, Any]) -> Community:
-        key = str(data.get("community") or self.settings.webhook_community)
-        platform, _, community_id = key.partition(":")
-        if platform not in ("console", "discord", "slack") or not community_id:
+        community = Community.from_key(str(data.get("community") or self.settings.webhook_community))
+        if community.platform not in ("console", "discord", "slack") or not community.id:
             raise NotTaken("community is missing: give it as e.g. \"discord:1234\", or set"
                            " cogs.interviews.webhook_community")
-        community = Community(platform, community_id)
-        adapter = self.bot.adapters.get(platform)
+        adapter = self.bot.adapters.get(community.platform)
         if adapter is None or not adapter.serves(community):
-            raise NotServed(f"community {key} is not one this bot serves")
+            raise NotServed(f"community {community.key} is not one this bot serves")
         return community
 
     # -- moderators' list --------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Steps 8, 9 and 10: bring your group in, partner as an organisation, support the program."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.outreach.cog import Outreach
 
 

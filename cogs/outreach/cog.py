@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import setting
-from bot.core import Button, ButtonStyle, Field, Invocation, Message, Refusal, action, command, on_submit, option
-from bot.core.checks import looks_like_link, web_address, with_digits
+from bot.core import Button, ButtonStyle, Field, Invocation, Message, Refusal, action, command, option
 from bot.core.cog import Cog
-from bot.forms import Submission
+from bot.forms import Submission, on_submit
+from bot.values import looks_like_link, web_address, with_digits
 from cogs.outreach.forms import PARTNER_INTEREST
 from cogs.outreach.store import DONE, OPEN, Interest, OutreachStore
 

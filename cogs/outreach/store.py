@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import Community, Member
-from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.forms import Submission
 from bot.storage import Database
+from bot.values import stamp
 
 OPEN, DONE = "open", "done"
 

@@ -1,6 +1,6 @@
 """Pairing across difference: rounds of pairs of members who see the world differently."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.pairing.cog import Pairing
 
 

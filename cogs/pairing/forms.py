@@ -1,10 +1,12 @@
 """The form a member fills in to join pairing. Its statements are the template's blocks
-`view_1` ... `view_N` (N is `cogs.pairing.statements`), each answered agree or disagree."""
+`view_1` ... `view_N` (N is `cogs.pairing.statements`), each answered agree or disagree; its last
+question, optional, is the impact pulse (cogs.pairing.impact)."""
 
 from __future__ import annotations
 
-from bot.core.clock import closest_zones, zone
 from bot.forms import Form, choice, long_text, several, short_text
+from bot.values import closest_zones, zone
+from cogs.pairing.impact import FEELINGS
 from cogs.pairing.matching import FORMATS, SLOTS
 
 TEMPLATE = "pairing/form.j2"
@@ -29,4 +31,6 @@ def joining_form(statements: int) -> Form:
         several("formats", *FORMATS),
         short_text("town", max_length=100, ask_if=lambda answers: "in_person" in (answers.get("formats") or ())),
         long_text("avoid", optional=True, max_length=300),
+        # The impact pulse: optional, never shown to anyone, counted only as a change in the average.
+        choice("feeling", *FEELINGS, optional=True),
     ))

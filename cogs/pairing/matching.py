@@ -3,7 +3,12 @@
 Pure functions, no database: the cog loads the members who are in, calls `pair`, and stores
 what it returns. Two members may be paired (`allowed`) when
 
-- they answered at least `min_difference` statements differently,
+- they answered at least `min_difference` statements differently: by default more than half of them
+  (`most_of`, 3 of 5). Research on newspaper-run pairings across political difference ("Deutschland
+  spricht"; Heuser and Stötzer's study of its conversations) found that talking with someone
+  opposite-minded reduced hostility toward the other side, while talking with someone like-minded made
+  views more extreme: someone with no different enough partner is left out, never paired with a near
+  twin,
 - they share a way to talk (video, phone; in person only in the same town),
 - their free hours overlap by at least `min_overlap` hours, once both are turned into UTC
   (`free_hours`: "weekday evenings" in Chicago and in Berlin are different hours),
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Iterable, Sequence
@@ -117,6 +122,11 @@ def key(a: str, b: str) -> frozenset[str]:
     return frozenset((a, b))
 
 
+def most_of(statements: int) -> int:
+    """More than half of the statements: the fewest two members must answer differently by default."""
+    return statements // 2 + 1
+
+
 @dataclass(frozen=True)
 class Rules:
     min_difference: int = 1
@@ -156,6 +166,17 @@ def pair(members: Sequence[Candidate], rules: Rules, *, per_member: int = 8, blo
     if len(left) > 1:  # the few left over: every allowed pair among them, or candidates if they are many
         pairs.extend(exact(left, rules) if len(left) <= block // 4 else _matched(left, rules, per_member, rng))
     return pairs
+
+
+def too_alike(members: Sequence[Candidate], pairs: Iterable[tuple[str, str]], rules: Rules) -> int:
+    """How many of those `pairs` left out had someone to meet (free at the same time, a way to talk in
+    common, never paired before, no block) but only someone who answered too few statements differently.
+    Whoever had a different enough partner, taken by someone else, was left out for another reason."""
+    paired = {i for pair in pairs for i in pair}
+    alike_allowed = replace(rules, min_difference=0)
+    return sum(1 for member in members if member.id not in paired
+               and not any(rules.allowed(member, other) for other in members)
+               and any(alike_allowed.allowed(member, other) for other in members))
 
 
 def exact(members: Sequence[Candidate], rules: Rules) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """Step 6: the partner organisations a community works with, in a directory members can search."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.partners.cog import Partners
 
 

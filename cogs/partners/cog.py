@@ -12,9 +12,9 @@ from typing import Any
 
 from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Message, Refusal, action, command, option,
                       query)
-from bot.core.checks import looks_like_link, web_address
 from bot.core.cog import Cog
 from bot.core.commands import closest
+from bot.values import looks_like_link, web_address
 from cogs.partners.store import Partner, PartnerStore
 
 TEXTS = "partners/messages.j2"

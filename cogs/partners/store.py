@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.core import Community
-from bot.core.clock import stamp
 from bot.storage import Database
+from bot.values import stamp
 
 EDITABLE = ("name", "description", "website", "region", "contact", "logo_url")
 

@@ -1,6 +1,6 @@
 """Step 7: a guide for talking with someone in your life who believes differently."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.practice.cog import Practice
 
 

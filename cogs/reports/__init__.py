@@ -1,6 +1,6 @@
 """Members report a message or a submission to the moderators."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.reports.cog import Reports
 
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from bot.config import setting
 from bot.core import Button, ButtonStyle, Invocation, Member, Message, Refusal, action, command, option, query
-from bot.core.checks import looks_like_link
-from bot.core.clock import stamp
 from bot.core.cog import Cog
 from bot.moderation import ModerationPosts
+from bot.values import looks_like_link, stamp
 
 TEXTS = "reports/messages.j2"
 OPEN, HANDLED = "open", "handled"

@@ -1,6 +1,6 @@
 """Step 1: share the experience: ready-to-post texts, a badge graphic, and "I shared it"."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.share.cog import Share
 
 

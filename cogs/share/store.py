@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.core import Community, Member
-from bot.core.clock import stamp
 from bot.core.events import EventBus
 from bot.storage import Database
+from bot.values import stamp
 
 
 class ShareStore:

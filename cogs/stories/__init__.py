@@ -1,6 +1,6 @@
 """Step 2: public stories from the archive, put forward, reviewed, spotlighted and passed on."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.stories.cog import Stories
 
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.config import duration, setting
-from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member, Message, Refusal, action, command,
-                      job, on_submit, option, parse_duration)
-from bot.core.checks import host_of, web_address
+from bot.core import (Button, ButtonStyle, Community, Field, Invocation, Member, Message, Refusal, action, command, job,
+                      option, parse_duration)
 from bot.core.cog import Cog
-from bot.forms import Form, Submission, long_text
+from bot.forms import Form, Submission, long_text, on_submit
 from bot.moderation import ModerationPosts
+from bot.values import host_of, web_address
 from cogs.stories.store import APPROVED, PENDING, REJECTED, Story, StoryStore
 
 TEXTS = "stories/messages.j2"
@@ -179,11 +179,10 @@ class Stories(Cog):
         if not self.settings.spotlight_channel:
             return
         for key in await self.store.communities_with_approved():
-            platform, _, community_id = key.partition(":")
-            adapter = self.bot.adapters.get(platform)
+            community = Community.from_key(key)
+            adapter = self.bot.adapters.get(community.platform)
             if adapter is None:
                 continue
-            community = Community(platform, community_id)
             last = await self.store.last_spotlight(community)
             if last is not None and datetime.fromisoformat(last) + self.every > now:
                 continue
@@ -191,7 +190,7 @@ class Stories(Cog):
             channel = await adapter.resolve_channel(community, self.settings.spotlight_channel)
             if story is None or channel is None:
                 continue
-            texts = self.bot.render(TEXTS, platform, story=story)
+            texts = self.bot.render(TEXTS, community.platform, story=story)
             await self.store.spotlighted(community, story.id, now)
             await self.bot.outbox.put(community, f"stories:spotlight:{story.id}:{now.isoformat()}", [(channel, Message(
                 title=texts["spotlight_title"], text=texts["spotlight"],

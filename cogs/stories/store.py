@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core import Community, Member
-from bot.core.checks import link_key
-from bot.core.clock import stamp
 from bot.core.events import DomainEvent, EventBus
 from bot.storage import Database, Transaction
+from bot.values import link_key, stamp
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 

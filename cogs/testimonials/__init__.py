@@ -1,6 +1,6 @@
 """Step 4: testimonials, from a conversational form to the program's outreach, with moderators between."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.testimonials.cog import Testimonials
 
 

@@ -16,11 +16,11 @@ from typing import Literal
 
 from bot.config import setting
 from bot.core import (Button, ButtonStyle, Channel, Cog, Field, File, Invocation, Member, Message, action, command,
-                      on_submit, option)
-from bot.core.adapter import MemberUnreachable
-from bot.core.clock import stamp
-from bot.forms import Submission
+                      option)
+from bot.core.errors import MemberUnreachable
+from bot.forms import Submission, on_submit
 from bot.moderation import FEATURED, QUEUE, ModerationPosts
+from bot.values import stamp
 from cogs.testimonials import export as exports
 from cogs.testimonials.forms import CHANGES, REJECTION, TESTIMONIAL
 from cogs.testimonials.store import (APPROVED, CHANGES_REQUESTED, NOT_REVISABLE, PENDING, RECORDED, REJECTED,

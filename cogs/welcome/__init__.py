@@ -1,6 +1,6 @@
 """Step 5: a welcome DM for each new member, with the ten steps and how to begin."""
 
-from bot.core import Bot
+from bot.app import Bot
 from cogs.welcome.cog import Welcome
 
 

@@ -15,7 +15,6 @@ from bot.core import DomainEvent, Message, listener
 from bot.core.cog import Cog
 
 TEXTS = "welcome/welcome.j2"
-STEPS = "badges/steps.j2"
 
 
 @dataclass(frozen=True)
@@ -35,9 +34,8 @@ class Welcome(Cog):
         if not self.settings.send_dm or event.member is None:
             return
         platform = event.community.platform
-        journey = await self.bot.ask("badges.journey", event.community, event.member, default=None)
-        titles = self.bot.render(STEPS, platform)
-        steps = [{**step, "title": titles[f"step_{step['number']}"]} for step in journey["steps"]] if journey else []
-        texts = self.bot.render(TEXTS, platform, member=event.member, community=event.community, steps=steps)
+        journey = await self.bot.ask("badges.journey", event.community, event.member, default={"steps": []})
+        texts = self.bot.render(TEXTS, platform, member=event.member, community=event.community,
+                                steps=journey["steps"])
         await self.bot.outbox.put(event.community, f"welcome:{event.member.id}",
                                   [(event.member, Message(title=texts["title"], text=texts["text"]))])

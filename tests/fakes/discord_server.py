@@ -71,9 +71,13 @@ INTENT_GUILD_SCHEDULED_EVENTS = 1 << 16  # not privileged (gateway.mdx): GUILD_S
 # More permission bits (permissions.mdx).
 MANAGE_CHANNELS, CONNECT, MUTE_MEMBERS, MOVE_MEMBERS = 1 << 4, 1 << 20, 1 << 22, 1 << 24
 MANAGE_EVENTS, CREATE_PUBLIC_THREADS, SEND_MESSAGES_IN_THREADS, CREATE_EVENTS = 1 << 33, 1 << 35, 1 << 38, 1 << 44
+# The thread permissions: Manage Threads lets a member delete, archive and lock threads and view every private
+# thread ("moderators" in the thread docs); Create Private Threads makes them.
+MANAGE_THREADS, CREATE_PRIVATE_THREADS = 1 << 34, 1 << 36
 
-# Channel types (channel.mdx): what the fake's guild holds, and the public thread made from a message.
-GUILD_TEXT, GUILD_VOICE, PUBLIC_THREAD, GUILD_STAGE_VOICE = 0, 2, 11, 13
+# Channel types (channel.mdx): what the fake's guild holds, the public thread made from a message and the
+# private thread made without one, which "can only be created in GUILD_TEXT channels" (threads.mdx).
+GUILD_TEXT, GUILD_VOICE, GUILD_ANNOUNCEMENT, PUBLIC_THREAD, PRIVATE_THREAD, GUILD_STAGE_VOICE = 0, 2, 5, 11, 12, 13
 # channel.mdx, Start Thread from Message: a 1-100 character name, and these auto_archive_duration minutes.
 THREAD_NAME_LIMIT = 100
 THREAD_ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
@@ -248,6 +252,24 @@ class _Member:
 
 
 @dataclass
+class _Thread:
+    """A thread the bot made: public, from a message (its id is the message's), or private, "similar to Group
+    DMs, but in a Guild" (threads.mdx), which only its members and moderators of threads see."""
+
+    id: int
+    parent_id: int
+    name: str
+    owner_id: int
+    kind: int  # PUBLIC_THREAD or PRIVATE_THREAD
+    auto_archive_duration: int
+    invitable: bool = True  # private threads only: whether members other than moderators may add others
+    members: list[int] = field(default_factory=list)  # added, in order (the creator first)
+    archived: bool = False
+    locked: bool = False
+    created: str = field(default_factory=lambda: _now())
+
+
+@dataclass
 class _Interaction:
     """What the fake remembers of an interaction it sent, to check and answer the bot's reply."""
 
@@ -281,14 +303,15 @@ class FakeDiscord:
 
         # The guild's contents, in insertion order (which gives channel and role positions).
         self._channels: dict[int, str] = {}
-        self._channel_types: dict[int, int] = {}  # by channel id: GUILD_TEXT unless added as voice or stage
-        self.threads: dict[int, dict] = {}  # thread id (= the id of the message it was started from) -> channel
+        self._channel_types: dict[int, int] = {}  # by channel id: GUILD_TEXT unless added as another kind
+        self._threads: dict[int, _Thread] = {}  # by thread id (a public thread's is its message's): threads()
         self.scheduled_events: dict[int, dict] = {}  # id -> the Guild Scheduled Event object, as Discord keeps it
         self.interested: dict[int, set[int]] = {}  # scheduled event id -> the users who marked it interesting
         # Discord's clock, for what it does by itself at a time (an external event starts and ends): a test
         # whose bot runs on a moved clock moves this one too.
         self.now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
         self._denied: dict[int, int] = {}  # channel id -> permissions an overwrite takes from the bot there
+        self._overwrites: dict[int, list[dict]] = {}  # channel id -> permission overwrites (set_overwrite)
         self._roles: dict[int, dict] = {}
         self._members: dict[int, _Member] = {}
         self._strangers: dict[int, _Member] = {}  # Discord users who are not in the guild
@@ -333,6 +356,7 @@ class FakeDiscord:
         self.channel_messages: list[dict] = []
         self.edits: list[dict] = []
         self.command_syncs: list[dict] = []
+        self.thread_edits: list[dict] = []  # PATCH /channels/{thread.id}: {"thread_id", "data"}
         self.event_changes: list[dict] = []  # creates and modifications of scheduled events: method, id, payload
         self.unknown_requests: list[dict] = []
 
@@ -360,7 +384,10 @@ class FakeDiscord:
         app.router.add_patch(f"{api}/webhooks/{{app_id}}/{{token}}/messages/{{message_id}}", self._edit_webhook_message)
         app.router.add_post(f"{api}/channels/{{channel_id}}/messages", self._create_channel_message)
         app.router.add_patch(f"{api}/channels/{{channel_id}}/messages/{{message_id}}", self._edit_channel_message)
+        app.router.add_post(f"{api}/channels/{{channel_id}}/threads", self._start_private_thread)
         app.router.add_post(f"{api}/channels/{{channel_id}}/messages/{{message_id}}/threads", self._start_thread)
+        app.router.add_put(f"{api}/channels/{{channel_id}}/thread-members/{{user_id}}", self._add_thread_member)
+        app.router.add_patch(f"{api}/channels/{{channel_id}}", self._modify_thread)
         app.router.add_get(f"{api}/guilds/{{guild_id}}/scheduled-events", self._list_scheduled_events)
         app.router.add_post(f"{api}/guilds/{{guild_id}}/scheduled-events", self._create_scheduled_event)
         app.router.add_get(f"{api}/guilds/{{guild_id}}/scheduled-events/{{event_id}}", self._get_scheduled_event)
@@ -387,9 +414,38 @@ class FakeDiscord:
 
     # ---- the guild's contents --------------------------------------------------------------
 
-    def add_channel(self, channel_id: int, name: str) -> None:
-        """A text channel (type 0) in the guild."""
+    def add_channel(self, channel_id: int, name: str, *, kind: int = GUILD_TEXT) -> None:
+        """A channel in the guild: a text channel (type 0) unless `kind` says otherwise (5, announcements)."""
         self._channels[channel_id] = name
+        if kind != GUILD_TEXT:
+            self._channel_types[channel_id] = kind
+
+    def set_overwrite(self, channel_id: int, target_id: int, *, role: bool = True, allow: int = 0,
+                      deny: int = 0) -> None:
+        """A permission overwrite in a channel, for a role (the guild's id is @everyone) or a member
+        (before the bot connects: it arrives with the channel in GUILD_CREATE)."""
+        self._overwrites.setdefault(channel_id, []).append(
+            {"id": str(target_id), "type": 0 if role else 1, "allow": str(allow), "deny": str(deny)})
+
+    def threads(self) -> list[dict]:
+        """The threads the bot made, oldest first, as they are now: id, parent_id, name, private, invitable,
+        members, archived, locked."""
+        return [{"id": t.id, "parent_id": t.parent_id, "name": t.name, "private": t.kind == PRIVATE_THREAD,
+                 "invitable": t.invitable, "members": list(t.members), "archived": t.archived, "locked": t.locked}
+                for t in self._threads.values()]
+
+    def archive_thread(self, thread_id: int) -> None:
+        """A thread falls quiet and is archived, as Discord does after its auto_archive_duration (threads.mdx)."""
+        self._threads[thread_id].archived = True
+
+    def sees_thread(self, user_id: int, thread_id: int) -> bool:
+        """Whether a member can read a thread: whoever views its parent channel ("Threads inherit permissions from
+        the parent channel", permissions.mdx), and for a private thread only if added to it or a moderator of
+        threads."""
+        thread = self._threads[thread_id]
+        allowed = self._channel_permissions(user_id, thread.parent_id)
+        return bool(allowed & VIEW_CHANNEL) and (thread.kind == PUBLIC_THREAD or user_id in thread.members
+                                                 or bool(allowed & MANAGE_THREADS))
 
     def add_voice_channel(self, channel_id: int, name: str, *, stage: bool = False) -> None:
         """A voice channel (type 2), or a stage channel (type 13), where a scheduled event can take place."""
@@ -691,6 +747,8 @@ class FakeDiscord:
         }
 
     def _channel_payload(self, channel_id: int) -> dict:
+        if channel_id in self._threads:
+            return self._thread_payload(self._threads[channel_id])
         try:
             name = self._channels[channel_id]
         except KeyError:
@@ -702,8 +760,9 @@ class FakeDiscord:
             "guild_id": str(self.guild_id),
             "name": name,
             "position": list(self._channels).index(channel_id),
-            "permission_overwrites": [{"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
-                                      for denied in [self._denied.get(channel_id, 0)] if denied],
+            "permission_overwrites": self._overwrites.get(channel_id, []) + [
+                {"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(denied)}
+                for denied in [self._denied.get(channel_id, 0)] if denied],
             "topic": None,
             "nsfw": False,
             "last_message_id": None,
@@ -714,6 +773,52 @@ class FakeDiscord:
         if kind in (GUILD_VOICE, GUILD_STAGE_VOICE):
             payload.update(bitrate=64000, user_limit=0, rtc_region=None)
         return payload
+
+    def _thread_payload(self, thread: _Thread) -> dict:
+        """A thread as a channel object (resources/channel.mdx, "Example Thread Channel")."""
+        metadata = {"archived": thread.archived, "auto_archive_duration": thread.auto_archive_duration,
+                    "archive_timestamp": _now(), "locked": thread.locked, "create_timestamp": thread.created}
+        if thread.kind == PRIVATE_THREAD:
+            metadata["invitable"] = thread.invitable  # "only available on private threads"
+        return {
+            "id": str(thread.id),
+            "type": thread.kind,
+            "guild_id": str(self.guild_id),
+            "parent_id": str(thread.parent_id),
+            "owner_id": str(thread.owner_id),
+            "name": thread.name,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "message_count": 0,
+            "member_count": min(len(thread.members), 50),
+            "total_message_sent": 0,
+            "flags": 0,
+            "thread_metadata": metadata,
+        }
+
+    def _channel_permissions(self, user_id: int, channel_id: int) -> int:
+        """A member's permissions in a channel, by Discord's rules (permissions.mdx, "Permission Overwrites"):
+        the guild's roles, then the channel's @everyone overwrite, its role overwrites together, then the member's
+        own; an administrator has every permission. A thread is its parent channel here."""
+        if channel_id in self._threads:
+            channel_id = self._threads[channel_id].parent_id
+        permissions = self._permissions(user_id)
+        if permissions == ALL_PERMISSIONS:
+            return permissions
+        overwrites = self._overwrites.get(channel_id, []) + [
+            {"id": str(self.bot_user_id), "type": 1, "allow": "0", "deny": str(self._denied.get(channel_id, 0))}]
+        roles = {str(r) for r in self._member(user_id).roles}
+        for wanted in ("everyone", "roles", "member"):
+            allow = deny = 0
+            for overwrite in overwrites:
+                matches = (overwrite["type"] == 0 and overwrite["id"] == str(self.guild_id) if wanted == "everyone"
+                           else overwrite["type"] == 0 and overwrite["id"] in roles if wanted == "roles"
+                           else overwrite["type"] == 1 and overwrite["id"] == str(user_id))
+                if matches:
+                    allow |= int(overwrite["allow"])
+                    deny |= int(overwrite["deny"])
+            permissions = (permissions & ~deny) | allow
+        return permissions
 
     def _dm_channel(self, user_id: int) -> int:
         """The bot's DM channel with this member, opened on first use as Discord does."""
@@ -776,7 +881,9 @@ class FakeDiscord:
             "members": [self._member_payload(user_id) for user_id in listed],
             "roles": [self._role_payload(role_id) for role_id in self._roles],
             "channels": [self._channel_payload(channel_id) for channel_id in self._channels],
-            "threads": [thread for thread in self.threads.values() if not thread["thread_metadata"]["archived"]],
+            # "all active threads in the guild that the current user is able to view" (threads.mdx)
+            "threads": [self._thread_payload(t) for t in self._threads.values()
+                        if not t.archived and self.sees_thread(self.bot_user_id, t.id)],
             "emojis": [],
             "stickers": [],
             "voice_states": [],
@@ -898,7 +1005,8 @@ class FakeDiscord:
                 guild={"id": str(self.guild_id), "locale": "en-US", "features": []},
                 guild_locale="en-US",
                 member=self._member_payload(user_id, with_permissions=True),
-                channel={**self._channel_payload(channel_id), "permissions": str(self._permissions(user_id))},
+                channel={**self._channel_payload(channel_id),
+                         "permissions": str(self._channel_permissions(user_id, channel_id))},
                 channel_id=str(channel_id),
                 context=0,
                 authorizing_integration_owners={"0": str(self.guild_id)},
@@ -1370,14 +1478,10 @@ class FakeDiscord:
         recipient = self._dm_recipients.get(channel_id)
         if recipient is not None and not self._member(recipient).dms_open:
             return _error(403, 50007, "Cannot send messages to this user")
-        if recipient is None and channel_id not in self._channels and channel_id not in self.threads:
+        if channel_id in self._threads and (refused := self._thread_post_problem(self._threads[channel_id])):
+            return refused
+        if recipient is None and channel_id not in self._channels and channel_id not in self._threads:
             return _error(404, 10003, "Unknown Channel")
-        if channel_id in self.threads:
-            # permissions.mdx, Inherited Permissions (Threads): SEND_MESSAGES is not inherited; a thread needs
-            # SEND_MESSAGES_IN_THREADS. threads.mdx: "Sending a message will automatically unarchive the thread".
-            if not self._permissions(self.bot_user_id) & SEND_MESSAGES_IN_THREADS:
-                return _error(403, 50013, "Missing Permissions")
-            self.threads[channel_id]["thread_metadata"]["archived"] = False
         # Without View Channel a channel is out of reach (50001 Missing Access); without Send Messages the
         # message is refused (50013 Missing Permissions): topics/opcodes-and-status-codes.mdx, JSON error codes.
         if recipient is None and self._denied.get(channel_id, 0) & VIEW_CHANNEL:
@@ -1411,23 +1515,29 @@ class FakeDiscord:
                 await released.wait()
         return _json_response(message)
 
-    async def _edit_channel_message(self, request: web.Request) -> web.Response:
-        channel_id = int(request.match_info["channel_id"])
-        message = self._messages.get(int(request.match_info["message_id"]))
-        if message is None or message["channel_id"] != str(channel_id):
-            return _error(404, 10008, "Unknown Message")
-        payload, files = await _read_body(request)
-        if problem := _limits_problem(payload or {}):
-            return _error(400, 50035, f"Invalid Form Body: {problem}")
-        self._edit_message(message, payload or {}, files)
-        self._record(self.edits, {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
-        return _json_response(message)
+    # ---- threads ---------------------------------------------------------------------------------
 
-    # ---- threads -------------------------------------------------------------------------------
+    def _thread_post_problem(self, thread: _Thread) -> web.Response | None:
+        """What Discord answers a bot posting in a thread it may not post in. "The SEND_MESSAGES permission has no
+        effect in threads; users must have SEND_MESSAGES_IN_THREADS" (threads.mdx); in a locked thread only
+        MANAGE_THREADS may post (160005 "Thread is locked"); posting in an archived thread "will automatically
+        unarchive the thread, unless the thread has been locked"."""
+        allowed = self._channel_permissions(self.bot_user_id, thread.id)
+        if not self.sees_thread(self.bot_user_id, thread.id):
+            return _error(403, 50001, "Missing Access")
+        if not allowed & SEND_MESSAGES_IN_THREADS:
+            return _error(403, 50013, "Missing Permissions")
+        if thread.locked and not allowed & MANAGE_THREADS:
+            return _error(403, 160005, "Thread is locked")
+        thread.archived = False
+        return None
 
-    def archive_thread(self, thread_id: int) -> None:
-        """A thread falls quiet and is archived, as Discord does after its auto_archive_duration (threads.mdx)."""
-        self.threads[thread_id]["thread_metadata"]["archived"] = True
+    def _thread_name_problem(self, payload: dict) -> str | None:
+        """channel.mdx, Start Thread: a 1-100 character name, and an auto_archive_duration among these minutes."""
+        if not 1 <= len(payload.get("name") or "") <= THREAD_NAME_LIMIT \
+                or payload.get("auto_archive_duration", 4320) not in THREAD_ARCHIVE_DURATIONS:
+            return "name is 1-100 characters; auto_archive_duration is 60, 1440, 4320 or 10080"
+        return None
 
     async def _start_thread(self, request: web.Request) -> web.Response:
         """Start Thread from Message (channel.mdx): a PUBLIC_THREAD from a message of a text channel, whose id
@@ -1439,28 +1549,104 @@ class FakeDiscord:
             return _error(404, 10008, "Unknown Message")
         if self._channel_types.get(channel_id, GUILD_TEXT) != GUILD_TEXT:
             return _error(400, 50024, "Cannot execute action on this channel type")
-        if not self._permissions(self.bot_user_id) & CREATE_PUBLIC_THREADS:
+        if not self._channel_permissions(self.bot_user_id, channel_id) & CREATE_PUBLIC_THREADS:
             return _error(403, 50013, "Missing Permissions")
         payload, _ = await _read_body(request)
-        name = (payload or {}).get("name") or ""
-        duration = (payload or {}).get("auto_archive_duration", 4320)
-        if not 1 <= len(name) <= THREAD_NAME_LIMIT or duration not in THREAD_ARCHIVE_DURATIONS:
-            return _error(400, 50035, "Invalid Form Body: name is 1-100 characters; auto_archive_duration is 60,"
-                                      " 1440, 4320 or 10080")
-        if message_id in self.threads:
+        payload = payload or {}
+        if problem := self._thread_name_problem(payload):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        if message_id in self._threads:
             return _error(400, 160004, "A thread has already been created for this message")
-        thread = {
-            "id": str(message_id), "guild_id": str(self.guild_id), "parent_id": str(channel_id),
-            "owner_id": str(self.bot_user_id), "name": name, "type": PUBLIC_THREAD, "last_message_id": None,
-            "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0,
-            "thread_metadata": {"archived": False, "auto_archive_duration": duration, "archive_timestamp": _now(),
-                                "locked": False, "create_timestamp": _now()},
-        }
-        self.threads[message_id] = thread
-        message["thread"] = thread
+        thread = _Thread(message_id, channel_id, payload["name"], self.bot_user_id, PUBLIC_THREAD,
+                         payload.get("auto_archive_duration", 4320), members=[self.bot_user_id])
+        self._threads[message_id] = thread
+        message["thread"] = self._thread_payload(thread)
         self._changed.set()
-        await self._notify("THREAD_CREATE", {**thread, "newly_created": True}, intent=INTENT_GUILDS)
-        return _json_response(thread, status=201)
+        await self._notify("THREAD_CREATE", {**self._thread_payload(thread), "newly_created": True},
+                           intent=INTENT_GUILDS)
+        return _json_response(self._thread_payload(thread), status=201)
+
+    async def _start_private_thread(self, request: web.Request) -> web.Response:
+        """Start Thread without Message (resources/channel.mdx): `type` defaults to PRIVATE_THREAD; private threads
+        "can only be created in GUILD_TEXT channels" (threads.mdx; 50024 "Cannot execute action on this channel
+        type"), need View Channel (else 50001) and CREATE_PRIVATE_THREADS (else 50013), and a 1-100 character name.
+        The creator is the thread's first member. Fires Thread Create, with `newly_created`."""
+        parent_id = int(request.match_info["channel_id"])
+        if parent_id not in self._channels:
+            return _error(404, 10003, "Unknown Channel")
+        payload, _ = await _read_body(request)
+        payload = payload or {}
+        if payload.get("type", PRIVATE_THREAD) != PRIVATE_THREAD:
+            return _error(400, 50035, "Invalid Form Body: the fake makes private threads only")
+        if self._channel_types.get(parent_id, GUILD_TEXT) != GUILD_TEXT:
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        allowed = self._channel_permissions(self.bot_user_id, parent_id)
+        if not allowed & VIEW_CHANNEL:
+            return _error(403, 50001, "Missing Access")
+        if not allowed & CREATE_PRIVATE_THREADS:
+            return _error(403, 50013, "Missing Permissions")
+        if problem := self._thread_name_problem(payload):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        thread = _Thread(self._new_id(), parent_id, payload["name"], self.bot_user_id, PRIVATE_THREAD,
+                         payload.get("auto_archive_duration", 4320), invitable=bool(payload.get("invitable", True)),
+                         members=[self.bot_user_id])
+        self._threads[thread.id] = thread
+        self._changed.set()
+        await self._notify("THREAD_CREATE", {**self._thread_payload(thread), "newly_created": True},
+                           intent=INTENT_GUILDS)
+        return _json_response(self._thread_payload(thread), status=201)
+
+    async def _add_thread_member(self, request: web.Request) -> web.Response:
+        """Add Thread Member (resources/channel.mdx): "Requires the ability to send messages in the thread. Also
+        requires the thread is not archived" (50083). In a private thread that is not `invitable`, only moderators
+        (MANAGE_THREADS) add others: `invitable` is "whether non-moderators can add other non-moderators". A member
+        who cannot view the parent channel is added all the same, and cannot see the thread (`sees_thread`)."""
+        thread = self._threads.get(int(request.match_info["channel_id"]))
+        user_id = int(request.match_info["user_id"]) if request.match_info["user_id"].isdigit() else 0
+        if thread is None:
+            return _error(404, 10003, "Unknown Channel")
+        if thread.archived:
+            return _error(400, 50083, "Thread is archived")
+        allowed = self._channel_permissions(self.bot_user_id, thread.id)
+        if not allowed & SEND_MESSAGES_IN_THREADS or (not thread.invitable and not allowed & MANAGE_THREADS):
+            return _error(403, 50013, "Missing Permissions")
+        if user_id not in self._members:
+            return _error(404, 10007, "Unknown Member")
+        if user_id not in thread.members:
+            thread.members.append(user_id)
+            self._changed.set()
+        return web.Response(status=204)
+
+    async def _modify_thread(self, request: web.Request) -> web.Response:
+        """Modify Channel, for a thread (resources/channel.mdx, threads.mdx): `archived` needs MANAGE_THREADS or to
+        be the thread's creator; `locked` needs MANAGE_THREADS (else 50013). Other channels are not edited here."""
+        thread = self._threads.get(int(request.match_info["channel_id"]))
+        if thread is None:
+            raise web.HTTPNotFound()  # recorded as a route the fake lacks
+        payload, _ = await _read_body(request)
+        payload = payload or {}
+        allowed = self._channel_permissions(self.bot_user_id, thread.id)
+        moderator = bool(allowed & MANAGE_THREADS)
+        if "locked" in payload and not moderator:
+            return _error(403, 50013, "Missing Permissions")
+        if "archived" in payload and not (moderator or thread.owner_id == self.bot_user_id):
+            return _error(403, 50013, "Missing Permissions")
+        thread.archived = bool(payload.get("archived", thread.archived))
+        thread.locked = bool(payload.get("locked", thread.locked))
+        self._record(self.thread_edits, {"thread_id": thread.id, "data": payload})
+        return _json_response(self._thread_payload(thread))
+
+    async def _edit_channel_message(self, request: web.Request) -> web.Response:
+        channel_id = int(request.match_info["channel_id"])
+        message = self._messages.get(int(request.match_info["message_id"]))
+        if message is None or message["channel_id"] != str(channel_id):
+            return _error(404, 10008, "Unknown Message")
+        payload, files = await _read_body(request)
+        if problem := _limits_problem(payload or {}):
+            return _error(400, 50035, f"Invalid Form Body: {problem}")
+        self._edit_message(message, payload or {}, files)
+        self._record(self.edits, {"channel_id": channel_id, "message_id": message["id"], "data": payload, "files": files})
+        return _json_response(message)
 
     # ---- scheduled events ----------------------------------------------------------------------
 

@@ -468,7 +468,8 @@ class FakeSlack:
     """A fake Slack: the Web API, response_url endpoints and a Socket Mode websocket on 127.0.0.1."""
 
     def __init__(
-        self, *, team_id: str = "T0001", bot_user_id: str = "U0BOT", app_id: str = "A0001", bot_id: str = "B0001"
+        self, *, team_id: str = "T0001", bot_user_id: str = "U0BOT", app_id: str = "A0001", bot_id: str = "B0001",
+        scopes: set[str] | None = None,
     ) -> None:
         self.team_id = team_id
         self.bot_user_id = bot_user_id
@@ -484,6 +485,10 @@ class FakeSlack:
         self._users: dict[str, _User] = {bot_user_id: _User("smallstep", is_bot=True)}
         self._channels: dict[str, str] = {}  # id -> name
         self._joined: set[str] = set()  # the channels the bot is a member of
+        self._mpims: dict[str, list[str]] = {}  # group DMs the app opened: id -> members, the bot included
+        # The bot token's scopes, as the app was installed with them; None: whatever a method needs. Only the
+        # methods a scope matters to here check it (conversations.open, conversations.history of a group DM).
+        self.scopes = scopes
         self._usergroups: dict[str, list[str]] = {}
 
         # What the app created, to answer later calls consistently.
@@ -837,10 +842,19 @@ class FakeSlack:
                 return user_id
         return None
 
+    def group_dms(self) -> dict[str, list[str]]:
+        """The group DMs (mpims) the app opened: id -> members, the bot included."""
+        return {mpim: list(members) for mpim, members in self._mpims.items()}
+
+    def _needs(self, scope: str) -> None:
+        """Slack refuses a call whose token lacks the scope it needs: `missing_scope`."""
+        if self.scopes is not None and scope not in self.scopes:
+            raise _ApiError("missing_scope")
+
     def _conversation(self, channel: str | None, *, user_means_dm: bool = False) -> str:
-        """The channel id a call names: a channel added with add_channel or a user's DM. With
-        `user_means_dm`, a user id names their DM, as chat.postMessage allows."""
-        if channel in self._channels or (channel and self._dm_owner(channel)):
+        """The channel id a call names: a channel added with add_channel, a user's DM or a group DM the app
+        opened. With `user_means_dm`, a user id names their DM, as chat.postMessage allows."""
+        if channel in self._channels or channel in self._mpims or (channel and self._dm_owner(channel)):
             return channel
         if user_means_dm and channel in self._users and channel != self.bot_user_id:
             return dm_channel_id(channel)
@@ -913,12 +927,26 @@ class FakeSlack:
         return {"channel": channel, "ts": message["ts"]}
 
     def _conversations_open(self, args: dict) -> dict:
+        """docs.slack.dev, conversations.open: "Provide 1 to 8 user IDs": one opens a DM (im:write), more a
+        multi-person direct message (mpim:write); "Don't include the ID of the user you're calling
+        conversations.open on behalf of - we do that for you"; "Subsequent calls to conversations.open with the
+        same set of users will return the already existing conversation". More than 8: too_many_users."""
         users = [u for u in (args.get("users") or "").split(",") if u]
         if not users:
             raise _ApiError("users_list_not_supplied")
+        if len(users) > 8:
+            raise _ApiError("too_many_users")
+        self._needs("im:write" if len(users) == 1 else "mpim:write")
         if len(users) > 1:
-            # A group DM (mpim): no bot here uses one, so the fake says so instead of faking it.
-            raise _ApiError("fake_slack_supports_only_one_to_one_dms")
+            for user_id in users:
+                self._user(user_id)
+            members = sorted({*users, self.bot_user_id})
+            found = next((mpim for mpim, known in self._mpims.items() if known == members), None)
+            if found is None:
+                found = _new_id("G")  # group DMs have G ids, as the documentation's examples do
+                self._mpims[found] = members
+                self._changed.set()
+            return {"channel": {"id": found}}
         if users[0] == self.bot_user_id:
             raise _ApiError("cannot_dm_bot")
         self._user(users[0])
@@ -936,6 +964,9 @@ class FakeSlack:
                 "is_archived": False,
                 "is_member": channel in self._joined,
             }
+        elif channel in self._mpims:
+            info = {"id": channel, "name": "mpdm-" + "--".join(self._mpims[channel]) + "-1", "is_mpim": True,
+                    "is_private": True, "is_archived": False, "is_member": True}
         else:
             info = {"id": channel, "is_im": True, "is_open": True, "user": self._dm_owner(channel)}
         return {"channel": info}
@@ -955,6 +986,8 @@ class FakeSlack:
         channel = self._conversation(args.get("channel"))
         if channel in self._channels and channel not in self._joined:
             raise _ApiError("not_in_channel")
+        if channel in self._mpims:
+            self._needs("mpim:history")  # scopes are per conversation type (docs.slack.dev, conversations.history)
         oldest = float(args.get("oldest") or 0)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         found = sorted((m for (c, ts), m in self._messages.items() if c == channel and float(ts) > oldest

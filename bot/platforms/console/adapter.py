@@ -35,8 +35,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from bot.core import Bot, Button, Channel, Community, Invocation, Member, Message, Thread, parse_duration
-from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
+from bot.app import Bot
+from bot.core import Button, Channel, Community, Invocation, Member, Message, Thread, parse_duration
+from bot.core.adapter import Adapter
+from bot.core.adapter import Delivery as OutboxDelivery
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.platforms.text import readable
 from bot.render.escape import escape_console
 from bot.storage import apply_migrations
@@ -87,11 +90,10 @@ class Pressable:
     title: str = ""
 
 
-class ConsoleAdapter:
+class ConsoleAdapter(Adapter):
     """A chat platform simulated in a terminal. See the module docstring for the commands."""
 
     platform = "console"
-    send_rate = None  # a terminal has no rate limit
 
     def __init__(self, bot: Bot, *, images_dir: Path, write: Callable[[str], None] = print,
                  observe: Callable[[Delivery], None] | None = None) -> None:
@@ -320,7 +322,7 @@ class ConsoleAdapter:
             self._show(f"#{ctx.channel.id}", f"#{ctx.channel.id}", ctx.channel.id, message)
 
     async def send(self, community: Community, to: Channel | Member | Thread, message: Message, *,
-                   delivery: Delivery | None = None) -> str:
+                   delivery: OutboxDelivery | None = None) -> str:
         """Printed as it is sent: a terminal has nothing to repeat after a restart, so `delivery` is not needed.
         A post in a thread is shown under its channel with the message it hangs from."""
         if isinstance(to, Member):

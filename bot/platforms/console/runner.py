@@ -13,8 +13,9 @@ import threading
 from pathlib import Path
 from typing import Callable, TextIO
 
+from bot.app import Bot
 from bot.config import Config
-from bot.core import Bot, Clock
+from bot.core import Clock
 from bot.platforms.console.adapter import ConsoleAdapter
 from bot.storage import Location
 

@@ -29,21 +29,25 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from importlib.resources import files
 from typing import Any, Awaitable
 
 import aiohttp
 import discord
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
-from bot.core.adapter import EVENT_MIRRORS, THREADS, ChannelUnavailable, Delivery, Dialog, EventMirror, MemberUnreachable
-from bot.core.clock import stamp
-from bot.privacy import community_left, community_returned
+from bot.app import Bot
+from bot.core import Channel, Community, Invocation, Member, Message, Thread
+from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, Adapter, Delivery, Dialog, EventMirror
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.pace import Pace
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
+from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
+from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,15 @@ NEEDS: dict[str, tuple[tuple[str, discord.Permissions, str], ...]] = {
                "announcements have no discussion thread"),
               ("Send Messages in Threads", discord.Permissions(send_messages_in_threads=True),
                "nothing can be posted in the announcements' threads")),
+    # A pair's room is a private thread (threads.mdx): made with Create Private Threads, posted in with Send
+    # Messages in Threads; Manage Threads adds the two to a thread that is not invitable (so neither can add
+    # someone) and locks it when it is archived.
+    ROOMS: (("Create Private Threads", discord.Permissions(create_private_threads=True),
+             "pairs are introduced by DM instead of in a room of their own"),
+            ("Send Messages in Threads", discord.Permissions(send_messages_in_threads=True),
+             "pairs are introduced by DM instead of in a room of their own"),
+            ("Manage Threads", discord.Permissions(manage_threads=True),
+             "either member of a pair could add someone to their room, and a finished room is archived unlocked")),
 }
 
 
@@ -123,18 +136,18 @@ class InteractionState:
     thinking: bool = False  # deferred with "thinking...": the first reply fills that answer in
 
 
-class DiscordAdapter:
+class DiscordAdapter(Adapter):
     """Connects the core to one Discord server (guild)."""
 
     platform = "discord"
+    offers_rooms = True  # a private thread for a pair
 
     def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
         self.bot = bot
         self.defer_after = defer_after
+        # Every request is paced (`_paced`: one budget for the whole process, for all of them on PostgreSQL), so the
+        # outbox keeps no pace of its own.
         settings = bot.config.discord
-        # Every request is paced below (one budget for the whole process, for all of them on PostgreSQL), so the
-        # outbox needs no pace of its own.
-        self.send_rate = None
         intents = discord.Intents.default()
         intents.members = settings.members_intent
         # Not privileged (gateway.mdx, GUILD_SCHEDULED_EVENTS (1 << 16)): who marks a listed event as interesting.
@@ -146,6 +159,7 @@ class DiscordAdapter:
         self._home_guild: discord.Guild | None = None  # fetched over REST while the gateway has not sent it
         self.ready = asyncio.Event()
         self._in_flight: set[asyncio.Task] = set()  # handlers running now: waited for at shutdown
+        self._rooms_refused = RoomRefusals(log)
         self._missing_noted: set[tuple[str, str]] = set()  # (community, permission) warned about in this process
         self._wire_events()
         self._hear_interest()
@@ -419,7 +433,9 @@ class DiscordAdapter:
         kind, _, dialog_id = data.get("custom_id", "").partition("|")
         if kind != DIALOG:
             return
-        await self.bot.dialog_sent(ctx, dialog_id, _modal_values(data))
+        # A modal closes when it is sent: what is wrong comes back privately, with a way to write it again.
+        await self.bot.guarded(ctx, partial(self.bot.forms.dialog_sent, ctx, dialog_id, _modal_values(data)),
+                               "dialog", "forms")
 
     async def _direct_message(self, message: discord.Message) -> None:
         member = await self._person(message.author)
@@ -605,6 +621,61 @@ class DiscordAdapter:
                                           ("Send Messages", allowed.send_messages),
                                           ("Embed Links", allowed.embed_links)) if not has]
         return f"the bot lacks {', '.join(missing)} in #{found.name}" if missing else None
+
+    async def open_room(self, community: Community, members: list[Member], name: str, within: str) -> Channel | None:
+        """A room for a few members: a private thread in the text channel `within` (a name or an id) with each of
+        them added; the bot only posts there. None when it cannot be made, with a log line saying why (never
+        who): the caller then writes to each by DM.
+
+        threads.mdx: private threads "can only be created in GUILD_TEXT channels"; creating one needs Create
+        Private Threads, posting in it Send Messages in Threads, and adding members to one that is not `invitable`
+        ("whether non-moderators can add other non-moderators") Manage Threads. Without Manage Threads the room
+        is invitable, so either member could add someone. A member must be able to view the channel, or they
+        would be added to a thread they cannot see ("Threads inherit permissions from the parent channel")."""
+        guild = self._guild(community)
+        parent = await self.resolve_channel(community, within) if guild is not None else None
+        channel = guild.get_channel(int(parent.id)) if parent is not None else None
+        if not isinstance(channel, discord.TextChannel):
+            return self._no_room(f"#{within} is not a channel the bot can see (cogs.pairing.room_channel)")
+        if channel.type is not discord.ChannelType.text:
+            return self._no_room(f"#{channel.name} is not a text channel, and only text channels have private threads")
+        allowed = channel.permissions_for(guild.me)
+        missing = [label for label, has in (("View Channel", allowed.view_channel),
+                                            ("Create Private Threads", allowed.create_private_threads),
+                                            ("Send Messages in Threads", allowed.send_messages_in_threads)) if not has]
+        if missing:
+            return self._no_room(f"the bot lacks {', '.join(missing)} in #{channel.name}")
+        people = [guild.get_member(int(m.id)) or await self._fetch_member(guild, int(m.id)) for m in members]
+        if any(person is None for person in people):
+            return self._no_room("a member of the pair is no longer in the server")
+        if not all(channel.permissions_for(person).view_channel and channel.permissions_for(person).send_messages_in_threads
+                   for person in people):
+            return self._no_room(f"a member of the pair cannot see or write in #{channel.name}")
+        try:
+            thread = await channel.create_thread(name=cut(name, 100), type=discord.ChannelType.private_thread,
+                                                 invitable=not allowed.manage_threads, auto_archive_duration=10080)
+            for person in people:
+                await thread.add_user(person)
+        except discord.HTTPException as exc:
+            return self._no_room(f"Discord refused it ({exc.status}, code {exc.code}: {exc.text})")
+        return Channel(str(thread.id), thread.name)
+
+    def _no_room(self, why: str) -> None:
+        self._rooms_refused.refuse(why)
+        return None
+
+    async def close_room(self, community: Community, room: Channel) -> None:
+        """Archive a pair's thread, and lock it where the bot has Manage Threads (then only moderators reopen it);
+        the bot never reads or keeps what was written there."""
+        guild = self._guild(community)
+        thread = guild.get_thread(int(room.id)) if guild is not None else None
+        parent = thread.parent if thread is not None else None
+        lock = parent.permissions_for(guild.me).manage_threads if parent is not None else (
+            guild is not None and guild.me.guild_permissions.manage_threads)
+        try:
+            await self.client.http.edit_channel(int(room.id), archived=True, **({"locked": True} if lock else {}))
+        except (discord.NotFound, discord.Forbidden) as exc:  # deleted by a moderator, or out of reach: nothing to do
+            log.warning("could not archive a pairing room (%s)", exc.text or exc.status)
 
     async def edit(self, community: Community, channel: Channel, message_id: str, message: Message) -> None:
         kwargs = _render(message)

@@ -11,8 +11,8 @@ import aiohttp
 import discord
 import yarl
 
+from bot.app import Bot
 from bot.config import Config, DiscordConfig
-from bot.core import Bot
 from bot.platforms.discord.adapter import DiscordAdapter, needed_permissions
 
 # What the bot needs in a channel, and nothing more: see it, read its history (to edit its own
@@ -117,6 +117,7 @@ async def application_id(config: Config, *, token: str) -> int:
 
 def invite_url(app_id: int, needs: frozenset[str] = frozenset()) -> str:
     """The link that adds the bot to a server, asking for what it posts with and what the enabled cogs need
-    (Create Events for the server's Events list; Create Public Threads for a thread under each announcement)."""
+    (Create Events for the server's Events list; Create Public Threads for a thread under each announcement;
+    Create Private Threads and Manage Threads for the pairs' rooms)."""
     return discord.utils.oauth_url(app_id, permissions=PERMISSIONS | needed_permissions(needs),
                                    scopes=("bot", "applications.commands"))

@@ -30,6 +30,7 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 import aiohttp
 from cachetools import TTLCache
@@ -45,13 +46,16 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.core import Bot, Channel, Community, Invocation, Member, Message, Thread
-from bot.core.adapter import ChannelUnavailable, Delivery, Dialog, MemberUnreachable
-from bot.privacy import community_left, community_returned
-from bot.core.clock import stamp
+from bot.app import Bot
+from bot.core import Channel, Community, Invocation, Member, Message, Thread
+from bot.core.adapter import Adapter, Delivery, Dialog
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
+from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
+from bot.privacy import community_left, community_returned
 from bot.storage import apply_migrations
+from bot.values import stamp
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +128,11 @@ class _OnlyWhatPostsNothing(AsyncConnectionErrorRetryHandler):
                 and await super()._can_retry_async(state=state, request=request, response=response, error=error))
 
 
-class SlackAdapter:
+class SlackAdapter(Adapter):
     """Connects the core to a Slack workspace."""
 
     platform = "slack"
+    offers_rooms = True  # a group DM for a pair
 
     def __init__(self, bot: Bot, *, token: str, signing_secret: str = "", client: AsyncWebClient | None = None) -> None:
         self.bot = bot
@@ -149,6 +154,7 @@ class SlackAdapter:
         self._group_lock = asyncio.Lock()
         self._in_flight: set[asyncio.Task] = set()
         self._next_cleanup: datetime | None = None
+        self._rooms_refused = RoomRefusals(log)
         self._register_listeners()
 
     async def prepare(self) -> None:
@@ -220,7 +226,8 @@ class SlackAdapter:
                 await ack(response_action="errors", errors={key: cut(text, 2000) for key, text in problems.items()})
                 return
             await ack()
-            await self._tracked(self.bot.submit_dialog(ctx, dialog_id))
+            await self._tracked(self.bot.guarded(ctx, partial(self.bot.forms.submit_dialog, ctx, dialog_id), "dialog",
+                                                 "forms"))
 
         @app.event("message")
         async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -438,13 +445,17 @@ class SlackAdapter:
     async def _posted_before(self, channel: str, delivery: Delivery) -> tuple[str, set[str]] | None:
         """The message an earlier attempt posted, found by its delivery key in the conversation's history
         since that attempt began: its ts, and the names of the files shared after it (before the next
-        message of the outbox). None if it never arrived.
+        message of the outbox). None if it never arrived, and None for a pair's room, whose history the bot
+        never reads: there it posts again (a repeat rather than a loss).
 
         The bot reads only the history of a conversation it is in (conversations.history); it may post
         in public channels it has not joined (chat:write.public), so it joins one when it must read it.
         A history that cannot be read for good (a private channel it left, a missing scope) means the
         message is posted again: a repeat rather than a loss. A passing error is raised, and the outbox
         tries again later."""
+        if await self.bot.db.fetchval("SELECT 1 FROM slack_rooms WHERE community = ? AND channel_id = ?",
+                                      (self.team.key, channel)):
+            return None
         oldest = f"{(delivery.tried_at - HISTORY_MARGIN).timestamp():.6f}"
         newer: list[dict[str, Any]] = []  # what came after, newest first, as the history gives it
         cursor = None
@@ -480,6 +491,24 @@ class SlackAdapter:
 
     def serves(self, community: Community) -> bool:
         return community.id == self.team.id
+
+    async def open_room(self, community: Community, members: list[Member], name: str, within: str) -> Channel | None:
+        """A room for a few members: a group DM of them and the bot (conversations.open with their ids: "Providing
+        more than 1 will create a multi-person direct message", and the caller is added by Slack; the same people
+        again get the same conversation). It needs the mpim:write scope; the bot never reads it (no mpim:history,
+        and no message.mpim event). None when Slack refuses, with a log line saying why (never who); `within` is
+        Discord's."""
+        try:
+            opened = (await self.client.conversations_open(users=",".join(m.id for m in members)))["channel"]["id"]
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            needed = " (the app needs the mpim:write scope: reinstall it from smallstep slack-manifest)" \
+                if error == "missing_scope" else ""
+            self._rooms_refused.refuse(f"Slack refused a group DM: {error}{needed}")
+            return None
+        await self.bot.db.execute("INSERT INTO slack_rooms (community, channel_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                                  (self.team.key, opened))
+        return Channel(opened, name)
 
     async def check_channel(self, community: Community, channel: Channel) -> str | None:
         try:
@@ -595,10 +624,9 @@ class SlackAdapter:
     async def _publish_home(self, user_id: str) -> None:
         """The App Home tab: the member's ten steps and badges, as the badges cog knows them."""
         name = await self._display_name(user_id)
-        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name), default=None)
-        titles = self.bot.render("badges/steps.j2", self.platform)
-        steps = [{**step, "title": titles[f"step_{step['number']}"]} for step in journey["steps"]] if journey else []
-        text = self.bot.render("slack/home.j2", self.platform, steps=steps, badges=journey["badges"] if journey else [],
+        journey = await self.bot.ask("badges.journey", self.team, Member(self.platform, user_id, name),
+                                     default={"steps": [], "badges": []})
+        text = self.bot.render("slack/home.j2", self.platform, steps=journey["steps"], badges=journey["badges"],
                                name=name)
         await self.client.views_publish(user_id=user_id, view={
             "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": part}}

@@ -13,8 +13,9 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.signature import SignatureVerifier
 
+from bot.app import Bot
 from bot.config import Config
-from bot.core import Bot
+from bot.core.adapter import ROOMS
 from bot.platforms.slack.adapter import SlackAdapter
 from bot.web import Handler, Middleware, serve
 
@@ -32,6 +33,14 @@ SCOPES = ["commands", "chat:write", "chat:write.public", "im:write", "im:history
           "users:read", "usergroups:read",
           "files:write", "channels:read", "groups:read"]
 BOT_EVENTS = ["message.im", "team_join", "app_home_opened", "app_uninstalled", "tokens_revoked"]
+# What the cogs' platform needs add (Cog.platform_needs). mpim:write opens a pair's room (a group DM);
+# mpim:history is left out on purpose: the bot never reads a room.
+NEEDED_SCOPES: dict[str, list[str]] = {ROOMS: ["mpim:write"]}
+
+
+def scopes(needs: frozenset[str] = frozenset()) -> list[str]:
+    """The bot scopes the app asks for: what it posts and reads with, and what the enabled cogs need."""
+    return SCOPES + sorted({scope for need in needs for scope in NEEDED_SCOPES.get(need, ())})
 
 
 async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",
@@ -97,8 +106,10 @@ def signed_only(signing_secret: str) -> Middleware:
     return check
 
 
-def manifest(config: Config, commands: list[str], *, request_url: str | None = None) -> dict[str, Any]:
-    """The app manifest for api.slack.com/apps → Create New App → From a manifest.
+def manifest(config: Config, commands: list[str], *, needs: frozenset[str] = frozenset(),
+             request_url: str | None = None) -> dict[str, Any]:
+    """The app manifest for api.slack.com/apps → Create New App → From a manifest, with the scopes the
+    enabled cogs' `needs` add.
 
     Without a request URL the app uses Socket Mode (no public address needed); with one,
     Slack sends commands, button presses and events to `request_url` + /slack/events.
@@ -123,7 +134,7 @@ def manifest(config: Config, commands: list[str], *, request_url: str | None = N
                          "messages_tab_read_only_enabled": False},
             "slash_commands": [command],
         },
-        "oauth_config": {"scopes": {"bot": SCOPES}},
+        "oauth_config": {"scopes": {"bot": scopes(needs)}},
         "settings": settings,
     }
 

@@ -11,7 +11,7 @@ from typing import Literal
 
 from bot.config import setting
 from bot.core import Channel, Cog, DomainEvent, Invocation, Member, Message, command, job, listener, option
-from bot.core.clock import stamp
+from bot.values import stamp
 
 
 @dataclass(frozen=True)

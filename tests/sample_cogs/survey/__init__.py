@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.core import Cog, Invocation, command, on_submit
-from bot.forms import Form, Submission, choice, consent, email, long_text, short_text, url, yes_no
+from bot.core import Cog, Invocation, command
+from bot.forms import Form, Submission, choice, consent, email, long_text, on_submit, short_text, url, yes_no
 
 SURVEY = Form("survey", template="survey/form.j2", questions=(
     short_text("name", max_length=40, validate=lambda name: "name_reserved" if name.lower() == "admin" else None),

@@ -11,25 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib.resources
 import logging
 import re
 import time
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from bot.config import Config, ConfigError
-from bot.core.clock import Clock
-from bot.core.cooldowns import Cooldowns
-from bot.core.cog import CommandSpec, check_query_name
-from bot.core.commands import RawArgument, Refusal, UsageError, bind_options, closest, find_command, raw_arguments, split_line
-from bot.core.context import Invocation
-from bot.core.adapter import Adapter
-from bot.core.events import EventBus
-from bot.core.registry import CogRegistry, Handler
-from bot.forms.engine import FormEngine
+from bot.app.builtin import CoreCommands
+from bot.app.cogs import CogRegistry, Handler
 from bot.audit import AuditLog
+from bot.config import Config, ConfigError
+from bot.config import cog_module_name
+from bot.core.adapter import Adapter
+from bot.core.clock import Clock
+from bot.core.cog import CommandSpec, check_query_name
+from bot.core.commands import RawArgument, bind_options, closest, find_command, raw_arguments, split_line
+from bot.core.context import Invocation
+from bot.core.cooldowns import Cooldowns
+from bot.core.errors import Refusal, UsageError
+from bot.core.events import EventBus
+from bot.forms.cog import FormsCog
+from bot.forms.engine import FormEngine
 from bot.loops import Loops, describe
-from bot.outbox import Outbox
+from bot.outbox import Outbox, OutboxCog
+from bot.privacy import PrivacyCog
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
@@ -38,10 +45,30 @@ from bot.storage import (Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly,
 from bot.watchdog import Watchdog
 from bot.workers import Workers
 
-log = logging.getLogger(__name__)
+# Named as it was when this lived in bot/core/bot.py: operators' log filters know the one line per command by it.
+log = logging.getLogger("bot.core.bot")
 
 SHUTDOWN_SECONDS = 10  # a stop never takes longer, whatever state the database is in
 CHECKPOINT_SECONDS = 5  # how often the database's write-ahead log is copied into it (Database.checkpoint)
+
+
+# The services: each a package with its migrations (and, where it has words of its own, its templates) beside
+# it, as a cog's are. Their tables are made at open, after the core's; their words are found after the
+# community's overrides and the cogs' own.
+SERVICES = ("outbox", "audit", "moderation", "privacy", "forms")
+
+
+def migration_folders(cog_names: list[str]) -> dict[str, Traversable]:
+    """The migrations folders of the core, the services and these cogs, by component, in the order they are
+    applied (what `smallstep db check` compares with the database)."""
+    found = {"core": files("bot.storage") / "migrations"}
+    found.update({name: files(f"bot.{name}") / "migrations" for name in SERVICES})
+    for name in cog_names:
+        try:
+            found[f"cog:{name}"] = files(cog_module_name(name)) / "migrations"
+        except ModuleNotFoundError:
+            continue
+    return found
 
 
 class Unflushed(StorageError):
@@ -68,30 +95,31 @@ class Bot:
         self.watchdog = Watchdog()
         self.scheduler = Scheduler(db, clock, self.loops, self.watchdog, served=lambda: self.adapters)
         self.cogs = CogRegistry(self)
-        self.forms = FormEngine(self, config.forms)
+        # The adapters serving this bot, by platform: how jobs reach members outside a command.
+        self.adapters: dict[str, Adapter] = {}
         self.outbox = Outbox(self)
         self.audit = AuditLog(db, clock)
         self.cooldowns = Cooldowns(self.clock)
+        self.forms = FormEngine(db, clock, self.render, self.render_unvarying, self.cooldowns, self.adapters,
+                                self.outbox, config.forms)
         self.workers = Workers()  # processes for CPU-heavy work (a pairing round), off the event loop
-        # The adapters serving this bot, by platform: how jobs reach members outside a command.
-        self.adapters: dict[str, Adapter] = {}
         templates.set_command_namer(self._command_text)
 
     @classmethod
     async def open(cls, config: Config, *, database: Location | None = None, clock: Clock | None = None) -> Bot:
-        """Open the database (`database`, else the config's), apply the core's migrations and check every
-        template compiles."""
+        """Open the database (`database`, else the config's), apply the migrations of the core and the
+        services, and check every template compiles."""
         overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
         if overrides and not overrides.is_dir():
             raise ConfigError("bot.templates_dir", f"the folder {overrides} does not exist",
                               "create it (relative paths start at the config file's folder), or leave it empty",
                               config.source)
-        templates = Templates(overrides)
+        templates = Templates(overrides, [Path(str(files(f"bot.{name}") / "templates")) for name in SERVICES])
         templates.check()
         db = await Database.open(database or config.database())
         try:
-            await apply_migrations(db, "core", importlib.resources.files("bot.storage") / "migrations")
-            await apply_migrations(db, "forms", importlib.resources.files("bot.forms") / "migrations")
+            for component, folder in migration_folders([]).items():
+                await apply_migrations(db, component, folder)
         except StorageError:
             await db.close()
             raise
@@ -107,11 +135,6 @@ class Bot:
 
     async def start(self) -> None:
         """Load the core's own commands and the forms' buttons and deadlines, then every enabled cog."""
-        from bot.core.builtin import CoreCommands
-        from bot.forms.cog import FormsCog
-        from bot.outbox import OutboxCog
-        from bot.privacy import PrivacyCog
-
         await self.outbox.start()
         await self.cogs.add_builtin("core", CoreCommands)
         await self.cogs.add_builtin("forms", FormsCog)
@@ -143,6 +166,10 @@ class Bot:
         if not await self.loops.close(timeout=min(3, left())):
             problems.append("a background loop would not stop")
         await self.outbox.close(timeout=min(5, left()))
+        try:
+            await asyncio.wait_for(self.forms.close(), min(3, left()))
+        except (Exception, asyncio.TimeoutError) as exc:
+            problems.append(f"the forms could not record what members were shown ({describe(exc)})")
         self.workers.close()
         for name in [n for n in self.cogs.loaded if n not in self.cogs.builtin]:
             try:
@@ -159,6 +186,10 @@ class Bot:
     def render(self, template: str, dialect: str, /, **variables: Any) -> Rendered:
         """Render a template for a platform; `program` (name, links) is always available."""
         return self.templates.render(template, dialect, program=self.config.program, **variables)
+
+    def render_unvarying(self, template: str, dialect: str, /) -> Rendered:
+        """`render` without variables, for words that say the same to everyone (kept until the file changes)."""
+        return self.templates.unvarying(template, dialect, program=self.config.program)
 
     async def ask(self, query: str, *args: Any, default: Any = None) -> Any:
         """Ask another cog a question by name (see `@query`); `default` when no loaded cog answers."""
@@ -177,7 +208,7 @@ class Bot:
             handler, rest = self._find(ctx, words)
             await self._run_handler(ctx, handler, raw_arguments(handler.spec, rest))
 
-        await self._guarded(ctx, run, "command")
+        await self.guarded(ctx, run, "command")
 
     async def run_command(self, ctx: Invocation, name: str, arguments: list[RawArgument]) -> None:
         """A command whose options arrive already named (Discord's slash commands)."""
@@ -186,7 +217,7 @@ class Bot:
             handler, _ = self._find(ctx, name.split())
             await self._run_handler(ctx, handler, arguments)
 
-        await self._guarded(ctx, run, "command")
+        await self.guarded(ctx, run, "command")
 
     async def press(self, ctx: Invocation, action: str, value: str = "") -> None:
         """A button was pressed."""
@@ -195,11 +226,12 @@ class Bot:
             handler = self.cogs.actions.get(action)
             if handler is None:
                 raise UsageError("unknown_button")
+            ctx.action = action
             ctx.cog = handler.cog.name
             self._require_permission(ctx, handler, f"button {action}")
             await handler.callback(ctx, value)
 
-        await self._guarded(ctx, run, "button", action)
+        await self.guarded(ctx, run, "button", action)
 
     async def suggest(self, ctx: Invocation, command: str, option: str, typed: str) -> list[str]:
         """Values to suggest for an option while the member types it (at most 25); [] if none."""
@@ -216,31 +248,6 @@ class Bot:
             return []
         return [str(s) for s in suggestions][:25]
 
-    async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
-        """A dialog's answers were checked and kept (forms.dialog_answers): submit its form."""
-
-        async def run() -> None:
-            await self.forms.submit_dialog(ctx, dialog_id)
-
-        await self._guarded(ctx, run, "dialog", "forms")
-
-    async def dialog_sent(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> None:
-        """A dialog sent where it closes when sent (Discord's modals): its answers checked, kept and
-        submitted, or what is wrong said with a way to write it again."""
-
-        async def run() -> None:
-            try:
-                problems = await self.forms.dialog_answers(ctx, dialog_id, values)
-            except StorageError:  # the modal is gone: what they wrote comes back to them, then the apology
-                await self.forms.dialog_echo(ctx, dialog_id, values)
-                raise
-            if problems:
-                await self.forms.dialog_refused(ctx, dialog_id, problems)
-            else:
-                await self.forms.submit_dialog(ctx, dialog_id)
-
-        await self._guarded(ctx, run, "dialog", "forms")
-
     async def receive_dm(self, ctx: Invocation, text: str) -> None:
         """Free text sent to the bot in a direct message."""
 
@@ -248,7 +255,7 @@ class Bot:
             if not await self.forms.handle_text(ctx, text):
                 await ctx.reply(ctx.render(ERRORS)["dm_unknown"])
 
-        await self._guarded(ctx, run, "dm", "forms")
+        await self.guarded(ctx, run, "dm", "forms")
 
     # -- internals -----------------------------------------------------------------
 
@@ -294,9 +301,10 @@ class Bot:
             raise UsageError("not_moderator", name=handler.spec.name)
         raise UsageError("not_moderator_button")
 
-    async def _guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]], kind: str, name: str = "") -> None:
-        """Run a handler; whatever goes wrong, the member gets a clear private answer. Each run is one
-        log line: where, which cog and command, how long, how it ended (never who, never what they wrote)."""
+    async def guarded(self, ctx: Invocation, run: Callable[[], Awaitable[None]], kind: str, name: str = "") -> None:
+        """Run what a member asked for (a command, a press, a DM, a dialog sent: `kind`, and `name` for the
+        log); whatever goes wrong, the member gets a clear private answer. Each run is one log line: where,
+        which cog and command, how long, how it ended (never who, never what they wrote)."""
         started = time.perf_counter()
         outcome = "ok"
 

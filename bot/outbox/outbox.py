@@ -45,17 +45,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
 
-from bot.core.adapter import ChannelUnavailable, Delivery, MemberUnreachable
-from bot.core.clock import stamp
-from bot.core.cog import Cog, job
+from bot.core.adapter import Delivery
 from bot.core.context import Channel, Community, Member, Thread
+from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
 from bot.pace import Pace
 from bot.storage import Transaction
+from bot.values import stamp
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
 log = logging.getLogger(__name__)
 
@@ -181,14 +181,17 @@ class Outbox:
     # -- queueing --------------------------------------------------------------------
 
     async def put(self, community: Community, batch: str, items: Iterable[tuple[Channel | Member | Thread, Message]], *,
-                  expires_at: datetime | None = None, tx: Transaction | None = None) -> int:
+                  not_before: datetime | None = None, expires_at: datetime | None = None,
+                  tx: Transaction | None = None) -> int:
         """Queue one message per recipient under `batch`; returns how many were new.
 
         A recipient already queued under the same batch is left as it is, delivered or not.
+        `not_before`: not delivered before then (a reminder an hour before a time); it waits in the database.
         Given `tx`, the messages are queued inside the caller's transaction: with the change that
         calls for them, or not at all.
         """
         now = stamp(self._clock.now())
+        due = stamp(not_before) if not_before else now
         files: dict[str, bytes] = {}
         stored: dict[int, str] = {}  # one JSON per distinct Message object: a fan-out shares one
         rows = []
@@ -196,7 +199,7 @@ class Outbox:
             if id(message) not in stored:
                 stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
             rows.append((community.key, community.platform, batch, *_row_target(to), stored[id(message)],
-                         PENDING, now, stamp(expires_at) if expires_at else None, now))
+                         PENDING, due, stamp(expires_at) if expires_at else None, now))
         if not rows:
             return 0
         if tx is None:
@@ -328,6 +331,7 @@ class Outbox:
         a message for a member being answered right now is left for the pass after); returns how many
         were sent. Rows are claimed a few at a time, so that other processes take their share meanwhile."""
         sent = last = 0
+        passed_over: set[tuple[str, str]] = set()  # members whose messages wait: their later ones wait too
         async with self._lock:
             try:
                 while True:
@@ -344,7 +348,11 @@ class Outbox:
                             return sent
                         last = row["id"]
                         member_key = (row["community"], row["target_id"])
-                        if row["target_kind"] == "member" and member_key in self._answering:
+                        if row["target_kind"] == "member" and (member_key in self._answering
+                                                               or member_key in passed_over):
+                            # Once one is passed over, so are the rest of this pass: an answer that ends
+                            # meanwhile must not let a later message overtake the one that waited.
+                            passed_over.add(member_key)
                             self._held.add(member_key)
                             await self._release([row["id"]])
                             continue
@@ -406,9 +414,8 @@ class Outbox:
         if row["expires_at"] and row["expires_at"] <= stamp(now):
             await self._mark(row, EXPIRED)
             return 0
-        platform, _, community_id = row["community"].partition(":")
-        community = Community(platform, community_id)
-        target = _target(row["target_kind"], row["target_id"], row["target_name"], platform)
+        community = Community.from_key(row["community"])
+        target = _target(row["target_kind"], row["target_id"], row["target_name"], community.platform)
         data = json.loads(row["message"])
         kept = {item[1] for kind in ("images", "files") for item in data[kind]}
         blobs = {digest: await self._db.fetchval("SELECT data FROM outbox_files WHERE community = ? AND hash = ?",
@@ -484,7 +491,7 @@ class Outbox:
             await tx.notify(WAKE, closed)
 
     async def _wait_for_turn(self, adapter: Adapter) -> None:
-        rate = getattr(adapter, "send_rate", None)
+        rate = adapter.send_rate
         if not rate:
             return
         if adapter.platform not in self._paces:
@@ -530,15 +537,3 @@ def _kept(data: bytes, files: dict[str, bytes]) -> str:
     digest = hashlib.sha256(data).hexdigest()
     files[digest] = data
     return digest
-
-
-class OutboxCog(Cog):
-    """Loaded with the core: delivers what is due, including retries and what waited over a restart."""
-
-    @job(every="1m", at_start=True)
-    async def deliver(self, now: datetime) -> None:
-        self.bot.outbox.kick()
-
-    @job(every="1d")
-    async def tidy(self, now: datetime) -> None:
-        await self.bot.outbox.forget_delivered_files()

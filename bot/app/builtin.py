@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.app.cogs import CogLoadError
 from bot.config import ConfigError, available_cogs
 from bot.core.cog import Cog, CommandSpec, action, command, option
-from bot.core.commands import Refusal, UsageError, closest
-from bot.core.clock import parse_duration, stamp
+from bot.core.commands import closest
 from bot.core.context import Invocation, Member
+from bot.core.errors import Refusal, UnknownName, UsageError
 from bot.core.message import Button, ButtonStyle, Message
-from bot.core.registry import CogLoadError
+from bot.values import parse_duration, stamp
 
 AUDIT_SHOWN = 30  # entries on one page of /audit
 MOST_PAGES = 10**9  # far past any log, and within what SQLite can skip
@@ -97,7 +98,7 @@ class CoreCommands(Cog):
             raise Refusal(ctx.render("core/cogs.j2", name=name, others=others)["shared"])
         try:
             await change(name)
-        except (CogLoadError, ConfigError) as exc:
+        except (CogLoadError, ConfigError, UnknownName) as exc:
             await ctx.reply_private(ctx.render("core/cogs.j2", name=name, problem=str(exc))["failed"])
             return
         verb = {"loaded": "load", "unloaded": "unload", "reloaded": "reload"}[done]

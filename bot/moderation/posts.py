@@ -25,14 +25,14 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.core.clock import stamp
 from bot.core.context import Channel, Invocation
 from bot.core.message import Message
 from bot.outbox import SENT
 from bot.storage import Transaction
+from bot.values import stamp
 
 if TYPE_CHECKING:
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.clock import Clock, stamp
+from bot.core.clock import Clock
 from bot.core.context import Community, Member
 from bot.storage import Database, Transaction
+from bot.values import stamp
 
 
 @dataclass(frozen=True)

@@ -16,19 +16,23 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from bot.app.references import references, unknown_methods
 from bot.config import ConfigError, available_cogs, cog_module_name
-from bot.core.commands import closest
 from bot.core.cog import Cog, CommandSpec
+from bot.core.commands import closest
+from bot.core.errors import UnknownName
 from bot.core.events import CORE_EVENTS
+from bot.forms import SubmitSpec
 from bot.scheduler import PeriodicJob
 from bot.storage import apply_migrations
 
 if TYPE_CHECKING:
-    from bot.core.bot import Bot
+    from bot.app.bot import Bot
 
-log = logging.getLogger(__name__)
+# Named as it was when this lived in bot/core/registry.py: operators' log filters know it.
+log = logging.getLogger("bot.core.registry")
 
 
 class CogLoadError(Exception):
@@ -74,19 +78,23 @@ class CogRegistry:
 
     def known_events(self) -> set[str]:
         """Every domain event some cog here could emit: the loaded ones, and those that may be loaded."""
-        names = set(CORE_EVENTS)
+        return set(CORE_EVENTS) | self._declared(lambda cog: cog.emits)
+
+    def _declared(self, names: Callable[[type[Cog]], Iterable[str]]) -> set[str]:
+        """What the cogs here declare (`names(cog class)`: its events, queries, actions), loaded or not."""
+        found: set[str] = set()
         for name in set(self.loadable()) | set(self.loaded):
             if name in self.loaded:
-                names |= set(self.loaded[name].emits)
+                found |= set(names(type(self.loaded[name])))
                 continue
             try:
                 module = importlib.import_module(cog_module_name(name))
-            except Exception:  # a broken cog emits nothing; loading it says why
+            except Exception:  # a broken cog declares nothing; loading it says why
                 continue
             for value in vars(module).values():
                 if isinstance(value, type) and issubclass(value, Cog):
-                    names |= set(value.emits)
-        return names
+                    found |= set(names(value))
+        return found
 
     def loadable(self) -> list[str]:
         """The cogs a moderator may load: the built-in ones, and those named in the config."""
@@ -123,7 +131,7 @@ class CogRegistry:
         self._bot.templates.refresh()
         try:
             new = await self._prepare(name, replacing=old)
-        except CogLoadError as exc:
+        except (CogLoadError, UnknownName) as exc:
             self.failed.pop(name, None)  # it is still loaded, in its previous version
             raise CogLoadError(f"{exc} (the version that was running stays on)") from exc
         await self._deactivate(name, old)
@@ -147,7 +155,7 @@ class CogRegistry:
             return await self._set_up(name, cog_module_name(name), replacing)
         except ConfigError:
             raise
-        except CogLoadError as exc:
+        except (CogLoadError, UnknownName) as exc:  # load_enabled lets an unknown name through: it stops the start
             self.failed[name] = str(exc)
             raise
         except Exception as exc:
@@ -173,6 +181,7 @@ class CogRegistry:
         if not isinstance(cog, Cog):
             raise CogLoadError(f"{module_name}.setup returned {type(cog).__name__}, not a Cog")
         self._check_clashes(cog, replacing)
+        self._check_names(name, module_name, cog)
         package = importlib.resources.files(module_name)
         await apply_migrations(self._bot.db, f"cog:{name}", package / "migrations")
         if isinstance(package, Path):
@@ -193,10 +202,30 @@ class CogRegistry:
             owner = self.queries.get(spec.name)
             if owner and owner.cog is not replacing:
                 raise CogLoadError(f"the query {spec.name} is already answered by {owner.cog.name}")
-        replaced_forms = {spec.form.name for spec in replacing.submit_handlers} if replacing else set()
-        for spec in cog.submit_handlers:
+        replaced_forms = {spec.form.name for spec in _submit_handlers(replacing)} if replacing else set()
+        for spec in _submit_handlers(cog):
             if self._bot.forms.is_registered(spec.form.name) and spec.form.name not in replaced_forms:
                 raise CogLoadError(f"the form {spec.form.name} is already handled by another cog")
+
+    def _check_names(self, name: str, module_name: str, cog: Cog) -> None:
+        """Every name the cog uses to reach something declared elsewhere exists (see references.py)."""
+        problems = unknown_methods(cog)
+        used = references(module_name)
+        if used:
+            known = {"query": self._declared(lambda c: (s.name for s in c.queries)),
+                     "action": self._declared(lambda c: (s.action for s in c.actions))}
+            known["query"] |= {s.name for s in cog.queries}  # its own, though another version is loaded
+            known["action"] |= {s.action for s in cog.actions}
+            for reference in used:
+                if reference.name in known[reference.kind]:
+                    continue
+                hint = closest(reference.name, sorted(known[reference.kind]))
+                what = "asks the query" if reference.kind == "query" else "shows a button for the action"
+                nobody = "no cog answers" if reference.kind == "query" else "no cog handles"
+                problems.append(f"{reference.where} {what} {reference.name!r}, which {nobody}"
+                                + (f" (did you mean {hint!r}?)" if hint else ""))
+        if problems:
+            raise UnknownName(f"cog {name}: " + "; ".join(problems))
 
     async def _activate(self, name: str, cog: Cog) -> None:
         """Make a set-up cog live: its commands, buttons, listeners and jobs."""
@@ -215,7 +244,7 @@ class CogRegistry:
         for job in cog.jobs:
             await self._bot.scheduler.add(
                 PeriodicJob(f"cog:{name}", job.name, job.every, getattr(cog, job.attribute), job.at_start))
-        for spec in cog.submit_handlers:
+        for spec in _submit_handlers(cog):
             self._bot.forms.register(spec.form, getattr(cog, spec.attribute))
 
     async def _deactivate(self, name: str, cog: Cog) -> None:
@@ -225,12 +254,16 @@ class CogRegistry:
         self.queries = {k: h for k, h in self.queries.items() if h.cog is not cog}
         self._bot.events.unsubscribe_owner(name)
         self._bot.scheduler.remove_component(f"cog:{name}")
-        for spec in cog.submit_handlers:
+        for spec in _submit_handlers(cog):
             self._bot.forms.unregister(spec.form.name)
         try:
             await cog.cog_unload()
         except Exception:
             log.exception("cog %s failed while unloading; it is unloaded anyway", name)
+
+
+def _submit_handlers(cog: Cog) -> list[SubmitSpec]:
+    return [spec for spec in cog.declared if isinstance(spec, SubmitSpec)]
 
 
 def _forget_modules(module_name: str) -> None:

@@ -24,9 +24,10 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Awaitable, Callable, Iterable
 
-from bot.core.clock import Clock, stamp
+from bot.core.clock import Clock
 from bot.loops import Loops
 from bot.storage import Database
+from bot.values import stamp
 from bot.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
