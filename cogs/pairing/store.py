@@ -166,7 +166,9 @@ class PairingStore:
         introductions let pass starts again."""
         return bool(await self._db.execute(
             "UPDATE pairing_members SET status = ?, paused_until = ?, silent = 0 WHERE community = ? AND member_id = ?"
-            " AND (status != ? OR paused_until IS NOT ?)", (status, until, community.key, member_id, status, until)))
+            # A changed status or day (`IS NOT ?` is SQLite's alone; no day is '' on both sides).
+            " AND (status != ? OR COALESCE(paused_until, '') <> COALESCE(?, ''))",
+            (status, until, community.key, member_id, status, until)))
 
     async def paused_until(self) -> list[tuple[str, Joined]]:
         """Every member paused until a day, in every community (a few: those who chose one)."""
