@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import signal
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -44,7 +43,7 @@ from bot import __version__
 from bot.config import Config, ConfigError, cog_module_name, load_config
 from bot.core.errors import UnknownName
 from bot.render import TemplateProblem
-from bot.storage import StorageError
+from bot.storage import Location, StorageError, is_postgres
 
 if TYPE_CHECKING:
     from bot.app import Bot
@@ -102,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, help="the TOML config (default: ./smallstep.toml if present)")
-    common.add_argument("--db", type=Path, help="the SQLite file to use (default: bot.database from the config)")
+    common.add_argument("--db", type=_location, help="the SQLite file, or a postgresql:// address (default:"
+                                                     " SMALLSTEP_DATABASE_URL, else bot.database from the config)")
     # Either case is taken: the README writes `--log-level info`.
     common.add_argument("--log-level", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="how much to log (default: bot.log_level from the config)")
@@ -149,6 +149,10 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     return parser, cli
 
 
+def _location(value: str) -> Location:
+    return value if is_postgres(value) else Path(value)
+
+
 def _add_cogs_commands(cli: CommandLine) -> None:
     """The commands of each built-in cog with a `cli.py` (found by its file: cogs without one are not imported)."""
     found = importlib.util.find_spec("cogs")
@@ -178,9 +182,10 @@ def main(argv: list[str] | None = None) -> int:
         serving = args.run is run_bot and args.platform in ("discord", "slack")
         level = args.log_level or (config.bot.log_level.upper() if serving else "WARNING")
         logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
-        args.database = args.db or config.path(config.bot.database)
+        args.database = args.db or config.database()
         must_exist = args.database_use == EXISTING or (args.database_use == EXISTING_IF_NAMED and args.db)
-        if must_exist and not args.database.is_file():
+        # A PostgreSQL database that is not there is said so when it is reached.
+        if must_exist and not is_postgres(args.database) and not args.database.is_file():
             print(f"error: there is no database at {args.database}; give the bot's file with --db", file=sys.stderr)
             return EXIT_USAGE
         status = args.run(args, config)
@@ -196,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 @contextlib.asynccontextmanager
-async def started(config: Config, database: Path, needs: str | None = None) -> AsyncIterator[Bot | None]:
+async def started(config: Config, database: Location, needs: str | None = None) -> AsyncIterator[Bot | None]:
     """The bot on `database` with every enabled cog started (their migrations run), on no platform, for a
     command that works on its data; `needs` is a cog the command cannot do without. Yields None, having
     said so, when that cog is not enabled."""
@@ -241,7 +246,7 @@ def run_bot(args: argparse.Namespace, config: Config) -> int:
                                      args.database))
 
 
-async def until_stopped(run: Coroutine[Any, Any, None], database: Path) -> int:
+async def until_stopped(run: Coroutine[Any, Any, None], database: Location) -> int:
     """Run the bot until it ends or SIGTERM or SIGINT arrives (a service manager stopping it, Ctrl-C).
     Then it is cancelled, so its cleanup runs: what is on its way is finished, what is queued stays
     queued, the database is closed. Whatever state the database is in, the process ends within
@@ -285,20 +290,31 @@ async def until_stopped(run: Coroutine[Any, Any, None], database: Path) -> int:
     return status
 
 
-def _waiting(database: Path) -> str:
-    """What waits for the next start, in words, read beside the bot."""
+def _waiting(database: Location) -> str:
+    """What waits for the next start, in words, read beside the bot (on a thread of its own, with its own
+    event loop: the bot's may be stuck, or this may be called from inside it)."""
     from bot.storage.maintenance import left_waiting
 
-    try:
-        left = left_waiting(database)
-    except sqlite3.Error as exc:
-        return f"what is left waiting could not be read ({exc})"
+    found: list[dict[str, int] | BaseException] = []
+
+    def read() -> None:
+        try:
+            found.append(asyncio.run(left_waiting(database)))
+        except BaseException as exc:  # reported below, in words
+            found.append(exc)
+
+    reader = threading.Thread(target=read, name="left waiting", daemon=True)
+    reader.start()
+    reader.join(timeout=3)
+    left = found[0] if found else TimeoutError("no answer within 3 s")
+    if isinstance(left, BaseException):
+        return f"what is left waiting could not be read ({left})"
     messages, forms = left["outbox"], left["forms"]
     return (f"left waiting for the next start: {messages} message{'s' if messages != 1 else ''} in the outbox,"
             f" {forms} open form{'s' if forms != 1 else ''}")
 
 
-def _give_up(database: Path, why: str) -> None:
+def _give_up(database: Location, why: str) -> None:
     """The stop took too long (the database is stuck, say): say what waits, and end the process now."""
     print(f"error: {why}; ending now, without finishing the stop. {_waiting(database)}", file=sys.stderr, flush=True)
     logging.shutdown()
@@ -451,7 +467,7 @@ def config_check(args: argparse.Namespace, config: Config) -> Awaitable[int]:
     return check_config(config, args.database)
 
 
-async def check_config(config: Config, database: Path | None = None) -> int:
+async def check_config(config: Config, database: Location | None = None) -> int:
     """Start every enabled cog on a scratch database, so each checks its own settings, then stop; then say
     what the bot last found wrong in `database` (by default, the config's)."""
     from bot.storage import maintenance
@@ -461,7 +477,7 @@ async def check_config(config: Config, database: Path | None = None) -> int:
         print(f"cog {name} would not load: {problem}", file=sys.stderr)
     # What only the running bot can see (a channel closed to it, a permission its role lacks), as it last found it
     # in its database.
-    for problem in maintenance.unusable_channels(database or config.path(config.bot.database)):
+    for problem in await maintenance.unusable_channels(database or config.database()):
         print(f"warning: {problem}", file=sys.stderr)
     enabled = ", ".join(config.cogs.enabled) or "none"
     print(f"{config.source}: {'OK' if not failed else 'has problems'}. Cogs enabled: {enabled}.")
@@ -470,7 +486,7 @@ async def check_config(config: Config, database: Path | None = None) -> int:
 
 # -- looking after the database ------------------------------------------------------------------
 
-def backup(args: argparse.Namespace, config: Config) -> int:
+async def backup(args: argparse.Namespace, config: Config) -> int:
     """`smallstep db backup PATH`: a copy made safely, even while the bot runs; never over a file."""
     from bot.storage import maintenance
 
@@ -484,25 +500,25 @@ def backup(args: argparse.Namespace, config: Config) -> int:
         print(f"error: cannot create the folder {target.parent} for the copy: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        pages = maintenance.backup(args.database, target)
-    except sqlite3.Error as exc:  # either file may be at fault: name both
-        print(f"error: cannot copy {args.database} to {target}: {exc}", file=sys.stderr)
+        print(await maintenance.backup(args.database, target))
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"copied {args.database} to {target} ({pages} pages)")
     return 0
 
 
-def check_database(args: argparse.Namespace, config: Config) -> int:
+async def check_database(args: argparse.Namespace, config: Config) -> int:
     """`smallstep db check`: the file's integrity, and which migrations are applied and which wait."""
     from bot.app.bot import migration_folders
     from bot.storage import maintenance
 
     try:
-        result = maintenance.check(args.database, migration_folders(config.cogs.enabled))
-    except sqlite3.Error as exc:
-        print(f"error: {args.database}: {exc}", file=sys.stderr)
+        result = await maintenance.check(args.database, migration_folders(config.cogs.enabled))
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    print(f"integrity: {', '.join(result.integrity)}")
+    print(f"integrity: {', '.join(result.integrity)}"
+          + (" (every table read; pg_amcheck checks further)" if is_postgres(args.database) else ""))
     for component, names in sorted(result.applied.items()):
         print(f"{component}: {len(names)} migration{'s' if len(names) != 1 else ''} applied")
     for component, names in sorted(result.pending.items()):
@@ -510,15 +526,15 @@ def check_database(args: argparse.Namespace, config: Config) -> int:
     return 0 if result.ok else 1
 
 
-def status(args: argparse.Namespace, config: Config) -> int:
+async def status(args: argparse.Namespace, config: Config) -> int:
     """`smallstep status`: the bot's loops, cogs, outbox, open forms and jobs, read beside it."""
     from bot.config import cog_exists
     from bot.storage import maintenance
 
     try:
-        state = maintenance.status(args.database)
-    except sqlite3.Error as exc:
-        print(f"error: {args.database}: {exc}", file=sys.stderr)
+        state = await maintenance.status(args.database)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     for name, ok_at, error_at, error, failures in state["loops"]:
         print(f"{name}: last worked {_moment(ok_at)}"
@@ -530,8 +546,8 @@ def status(args: argparse.Namespace, config: Config) -> int:
     print("outbox: " + (", ".join(f"{n} {s}" for s, n in sorted(waiting.items())) or "empty"))
     forms = state["open_forms"]
     print("open forms: " + (", ".join(f"{n} {f}" for f, n in sorted(forms.items())) or "none"))
-    for component, name, due in state["jobs"]:
-        print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC")
+    for component, name, platforms, due in state["jobs"]:  # each set of platforms takes its own turns
+        print(f"job {component}/{name}: next at {due[:19].replace('T', ' ')} UTC ({platforms or 'no platform'})")
     print("communities: " + (", ".join(state["communities"]) or "none yet"))
     for problem in state["channel_problems"] + state["missing_permissions"]:
         print(f"warning: {problem}")

@@ -5,7 +5,8 @@ one-line explanation. A bad file raises `ConfigError` naming the key, what is
 wrong and how to fix it; `smallstep` turns that into exit status 2.
 
 Secrets never live in the file: they come from environment variables only
-(`DISCORD_TOKEN`, `SLACK_BOT_TOKEN`, `SLACK_APP_TOKEN`, `SLACK_SIGNING_SECRET`).
+(`DISCORD_TOKEN`, `SLACK_BOT_TOKEN`, `SLACK_APP_TOKEN`, `SLACK_SIGNING_SECRET`, and a PostgreSQL
+address with its password in `SMALLSTEP_DATABASE_URL`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib.util
+import os
 import re
 import tomllib
 import types
@@ -20,11 +22,14 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.values import closest_zones, parse_duration, web_address
 
 
 DEFAULT_CONFIG_NAME = "smallstep.toml"
+# The database's address with its password (PostgreSQL), kept out of the file like the tokens.
+DATABASE_URL_ENV = "SMALLSTEP_DATABASE_URL"
 
 # Where each secret comes from. A key with one of these names in the TOML file is refused.
 SECRET_ENV = {
@@ -129,6 +134,10 @@ def _seconds(value: int) -> Problem:
     return None if 1 <= value <= 3600 else ("must be between 1 and 3600", "write a number of seconds, e.g. 30")
 
 
+def _lease(value: int) -> Problem:
+    return None if 4 <= value <= 3600 else ("must be between 4 and 3600", "write a number of seconds, e.g. 180")
+
+
 def _cog_names(value: list[str]) -> Problem:
     for name in value:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
@@ -165,11 +174,24 @@ class ProgramConfig:
         each(_host))
 
 
+def _database(value: str) -> Problem:
+    if not value:
+        return _not_empty(value)
+    if value.startswith(("postgresql://", "postgres://")) and urlsplit(value).password is not None:
+        return ("holds a password, and secrets are never read from the config file",
+                f"delete the password from the address and set the environment variable {DATABASE_URL_ENV} to the"
+                " whole address (postgresql://USER:PASSWORD@HOST/DATABASE) instead")
+    return None
+
+
 @dataclass(frozen=True)
 class BotConfig:
     """Where the bot keeps its data and how it behaves everywhere."""
 
-    database: str = setting("smallstep.db", "The SQLite file (created if missing).", _not_empty)
+    database: str = setting(
+        "smallstep.db", "The SQLite file (created if missing), or a PostgreSQL address without its password"
+        " (postgresql://bot@db.example.org/smallstep); SMALLSTEP_DATABASE_URL, with the password, wins over it.",
+        _database)
     templates_dir: str = setting(
         "", "A folder of your own templates; a file there replaces the built-in one with the same path."
     )
@@ -182,6 +204,9 @@ class BotConfig:
     )
     purge_after: str = setting(
         "30d", "How long a community's data is kept after it removed the bot, in case it comes back.", duration)
+    outbox_lease_seconds: int = setting(
+        180, "How long a process holds the messages it took to deliver, when several share one database: those"
+        " of a process that died are sent by another after this. A send is given up after half of it.", _lease)
 
 
 @dataclass(frozen=True)
@@ -329,6 +354,20 @@ class Config:
         """Resolve a path from the config against the config file's folder."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else self.base_dir / p
+
+    def database(self) -> Path | str:
+        """Where the database is: SMALLSTEP_DATABASE_URL (a postgresql:// address with its password) if set,
+        else `bot.database`, a PostgreSQL address or the SQLite file's path."""
+        url = os.environ.get(DATABASE_URL_ENV, "").strip()
+        if url:
+            if not url.startswith(("postgresql://", "postgres://")):
+                raise ConfigError(DATABASE_URL_ENV, f"must be a PostgreSQL address, got {url[:20]!r}...",
+                                  "write it like postgresql://USER:PASSWORD@HOST:5432/DATABASE, or unset it to use"
+                                  " bot.database", "the environment")
+            return url
+        if self.bot.database.startswith(("postgresql://", "postgres://")):
+            return self.bot.database
+        return self.path(self.bot.database)
 
     def cog_settings(self, cog: str, settings_class: type) -> Any:
         """Validate the [cogs.NAME] table against the cog's declared settings."""

@@ -130,8 +130,10 @@ class Loops:
                 health.dirty = False
                 try:
                     await self._db.execute(
-                        "INSERT OR REPLACE INTO loop_health (name, last_ok_at, last_error_at, last_error, failures)"
-                        " VALUES (?, ?, ?, ?, ?)",
+                        "INSERT INTO loop_health (name, last_ok_at, last_error_at, last_error, failures)"
+                        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET last_ok_at = excluded.last_ok_at,"
+                        " last_error_at = excluded.last_error_at, last_error = excluded.last_error,"
+                        " failures = excluded.failures",
                         (health.name, stamp(health.last_ok) if health.last_ok else None,
                          stamp(health.last_error) if health.last_error else None, health.error or None,
                          health.failures))

@@ -6,7 +6,8 @@
     assert "Thank you" in chat.last_private("alice").text
     await chat.restart()          # same database, fresh bot: nothing in memory survives
 
-Everything goes through the real core, the real templates and a real SQLite file.
+Everything goes through the real core, the real templates and a real database: an SQLite file, or
+a PostgreSQL database of the test's own (see `databases.py`).
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from bot.app import Bot
 from bot.config import Config, parse_config
 from bot.core import Clock
 from bot.platforms.console import ConsoleAdapter, Delivery
+from databases import database_for
 
 
 class Chat:
     def __init__(self, tmp_path: Path, config: Config) -> None:
         self.tmp_path = tmp_path
         self.config = config
-        self.db_path = tmp_path / "bot.db"
+        self.database = database_for(tmp_path)
         self.images_dir = tmp_path / "images"
         self.printed: list[str] = []
         self.transcript: list[Delivery] = []
@@ -40,7 +42,7 @@ class Chat:
         return chat
 
     async def _start(self, clock: Clock | None = None) -> None:
-        self.bot = await Bot.open(self.config, database=self.db_path, clock=clock)
+        self.bot = await Bot.open(self.config, database=self.database, clock=clock)
         self.adapter = ConsoleAdapter(self.bot, images_dir=self.images_dir, write=self.printed.append,
                                       observe=self.transcript.append)
         self.adapter.acting = self._acting

@@ -18,6 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from bot.storage import Location
+from databases import database_for
+
 TESTS = Path(__file__).resolve().parent
 
 
@@ -33,9 +36,9 @@ def smallstep(folder: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 class ConsoleProcess:
-    def __init__(self, process: asyncio.subprocess.Process, db_path: Path) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, database: Location) -> None:
         self.process = process
-        self.db_path = db_path
+        self.database = database
         self.lines: list[str] = []
         self.errors: list[str] = []  # what it wrote on stderr (the log)
         self._printed = asyncio.Event()
@@ -45,7 +48,7 @@ class ConsoleProcess:
     @classmethod
     async def start(cls, folder: Path, config_text: str = "", *, log_level: str = "WARNING",
                     file_size_limit: int | None = None) -> ConsoleProcess:
-        """Start the console on `folder`/bot.db with `config_text` as its smallstep.toml (the sample
+        """Start the console on the test's database with `config_text` as its smallstep.toml (the sample
         cogs of the tests are importable). With `file_size_limit`, the process may write no file past
         that many bytes (the kernel refuses, as a disk that will take no more would)."""
         (folder / "smallstep.toml").write_text(config_text)
@@ -54,11 +57,12 @@ class ConsoleProcess:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a refused write, not a killed process
             resource.setrlimit(resource.RLIMIT_FSIZE, (file_size_limit, file_size_limit))
 
+        database = database_for(folder)
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "console", "--db", str(folder / "bot.db"), "--log-level", log_level,
+            sys.executable, "-m", "bot", "console", "--db", str(database), "--log-level", log_level,
             cwd=folder, env=environment(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE, preexec_fn=limited if file_size_limit else None)
-        return cls(process, folder / "bot.db")
+        return cls(process, database)
 
     async def _read(self, stream: asyncio.StreamReader, into: list[str]) -> None:
         while line := await stream.readline():

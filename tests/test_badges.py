@@ -14,6 +14,7 @@ from PIL import Image
 
 from bot.app import Bot
 from bot.config import ConfigError, parse_config
+from databases import database_for
 from conversation import Chat
 
 BASE = ('[cogs]\nenabled = ["share", "testimonials", "partners", "events", "badges", "welcome"]\n'
@@ -144,7 +145,7 @@ async def test_backfill_gives_a_new_badge_to_those_whose_history_earns_it(tmp_pa
         assert chat.last_private("admin").text == "Everyone already holds the badges their history earns."
     finally:
         await chat.close()
-    result = subprocess.run([sys.executable, "-m", "bot", "badges", "backfill", "--db", str(chat.db_path)],
+    result = subprocess.run([sys.executable, "-m", "bot", "badges", "backfill", "--db", str(chat.database)],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "no badges to give" in result.stdout.lower()
@@ -226,7 +227,7 @@ async def test_community_stats_for_moderators(chat):
 ])
 async def test_a_bad_catalogue_is_a_config_error_at_start(tmp_path, table, problem):
     config = parse_config('[cogs]\nenabled = ["share", "badges"]\n' + table, base_dir=tmp_path)
-    bot = await Bot.open(config, database=tmp_path / "bot.db")
+    bot = await Bot.open(config, database=database_for(tmp_path))
     try:
         with pytest.raises(ConfigError) as caught:
             await bot.start()

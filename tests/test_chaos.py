@@ -21,12 +21,11 @@ import itertools
 import json
 import random
 import re
-import sqlite3
 import time
-from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Callable
 
+from databases import Rows, database_for, reading
 from real_process import ConsoleProcess
 
 KILLS = 20
@@ -67,18 +66,18 @@ class Chaos:
         first = await self.bot.wait_for(f"you are now {acting}")
         await self.bot.wait_for(f"you are now {acting}", after=first + 1)
 
-    async def act(self, line: str, answer: str, *, kill: bool, kept: Callable[[sqlite3.Connection], bool]) -> bool:
+    async def act(self, line: str, answer: str, *, kill: bool, kept: Callable[[Rows], bool]) -> bool:
         """Send a line and wait for `answer` on screen; or, with `kill`, kill the process while it works
         on it: after a random delay, or as soon as `kept(database)` says its change was committed.
         Returns whether the process is still alive."""
         before = len(self.bot.lines)
         started = time.monotonic()
         if kill and self.rng.random() < 0.5:
-            with closing(database(self)) as conn:
+            with reading(self.bot.database) as rows:
                 await self.bot.send(line)
                 deadline = time.monotonic() + 3
-                while not kept(conn) and time.monotonic() < deadline:
-                    await asyncio.sleep(0)  # a read of the database file, as often as it goes
+                while not kept(rows) and time.monotonic() < deadline:
+                    await asyncio.sleep(0)  # a read of the database, as often as it goes
             await self.end(killed=True)
             return False
         await self.bot.send(line)
@@ -109,12 +108,6 @@ class Chaos:
         return sum(run.killed and run.last_message() == header for run in self.runs)
 
 
-def database(chaos: Chaos) -> sqlite3.Connection:
-    conn = sqlite3.connect(chaos.folder / "bot.db")
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
 # -- a form in progress -----------------------------------------------------------------------
 
 STEPS = {  # what a member answers to each question of the testimonial form, as they would type it
@@ -140,16 +133,16 @@ def where_they_are(chaos: Chaos, who: str) -> str | None:
     return seen
 
 
-def form_progress_in(conn: sqlite3.Connection, who: str) -> tuple:
+def form_progress_in(rows: Rows, who: str) -> tuple:
     """Where a member's testimonial is in the database: their draft's answers, and whether it was kept."""
-    row = conn.execute("SELECT answers, current FROM form_drafts WHERE member_id = ?", (who,)).fetchone()
-    kept = conn.execute("SELECT COUNT(*) FROM testimonials WHERE member_id = ?", (who,)).fetchone()[0]
-    return (row["answers"], row["current"]) if row else None, kept
+    draft = rows("SELECT answers, current FROM form_drafts WHERE member_id = ?", (who,))
+    kept = rows("SELECT COUNT(*) FROM testimonials WHERE member_id = ?", (who,))[0][0]
+    return (draft[0]["answers"], draft[0]["current"]) if draft else None, kept
 
 
 def form_progress(chaos: Chaos, who: str) -> tuple:
-    with closing(database(chaos)) as conn:
-        return form_progress_in(conn, who)
+    with reading(database_for(chaos.folder)) as rows:
+        return form_progress_in(rows, who)
 
 
 async def test_a_form_in_progress_survives_20_kills(tmp_path):
@@ -170,7 +163,7 @@ async def test_a_form_in_progress_survives_20_kills(tmp_path):
                     waiting.append(members[-1])
                 if waiting:
                     alive = await chaos.act(f":as {waiting[0]}", f"you are now {waiting[0]}", kill=False,
-                                            kept=lambda conn: True)
+                                            kept=lambda rows: True)
                 continue
             progress = form_progress(chaos, who)
             if seen is None:
@@ -180,22 +173,22 @@ async def test_a_form_in_progress_survives_20_kills(tmp_path):
             else:  # the question on their screen
                 line, answer = f":dm {STEPS[int(seen)].format(who=who)}", f"[DM {who}] "
             alive = await chaos.act(line, answer, kill=budget == 0,
-                                    kept=lambda conn: form_progress_in(conn, who) != progress)
+                                    kept=lambda rows: form_progress_in(rows, who) != progress)
             budget -= 1
         if alive:
             await chaos.end(killed=False)
     assert chaos.kills >= KILLS
 
-    with closing(database(chaos)) as conn:
-        rows = conn.execute("SELECT * FROM testimonials ORDER BY id").fetchall()
+    with reading(database_for(chaos.folder)) as read:
+        rows = read("SELECT * FROM testimonials ORDER BY id")
         assert sorted(row["member_id"] for row in rows) == members, "one testimonial each: none lost, none twice"
         for row in rows:
             who = row["member_id"]
             assert (row["story"], row["surprise"], row["advice"]) == tuple(STEPS[n].format(who=who) for n in (1, 2, 3))
             assert row["credit"] == "full_name" and row["consent_given"] == 1
-        assert conn.execute("SELECT COUNT(*) FROM form_drafts").fetchone()[0] == 0
-        submitted = conn.execute("SELECT COUNT(*) FROM domain_events WHERE name = 'testimonial.submitted'")
-        assert submitted.fetchone()[0] == len(members)
+        assert read("SELECT COUNT(*) FROM form_drafts")[0][0] == 0
+        submitted = read("SELECT COUNT(*) FROM domain_events WHERE name = 'testimonial.submitted'")
+        assert submitted[0][0] == len(members)
     for row in rows:
         card = f"[#moderators] Testimonial #{row['id']} from {row['member_id']}"
         assert 1 <= chaos.shown(card) <= 1 + chaos.on_its_way(card), card
@@ -217,8 +210,8 @@ async def test_event_creation_survives_20_kills(tmp_path):
             title = planned.pop(0) if planned else f"Extra {next(extra)}"
             command = f'/event create title:"{title}" start:"2030-01-14 18:00" channels:"#a #b #c"'
             kill = chaos.kills < KILLS and chaos.rng.random() < 0.7
-            alive = await chaos.act(command, f"[#c] {title}", kill=kill, kept=lambda conn, title=title: conn.execute(
-                "SELECT COUNT(*) FROM events WHERE title = ?", (title,)).fetchone()[0] > 0)
+            alive = await chaos.act(command, f"[#c] {title}", kill=kill, kept=lambda rows, title=title: rows(
+                "SELECT COUNT(*) FROM events WHERE title = ?", (title,))[0][0] > 0)
         if alive:
             await chaos.end(killed=False)
     # One last start: whatever the last kill left in the outbox goes out.
@@ -226,21 +219,21 @@ async def test_event_creation_survives_20_kills(tmp_path):
     await chaos.end(killed=False)
     assert chaos.kills >= KILLS
 
-    with closing(database(chaos)) as conn:
-        events = conn.execute("SELECT id, title FROM events ORDER BY id").fetchall()
+    with reading(database_for(chaos.folder)) as read:
+        events = read("SELECT id, title FROM events ORDER BY id")
         assert len({e["title"] for e in events}) == len(events), "no event created twice"
         assert len(events) >= EVENTS - KILLS // 2, "most creations were not interrupted"
         for event in events:
             data = json.dumps({"event": event["id"]})
-            created = conn.execute("SELECT COUNT(*) FROM domain_events WHERE name = 'event.created' AND data = ?",
-                                   (data,)).fetchone()[0]
-            audited = conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'event.create' AND target = ?",
-                                   (event["title"],)).fetchone()[0]
-            sent = conn.execute("SELECT target_id FROM outbox WHERE batch = ? AND status = 'sent' ORDER BY target_id",
-                                (f"events:announce:{event['id']}",)).fetchall()
+            created = read("SELECT COUNT(*) FROM domain_events WHERE name = 'event.created' AND data = ?",
+                           (data,))[0][0]
+            audited = read("SELECT COUNT(*) FROM audit_log WHERE action = 'event.create' AND target = ?",
+                           (event["title"],))[0][0]
+            sent = read("SELECT target_id FROM outbox WHERE batch = ? AND status = 'sent' ORDER BY target_id",
+                        (f"events:announce:{event['id']}",))
             assert (created, audited, [r[0] for r in sent]) == (1, 1, ["a", "b", "c"]), event["title"]
-        orphans = conn.execute("SELECT COUNT(*) FROM outbox WHERE batch LIKE 'events:announce:%' AND"
-                               " CAST(substr(batch, 17) AS INTEGER) NOT IN (SELECT id FROM events)").fetchone()[0]
+        orphans = read("SELECT COUNT(*) FROM outbox WHERE batch LIKE 'events:announce:%' AND"
+                       " CAST(substr(batch, 17) AS INTEGER) NOT IN (SELECT id FROM events)")[0][0]
         assert orphans == 0
     for event in events:
         for channel in "abc":

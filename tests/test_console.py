@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,11 +17,12 @@ from PIL import Image
 from bot.config import parse_config
 from bot.platforms.console import run_console
 from conversation import Chat
+from databases import database_for, query
 
 
 def console(tmp_path: Path, script: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "bot.db"), *args],
+        [sys.executable, "-m", "bot", "console", "--db", str(database_for(tmp_path)), *args],
         cwd=tmp_path, input=script, capture_output=True, text=True, timeout=120,
     )
 
@@ -65,9 +65,9 @@ def test_the_whole_share_flow_with_a_restart_between_the_two_presses(tmp_path):
     assert blocks(second.stdout)[-1].startswith("[private alice] You have already told us you shared")
     assert "New badge" not in second.stdout, "the badge came once"
 
-    with sqlite3.connect(tmp_path / "bot.db") as db:
-        assert db.execute("SELECT COUNT(*) FROM shares WHERE member_id = 'alice'").fetchone()[0] == 1
-        assert db.execute("SELECT COUNT(*) FROM domain_events WHERE name = 'share.completed'").fetchone()[0] == 1
+    database = database_for(tmp_path)
+    assert query(database, "SELECT COUNT(*) FROM shares WHERE member_id = 'alice'")[0][0] == 1
+    assert query(database, "SELECT COUNT(*) FROM domain_events WHERE name = 'share.completed'")[0][0] == 1
 
 
 def test_moderators_channels_and_the_clock(tmp_path):
@@ -193,10 +193,10 @@ async def test_scheduled_jobs_run_at_start_and_while_members_keep_typing(tmp_pat
     """Jobs are checked on a timer, not only when the console is idle, and once at start."""
     config = parse_config('[bot]\nscheduler_interval_seconds = 1\n[cogs]\nenabled = ["sample_cogs.echo"]\n',
                           base_dir=tmp_path)
-    db = tmp_path / "bot.db"
+    db = database_for(tmp_path)
     await run_console(config, database=db, stdin=io.StringIO("/echo first\n"), write=lambda text: None)
-    with sqlite3.connect(db) as conn:  # a day passes with the bot stopped
-        conn.execute("UPDATE scheduled_jobs SET next_run_at = '2000-01-01T00:00:00.000000+00:00' WHERE name = 'daily'")
+    # A day passes with the bot stopped.
+    query(db, "UPDATE scheduled_jobs SET next_run_at = '2000-01-01T00:00:00.000000+00:00' WHERE name = 'daily'")
 
     read_end, write_end = os.pipe()
 
@@ -212,6 +212,5 @@ async def test_scheduled_jobs_run_at_start_and_while_members_keep_typing(tmp_pat
     with open(read_end) as stdin:
         await run_console(config, database=db, stdin=stdin, write=lambda text: None)
     typist.join()
-    with sqlite3.connect(db) as conn:
-        assert conn.execute("SELECT COUNT(*) FROM echo_runs").fetchone()[0] == 1
-        assert conn.execute("SELECT COUNT(*) FROM echo_ticks").fetchone()[0] >= 2
+    assert query(db, "SELECT COUNT(*) FROM echo_runs")[0][0] == 1
+    assert query(db, "SELECT COUNT(*) FROM echo_ticks")[0][0] >= 2

@@ -28,6 +28,7 @@ from bot.platforms.discord import DiscordAdapter
 from bot.platforms.discord.commands import CommandEntry, CommandLimitError, application_commands
 from bot.platforms.discord.runner import point_at
 from bot.render.escape import ZERO_WIDTH_SPACE
+from databases import database_for, read_only
 from fakes.discord_server import REJECTED_TOKEN, SEND_MESSAGES, FakeDiscord
 
 GUILD = 2000
@@ -59,7 +60,7 @@ class Harness:
 
     async def start(self) -> None:
         point_at(self.config.discord)
-        self.bot = await Bot.open(self.config, database=self.tmp_path / "bot.db")
+        self.bot = await Bot.open(self.config, database=database_for(self.tmp_path))
         # Deferring after 1 s instead of 2.5 s lets a test see a slow handler deferred, sooner.
         self.adapter = DiscordAdapter(self.bot, guild_ready_timeout=0.1, defer_after=1.0)
         await self.bot.start()
@@ -678,14 +679,13 @@ async def test_a_note_the_database_cannot_keep_comes_back_to_its_writer(discord_
     pressed = await discord_bot.fake.press_button(ADMIN, f"testimonials:changes|{testimonial}", "424244",
                                                   channel_id=MODERATORS_CHANNEL)
     await discord_bot.response_to(pressed)
-    await discord_bot.bot.db.execute("PRAGMA query_only = ON")
-    sent = await discord_bot.fake.submit_modal(ADMIN, discord_bot.fake.modals[-1]["custom_id"],
-                                               {"note": "Please leave out your neighbour's name."},
-                                               message_id="424244", channel_id=MODERATORS_CHANNEL)
-    echoed = await discord_bot.answer_to(sent)
+    async with read_only(discord_bot.bot.db):
+        sent = await discord_bot.fake.submit_modal(ADMIN, discord_bot.fake.modals[-1]["custom_id"],
+                                                   {"note": "Please leave out your neighbour's name."},
+                                                   message_id="424244", channel_id=MODERATORS_CHANNEL)
+        echoed = await discord_bot.answer_to(sent)
     assert "so here it is, to send again" in echoed["data"]["content"]
     assert "Please leave out your neighbour's name." in echoed["data"]["content"].replace("\\", "")
-    await discord_bot.bot.db.execute("PRAGMA query_only = OFF")
     caplog.clear()  # the database trouble was logged, as it should be
 
 

@@ -4,6 +4,8 @@ daylight-saving change), calendar files parsed back, and every mistake explained
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -428,3 +430,34 @@ async def test_without_threads_nothing_is_posted_under_the_announcements(chat):
     await chat.as_member("admin").run(f'/event edit 1 start:"{when + timedelta(hours=1):%Y-%m-%d %H:%M}"',
                                       "/event cancel 1", ":press Yes, cancel it")
     assert not [d for d in chat.transcript if ", thread of message" in d.where]
+
+
+async def test_forty_simultaneous_goings_from_four_bots_on_one_database_fill_exactly_five_places(tmp_path):
+    """Four bots on one database, as four processes would be (on PostgreSQL each has connections of its own,
+    whose transactions run side by side): forty members answer Going at once to an event with five places.
+    The answer locks the event's row, so five go and thirty-five wait (without the lock, 22 went)."""
+    from cogs.events.store import GOING, WAITLIST
+
+    from bot.core import Community, Member
+
+    chats = [await Chat.open(tmp_path, CONFIG) for _ in range(4)]
+    try:
+        await create(chats[0], local(chats[0], 5), "capacity:5 channels:#events")
+        community = Community("console", "local")
+        event = await chats[0].bot.cogs.loaded["events"].store.get(community, 1)
+        assert event.capacity == 5
+
+        async def going(chat: Chat, n: int) -> str:
+            member = Member("console", f"member{n}", f"Member {n}")
+            async with chat.bot.db.transaction() as tx:
+                recorded, _, _ = await chat.bot.cogs.loaded["events"].store.answer(
+                    tx, community, event, member, GOING, chat.bot.clock.now())
+            return recorded
+
+        answered = await asyncio.gather(*(going(chats[n % 4], n) for n in range(40)))
+        assert sorted(Counter(answered).items()) == [(GOING, 5), (WAITLIST, 35)]
+        kept = await chats[0].db.fetchall("SELECT answer, COUNT(*) AS n FROM event_rsvps GROUP BY answer ORDER BY answer")
+        assert [(row["answer"], row["n"]) for row in kept] == [(GOING, 5), (WAITLIST, 35)]
+    finally:
+        for chat in chats:
+            await chat.close()

@@ -188,7 +188,7 @@ async def test_without_create_events_the_event_works_and_the_log_and_config_chec
     refusals = [r for r in harness.fake.requests if r[1] == "POST /guilds/{guild_id}/scheduled-events"]
     assert len(refusals) == 1, "not asked again every minute: an hour later, or at the next change"
 
-    await check_config(harness.config.replace(bot=replace(harness.config.bot, database=str(harness.tmp_path / "bot.db"))))
+    await check_config(harness.config.replace(bot=replace(harness.config.bot, database=str(harness.bot.db.location))))
     err = capsys.readouterr().err
     assert f"discord:{GUILD}: the bot lacks Create Events, so events are not copied into the server's Events list" \
         in err

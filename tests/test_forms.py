@@ -7,7 +7,6 @@ import asyncio
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import timedelta
@@ -19,6 +18,7 @@ from bot.config import parse_config
 from bot.core import Clock, Invocation
 from bot.platforms.console import run_console
 from bot.render.escape import ZERO_WIDTH_SPACE
+from databases import database_for, query
 from conversation import Chat
 
 WITH_SURVEY = '[cogs]\nenabled = ["sample_cogs.survey"]\n'
@@ -44,8 +44,8 @@ async def draft(chat: Chat, member: str) -> dict | None:
 
 
 async def submissions(chat: Chat) -> list[dict]:
-    rows = await chat.db.fetchall("SELECT * FROM survey_answers ORDER BY rowid")
-    return [{**dict(r), "answers": json.loads(r["answers"]), "context": json.loads(r["context"])} for r in rows]
+    rows = await chat.db.fetchall("SELECT * FROM survey_answers ORDER BY id")
+    return [{**{k: v for k, v in dict(r).items() if k != "id"}, "answers": json.loads(r["answers"]), "context": json.loads(r["context"])} for r in rows]
 
 
 async def answer_all(chat: Chat, name: str = "Alice") -> None:
@@ -193,7 +193,7 @@ async def test_answering_pushes_the_deadlines_back(survey):
 
 async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp_path):
     config = parse_config(WITH_SURVEY, base_dir=tmp_path)
-    db = tmp_path / "bot.db"
+    db = database_for(tmp_path)
     printed: list[str] = []
 
     async def console(script: str, days_later: float) -> str:
@@ -209,8 +209,7 @@ async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp
     out = await console("", 7 + 1 / 24)
     assert '[DM ivy] Your unfinished "The survey" was deleted' in out
     assert '[DM jo] The survey: question 1 of 7\n  You started "The survey" and haven\'t finished it.' in out
-    with sqlite3.connect(db) as conn:
-        assert [r[0] for r in conn.execute("SELECT member_id FROM form_drafts")] == ["jo"]
+    assert [r[0] for r in query(db, "SELECT member_id FROM form_drafts")] == ["jo"]
 
 
 async def test_two_members_filling_forms_at_once_do_not_cross_answers(survey):
@@ -428,7 +427,8 @@ def test_the_control_words_through_the_console_command(tmp_path):
         ":dm Edit 1", ":dm Samuel", ":dm cancel", ":dm carry on", ":dm cancel", ":dm cancel",
     ]) + "\n"
     tests = Path(__file__).parent  # where the survey cog lives
-    result = subprocess.run([sys.executable, "-m", "bot", "console"], cwd=tmp_path, input=script,
+    result = subprocess.run([sys.executable, "-m", "bot", "console", "--db", str(database_for(tmp_path))],
+                            cwd=tmp_path, input=script,
                             capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tests), str(tests.parent)])})
     out = result.stdout
@@ -440,8 +440,7 @@ def test_the_control_words_through_the_console_command(tmp_path):
     assert "The survey: your answers" not in out.split("you> :dm REVIEW", 1)[0]
     assert "1. What's your name?\n     Sammy" in out.split("you> :dm REVIEW", 1)[1].split("you>", 1)[0]
     assert 'Stopped. Your answers to "The survey" are deleted.' in out.split("you> :dm carry on", 1)[1]
-    assert not (tmp_path / "smallstep.db").exists() or sqlite3.connect(tmp_path / "smallstep.db").execute(
-        "SELECT COUNT(*) FROM form_drafts").fetchone()[0] == 0
+    assert query(database_for(tmp_path), "SELECT COUNT(*) FROM form_drafts")[0][0] == 0
 
 
 async def test_a_member_waits_before_submitting_the_same_form_again(survey):
@@ -492,7 +491,7 @@ async def test_a_draft_left_by_the_version_before_the_engine_state_columns_goes_
     older.mkdir()
     for name in ("0001_forms.sql", "0002_asked.sql"):
         (older / name).write_text((files("bot.forms") / "migrations" / name).read_text())
-    db = await Database.open(tmp_path / "bot.db")
+    db = await Database.open(database_for(tmp_path, empty=True))  # the chat's own, before the new migrations
     await apply_migrations(db, "forms", older)
     context = {"purpose": "kept", "_confirm_cancel": True, "_intro": "Hello again.",
                "_switch_to": {"form": "chain", "answers": {}, "context": {}, "intro": ""}}

@@ -14,6 +14,7 @@ import pytest
 
 from cogs.interviews.webhook import sign
 from conversation import Chat
+from databases import database_for
 from fakes.slack_server import message_im_event
 from test_discord import ALICE, STORY, connect, discord_bot, embed_of  # noqa: F401 - the Discord harness's fixtures
 from test_slack import ALICE as SLACK_ALICE
@@ -277,7 +278,7 @@ async def test_a_moderators_post_into_a_closed_channel_is_refused_with_the_fix(t
 
 
 async def test_status_and_config_check_name_the_closed_moderators_channel(tmp_path):
-    (tmp_path / "smallstep.toml").write_text(CLOSED + '[bot]\ndatabase = "bot.db"\n')
+    (tmp_path / "smallstep.toml").write_text(CLOSED + f'[bot]\ndatabase = "{database_for(tmp_path)}"\n')
     chat = await Chat.open(tmp_path, CLOSED)
     await chat.as_member("alice").run('/report what:"A post in #general calls people names"')
     await chat.close()

@@ -13,6 +13,7 @@ import pytest
 from bot.app import Bot
 from bot.config import ConfigError, parse_config
 from cogs.interviews.webhook import sign
+from databases import database_for
 from conversation import Chat
 
 CONFIG = '[cogs]\nenabled = ["interviews", "badges"]\n[cogs.interviews]\nremind_after = "3d"\n'
@@ -191,7 +192,7 @@ async def test_the_webhook_takes_signed_requests_only(tmp_path, monkeypatch, unu
 
 async def test_a_webhook_without_its_secret_is_a_config_error(tmp_path, monkeypatch):
     monkeypatch.delenv("INTERVIEWS_WEBHOOK_SECRET", raising=False)
-    bot = await Bot.open(parse_config(CONFIG + "webhook_port = 8081\n", base_dir=tmp_path), database=tmp_path / "b.db")
+    bot = await Bot.open(parse_config(CONFIG + "webhook_port = 8081\n", base_dir=tmp_path), database=database_for(tmp_path))
     try:
         with pytest.raises(ConfigError, match="INTERVIEWS_WEBHOOK_SECRET"):
             await bot.start()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import subprocess
 import sys
 
+from databases import query, read_only, restored
 from conversation import Chat
 
 
@@ -33,17 +33,16 @@ async def test_a_backup_while_the_bot_writes_is_whole(tmp_path):
     try:
         await asyncio.sleep(0.3)
         result = await asyncio.to_thread(smallstep, tmp_path, "db", "backup", str(tmp_path / "copy.db"),
-                                         "--db", str(chat.db_path))
+                                         "--db", str(chat.database))
         assert result.returncode == 0, result.stderr
     finally:
         writing = False
         written = await writer
         await chat.close()
-    with sqlite3.connect(tmp_path / "copy.db") as copy:
-        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        copied = copy.execute("SELECT COUNT(*) FROM domain_events WHERE name = 'support.opened'").fetchone()[0]
+    copy = restored(tmp_path / "copy.db", tmp_path)
+    copied = query(copy, "SELECT COUNT(*) FROM domain_events WHERE name = 'support.opened'")[0][0]
     assert 0 < copied <= written, "a consistent moment of the writing"
-    again = smallstep(tmp_path, "db", "backup", str(tmp_path / "copy.db"), "--db", str(chat.db_path))
+    again = smallstep(tmp_path, "db", "backup", str(tmp_path / "copy.db"), "--db", str(chat.database))
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
@@ -51,9 +50,9 @@ async def test_the_check_and_the_status(tmp_path):
     chat = await Chat.open(tmp_path)
     await chat.as_member("ann").run(":dms off", "/testimonial", "/support")
     await chat.close()
-    check = smallstep(tmp_path, "db", "check", "--db", str(chat.db_path))
+    check = smallstep(tmp_path, "db", "check", "--db", str(chat.database))
     assert check.returncode == 0 and "integrity: ok" in check.stdout and "cog:testimonials: 1 migration applied" in check.stdout
-    status = smallstep(tmp_path, "status", "--db", str(chat.db_path))
+    status = smallstep(tmp_path, "status", "--db", str(chat.database))
     assert status.returncode == 0, status.stderr
     assert "open forms: 1 testimonial" in status.stdout and "job cog:events/remind: next at" in status.stdout
     assert "communities: console:local" in status.stdout
@@ -64,12 +63,11 @@ async def test_the_check_and_the_status(tmp_path):
 async def test_a_database_that_cannot_be_written_gets_a_polite_answer_and_a_log_line(tmp_path, caplog):
     chat = await Chat.open(tmp_path)
     try:
-        await chat.db.execute("PRAGMA query_only = ON")  # SQLite refuses every write from now on
-        with caplog.at_level(logging.ERROR, logger="bot.core.bot"):
-            await chat.as_member("ben").run("/share")
+        async with read_only(chat.db):  # the database refuses every write meanwhile
+            with caplog.at_level(logging.ERROR, logger="bot.core.bot"):
+                await chat.as_member("ben").run("/share")
         assert chat.last_private("ben").text.startswith("I can't save anything right now (my database is read-only)")
         assert any("database trouble" in r.getMessage() for r in caplog.records)
-        await chat.db.execute("PRAGMA query_only = OFF")
         await chat.run("/share")
         assert chat.last_private("ben").message.title == "Share your One Small Step experience"
     finally:
@@ -95,12 +93,12 @@ async def test_one_log_line_per_command_naming_no_one(tmp_path, caplog):
 async def test_a_backup_into_a_new_folder_and_quiet_one_off_commands(tmp_path):
     chat = await Chat.open(tmp_path)
     await chat.close()
-    backup = smallstep(tmp_path, "db", "backup", "backups/today.db", "--db", str(chat.db_path))
+    backup = smallstep(tmp_path, "db", "backup", "backups/today.db", "--db", str(chat.database))
     assert backup.returncode == 0, backup.stderr
     assert (tmp_path / "backups" / "today.db").is_file(), "the folder is made, as on a fresh checkout"
-    status = smallstep(tmp_path, "status", "--db", str(chat.db_path))
+    status = smallstep(tmp_path, "status", "--db", str(chat.database))
     assert status.returncode == 0 and status.stderr == "", "a one-off command prints its answer, no log lines"
-    told = smallstep(tmp_path, "status", "--db", str(chat.db_path), "--log-level", "info")
+    told = smallstep(tmp_path, "status", "--db", str(chat.database), "--log-level", "info")
     assert told.returncode == 0 and "INFO bot.core.registry: cog share loaded" not in told.stdout
     checked = smallstep(tmp_path, "config", "check", "--log-level", "info")
     assert checked.returncode == 0 and "INFO bot.core.registry: cog share loaded" in checked.stderr, \

@@ -255,7 +255,7 @@ async def test_the_pulse_shows_only_the_change_and_only_from_five_and_is_erased_
     await chat.close()
     for fmt in ("json", "csv"):
         result = subprocess.run([sys.executable, "-m", "bot", "export", "pairing-impact", "--format", fmt,
-                                 "--db", str(chat.db_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                                 "--db", str(chat.database)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         if fmt == "json":
             assert json.loads(result.stdout) == [{"community": "console:local", "answered_both": 5,
@@ -274,7 +274,7 @@ async def test_the_pulse_shows_only_the_change_and_only_from_five_and_is_erased_
     await chat.as_member("admin").run("/pairing stats")
     assert "shown once five members have answered both" in chat.last_private("admin").text
     await chat.close()
-    result = subprocess.run([sys.executable, "-m", "bot", "export", "pairing-impact", "--db", str(chat.db_path)],
+    result = subprocess.run([sys.executable, "-m", "bot", "export", "pairing-impact", "--db", str(chat.database)],
                             cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.stdout.splitlines()[1] == "console:local,fewer than 5,", "four are too few to show"
     await chat._start()

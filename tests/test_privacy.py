@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from bot.config import available_cogs
+from databases import read_only
 from conversation import Chat
 
 ARCHIVE = "https://archive.storycorps.org/interviews/"
@@ -57,9 +58,7 @@ async def zelda_does_everything(chat: Chat) -> None:
 async def rows_naming(chat: Chat, *marks: str) -> dict[str, int]:
     """Every table and how many of its rows still hold one of `marks` in any column."""
     found = {}
-    tables = [r[0] for r in await chat.db.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'"
-                                                    " AND name NOT LIKE 'sqlite_%'")]
-    for table in tables:
+    for table in await chat.db.tables():
         for row in await chat.db.fetchall(f"SELECT * FROM {table}"):
             text = " ".join(str(v) for v in tuple(row)).lower()
             if any(mark.lower() in text for mark in marks):
@@ -161,9 +160,8 @@ async def test_the_log_of_a_whole_session_names_no_one_and_quotes_nothing(tmp_pa
         await chat.as_member("Quorvath ꦲꦤ").run("/share", ":press Get my badge graphic")  # a script no font draws
         await chat.run(":dms off", "/testimonial", ":clock +2h")  # a form's reminder that cannot reach her
         await chat.as_member("admin").run('/share-prompt #closed')  # a channel the bot may not post in
-        await chat.db.execute("PRAGMA query_only = ON")  # the database refuses every write
-        await chat.as_member(NAME).run("/share", ":press I shared it", "/timezone set Europe/Paris")
-        await chat.db.execute("PRAGMA query_only = OFF")
+        async with read_only(chat.db):  # the database refuses every write
+            await chat.as_member(NAME).run("/share", ":press I shared it", "/timezone set Europe/Paris")
         await chat.as_member(NAME).run("/my-data export", "/my-data delete", ":press Yes, erase my data")
     finally:
         await chat.close()

@@ -25,6 +25,7 @@ from bot.app import Bot
 from bot.core import Channel, Member, Message
 from bot.core.message import Image
 from bot.platforms.slack import SlackAdapter
+from databases import database_for, read_only
 from fakes.slack_server import (
     tokens_revoked_event,
     view_submission_body,
@@ -64,7 +65,7 @@ class Harness:
         self.adapter: SlackAdapter | None = None
 
     async def start(self) -> None:
-        self.bot = await Bot.open(self.config, database=self.tmp_path / "bot.db")
+        self.bot = await Bot.open(self.config, database=database_for(self.tmp_path))
         self.adapter = SlackAdapter(self.bot, token="xoxb-test", signing_secret=SECRET)
         await self.bot.start()
         await self.adapter.prepare()
@@ -245,10 +246,9 @@ async def test_a_moderators_note_is_written_in_a_modal_and_checked_beside_its_bo
     assert answer["errors"]["note"].startswith("That's a little short: 2 more characters")
     assert await slack.bot.db.fetchval("SELECT status FROM testimonials") == "pending"
 
-    await slack.bot.db.execute("PRAGMA query_only = ON")  # the database refuses writes for a moment
-    status, answer = await slack.submit_view(ADMIN, view, {"note": "It names a neighbour without asking."})
+    async with read_only(slack.bot.db):  # the database refuses writes for a moment
+        status, answer = await slack.submit_view(ADMIN, view, {"note": "It names a neighbour without asking."})
     assert answer["errors"]["note"].startswith("I couldn't keep this just now.")
-    await slack.bot.db.execute("PRAGMA query_only = OFF")
     slack.caplog.clear()  # its log line was expected
 
     await slack.restart()  # the modal stays open on the moderator's screen; its draft is in SQLite

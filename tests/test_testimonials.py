@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from bot.render.escape import ZERO_WIDTH_SPACE
+from databases import database_for
 from conversation import Chat
 
 STORY = "We talked for an hour about our towns, our parents and what each of us fears most."
@@ -154,11 +155,11 @@ async def test_exports_hold_only_approved_testimonials_credited_as_chosen(chat, 
 
     await chat.close()
     result = subprocess.run([sys.executable, "-m", "bot", "export", "testimonials", "--format", "json",
-                             "--db", str(chat.db_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                             "--db", str(chat.database)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == records
     result = subprocess.run([sys.executable, "-m", "bot", "export", "testimonials", "--format", "csv",
-                             "--db", str(chat.db_path)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                             "--db", str(chat.database)], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert list(csv.DictReader(io.StringIO(result.stdout))) == table
     await chat._start()
@@ -223,7 +224,7 @@ def test_a_testimonial_across_two_console_processes(tmp_path):
     """The console as a subprocess: start the form, stop the bot mid-form, finish it in a new process."""
 
     def console(script: str) -> str:
-        result = subprocess.run([sys.executable, "-m", "bot", "console", "--db", str(tmp_path / "bot.db")],
+        result = subprocess.run([sys.executable, "-m", "bot", "console", "--db", str(database_for(tmp_path))],
                                 cwd=tmp_path, input=script, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         return result.stdout

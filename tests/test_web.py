@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.config import parse_config
 from bot.platforms.slack.runner import EVENTS_PATH, run_slack
 from bot.web import serve
+from databases import database_for
 from fakes.slack_server import FakeSlack, signed_headers, slash_command_body
 
 REPO = Path(__file__).resolve().parents[1]
@@ -146,7 +147,7 @@ async def test_unsigned_requests_to_slack_are_refused_in_one_short_log_line(tmp_
     config = parse_config(f'[slack]\napi_base_url = "{fake.api_base}"\nhost = "127.0.0.1"\nport = {unused_tcp_port}\n',
                           base_dir=tmp_path)
     running = asyncio.create_task(run_slack(config, bot_token="xoxb-test", signing_secret="the secret",
-                                            database=tmp_path / "bot.db"))
+                                            database=database_for(tmp_path)))
     url = f"http://127.0.0.1:{unused_tcp_port}{EVENTS_PATH}"
     huge = b"payload=" + b"A" * (1024 * 1024 - 100)
     try:

@@ -40,7 +40,8 @@ from bot.privacy import PrivacyCog
 from bot.render import Rendered, Templates
 from bot.render.templates import Escaped
 from bot.scheduler import Scheduler
-from bot.storage import Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, StorageError, apply_migrations
+from bot.storage import (Database, DatabaseBusy, DatabaseFull, DatabaseReadOnly, Location, StorageError,
+                         apply_migrations)
 from bot.watchdog import Watchdog
 from bot.workers import Workers
 
@@ -92,7 +93,7 @@ class Bot:
         self.events = EventBus(db, clock)
         self.loops = Loops(db, clock)
         self.watchdog = Watchdog()
-        self.scheduler = Scheduler(db, clock, self.loops, self.watchdog)
+        self.scheduler = Scheduler(db, clock, self.loops, self.watchdog, served=lambda: self.adapters)
         self.cogs = CogRegistry(self)
         # The adapters serving this bot, by platform: how jobs reach members outside a command.
         self.adapters: dict[str, Adapter] = {}
@@ -105,9 +106,9 @@ class Bot:
         templates.set_command_namer(self._command_text)
 
     @classmethod
-    async def open(cls, config: Config, *, database: Path | None = None, clock: Clock | None = None) -> Bot:
-        """Open the database, apply the migrations of the core and the services, and check every template
-        compiles."""
+    async def open(cls, config: Config, *, database: Location | None = None, clock: Clock | None = None) -> Bot:
+        """Open the database (`database`, else the config's), apply the migrations of the core and the
+        services, and check every template compiles."""
         overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
         if overrides and not overrides.is_dir():
             raise ConfigError("bot.templates_dir", f"the folder {overrides} does not exist",
@@ -115,7 +116,7 @@ class Bot:
                               config.source)
         templates = Templates(overrides, [Path(str(files(f"bot.{name}") / "templates")) for name in SERVICES])
         templates.check()
-        db = await Database.open(database or config.path(config.bot.database))
+        db = await Database.open(database or config.database())
         try:
             for component, folder in migration_folders([]).items():
                 await apply_migrations(db, component, folder)
@@ -146,7 +147,8 @@ class Bot:
         """Serve: scheduled jobs every `bot.scheduler_interval_seconds` (taking `turn` while they run,
         if given), the database's checkpoints, and the watchdog that logs stalls of the event loop."""
         self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
-        self.loops.start("checkpoint", self.db.checkpoint, every=CHECKPOINT_SECONDS)
+        if self.db.needs_checkpoints:
+            self.loops.start("checkpoint", self.db.checkpoint, every=CHECKPOINT_SECONDS)
         self.watchdog.start(self.loops)
         # What was made to start (modules, templates, the config) lives as long as the process: kept out of
         # the garbage collector's full passes, which would otherwise walk all of it while every member waits.

@@ -94,6 +94,8 @@ class CoreCommands(Cog):
         await self._change(ctx, "reloaded", name, self.bot.cogs.reload)
 
     async def _change(self, ctx: Invocation, done: str, name: str, change) -> None:
+        if others := await self.bot.db.other_processes():  # a change here would reach this process alone
+            raise Refusal(ctx.render("core/cogs.j2", name=name, others=others)["shared"])
         try:
             await change(name)
         except (CogLoadError, ConfigError, UnknownName) as exc:

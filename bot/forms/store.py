@@ -1,4 +1,4 @@
-"""Form drafts in SQLite: one row per member per community, rewritten after every answer."""
+"""Form drafts in the database: one row per member per community, rewritten after every answer."""
 
 from __future__ import annotations
 
@@ -109,8 +109,10 @@ class DraftStore:
     async def due(self, now: datetime) -> list[Draft]:
         """Drafts whose reminder or expiry has come (including while the bot was down)."""
         moment = stamp(now)
+        # The nearer deadline, as the index form_drafts_due has it: SQLite's MIN of two values is PostgreSQL's LEAST.
+        least = "LEAST" if self._db.dialect == "postgresql" else "MIN"
         rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM form_drafts WHERE MIN(COALESCE(remind_at, expire_at), expire_at) <= ?"
+            f"SELECT {_COLUMNS} FROM form_drafts WHERE {least}(COALESCE(remind_at, expire_at), expire_at) <= ?"
             " ORDER BY expire_at", (moment,))
         return [_draft(row) for row in rows]
 

@@ -68,7 +68,8 @@ class ModerationPosts:
             return channel
         log.warning("moderators' channel %r in %s: %s; the %s queue command shows what waits", name,
                     ctx.community.key, problem, self.kind)
-        await self._db.execute("INSERT OR REPLACE INTO channel_problems VALUES (?, ?, ?, ?)",
+        await self._db.execute("INSERT INTO channel_problems VALUES (?, ?, ?, ?) ON CONFLICT (community, channel)"
+                               " DO UPDATE SET problem = excluded.problem, seen_at = excluded.seen_at",
                                (ctx.community.key, name, problem, stamp(self._bot.clock.now())))
         return channel
 
@@ -93,7 +94,7 @@ class ModerationPosts:
         delivered, and those an older version of the bot posted directly (recorded in moderation_posts)."""
         rows = await self._db.fetchall(
             "SELECT role, channel, message_id FROM moderation_posts WHERE community = ? AND item_kind = ? AND"
-            " item_id = ? ORDER BY rowid", (ctx.community.key, self.kind, item_id))
+            " item_id = ? ORDER BY posted_at, channel, message_id", (ctx.community.key, self.kind, item_id))
         delivered = [Post(role, p.target_id, p.message_id) for role in (QUEUE, FEATURED)
                      for p in await self._bot.outbox.posts(ctx.community, self._batch(item_id, role), prefix=True)
                      if p.status == SENT and p.message_id]

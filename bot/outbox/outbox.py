@@ -13,8 +13,15 @@ anything is sent, and the row is marked once its message was delivered. So
 
 Delivery goes through each platform's adapter one message at a time. Rate limits are the
 platform libraries' business (discord.py's buckets, slack-sdk's retry handlers); where an
-adapter declares a sending rate, the outbox also paces itself to it (aiolimiter), so that a
-fan-out to a thousand channels stays under the limit instead of running into it.
+adapter declares a sending rate, the outbox also paces itself to it (`bot.pace`, shared by every
+process of the bot on PostgreSQL), so that a fan-out to a thousand channels stays under the limit
+instead of running into it.
+
+Several processes may deliver from one (PostgreSQL) database. Each claims the rows it sends, a few at a
+time (`FOR UPDATE SKIP LOCKED`: the others pass over them and claim the next ones), for a lease
+(`bot.outbox_lease_seconds`) longer than a send may take; just before each send it checks that the row
+is still its own. So a message is sent by one process, and the rows of a process that died (killed, its
+machine lost) are anybody's once its lease has ended. New rows wake the other processes (`LISTEN/NOTIFY`).
 
 A member whose DMs were closed is tried again the next time they use the bot. A crash *while* a
 message is on its way leaves its outcome unknown: the platform may have taken it before the row was
@@ -31,16 +38,18 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
+import secrets
+import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
-
-from aiolimiter import AsyncLimiter
 
 from bot.core.adapter import Delivery
 from bot.core.context import Channel, Community, Member, Thread
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
+from bot.pace import Pace
 from bot.storage import Transaction
 from bot.values import stamp
 
@@ -57,7 +66,9 @@ RETRY_AFTER = (timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10
 # A channel closed to the bot (a permission taken away, a moderators' channel not set up yet): the message
 # waits for someone to fix it, tried again at these intervals, for about a day and a half, then gives up.
 CLOSED_CHANNEL_RETRY = (timedelta(minutes=10), timedelta(hours=1), timedelta(hours=6), timedelta(days=1))
-CHUNK = 200  # rows read at a time while delivering
+CLAIM = 20  # rows a process claims at a time: the next ones are left for the others meanwhile
+WAKE = "smallstep_outbox"  # notified when rows are queued or a member's DMs are to be tried again
+FILES = "outbox:files"  # the lock taken to queue messages with files (shared), and to tidy the files (alone)
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,6 @@ class Outbox:
         self._again = False
         self._stopping = False
         self._pausing = False  # after a failed run, waiting to try again
-        self._limiters: dict[str, AsyncLimiter] = {}
         # (community key, member id) with messages waiting for their DMs to open: read from the
         # database at start, so checking on every command costs no query.
         self._waiting: set[tuple[str, str]] = set()
@@ -117,17 +127,48 @@ class Outbox:
         # so "thank you" comes before the badge it earned.
         self._answering: dict[tuple[str, str], int] = {}
         self._held: set[tuple[str, str]] = set()  # of those, the ones a delivery had to pass over
+        self._paces: dict[str, Pace] = {}
+        # Who claims rows: this process (its host and pid, for an operator reading the table; and a random part,
+        # since a pid comes back after a restart).
+        self.claimant = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease = timedelta(seconds=bot.config.bot.outbox_lease_seconds)
+        self._wake_at: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         rows = await self._db.fetchall(
             "SELECT DISTINCT community, target_id FROM outbox WHERE status = ? AND target_kind = 'member'",
             (UNREACHABLE,))
         self._waiting = {(row["community"], row["target_id"]) for row in rows}
+        await self._release_the_departed()
+        await self._db.listen(WAKE, self._woken)
+
+    async def _release_the_departed(self) -> None:
+        """Messages held by a process of this machine that is gone (this one's earlier life, before a crash or a
+        kill) are let go at once, rather than when their lease ends: a bot started again sends them now."""
+        host, pid = socket.gethostname(), os.getpid()
+        for row in await self._db.fetchall("SELECT DISTINCT claimed_by FROM outbox WHERE status = ? AND"
+                                           " claimed_until IS NOT NULL", (PENDING,)):
+            claimant = row["claimed_by"]
+            their_host, their_pid, _ = (claimant.rsplit(":", 2) + ["", ""])[:3]
+            if their_host == host and their_pid.isdigit() and (int(their_pid) == pid or not _alive(int(their_pid))):
+                await self._db.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?"
+                                       " AND status = ?", (claimant, PENDING))
+
+    def _woken(self, payload: str) -> None:
+        """Another process queued messages ("" ), or found a member's DMs closed ("closed <community> <member>")."""
+        kind, _, rest = payload.partition(" ")
+        if kind == "closed":
+            community, _, member_id = rest.partition(" ")
+            self._waiting.add((community, member_id))
+        elif kind != self.claimant:
+            self.kick()
 
     async def close(self, timeout: float = 10) -> None:
         """Stop delivering after the message on its way (so it is marked, not sent again at the next
         start); what is not yet sent stays queued. A delivery stuck longer than `timeout` is cancelled."""
         self._stopping = True
+        if self._wake_at is not None:
+            self._wake_at.cancel()
         if self._task is not None and not self._task.done():
             if self._pausing:  # nothing on its way: no need to wait out the pause
                 self._task.cancel()
@@ -164,19 +205,22 @@ class Outbox:
         if tx is None:
             async with self._db.transaction() as own:
                 queued = await self._insert(own, community, files, rows)
+            self.kick()
         else:
             queued = await self._insert(tx, community, files, rows)
-        self.kick()  # its run waits for the transaction to end before it reads
+            tx.after_commit(self.kick)  # delivered once they are there to read
         return queued
 
-    @staticmethod
-    async def _insert(tx: Transaction, community: Community, files: dict[str, bytes], rows: list[tuple]) -> int:
+    async def _insert(self, tx: Transaction, community: Community, files: dict[str, bytes], rows: list[tuple]) -> int:
+        await tx.notify(WAKE, self.claimant)  # the other processes claim their share
         if files:
-            await tx.executemany("INSERT OR IGNORE INTO outbox_files (community, hash, data) VALUES (?, ?, ?)",
-                                 [(community.key, digest, blob) for digest, blob in files.items()])
+            await tx.lock(FILES, shared=True)  # see forget_delivered_files
+            await tx.executemany("INSERT INTO outbox_files (community, hash, data) VALUES (?, ?, ?)"
+                                 " ON CONFLICT DO NOTHING", [(community.key, digest, blob) for digest, blob in files.items()])
         return await tx.executemany(
-            "INSERT OR IGNORE INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
-            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
+            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING", rows)
 
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
                        tx: Transaction | None = None) -> int:
@@ -202,11 +246,20 @@ class Outbox:
 
     async def forget_delivered_files(self) -> int:
         """Delete the images and files no message still waiting needs; returns how many went."""
-        waiting = ("SELECT outbox.community || ' ' || json_extract(item.value, '$[1]') FROM outbox,"
-                   " json_each(outbox.message, '$.{kind}') AS item WHERE outbox.status IN ('pending', 'unreachable')")
-        return await self._db.execute(
-            f"DELETE FROM outbox_files WHERE community || ' ' || hash NOT IN ({waiting.format(kind='images')}"
-            f" UNION {waiting.format(kind='files')})")
+        async with self._db.transaction() as tx:
+            # No message that needs a file is being queued meanwhile: it could find the file here, then lose it.
+            await tx.lock(FILES)
+            kept = [(row[0], row[1]) for row in await tx.fetchall("SELECT community, hash FROM outbox_files")]
+            if not kept:
+                return 0
+            needed = set()
+            for row in await tx.fetchall(
+                    "SELECT community, message FROM outbox WHERE status IN (?, ?) AND message NOT LIKE ?",
+                    (PENDING, UNREACHABLE, '%"images": [], "files": []%')):  # only messages that carry some
+                data = json.loads(row["message"])
+                needed.update((row["community"], item[1]) for kind in ("images", "files") for item in data[kind])
+            return await tx.executemany("DELETE FROM outbox_files WHERE community = ? AND hash = ?",
+                                        [key for key in kept if key not in needed])
 
     async def pending(self) -> int:
         """Messages still to deliver, in every community (for `smallstep status`)."""
@@ -251,10 +304,12 @@ class Outbox:
         if key not in self._waiting:
             return
         self._waiting.discard(key)
-        await self._db.execute(
-            "UPDATE outbox SET status = ?, not_before = ? WHERE community = ? AND target_kind = 'member'"
-            " AND target_id = ? AND status = ?", (PENDING, stamp(self._clock.now()), community.key, member.id,
-                                                  UNREACHABLE))
+        async with self._db.transaction() as tx:
+            if await tx.execute(
+                    "UPDATE outbox SET status = ?, not_before = ?, claimed_by = NULL, claimed_until = NULL"
+                    " WHERE community = ? AND target_kind = 'member' AND target_id = ? AND status = ?",
+                    (PENDING, stamp(self._clock.now()), community.key, member.id, UNREACHABLE)):
+                await tx.notify(WAKE)  # sent by whichever process serves the platform
         self.kick()
 
     async def _run(self) -> None:
@@ -274,32 +329,84 @@ class Outbox:
     async def deliver_due(self) -> int:
         """Deliver every message that is due on a platform being served, in the order queued (one pass;
         a message for a member being answered right now is left for the pass after); returns how many
-        were sent."""
+        were sent. Rows are claimed a few at a time, so that other processes take their share meanwhile."""
         sent = last = 0
         passed_over: set[tuple[str, str]] = set()  # members whose messages wait: their later ones wait too
         async with self._lock:
-            while True:
-                platforms = sorted(self._bot.adapters)
-                if not platforms:
-                    return sent
-                marks = ", ".join("?" for _ in platforms)
-                rows = await self._db.fetchall(
-                    f"SELECT * FROM outbox WHERE status = ? AND platform IN ({marks}) AND not_before <= ? AND id > ?"
-                    f" ORDER BY id LIMIT {CHUNK}", (PENDING, *platforms, stamp(self._clock.now()), last))
-                if not rows:
-                    return sent
-                for row in rows:
-                    if self._stopping:
+            try:
+                while True:
+                    platforms = sorted(self._bot.adapters)
+                    if not platforms:
                         return sent
-                    last = row["id"]
-                    member_key = (row["community"], row["target_id"])
-                    if row["target_kind"] == "member" and (member_key in self._answering or member_key in passed_over):
-                        # Once one is passed over, so are the rest of this pass: an answer that ends meanwhile
-                        # must not let a later message overtake the one that waited.
-                        passed_over.add(member_key)
-                        self._held.add(member_key)
-                        continue
-                    sent += await self._deliver(row)
+                    rows = await self._claim(platforms, last)
+                    if not rows:
+                        await self._wake_when_released(platforms)
+                        return sent
+                    for index, row in enumerate(rows):
+                        if self._stopping:
+                            await self._release([r["id"] for r in rows[index:]])
+                            return sent
+                        last = row["id"]
+                        member_key = (row["community"], row["target_id"])
+                        if row["target_kind"] == "member" and (member_key in self._answering
+                                                               or member_key in passed_over):
+                            # Once one is passed over, so are the rest of this pass: an answer that ends
+                            # meanwhile must not let a later message overtake the one that waited.
+                            passed_over.add(member_key)
+                            self._held.add(member_key)
+                            await self._release([row["id"]])
+                            continue
+                        sent += await self._deliver(row)
+            except asyncio.CancelledError:
+                if last:  # stopped in the middle: what it claimed and did not send is the others' at once
+                    with contextlib.suppress(Exception):
+                        await asyncio.shield(self._release_mine(last))
+                raise
+
+    @staticmethod
+    def _lease_clock() -> datetime:
+        """Leases are counted in real time, whatever the bot's clock says (a test's, a console's `:clock`):
+        every process must agree on them."""
+        return datetime.now(timezone.utc)
+
+    async def _claim(self, platforms: list[str], after: int) -> list[Any]:
+        """The next due rows (ids past `after`) that no living process holds, made this process's for a lease."""
+        marks = ", ".join("?" for _ in platforms)
+        now = self._lease_clock()
+        async with self._db.transaction() as tx:
+            rows = await tx.fetchall(
+                f"SELECT * FROM outbox WHERE status = ? AND platform IN ({marks}) AND not_before <= ? AND id > ?"
+                f" AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT {CLAIM}" + tx.skip_locked,
+                (PENDING, *platforms, stamp(self._clock.now()), after, stamp(now)))
+            if rows:
+                marks = ", ".join("?" for _ in rows)
+                await tx.execute(f"UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ({marks})",
+                                 (self.claimant, stamp(now + self.lease), *(row["id"] for row in rows)))
+        return rows
+
+    async def _release(self, ids: list[int]) -> None:
+        if ids:
+            marks = ", ".join("?" for _ in ids)
+            await self._db.execute(f"UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE id IN ({marks})"
+                                   " AND claimed_by = ? AND status = ?", (*ids, self.claimant, PENDING))
+
+    async def _release_mine(self, after: int) -> None:
+        await self._db.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?"
+                               " AND status = ? AND id >= ?", (self.claimant, PENDING, after))
+
+    async def _wake_when_released(self, platforms: list[str]) -> None:
+        """Due rows another process holds are delivered here if its lease ends first (that process died): a run
+        is planned for that moment."""
+        marks = ", ".join("?" for _ in platforms)
+        until = await self._db.fetchval(
+            f"SELECT MIN(claimed_until) FROM outbox WHERE status = ? AND platform IN ({marks}) AND not_before <= ?"
+            " AND claimed_by <> ?", (PENDING, *platforms, stamp(self._clock.now()), self.claimant))
+        if until is None or self._stopping:
+            return
+        if self._wake_at is not None:
+            self._wake_at.cancel()
+        delay = (datetime.fromisoformat(until) - self._lease_clock()).total_seconds() + 0.1
+        self._wake_at = asyncio.get_running_loop().call_later(max(0.5, delay), self.kick)
 
     async def _deliver(self, row: Any) -> int:
         adapter = self._bot.adapters[row["platform"]]
@@ -315,19 +422,25 @@ class Outbox:
                                                  (row["community"], digest)) for digest in kept}
         message = Message.from_json(data, fetch=blobs.__getitem__)
         delivery = Delivery(delivery_key(row), datetime.fromisoformat(row["tried_at"]) if row["tried_at"] else None)
-        limiter = self._limiter(adapter)
         try:
-            if limiter is not None:
-                await limiter.acquire()
             # Written before the platform is asked: should this attempt never be marked, the next one knows.
             # The earliest attempt whose outcome is unknown is kept: a later one that also failed without an
             # answer must not hide it (Slack looks for the message from that moment on).
-            await self._db.execute("UPDATE outbox SET tried_at = COALESCE(tried_at, ?) WHERE id = ?",
-                                   (stamp(now), row["id"]))
-            message_id = await adapter.send(community, target, message, delivery=delivery)
+            # Still this process's (its lease did not run out, nobody withdrew it), and the lease runs from now.
+            if not await self._db.execute(
+                    "UPDATE outbox SET tried_at = COALESCE(tried_at, ?), claimed_until = ? WHERE id = ?"
+                    " AND claimed_by = ? AND status = ?",
+                    (stamp(now), stamp(self._lease_clock() + self.lease), row["id"], self.claimant, PENDING)):
+                return 0
+            await self._wait_for_turn(adapter)  # last, right before the request: its moment is the one it keeps
+            # Given up well within the lease, so no other process can take the row while this send may still land
+            # (an attempt given up is an unknown outcome, looked for by the next one).
+            async with asyncio.timeout(self.lease.total_seconds() / 2):
+                message_id = await adapter.send(community, target, message, delivery=delivery)
         except MemberUnreachable as exc:  # the platform refused it: this attempt posted nothing
             self._waiting.add((row["community"], row["target_id"]))
-            await self._mark(row, UNREACHABLE, problem=str(exc), refused=delivery.tried_at is None)
+            await self._mark(row, UNREACHABLE, problem=str(exc), refused=delivery.tried_at is None,
+                             closed=f"closed {row['community']} {row['target_id']}")
             return 0
         except ChannelUnavailable as exc:
             attempts = row["attempts"] + 1
@@ -359,24 +472,42 @@ class Outbox:
 
     async def _mark(self, row: Any, status: str, *, problem: str | None = None, message_id: str | None = None,
                     attempts: int | None = None, not_before: datetime | None = None,
-                    sent_at: datetime | None = None, refused: bool = False) -> None:
+                    sent_at: datetime | None = None, refused: bool = False, closed: str = "") -> None:
         """Record what became of an attempt. `refused`: the platform said no to the first attempt, so
-        nothing was posted, and a later attempt need not look for an earlier post."""
-        await self._db.execute(
-            "UPDATE outbox SET status = ?, problem = ?, message_id = ?, attempts = ?, not_before = ?, sent_at = ?,"
-            " tried_at = CASE WHEN ? THEN NULL ELSE tried_at END WHERE id = ?",
-            (status, problem, message_id, row["attempts"] if attempts is None else attempts,
-             stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, refused,
-             row["id"]))
+        nothing was posted, and a later attempt need not look for an earlier post. A message to try again
+        is let go (any process takes it when it is due); one that is done keeps the name of the process that
+        delivered it. `closed`: the member's DMs were closed, which every process is told."""
+        sql = ("UPDATE outbox SET status = ?, problem = ?, message_id = ?, attempts = ?, not_before = ?, sent_at = ?,"
+               " tried_at = CASE WHEN ? THEN NULL ELSE tried_at END,"
+               " claimed_until = NULL, claimed_by = CASE WHEN ? THEN NULL ELSE claimed_by END WHERE id = ?")
+        params = (status, problem, message_id, row["attempts"] if attempts is None else attempts,
+                  stamp(not_before) if not_before else row["not_before"], stamp(sent_at) if sent_at else None, refused,
+                  status in (PENDING, UNREACHABLE), row["id"])
+        if not closed:
+            await self._db.execute(sql, params)
+            return
+        async with self._db.transaction() as tx:
+            await tx.execute(sql, params)
+            await tx.notify(WAKE, closed)
 
-    def _limiter(self, adapter: Adapter) -> AsyncLimiter | None:
+    async def _wait_for_turn(self, adapter: Adapter) -> None:
         rate = adapter.send_rate
         if not rate:
-            return None
-        if adapter.platform not in self._limiters:
-            # One message per 1/rate seconds, never a burst: a platform counting per second sees at most `rate`.
-            self._limiters[adapter.platform] = AsyncLimiter(1, 1 / rate)
-        return self._limiters[adapter.platform]
+            return
+        if adapter.platform not in self._paces:
+            self._paces[adapter.platform] = Pace(self._db, adapter.platform, rate)
+        await self._paces[adapter.platform].wait()
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this machine is running (or a process has its pid now, which is as good: wait)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _logged_kind(row: Any) -> str:

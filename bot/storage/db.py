@@ -1,34 +1,37 @@
-"""One SQLite file, opened through aiosqlite, shared by the core and every cog.
+"""The bot's database, shared by the core and every cog: one SQLite file (the embedded default), or a
+PostgreSQL server that several bot processes share. Cogs see one API, whichever it is:
 
-The connection runs in autocommit mode: a single statement is its own transaction
-(one thread hop, one commit). Several statements that must land together go in
-`async with db.transaction() as tx:`, which holds a lock for its whole life.
+    await db.execute("UPDATE ... WHERE id = ?", (id,))          # one statement, committed on its own
+    row = await db.fetchone("SELECT ... WHERE id = ?", (id,))   # rows read by name or by index
+    async with db.transaction() as tx:                          # statements that land together, or not at all
+        await tx.execute(...)
 
-Single statements do not take that lock from each other: aiosqlite runs them in the
-order they were queued, so many coroutines' statements flow through its thread back
-to back. They only wait while a transaction is open, so that none of them lands
-inside someone else's transaction (and is lost if it rolls back).
+SQL is written once for both, with `?` placeholders, in what both understand (`INSERT ... ON CONFLICT`,
+`RETURNING`, `NULLS FIRST`, `CAST(... AS DOUBLE PRECISION)`). What differs lives in `bot.storage.sqlite`
+and `bot.storage.postgres`: placeholders, the types of migrations, the list of tables, backups.
 
-SQLite errors that a member or an operator can act on are turned into
-`StorageError` subclasses with a sentence that says what happened.
+Where SQLite's single writer made work take turns for free, PostgreSQL lets transactions run side by
+side: a transaction that reads, decides and writes takes `await tx.lock(name)` first (nothing on SQLite,
+whose transactions already take turns; an advisory lock on PostgreSQL).
+
+Errors that a member or an operator can act on are turned into `StorageError` subclasses with a
+sentence that says what happened.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import sqlite3
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any, AsyncIterator, Callable, ClassVar, Iterable, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
-import aiosqlite
-
-log = logging.getLogger(__name__)
-
-BUSY_TIMEOUT_MS = 5000
+BUSY_TIMEOUT_MS = 5000  # how long a statement waits for another's lock before the database counts as busy
 _TABLE = re.compile(r"^[a-z][a-z_]*$")
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+Params = Sequence[Any]
+Location = Path | str  # a path is an SQLite file; a string is a postgresql:// address
 
 
 class StorageError(Exception):
@@ -36,212 +39,188 @@ class StorageError(Exception):
 
 
 class DatabaseBusy(StorageError):
-    """Another process held the database longer than the busy timeout."""
+    """Another process held the database (or the rows asked for) longer than the busy timeout."""
 
 
 class DatabaseReadOnly(StorageError):
-    """The database file or its folder cannot be written."""
+    """The database cannot be written: a read-only file or folder, or a read-only server."""
 
 
 class DatabaseFull(StorageError):
     """The disk holding the database is full."""
 
 
-def _translate(exc: sqlite3.Error, path: Path) -> StorageError:
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return DatabaseBusy(f"the database {path} is busy (locked by another process): {exc}")
-    if "readonly" in text or "read-only" in text:
-        return DatabaseReadOnly(f"the database {path} cannot be written (read-only): {exc}")
-    if "full" in text:
-        return DatabaseFull(f"the disk holding {path} is full: {exc}")
-    return StorageError(f"database error on {path}: {exc}")
+def is_postgres(location: Location) -> bool:
+    return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
 
 
-def _probe(path: Path) -> None:
-    """Open the file, switch it to WAL and take the write lock once, so that a database that
-    cannot be written fails at start, not in the middle of a conversation."""
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
+def shown(location: Location) -> str:
+    """A location as it may be printed or logged: an address without its password."""
+    if not is_postgres(location):
+        return str(location)
+    parts = urlsplit(location)
+    if parts.password is None:
+        return location
+    host = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}" if user else f":***@{host}"))
 
 
-def _checkpoint(path: Path) -> None:
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # never waits: what readers still use is copied next time
-    finally:
-        conn.close()
-
-
-def _cannot_open(exc: sqlite3.Error, path: Path) -> StorageError:
-    """Why the database cannot be opened, and what to do about it."""
-    if "not a database" in str(exc).lower():
-        return StorageError(f"{path} is not an SQLite database ({exc}). Set bot.database (or --db) to the bot's "
-                            "database, or to a new file name.")
-    error = _translate(exc, path)
-    if type(error) is StorageError:
-        return StorageError(f"cannot open the database {path}: {exc}. "
-                            "Set bot.database (or --db) to a file in a folder you can write.")
-    return type(error)(f"{error}. Check the file's permissions, or set bot.database (or --db) elsewhere.")
+_KINDS: dict[str, type[Database]] = {}  # by dialect: SqliteDatabase, PostgresDatabase
 
 
 class Database:
-    """The bot's SQLite database. Create it with `await Database.open(path)`."""
+    """The bot's database. Open it with `await Database.open(location)`: a path (SQLite) or a
+    `postgresql://` address (PostgreSQL, with the `postgres` extra installed)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
-        self.path = path
-        self._lock = asyncio.Lock()
+    dialect: ClassVar[str]  # "sqlite" | "postgresql"
+    location: Location
 
     @classmethod
-    async def open(cls, path: str | Path) -> Database:
-        """Open (creating if needed) the database file, in WAL mode with foreign keys on.
+    async def open(cls, location: Location) -> Database:
+        """Open the database, creating an SQLite file if needed. Raises StorageError with a plain
+        explanation when it cannot be opened or written."""
+        if is_postgres(location):
+            return await _KINDS["postgresql"].connect(location)
+        return await _KINDS["sqlite"].connect(Path(location))
 
-        Raises StorageError with a plain explanation when the file or its folder
-        cannot be created or written.
-        """
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(
-                f"cannot create the folder {path.parent} for the database: {exc.strerror or exc}. "
-                "Set bot.database (or --db) to a file in a folder you can write."
-            ) from None
-        if path.is_dir():
-            raise StorageError(f"the database path {path} is a folder; give a file name, e.g. {path / 'smallstep.db'}")
-        try:
-            # Try the file with the standard library first: a failed aiosqlite.connect leaves its
-            # worker thread to report to an event loop that may be gone (a traceback at exit).
-            await asyncio.to_thread(_probe, path)
-        except sqlite3.Error as exc:
-            raise _cannot_open(exc, path) from None
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        db = cls(conn, path)
-        try:
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA journal_mode = WAL")
-            await conn.execute("PRAGMA synchronous = NORMAL")
-            await conn.execute("PRAGMA wal_autocheckpoint = 0")  # see `checkpoint`
-            await conn.execute("PRAGMA foreign_keys = ON")
-        except sqlite3.Error as exc:
-            await conn.close()
-            raise _cannot_open(exc, path) from None
-        return db
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each kind of database (bot.storage.sqlite, bot.storage.postgres, loaded with bot.storage) makes itself
+        # known by its dialect, so that this module, below them, need not import them.
+        super().__init_subclass__(**kwargs)
+        if "dialect" in cls.__dict__:
+            _KINDS[cls.dialect] = cls
+
+    @property
+    def path(self) -> str:
+        """Where the database is, as it may be shown to an operator."""
+        return shown(self.location)
+
+    # Whether several processes of the bot may share the database (PostgreSQL): what one process kept in memory
+    # (a pace) is kept in the database instead.
+    shared: ClassVar[bool] = False
+
+    # Checkpoints copy SQLite's write-ahead log into its file (see SqliteDatabase.checkpoint);
+    # PostgreSQL does its own.
+    needs_checkpoints: ClassVar[bool] = False
 
     async def checkpoint(self) -> None:
-        """Copy what the write-ahead log holds into the database file, from a connection of its own on a
-        thread (a loop of the serving bot does it every few seconds; closing does the rest). SQLite would
-        otherwise do it inside whichever commit finds a thousand pages waiting, disk sync included: up
-        to a second in which every member's statement waits behind it."""
-        try:
-            await asyncio.to_thread(_checkpoint, self.path)
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
+        """Nothing to do unless `needs_checkpoints`."""
 
     async def close(self) -> None:
-        await self._conn.close()
+        raise NotImplementedError
 
-    # -- single statements (each commits on its own) -----------------------------
-
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
-        await self._outside_transactions()
-        return (await self._cursor(sql, params)).rowcount
+        raise NotImplementedError
 
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        """Run one statement for each row of parameters, in one transaction; returns the rows changed."""
         async with self.transaction() as tx:
             return await tx.executemany(sql, rows)
 
-    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        """Run an INSERT and return the new row's id."""
-        await self._outside_transactions()
-        return (await self._cursor(sql, params)).lastrowid
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table with an `id` key and return the new row's id."""
+        return await self.fetchval(f"{sql} RETURNING id", params)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
-        await self._outside_transactions()
-        return await self._fetch(sql, params, one=True)
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        """The first row, or None. A row reads by column name (`row["id"]`) and by index (`row[0]`)."""
+        raise NotImplementedError
 
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
-        await self._outside_transactions()
-        return await self._fetch(sql, params, one=False)
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        raise NotImplementedError
 
-    async def fetchval(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
     async def executescript(self, script: str) -> None:
-        """Run several statements as one transaction (used by migrations)."""
-        async with self._lock:
-            try:
-                await self._conn.executescript(script)
-            except sqlite3.Error as exc:
-                if self._conn.in_transaction:
-                    await self._conn.rollback()
-                raise _translate(exc, self.path) from exc
+        """Run several statements (without parameters) as one transaction: a migration."""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """Statements that must land together: all of them, or none."""
+        raise NotImplementedError
+
+    async def other_processes(self) -> int:
+        """How many other processes of the bot are connected to the database now (PostgreSQL; an SQLite file
+        is one process's)."""
+        return 0
+
+    async def tables(self) -> list[str]:
+        """The names of the bot's tables."""
+        raise NotImplementedError
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Transaction]:
-        """Statements that must land together: all of them, or none."""
-        async with self._lock:
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _translate(exc, self.path) from exc
-            try:
-                yield Transaction(self)
-            except BaseException:
-                await self._conn.rollback()
-                raise
-            else:
-                try:
-                    await self._conn.commit()
-                except sqlite3.Error as exc:
-                    await self._conn.rollback()
-                    raise _translate(exc, self.path) from exc
+    async def migrating(self) -> AsyncIterator[None]:
+        """Held while migrations are applied, so that processes starting together apply each once."""
+        yield
 
-    # -- internals -----------------------------------------------------------------
+    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+        """Call `callback(payload)` whenever another process's transaction notifies `channel`, until the
+        database is closed (PostgreSQL's LISTEN). Nothing on SQLite: no other process writes there for this
+        one to hear of; the periodic jobs find their work."""
 
-    async def _outside_transactions(self) -> None:
-        """Wait until no transaction is open. The caller must queue its statement right
-        after this returns, with no await in between, so no transaction can start first."""
-        if self._lock.locked():
-            async with self._lock:
-                pass
-
-    async def _cursor(self, sql: str, params: Any) -> aiosqlite.Cursor:
-        try:
-            return await self._conn.execute(sql, params)
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
-
-    async def _fetch(self, sql: str, params: Any, *, one: bool) -> Any:
-        try:
-            rows = await self._conn.execute_fetchall(sql, params)  # one thread hop for the query and its rows
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
-        if one:
-            return rows[0] if rows else None
-        return list(rows)
+    def schema(self, sql: str) -> str:
+        """A migration, written for SQLite, in this database's own words (its types)."""
+        return sql
 
 
 class Transaction:
-    """Statements inside `Database.transaction()`; the lock is already held."""
+    """Statements inside `Database.transaction()`, on its one connection."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    # Added to a SELECT, locks the rows it reads until the transaction ends, where the database can lock
+    # rows (PostgreSQL); SQLite's transactions already hold the whole database.
+    for_update: ClassVar[str] = ""
+    # The same, passing over rows another transaction holds: each of several processes claims rows of its own.
+    skip_locked: ClassVar[str] = ""
 
-    async def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        return (await self._db._cursor(sql, params)).rowcount
+    def __init__(self) -> None:
+        self._committed: list[Callable[[], None]] = []
 
-    async def insert(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> int:
-        return (await self._db._cursor(sql, params)).lastrowid
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the transaction has committed (not at all if it rolls back): work that
+        must see what it wrote, such as delivering the messages it queued, starts then."""
+        self._committed.append(callback)
+
+    def _ended(self) -> None:
+        for callback in self._committed:
+            callback()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        raise NotImplementedError
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
+        raise NotImplementedError
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table with an `id` key and return the new row's id."""
+        return await self.fetchval(f"{sql} RETURNING id", params)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        raise NotImplementedError
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def lock(self, name: str, *, shared: bool = False) -> None:
+        """Take turns with every other transaction that locks `name` (in any process), until this one
+        ends: what it read stays true until it has written. `shared` locks let each other through, and
+        wait only for a lock that is not. Nothing to do on SQLite, where every transaction already holds
+        the database's one write lock."""
+
+    async def notify(self, channel: str, payload: str = "") -> None:
+        """Once this transaction has committed, wake whatever listens on `channel` in the other processes
+        (`Database.listen`). Nothing to do on SQLite, one process's database."""
+
+    async def defer_foreign_keys(self) -> None:
+        """Check foreign keys at the commit, not after each statement (children and parents deleted in
+        any order)."""
+        raise NotImplementedError
 
     async def next_number(self, community: str, table: str) -> int:
         """The id for a new row of `table` (testimonials, stories, events, ...), which members and
@@ -249,24 +228,11 @@ class Transaction:
         it was erased since. Insert the row with it in this same transaction."""
         if not _TABLE.match(table):
             raise ValueError(f"not a table name: {table!r}")
-        # Past the table's highest id too: the id is the row's key, shared by every community.
-        row = await self.fetchone(
-            f"SELECT MAX(COALESCE((SELECT last FROM numbers WHERE community = ? AND kind = ?), 0),"
-            f" COALESCE((SELECT MAX(id) FROM {table}), 0)) + 1", (community, table))
-        number = row[0]
+        # The id is the row's key, shared by every community: numbers of one table take turns everywhere.
+        await self.lock(f"numbers:{table}")
+        number = await self.fetchval(
+            "SELECT MAX(n) + 1 FROM (SELECT last AS n FROM numbers WHERE community = ? AND kind = ?"
+            f" UNION ALL SELECT MAX(id) FROM {table} UNION ALL SELECT 0) AS known", (community, table))
         await self.execute("INSERT INTO numbers (community, kind, last) VALUES (?, ?, ?)"
                            " ON CONFLICT (community, kind) DO UPDATE SET last = excluded.last", (community, table, number))
         return number
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
-        try:
-            cursor = await self._db._conn.executemany(sql, rows)
-            return cursor.rowcount
-        except sqlite3.Error as exc:
-            raise _translate(exc, self._db.path) from exc
-
-    async def fetchone(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> aiosqlite.Row | None:
-        return await self._db._fetch(sql, params, one=True)
-
-    async def fetchall(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[aiosqlite.Row]:
-        return await self._db._fetch(sql, params, one=False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.core import Community, Member
@@ -25,8 +26,8 @@ class BadgeStore:
         `badge.awarded` event (to publish after the commit), or None if the member holds it already,
         or it was revoked and is not being granted again."""
         given = await tx.execute(
-            "INSERT OR IGNORE INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", (community.key, member.id, member.display_name, badge, HELD, how,
+            "INSERT INTO badge_awards (community, member_id, member_name, badge, status, how, awarded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", (community.key, member.id, member.display_name, badge, HELD, how,
                                               stamp(at)))
         if not given and how == GRANTED:  # a moderator gives back a badge that was revoked
             given = await tx.execute(
@@ -80,7 +81,8 @@ class BadgeStore:
         return public is None or bool(public)
 
     async def set_public(self, community: Community, member_id: str, public: bool) -> None:
-        await self._db.execute("INSERT OR REPLACE INTO badge_privacy VALUES (?, ?, ?)",
+        await self._db.execute("INSERT INTO badge_privacy VALUES (?, ?, ?)"
+                               " ON CONFLICT (community, member_id) DO UPDATE SET public = excluded.public",
                                (community.key, member_id, int(public)))
 
     async def counts_from_history(self, community: Community, events: tuple[str, ...], minimum: int) -> list[str]:
@@ -105,8 +107,12 @@ class BadgeStore:
     async def weekly(self, community: Community, names: list[str], since: str) -> list[dict[str, Any]]:
         """How often each event happened per week (Monday first) since a moment."""
         marks = ", ".join("?" for _ in names)
-        rows = await self._db.fetchall(
-            f"SELECT date(at, 'weekday 0', '-6 days') AS week, name, COUNT(*) AS n FROM domain_events"
-            f" WHERE community = ? AND at >= ? AND name IN ({marks}) GROUP BY week, name ORDER BY week",
+        rows = await self._db.fetchall(  # per day (times are kept in UTC, so the day is the first ten characters)
+            f"SELECT substr(at, 1, 10) AS day, name, COUNT(*) AS n FROM domain_events"
+            f" WHERE community = ? AND at >= ? AND name IN ({marks}) GROUP BY substr(at, 1, 10), name",
             (community.key, since, *names))
-        return [dict(row) for row in rows]
+        weeks: Counter[tuple[str, str]] = Counter()
+        for row in rows:
+            day = date.fromisoformat(row["day"])
+            weeks[((day - timedelta(days=day.weekday())).isoformat(), row["name"])] += row["n"]
+        return [{"week": week, "name": name, "n": n} for (week, name), n in sorted(weeks.items())]

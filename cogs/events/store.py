@@ -161,15 +161,19 @@ class EventStore:
         waitlist when a place came free (if any), and the `event.rsvp` events of whoever is going
         for the first time, this member or the one moved up (published by the caller).
         """
+        # Answers to one event take turns, in every process: the places counted stay so until this one is
+        # written (and a capacity changed meanwhile is the one that counts).
+        capacity = await tx.fetchval("SELECT capacity FROM events WHERE community = ? AND id = ?" + tx.for_update,
+                                     (community.key, event.id))
         before = await tx.fetchone("SELECT answer, first_going_at FROM event_rsvps"
                                    " WHERE community = ? AND event_id = ? AND member_id = ?",
                                    (community.key, event.id, member.id))
         previous = before["answer"] if before else None
         recorded = answer
-        if answer == GOING and previous not in (GOING,) and event.capacity is not None:
+        if answer == GOING and previous not in (GOING,) and capacity is not None:
             going = await tx.fetchone("SELECT COUNT(*) AS n FROM event_rsvps WHERE community = ? AND"
                                       " event_id = ? AND answer = ?", (community.key, event.id, GOING))
-            if going["n"] >= event.capacity:
+            if going["n"] >= capacity:
                 recorded = WAITLIST
         if recorded == previous or (previous == WAITLIST and recorded == WAITLIST):
             return recorded, None, []  # nothing changes, and the waitlist keeps its order
@@ -254,7 +258,7 @@ class EventStore:
         recorded = []
         async with self._db.transaction() as tx:
             for member in members:
-                if await tx.execute("INSERT OR IGNORE INTO event_attendance VALUES (?, ?, ?, ?, ?)",
+                if await tx.execute("INSERT INTO event_attendance VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                     (community.key, event_id, member.id, by, stamp(at))):
                     recorded.append(await self._events.record(tx, "event.attended", community, member,
                                                               event=event_id))
@@ -273,7 +277,8 @@ class EventStore:
         return {row["member_id"]: row["timezone"] for row in rows}
 
     async def set_zone(self, community: Community, member_id: str, zone: str) -> None:
-        await self._db.execute("INSERT OR REPLACE INTO member_timezones VALUES (?, ?, ?)",
+        await self._db.execute("INSERT INTO member_timezones VALUES (?, ?, ?)"
+                               " ON CONFLICT (community, member_id) DO UPDATE SET timezone = excluded.timezone",
                                (community.key, member_id, zone))
 
 

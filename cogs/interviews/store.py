@@ -86,8 +86,9 @@ class InterviewStore:
     async def consents(self, community: Community, interview_id: int, *,
                        tx: Transaction | None = None) -> list[Consent]:
         rows = await (tx or self._db).fetchall(
-            "SELECT member_id, member_name, answer, asked_at, reminded_at FROM interview_consents"
-            " WHERE community = ? AND interview_id = ? ORDER BY rowid", (community.key, interview_id))
+            "SELECT c.member_id, c.member_name, c.answer, c.asked_at, c.reminded_at FROM interview_consents c"
+            " JOIN interviews i ON i.id = c.interview_id WHERE c.community = ? AND c.interview_id = ?"
+            " ORDER BY c.asked_at, c.member_id <> i.member_id", (community.key, interview_id))  # the member, then their partner
         return [Consent(**dict(row)) for row in rows]
 
     async def answer(self, tx: Transaction, community: Community, interview_id: int, member_id: str, answer: str,
@@ -145,5 +146,5 @@ class InterviewStore:
 
     async def first_seen(self, community: Community, signature: str, at: datetime) -> bool:
         """Whether a webhook request's signature is new (False: a replay)."""
-        return bool(await self._db.execute("INSERT OR IGNORE INTO interview_webhook_seen VALUES (?, ?, ?)",
+        return bool(await self._db.execute("INSERT INTO interview_webhook_seen VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                                            (community.key, signature, stamp(at))))

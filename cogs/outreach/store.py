@@ -51,7 +51,7 @@ class OutreachStore:
     async def inviting(self, community: Community, member: Member, kind: str, at: datetime) -> DomainEvent | None:
         """A member is bringing a group of this kind; the `outreach.invited` event the first time."""
         async with self._db.transaction() as tx:
-            if not await tx.execute("INSERT OR IGNORE INTO outreach_invitations VALUES (?, ?, ?, ?, ?)",
+            if not await tx.execute("INSERT INTO outreach_invitations VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                     (community.key, member.id, member.display_name, kind, stamp(at))):
                 return None
             return await self._events.record(tx, "outreach.invited", community, member, kind=kind)

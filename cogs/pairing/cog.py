@@ -323,13 +323,15 @@ class Pairing(Conversation, Cog):
     async def run_round(self, community: Community, now: datetime, started_by: str = "",
                         unless: Callable[[int], bool] | None = None) -> tuple[int, int] | None:
         """Pair those who are in; returns (pairs made, members who were in). One round at a time per
-        community; `unless(last round's id)`, checked once it is this round's turn, can call it off (None)."""
+        community; `unless(last round's id)`, checked once it is this round's turn, can call it off (None), as
+        does a round another process made meanwhile."""
         async with self._rounds[community.key]:
-            if unless is not None and unless(await self.store.last_round(community)):
+            last = await self.store.last_round(community)
+            if unless is not None and unless(last):
                 return None
-            return await self._round(community, now, started_by)
+            return await self._round(community, now, started_by, last)
 
-    async def _round(self, community: Community, now: datetime, started_by: str) -> tuple[int, int]:
+    async def _round(self, community: Community, now: datetime, started_by: str, last: int) -> tuple[int, int] | None:
         members = await self.store.in_round(community)
         if len(members) < 2 and not started_by:
             return 0, len(members)  # the schedule does not record a round with no one to pair
@@ -345,7 +347,9 @@ class Pairing(Conversation, Cog):
         turn = await self.store.round_count(community)
         guide = await self.bot.ask("practice.guide", community, community.platform, turn, default=None)
         in_rooms = self._room_opener(community) is not None
-        round_id = await self.store.start_round(community, now, started_by, len(members), alike)
+        round_id = await self.store.start_round(community, now, started_by, len(members), alike, after=last)
+        if round_id is None:
+            return None
         for start in range(0, len(chosen), PAIRS_AT_ONCE):
             some = chosen[start:start + PAIRS_AT_ONCE]
             async with self.db.transaction() as tx:  # each pair with its introductions, or neither

@@ -166,7 +166,9 @@ class PairingStore:
         introductions let pass starts again."""
         return bool(await self._db.execute(
             "UPDATE pairing_members SET status = ?, paused_until = ?, silent = 0 WHERE community = ? AND member_id = ?"
-            " AND (status != ? OR paused_until IS NOT ?)", (status, until, community.key, member_id, status, until)))
+            # A changed status or day (`IS NOT ?` is SQLite's alone; no day is '' on both sides).
+            " AND (status != ? OR COALESCE(paused_until, '') <> COALESCE(?, ''))",
+            (status, until, community.key, member_id, status, until)))
 
     async def paused_until(self) -> list[tuple[str, Joined]]:
         """Every member paused until a day, in every community (a few: those who chose one)."""
@@ -189,7 +191,7 @@ class PairingStore:
 
     async def exclude(self, community: Community, member_id: str, moderator: Member, at: datetime) -> bool:
         """Leave a member out of the rounds; False if they were already."""
-        return bool(await self._db.execute("INSERT OR IGNORE INTO pairing_exclusions VALUES (?, ?, ?, ?)",
+        return bool(await self._db.execute("INSERT INTO pairing_exclusions VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                            (community.key, fingerprint(community, member_id), moderator.id,
                                             stamp(at))))
 
@@ -240,7 +242,7 @@ class PairingStore:
     # -- who must not meet ------------------------------------------------------------------
 
     async def block(self, community: Community, member_id: str, blocked_id: str, at: datetime) -> None:
-        await self._db.execute("INSERT OR IGNORE INTO pairing_blocks VALUES (?, ?, ?, ?)",
+        await self._db.execute("INSERT INTO pairing_blocks VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                (community.key, member_id, fingerprint(community, blocked_id), stamp(at)))
 
     async def never(self, community: Community, ids: list[str]) -> set[frozenset[str]]:
@@ -259,12 +261,18 @@ class PairingStore:
     # -- rounds and pairs -------------------------------------------------------------------
 
     async def start_round(self, community: Community, at: datetime, started_by: str, members: int,
-                          too_alike: int) -> int:
+                          too_alike: int, *, after: int) -> int | None:
         """A round begins: its row, with no pairs yet (each batch of pairs adds itself, see `record_pairs`), and
-        how many will be left out for want of a different enough partner."""
-        return await self._db.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs,"
-                                     " too_alike) VALUES (?, ?, ?, ?, 0, ?)",
-                                     (community.key, stamp(at), started_by, members, too_alike))
+        how many will be left out for want of a different enough partner. None if the community's last round
+        is no longer `after`: another process made one meanwhile."""
+        async with self._db.transaction() as tx:
+            await tx.lock(f"pairing:round:{community.key}")  # one round at a time per community, in every process
+            if await tx.fetchval("SELECT COALESCE(MAX(id), 0) FROM pairing_rounds WHERE community = ?",
+                                 (community.key,)) != after:
+                return None
+            return await tx.insert("INSERT INTO pairing_rounds (community, at, started_by, members, pairs,"
+                                   " too_alike) VALUES (?, ?, ?, ?, 0, ?)",
+                                   (community.key, stamp(at), started_by, members, too_alike))
 
     async def record_pairs(self, tx: Transaction, community: Community, round_id: int,
                            pairs: list[tuple[Joined, Joined, float]], follow_up_at: datetime, *, turn: int,
@@ -445,31 +453,38 @@ class PairingStore:
 
     async def feeling_after(self, tx: Transaction, community: Community, pair: Pair, member_id: str, feeling: int,
                             at: datetime) -> None:
-        await tx.execute("INSERT OR REPLACE INTO pairing_pulse (community, member_id, moment, pair_id, feeling, at)"
-                         " VALUES (?, ?, 'after', ?, ?, ?)", (community.key, member_id, pair.id, feeling, stamp(at)))
+        await tx.execute("INSERT INTO pairing_pulse (community, member_id, moment, pair_id, feeling, at)"
+                         " VALUES (?, ?, 'after', ?, ?, ?) ON CONFLICT (community, member_id, moment, pair_id)"
+                         " DO UPDATE SET feeling = excluded.feeling, at = excluded.at",
+                         (community.key, member_id, pair.id, feeling, stamp(at)))
 
     async def pulse(self, community: Community | None = None) -> dict[str, tuple[int, float]]:
         """By community: how many answered the thermometer both when joining and after a conversation, and the
         change in their average (each one's latest answer after, against their answer before)."""
         where = "AND b.community = ?" if community else ""
         rows = await self._db.fetchall(
-            "SELECT b.community, COUNT(*) AS answered, AVG(a.feeling - b.feeling) AS change FROM pairing_pulse b"
+            # AVG of whole numbers is a decimal on PostgreSQL: a float, as on SQLite.
+            "SELECT b.community, COUNT(*) AS answered, CAST(AVG(a.feeling - b.feeling) AS DOUBLE PRECISION) AS change"
+            " FROM pairing_pulse b"
             " JOIN pairing_pulse a ON a.community = b.community AND a.member_id = b.member_id AND a.moment = 'after'"
             " AND a.pair_id = (SELECT MAX(pair_id) FROM pairing_pulse l WHERE l.community = a.community AND"
             "  l.member_id = a.member_id AND l.moment = 'after')"
             f" WHERE b.moment = 'before' {where} GROUP BY b.community ORDER BY b.community",
             (community.key,) if community else ())
         return {row["community"]: (row["answered"], row["change"]) for row in rows}
+
     async def rounds(self, community: Community, last: int = 12) -> list[dict[str, Any]]:
         """The last rounds, oldest first: members in, pairs, those left out for want of a different enough
         partner, met, recordings agreed, average difference and rating."""
         rows = await self._db.fetchall(
             "SELECT r.id, r.at, r.members, r.pairs, r.too_alike, COUNT(p.met_at) AS met,"
             " COUNT(p.recording_agreed_at) AS recordings, AVG(p.difference) AS difference,"
-            " (SELECT AVG(x) FROM (SELECT rating_a AS x FROM pairing_pairs WHERE round_id = r.id"
-            "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id)) AS rating,"
+            # AVG of whole numbers is a decimal on PostgreSQL: a float, as on SQLite.
+            " (SELECT CAST(AVG(x) AS DOUBLE PRECISION) FROM (SELECT rating_a AS x FROM pairing_pairs"
+            "  WHERE round_id = r.id UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id) AS given)"
+            "  AS rating,"
             " (SELECT COUNT(x) FROM (SELECT rating_a AS x FROM pairing_pairs WHERE round_id = r.id"
-            "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id)) AS ratings"
+            "  UNION ALL SELECT rating_b FROM pairing_pairs WHERE round_id = r.id) AS given) AS ratings"
             " FROM pairing_rounds r LEFT JOIN pairing_pairs p ON p.round_id = r.id WHERE r.community = ?"
             " GROUP BY r.id ORDER BY r.id DESC LIMIT ?", (community.key, last))
         return [dict(row) for row in reversed(rows)]

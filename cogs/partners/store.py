@@ -42,8 +42,8 @@ class PartnerStore:
     async def add(self, community: Community, values: dict[str, str], by: str, at: datetime) -> int | None:
         """Add a partner; None if one of that name is already there."""
         changed = await self._db.execute(
-            "INSERT OR IGNORE INTO partners (community, name, name_key, description, website, region, contact,"
-            " logo_url, added_by, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO partners (community, name, name_key, description, website, region, contact,"
+            " logo_url, added_by, added_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (community.key, values["name"], name_key(values["name"]), values.get("description", ""),
              values.get("website", ""), values.get("region", ""), values.get("contact", ""),
              values.get("logo_url", ""), by, stamp(at), stamp(at)))

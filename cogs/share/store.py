@@ -29,7 +29,7 @@ class ShareStore:
         """
         async with self._db.transaction() as tx:
             first = await tx.execute(
-                "INSERT OR IGNORE INTO shares (community, member_id, shared_at) VALUES (?, ?, ?)",
+                "INSERT INTO shares (community, member_id, shared_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
                 (community.key, member.id, stamp(at)),
             ) == 1
             event = await self._events.record(tx, "share.completed", community, member) if first else None

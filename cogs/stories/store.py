@@ -78,7 +78,7 @@ class StoryStore:
     async def shared(self, community: Community, story_id: int, member: Member, at: datetime) -> DomainEvent | None:
         """A member passed a story on; `story.shared` the first time (for the caller to publish)."""
         async with self._db.transaction() as tx:
-            if not await tx.execute("INSERT OR IGNORE INTO story_shares VALUES (?, ?, ?, ?)",
+            if not await tx.execute("INSERT INTO story_shares VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                                     (community.key, story_id, member.id, stamp(at))):
                 return None
             return await self._events.record(tx, "story.shared", community, member, story=story_id)

@@ -207,7 +207,7 @@ class ConsoleAdapter(Adapter):
             return
         member = self.member(name)
         self.moderators.add(member.id)
-        await self.bot.db.execute("INSERT OR IGNORE INTO console_moderators VALUES (?, ?)",
+        await self.bot.db.execute("INSERT INTO console_moderators VALUES (?, ?) ON CONFLICT DO NOTHING",
                                   (self.community.key, member.id))
         self.note(f"{member.display_name} is now a moderator")
 

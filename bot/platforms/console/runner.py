@@ -17,6 +17,7 @@ from bot.app import Bot
 from bot.config import Config
 from bot.core import Clock
 from bot.platforms.console.adapter import ConsoleAdapter
+from bot.storage import Location
 
 
 class LineReader:
@@ -62,12 +63,13 @@ class LineReader:
         self._ready.set()
 
 
-async def run_console(config: Config, *, database: Path | None, stdin: TextIO, write: Callable[[str], None],
+async def run_console(config: Config, *, database: Location | None, stdin: TextIO, write: Callable[[str], None],
                       clock: Clock | None = None) -> None:
     """Run the bot in the console until :quit or the end of the input (on `clock`, if given)."""
-    db_path = database or config.path(config.bot.database)
-    images_dir = config.path(config.console.images_dir) if config.console.images_dir else db_path.parent / "smallstep-images"
-    bot = await Bot.open(config, database=db_path, clock=clock)
+    database = database or config.database()
+    beside = database.parent if isinstance(database, Path) else config.base_dir  # PostgreSQL: the config's folder
+    images_dir = config.path(config.console.images_dir) if config.console.images_dir else beside / "smallstep-images"
+    bot = await Bot.open(config, database=database, clock=clock)
     try:
         adapter = ConsoleAdapter(bot, images_dir=images_dir, write=write)
         try:

@@ -12,8 +12,8 @@ interaction arrived gets it deferred: its first reply then fills the deferred an
 the original response, as Discord documents) and any later one is a follow-up.
 
 Discord allows a bot 50 REST requests a second in all, interaction answers aside. Every other
-request of this process goes through one pace (`discord.requests_per_second`), so a fan-out of
-direct messages never runs into the global limit, which would hold every request, answers
+request of this process goes through one pace (`discord.requests_per_second`; on PostgreSQL one pace
+for every process of the bot, see `bot.pace`), so a fan-out of direct messages never runs into the global limit, which would hold every request, answers
 included. DM channels, once opened, are kept in the database, so a DM costs one request, not three.
 Each outbox delivery carries a nonce of its own, the same on every attempt: Discord returns the
 message it already made instead of posting it again after a crash.
@@ -35,13 +35,13 @@ from typing import Any, Awaitable
 
 import aiohttp
 import discord
-from aiolimiter import AsyncLimiter
 
 from bot.app import Bot
 from bot.core import Channel, Community, Invocation, Member, Message, Thread
 from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, Adapter, Delivery, Dialog, EventMirror
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
+from bot.pace import Pace
 from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
 from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
@@ -145,7 +145,8 @@ class DiscordAdapter(Adapter):
     def __init__(self, bot: Bot, *, guild_ready_timeout: float = 2.0, defer_after: float = DEFER_AFTER) -> None:
         self.bot = bot
         self.defer_after = defer_after
-        # Every request is paced (`_paced`: one budget for the whole process), so the outbox keeps no pace of its own.
+        # Every request is paced (`_paced`: one budget for the whole process, for all of them on PostgreSQL), so the
+        # outbox keeps no pace of its own.
         settings = bot.config.discord
         intents = discord.Intents.default()
         intents.members = settings.members_intent
@@ -153,7 +154,7 @@ class DiscordAdapter(Adapter):
         intents.guild_scheduled_events = True
         self.client = discord.Client(intents=intents, allowed_mentions=discord.AllowedMentions.none(),
                                      guild_ready_timeout=guild_ready_timeout,
-                                     http_trace=_paced(settings.requests_per_second)
+                                     http_trace=_paced(Pace(bot.db, "discord", settings.requests_per_second))
                                      if settings.requests_per_second else None)
         self._home_guild: discord.Guild | None = None  # fetched over REST while the gateway has not sent it
         self.ready = asyncio.Event()
@@ -239,8 +240,9 @@ class DiscordAdapter(Adapter):
         self._missing_noted.add((community.key, permission))
         log.log(level, "the bot lacks %s in %s, so %s; give its role %s, or invite it again with the link"
                 " `smallstep invite-url` prints", permission, where, lost, permission)
-        await self.bot.db.execute("INSERT OR REPLACE INTO discord_missing_permissions (community, permission, lost,"
-                                  " seen_at) VALUES (?, ?, ?, ?)",
+        await self.bot.db.execute("INSERT INTO discord_missing_permissions (community, permission, lost, seen_at)"
+                                  " VALUES (?, ?, ?, ?) ON CONFLICT (community, permission) DO UPDATE SET"
+                                  " lost = excluded.lost, seen_at = excluded.seen_at",
                                   (community.key, permission, lost, stamp(self.bot.clock.now())))
 
     async def _granted(self, community: Community, permission: str) -> None:
@@ -586,8 +588,8 @@ class DiscordAdapter(Adapter):
         if known is not None:
             return self.client.get_partial_messageable(int(known), type=discord.ChannelType.private)
         opened = await self.client.create_dm(discord.Object(int(member.id)))
-        await self.bot.db.execute("INSERT OR REPLACE INTO discord_dm_channels (community, member_id, channel_id)"
-                                  " VALUES (?, ?, ?)", (community.key, member.id, str(opened.id)))
+        await self.bot.db.execute("INSERT INTO discord_dm_channels (community, member_id, channel_id) VALUES (?, ?, ?)"
+                                  " ON CONFLICT (community, member_id) DO UPDATE SET channel_id = excluded.channel_id", (community.key, member.id, str(opened.id)))
         return opened
 
     async def _forget_dm(self, community: Community, member: Member) -> bool:
@@ -975,17 +977,17 @@ def _render(message: Message) -> dict[str, Any]:
     return kwargs
 
 
-def _paced(per_second: float) -> aiohttp.TraceConfig:
-    """One pace for every REST request of this process but the interaction endpoints, which Discord
-    does not count: a request waits its turn before aiohttp sends it (its trace callbacks are awaited
-    first), one every 1/per_second seconds, never in a burst, so no second of Discord's sees more."""
-    pace = AsyncLimiter(1, 1 / per_second)
+def _paced(pace: Pace) -> aiohttp.TraceConfig:
+    """One pace for every REST request of this process (of every process of the bot, on PostgreSQL) but the
+    interaction endpoints, which Discord does not count: a request waits its turn before aiohttp sends it (its
+    trace callbacks are awaited first), one every 1/per_second seconds, never in a burst, so no second of
+    Discord's sees more."""
 
     async def wait_turn(session: aiohttp.ClientSession, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
         api = discord.http.Route.BASE
         url = str(params.url)
         if url.startswith(api) and not url[len(api):].startswith(INTERACTION_ROUTES):
-            await pace.acquire()
+            await pace.wait()
 
     trace = aiohttp.TraceConfig()
     trace.on_request_start.append(wait_turn)

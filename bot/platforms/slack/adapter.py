@@ -357,7 +357,7 @@ class SlackAdapter(Adapter):
             await self.bot.db.execute("DELETE FROM slack_events WHERE received_at < ?", (stamp(now - EVENT_MEMORY),))
             self._next_cleanup = now + timedelta(hours=1)
         return await self.bot.db.execute(
-            "INSERT OR IGNORE INTO slack_events (community, event_id, received_at) VALUES (?, ?, ?)",
+            "INSERT INTO slack_events (community, event_id, received_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (self.team.key, event_id, stamp(now))) == 1
 
     # -- the Adapter protocol ------------------------------------------------------------
@@ -506,7 +506,7 @@ class SlackAdapter(Adapter):
                 if error == "missing_scope" else ""
             self._rooms_refused.refuse(f"Slack refused a group DM: {error}{needed}")
             return None
-        await self.bot.db.execute("INSERT OR IGNORE INTO slack_rooms (community, channel_id) VALUES (?, ?)",
+        await self.bot.db.execute("INSERT INTO slack_rooms (community, channel_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                                   (self.team.key, opened))
         return Channel(opened, name)
 
@@ -606,8 +606,8 @@ class SlackAdapter(Adapter):
         if known is not None:
             return known
         opened = (await self.client.conversations_open(users=member.id))["channel"]["id"]
-        await self.bot.db.execute("INSERT OR REPLACE INTO slack_dm_channels (community, member_id, channel_id)"
-                                  " VALUES (?, ?, ?)", (self.team.key, member.id, opened))
+        await self.bot.db.execute("INSERT INTO slack_dm_channels (community, member_id, channel_id) VALUES (?, ?, ?)"
+                                  " ON CONFLICT (community, member_id) DO UPDATE SET channel_id = excluded.channel_id", (self.team.key, member.id, opened))
         return opened
 
     async def personal_data(self, community: Community, member_id: str) -> dict[str, list[dict[str, Any]]]:

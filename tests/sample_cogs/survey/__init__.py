@@ -61,8 +61,8 @@ class Survey(Cog):
 
     async def _keep(self, submission: Submission) -> None:
         await self.db.execute(
-            "INSERT OR IGNORE INTO survey_answers (community, submission_id, member_id, form, answers, context)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO survey_answers (community, submission_id, member_id, form, answers, context)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (submission.community.key, submission.id, submission.member.id, submission.form.name,
              json.dumps(submission.answers), json.dumps(submission.context)))
 

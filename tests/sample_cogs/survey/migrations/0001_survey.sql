@@ -1,4 +1,5 @@
 CREATE TABLE survey_answers (
+    id            INTEGER PRIMARY KEY,
     community     TEXT NOT NULL,
     submission_id TEXT NOT NULL UNIQUE,
     member_id     TEXT NOT NULL,
