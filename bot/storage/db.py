@@ -69,7 +69,22 @@ def shown(location: Location) -> str:
 _KINDS: dict[str, type[Database]] = {}  # by dialect: SqliteDatabase, PostgresDatabase
 
 
-class Database:
+class _Reading:
+    """What a Database and a Transaction both derive from their own `fetchone`."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Any:
+        raise NotImplementedError
+
+    async def insert(self, sql: str, params: Params = ()) -> int:
+        """Run an INSERT into a table with an `id` key and return the new row's id."""
+        return await self.fetchval(f"{sql} RETURNING id", params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database(_Reading):
     """The bot's database. Open it with `await Database.open(location)`: a path (SQLite) or a
     `postgresql://` address (PostgreSQL, with the `postgres` extra installed)."""
 
@@ -119,20 +134,12 @@ class Database:
         async with self.transaction() as tx:
             return await tx.executemany(sql, rows)
 
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT into a table with an `id` key and return the new row's id."""
-        return await self.fetchval(f"{sql} RETURNING id", params)
-
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
         """The first row, or None. A row reads by column name (`row["id"]`) and by index (`row[0]`)."""
         raise NotImplementedError
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         raise NotImplementedError
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def executescript(self, script: str) -> None:
         """Run several statements (without parameters) as one transaction: a migration."""
@@ -166,7 +173,7 @@ class Database:
         return sql
 
 
-class Transaction:
+class Transaction(_Reading):
     """Statements inside `Database.transaction()`, on its one connection."""
 
     # Added to a SELECT, locks the rows it reads until the transaction ends, where the database can lock
@@ -193,19 +200,11 @@ class Transaction:
     async def executemany(self, sql: str, rows: Iterable[Params]) -> int:
         raise NotImplementedError
 
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run an INSERT into a table with an `id` key and return the new row's id."""
-        return await self.fetchval(f"{sql} RETURNING id", params)
-
     async def fetchone(self, sql: str, params: Params = ()) -> Any:
         raise NotImplementedError
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Any]:
         raise NotImplementedError
-
-    async def fetchval(self, sql: str, params: Params = ()) -> Any:
-        row = await self.fetchone(sql, params)
-        return None if row is None else row[0]
 
     async def lock(self, name: str, *, shared: bool = False) -> None:
         """Take turns with every other transaction that locks `name` (in any process), until this one
