@@ -155,6 +155,30 @@ class Server:
         finally:
             await conn.close()
 
+    async def set_read_only(self, name: str, read_only: bool) -> None:
+        """Every session of database `name` refuses writes, or accepts them again. PostgreSQL reads a
+        database's defaults when a session starts, so every session that began before the change is ended,
+        and waited for: pg_terminate_backend only signals, and a session still starting up is not yet
+        named in pg_stat_activity (its datname is NULL until then)."""
+        import asyncpg
+
+        conn = await asyncpg.connect(self.admin)
+        try:
+            change = "SET default_transaction_read_only = on" if read_only else "RESET default_transaction_read_only"
+            await conn.execute(f"ALTER DATABASE {name} {change}")
+            changed_at = await conn.fetchval("SELECT clock_timestamp()")
+            for _ in range(200):
+                older = await conn.fetchval(
+                    "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                    " AND backend_type = 'client backend' AND (datname = $1 OR datname IS NULL)"
+                    " AND backend_start <= $2", name, changed_at)
+                if not older:
+                    return
+                await asyncio.sleep(0.05)
+            raise RuntimeError(f"sessions of {name} begun before it was made read-only={read_only} did not end")
+        finally:
+            await conn.close()
+
     async def _make_template(self) -> None:
         """A database on which every migration ran, as the bot applies them: the core's, each service's
         (the outbox, the audit log, moderation, privacy, the forms), each adapter's, each cog's."""
@@ -223,15 +247,11 @@ async def read_only(db: Database) -> AsyncIterator[None]:
         return
     name = urlsplit(db.location).path[1:]
     server = _server()
-    await asyncio.to_thread(server.run, server._admin(
-        f"ALTER DATABASE {name} SET default_transaction_read_only = on;"
-        f" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+    await asyncio.to_thread(server.run, server.set_read_only(name, True))
     try:
         yield
     finally:
-        await asyncio.to_thread(server.run, server._admin(
-            f"ALTER DATABASE {name} RESET default_transaction_read_only;"
-            f" SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        await asyncio.to_thread(server.run, server.set_read_only(name, False))
 
 
 def columns(database: Location, table: str) -> list[str]:

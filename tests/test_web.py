@@ -158,14 +158,19 @@ async def test_unsigned_requests_to_slack_are_refused_in_one_short_log_line(tmp_
                         assert first.status == 401
                     break
                 await asyncio.sleep(0.1)
-            before = sum(len(r.getMessage()) for r in caplog.records)
+            # What the bot's own background work logs meanwhile (aiosqlite writes every statement at DEBUG, and
+            # a slow machine may still be applying migrations) is not the refusals' log: it is left out.
+            def refusals_log() -> int:
+                return sum(len(r.getMessage()) for r in caplog.records if not r.name.startswith("aiosqlite"))
+
+            before = refusals_log()
             hostile = [{}, {"X-Slack-Request-Timestamp": "²", "X-Slack-Signature": "v0=" + "a" * 64},
                        {"X-Slack-Request-Timestamp": "9" * 400, "X-Slack-Signature": "v0=é"},
                        signed_headers("not the secret", huge.decode())]
             for n in range(100):
                 async with session.post(url, data=huge, headers=hostile[n % len(hostile)]) as refused:
                     assert refused.status == 401
-            logged = sum(len(r.getMessage()) for r in caplog.records) - before
+            logged = refusals_log() - before
             assert logged < 100 * 200, f"{logged} bytes of log for 100 refusals"  # Bolt alone wrote 100 MB
             assert not any("AAAA" in r.getMessage() for r in caplog.records), "no body in the log"
             body = slash_command_body(command="/smallstep", text="share", user_id="U0ALICE", user_name="alice",
