@@ -189,6 +189,8 @@ async def test_one_reminder_then_expiry(survey):
 async def test_answering_pushes_the_deadlines_back(survey):
     await survey.as_member("hal").run("/survey", ":clock +20h", ":dm Hal", ":clock +20h")
     assert "haven't finished" not in dm(survey, "hal")
+    await survey.run(":clock +5h")
+    assert "haven't finished" in dm(survey, "hal"), "a day after the last answer"
 
 
 async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp_path):

@@ -48,6 +48,7 @@ class Draft:
     switch_to: WaitingForm | None = None
     submitting: bool = False  # its cog's handler runs now: a form the handler opens for this member replaces it
     version: int = 0  # moved on by each write; 0 until the draft is first stored
+    look_at: str = ""  # when the deadlines job looks at it next: no later than its nearer deadline (see `due`)
 
 
 class DraftChanged(Exception):
@@ -57,7 +58,7 @@ class DraftChanged(Exception):
 _COLUMNS = ("community, member_id, member_name, form, submission_id, answers, current, origin_channel,"
             " context, started_at, updated_at, remind_at, expire_at, intro, typed, confirm_cancel, switch_to,"
             " submitting")
-_READ = f"{_COLUMNS}, version"
+_READ = f"{_COLUMNS}, version, look_at"
 
 
 class DraftStore:
@@ -79,13 +80,22 @@ class DraftStore:
                   draft.remind_at, draft.expire_at, draft.intro, None if draft.typed is None else json.dumps(draft.typed),
                   draft.confirm_cancel, None if draft.switch_to is None else json.dumps(asdict(draft.switch_to)),
                   draft.submitting)
-        if draft.version:
-            written = await self._db.execute(_UPDATE, (*values, draft.community, draft.member_id, draft.version))
+        # The job need not look at the draft before its nearer deadline, later with every answer: its index
+        # entry (`look_at`) is written only when that deadline comes before it (a new draft, shorter settings).
+        nearer = min(draft.remind_at or draft.expire_at, draft.expire_at)
+        sooner = not draft.version or nearer < draft.look_at
+        if not draft.version:
+            written = await self._db.execute(_INSERT, (draft.community, draft.member_id, *values, nearer))
+        elif sooner:
+            written = await self._db.execute(_UPDATE_LOOK_AT, (*values, nearer, draft.community, draft.member_id,
+                                                               draft.version))
         else:
-            written = await self._db.execute(_INSERT, (draft.community, draft.member_id, *values))
+            written = await self._db.execute(_UPDATE, (*values, draft.community, draft.member_id, draft.version))
         if not written:
             raise DraftChanged()
         draft.version += 1
+        if sooner:
+            draft.look_at = nearer
 
     async def mark_asked(self, draft: Draft, *, tx: Transaction | None = None) -> None:
         """The member was shown where the draft is now (unless it changed since)."""
@@ -126,21 +136,24 @@ class DraftStore:
             (draft.community, draft.member_id, draft.version)) == 1
 
     async def due(self, now: datetime) -> list[Draft]:
-        """Drafts whose reminder or expiry has come (including while the bot was down)."""
+        """Drafts whose reminder or expiry has come (including while the bot was down). Those the job was to look
+        at by now but whose deadlines answers have moved on since are to be looked at then instead."""
         moment = stamp(now)
-        # The nearer deadline, as the index form_drafts_due has it: SQLite's MIN of two values is PostgreSQL's LEAST.
-        least = "LEAST" if self._db.dialect == "postgresql" else "MIN"
-        rows = await self._db.fetchall(
-            f"SELECT {_READ} FROM form_drafts WHERE {least}(COALESCE(remind_at, expire_at), expire_at) <= ?"
-            " ORDER BY expire_at", (moment,))
+        # The nearer deadline: SQLite's MIN of two values is PostgreSQL's LEAST.
+        nearer = f"{'LEAST' if self._db.dialect == 'postgresql' else 'MIN'}(COALESCE(remind_at, expire_at), expire_at)"
+        await self._db.execute(f"UPDATE form_drafts SET look_at = {nearer} WHERE look_at <= ? AND {nearer} > ?",
+                               (moment, moment))
+        rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE look_at <= ? ORDER BY expire_at",
+                                       (moment,))
         return [_draft(row) for row in rows]
 
 
-_INSERT = (f"INSERT INTO form_drafts ({_COLUMNS}, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
-           " ON CONFLICT (community, member_id) DO NOTHING")
-_UPDATE = ("UPDATE form_drafts SET "
-           + ", ".join(f"{column} = ?" for column in _COLUMNS.replace(" ", "").split(",")[2:])
-           + ", asked = 0, version = version + 1 WHERE community = ? AND member_id = ? AND version = ?")
+_INSERT = (f"INSERT INTO form_drafts ({_COLUMNS}, look_at, asked)"
+           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (community, member_id) DO NOTHING")
+_WRITTEN = ", ".join(f"{column} = ?" for column in _COLUMNS.replace(" ", "").split(",")[2:])
+_WHERE_VERSION = ", asked = 0, version = version + 1 WHERE community = ? AND member_id = ? AND version = ?"
+_UPDATE = f"UPDATE form_drafts SET {_WRITTEN}{_WHERE_VERSION}"
+_UPDATE_LOOK_AT = f"UPDATE form_drafts SET {_WRITTEN}, look_at = ?{_WHERE_VERSION}"
 # Shown is not a change of the draft: its version stays (a step under way in another process writes on).
 _MARK_ASKED = "UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND version = ?"
 
