@@ -124,7 +124,7 @@ class FormEngine:
         return entry[0] if entry else None
 
     def view(self, platform: str, form: Form, words: Rendered | None = None) -> FormView:
-        return FormView(self._render, platform, form, words, unvarying=self._unvarying)
+        return FormView(self._unvarying, platform, form, words)
 
     async def discard(self, community: Community, member_id: str, form: Form, **context: Any) -> bool:
         """Delete a member's open `form` if its context matches (e.g. a revision that no longer applies)."""

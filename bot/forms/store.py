@@ -163,11 +163,10 @@ def _marked(draft: Draft) -> tuple[str, str, int]:
 
 
 def _draft(row: Any) -> Draft:
-    values = dict(row)
-    values["answers"] = json.loads(values["answers"])
-    values["context"] = json.loads(values["context"])
-    values["typed"] = None if values["typed"] is None else json.loads(values["typed"])
-    values["confirm_cancel"] = bool(values["confirm_cancel"])
-    values["switch_to"] = None if values["switch_to"] is None else WaitingForm(**json.loads(values["switch_to"]))
-    values["submitting"] = bool(values["submitting"])
-    return Draft(**values)
+    """A draft from its row (`_READ`'s columns, in the order of Draft's fields)."""
+    (community, member_id, member_name, form, submission_id, answers, current, origin_channel, context, started_at,
+     updated_at, remind_at, expire_at, intro, typed, confirm_cancel, switch_to, submitting, version, look_at) = row
+    return Draft(community, member_id, member_name, form, submission_id, json.loads(answers), current, origin_channel,
+                 json.loads(context), started_at, updated_at, remind_at, expire_at, intro,
+                 None if typed is None else json.loads(typed), bool(confirm_cancel),
+                 None if switch_to is None else WaitingForm(**json.loads(switch_to)), bool(submitting), version, look_at)

@@ -53,12 +53,10 @@ class FormView:
     """One form's words on one platform (`plain` for what is stored or shown as plain text). Each template
     is rendered once per view, when first needed: a view lives for one answer."""
 
-    def __init__(self, render: Render, platform: str, form: Form, words: Rendered | None = None, *,
-                 unvarying: Render | None = None) -> None:
-        """`unvarying` renders what has no variables (the form's texts, the engine's words), perhaps kept from
-        an earlier view; without it, `render` does."""
-        self._render = render
-        self._unvarying = unvarying or render
+    def __init__(self, unvarying: Render, platform: str, form: Form, words: Rendered | None = None) -> None:
+        """`unvarying` renders a template without variables (the form's texts, the engine's words), perhaps kept
+        from an earlier view; the engine's words with variables are rendered from the same version of the file."""
+        self._unvarying = unvarying
         self.platform = platform
         self.form = form
         self._texts: Rendered | None = None
@@ -84,7 +82,7 @@ class FormView:
 
     def engine(self, **variables: Any) -> Rendered:
         """forms/engine.j2 with these values (a title, a number...)."""
-        return self._render(ENGINE, self.platform, **variables)
+        return self.words.with_values(**variables)
 
     # -- where the member is ------------------------------------------------------------------------
 

@@ -77,6 +77,11 @@ class Rendered:
     def has(self, block: str) -> bool:
         return block in self._template.blocks
 
+    def with_values(self, **variables: Any) -> Rendered:
+        """The same template rendered again with more variables (or other values for some): the file is not
+        looked up again, so what is said with both is in the words of one version of it."""
+        return Rendered(self._template, {**self._variables, **variables})
+
     @property
     def compiled(self) -> jinja2.Template:
         """The compiled template: the same object until its file changes, so what is read from it can be
