@@ -39,8 +39,8 @@ from bot.forms import deadlines, delivery
 from bot.forms.session import Session, Shows, Step
 from bot.forms.spec import Form, Submission
 from bot.forms.store import Draft, DraftChanged, DraftStore, WaitingForm
-from bot.forms.view import (ANSWER, CANCEL, CONTINUE, ENGINE, RETRY, SUBMIT, SWITCH, WRITE_AGAIN, FormView, Render,
-                            button_key, control_word, control_words, joined)
+from bot.forms.view import (ANSWER, CANCEL, CONTINUE, ENGINE, RETRY, SUBMIT, SWITCH, WRITE_AGAIN, FormView, Questions,
+                            Render, button_key, control_word, control_words, joined)
 from bot.render import Rendered
 from bot.storage import Database, DatabaseBusy, StorageError, Transaction
 from bot.values import parse_duration, stamp
@@ -101,6 +101,8 @@ class FormEngine:
         self._marking: asyncio.Task | None = None
         # The control words of forms/engine.j2, read once per version of the file on each platform.
         self._spellings: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+        # The words of questions not yet answered, the same for every member (see FormView._worded).
+        self._questions: Questions = weakref.WeakKeyDictionary()
         # What pressing each of the engine's own buttons (view.BUTTONS) does.
         self._pressed: dict[str, Callable[[Invocation, FormView, Session, str], Awaitable[None]]] = {
             ANSWER.action: self._answered, SUBMIT.action: self._submit_pressed, CANCEL.action: self._cancel_pressed,
@@ -124,7 +126,7 @@ class FormEngine:
         return entry[0] if entry else None
 
     def view(self, platform: str, form: Form, words: Rendered | None = None) -> FormView:
-        return FormView(self._unvarying, platform, form, words)
+        return FormView(self._unvarying, platform, form, words, questions=self._questions)
 
     async def discard(self, community: Community, member_id: str, form: Form, **context: Any) -> bool:
         """Delete a member's open `form` if its context matches (e.g. a revision that no longer applies)."""
