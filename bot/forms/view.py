@@ -57,10 +57,10 @@ class FormView:
     is rendered once per view, when first needed: a view lives for one answer."""
 
     def __init__(self, unvarying: Render, platform: str, form: Form, words: Rendered | None = None, *,
-                 questions: Questions) -> None:
+                 questions: Questions | None = None) -> None:
         """`unvarying` renders a template without variables (the form's texts, the engine's words), perhaps kept
         from an earlier view; the engine's words with variables are rendered from the same version of the file.
-        `questions` keeps the words of questions between views (see `_worded`)."""
+        `questions` keeps the words of questions between views (see `_worded`); without it, none are kept."""
         self._unvarying = unvarying
         self._questions = questions
         self.platform = platform
@@ -118,7 +118,7 @@ class FormView:
         for every member at that point of the form: kept in `questions`, by the version of each template's file
         (wording them again for each member was a fifth of the engine's work in an answer)."""
         kept = None
-        if answer is None:
+        if answer is None and self._questions is not None:
             by_words = self._questions.setdefault(self.texts.compiled, weakref.WeakKeyDictionary())
             kept = by_words.setdefault(self.words.compiled, {})
             if (said := kept.get((question.key, number, total))) is not None:
