@@ -449,6 +449,14 @@ async def test_one_members_messages_on_two_processes_at_once_are_taken_once_each
         "the two messages after the story were not taken as a colour"
 
 
+async def test_a_form_started_on_two_processes_at_once_is_opened_once(two_processes):
+    await asyncio.gather(*(chat.as_member("max").run("/survey") for chat in two_processes))
+    said = [d.message for chat in two_processes for d in chat.said("DM max")]
+    assert [m.title for m in said] == ["The survey: question 1 of 7"] * 2
+    assert len([m for m in said if m.text.startswith("You're already filling in")]) == 1, "the second finds the first's"
+    assert len(query(two_processes[0].database, "SELECT * FROM form_drafts WHERE member_id = 'max'")) == 1
+
+
 async def test_submit_pressed_on_two_processes_at_once_is_handed_to_the_cog_once(two_processes):
     first, second = two_processes
     await first.as_member("quinn").run("/quick", ":dm word")

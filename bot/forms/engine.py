@@ -25,10 +25,9 @@ import contextlib
 import logging
 import uuid
 import weakref
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 from bot.config import FormsConfig
 from bot.core.clock import Clock
@@ -184,9 +183,9 @@ class FormEngine:
             community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
             form=form.name, submission_id=uuid.uuid4().hex, answers=dict(answers),
             origin_channel=ctx.channel.id if ctx.channel else None, context=dict(context), intro=intro,
-            started_at=stamp(self.clock.now()), version=found.version if found else 0)  # written over the one found
+            started_at=stamp(self.clock.now()))
         Session(form, draft).begin()
-        await self._save(draft)  # first: what the dialog sends back finds its draft, even after a restart
+        await self._save(draft, over=found)  # first: what the dialog sends back finds its draft, even after a restart
         if await delivery.open_dialog(ctx, plain, draft, intro):
             return True
         return await delivery.first_question(ctx, self.view(ctx.platform, form), draft, intro)
@@ -422,20 +421,40 @@ class FormEngine:
     async def _turn(self, community_key: str, member_id: str, step: Callable[[Draft | None], Awaitable[T]]) -> T:
         """Take one step of a member's form (`step`, given their draft as read, or None) in their turn.
 
-        In this process, the member's steps take turns (`_member_turn`). Another process on the same database
-        may take one of theirs at the same moment (a double press, two quick messages, a retried request,
-        each sent to another process): every write of the draft is conditional on the version the step read,
-        so of two steps that read the same draft, the second to write finds it changed (DraftChanged) and is
-        taken again from the draft as the first left it. A step writes before it answers the member, so one
-        taken again has said nothing yet. What SQLite's single writer gave for free in one process, the same
-        on every database: each answer applied once, in one order, to the question it answers."""
-        async with self._member_turn(community_key, member_id) as turn:
-            for _ in range(ATTEMPTS):
-                draft = await self._read(turn, community_key, member_id)
-                try:
-                    return await step(draft)
-                except DraftChanged:
-                    continue
+        In this process, one member's steps take turns (a lock per member, only while one is being answered):
+        a double press or two quick messages are handled in order. Re-entrant, for a submit handler that opens
+        another form for the same member. Another process on the same database may take one of their steps at
+        the same moment (a double press, two quick messages, a retried request, each sent to another process):
+        every write of the draft is conditional on the version the step read, so of two steps that read the
+        same draft, the second to write finds it changed (DraftChanged) and is taken again from the draft as
+        the first left it. A step writes before it answers the member, so one taken again has said nothing
+        yet. What SQLite's single writer gave for free in one process, the same on every database: each
+        answer applied once, in one order, to the question it answers."""
+        key = (community_key, member_id)
+        turn = self._turns.get(key)
+        if turn is not None and turn.owner is asyncio.current_task():
+            return await self._attempts(turn, community_key, member_id, step)
+        if turn is None:
+            turn = self._turns[key] = _Turn()
+        async with turn.lock:
+            turn.owner = asyncio.current_task()
+            try:
+                done = await self._attempts(turn, community_key, member_id, step)
+                if turn.saved is not None:  # the turn answered the member: what they were shown goes on record
+                    self._shown(turn.saved)
+                return done
+            finally:
+                turn.owner = None
+                turn.saved = None
+
+    async def _attempts(self, turn: _Turn, community_key: str, member_id: str,
+                        step: Callable[[Draft | None], Awaitable[T]]) -> T:
+        for _ in range(ATTEMPTS):
+            draft = await self._read(turn, community_key, member_id)
+            try:
+                return await step(draft)
+            except DraftChanged:
+                continue
         raise DatabaseBusy(f"a form in {community_key} was written by other processes {ATTEMPTS} times while one"
                            " step was taken")
 
@@ -450,26 +469,6 @@ class FormEngine:
                     or datetime.fromisoformat(draft.updated_at) + CLAIM_HOLDS <= self.clock.now()):
                 return draft
             await asyncio.sleep(CLAIM_READ_EVERY)
-
-    @asynccontextmanager
-    async def _member_turn(self, community_key: str, member_id: str) -> AsyncIterator[_Turn]:
-        """One member at a time in this process: a double press or two quick messages are handled in order.
-        Re-entrant, for a submit handler that opens another form for the same member."""
-        turn = self._turns.get((community_key, member_id))
-        if turn is not None and turn.owner is asyncio.current_task():
-            yield turn
-            return
-        if turn is None:
-            turn = self._turns[(community_key, member_id)] = _Turn()
-        async with turn.lock:
-            turn.owner = asyncio.current_task()
-            try:
-                yield turn
-                if turn.saved is not None:  # the turn answered the member: what they were shown goes on record
-                    self._shown(turn.saved)
-            finally:
-                turn.owner = None
-                turn.saved = None
 
     def _shown(self, draft: Draft) -> None:
         """The member was shown where `draft` is: marked so in the database with the others of the next
@@ -495,13 +494,14 @@ class FormEngine:
         if self._marking is not None:
             await self._marking
 
-    async def _save(self, draft: Draft) -> None:
-        """Every interaction writes the draft and pushes its reminder and expiry back."""
+    async def _save(self, draft: Draft, *, over: Draft | None = None) -> None:
+        """Every interaction writes the draft (a new one `over` the one the member had) and pushes its reminder and
+        expiry back."""
         now = self.clock.now()
         draft.updated_at = stamp(now)
         draft.remind_at = stamp(now + self.remind_after)
         draft.expire_at = stamp(now + self.expire_after)
-        await self.store.save(draft)
+        await self.store.save(draft, over=over)
         turn = self._turns.get((draft.community, draft.member_id))
         if turn is not None and turn.owner is asyncio.current_task():
             turn.saved = draft

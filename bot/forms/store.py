@@ -70,32 +70,38 @@ class DraftStore:
             f"SELECT {_READ} FROM form_drafts WHERE community = ? AND member_id = ?", (community, member_id))
         return _draft(row) if row else None
 
-    async def save(self, draft: Draft) -> None:
-        """Write the draft over the member's, if that is still at `draft.version` (a new draft, at 0: if the
-        member has none); else raise DraftChanged. One statement, one commit, after every answer. It is
-        saved as not yet shown to the member (`asked` 0) until `mark_asked`. An update in place, not a delete
-        and insert (INSERT OR REPLACE), so only the indexes of what changed are rewritten."""
-        values = (draft.member_name, draft.form, draft.submission_id, json.dumps(draft.answers), draft.current,
-                  draft.origin_channel, json.dumps(draft.context), draft.started_at, draft.updated_at,
-                  draft.remind_at, draft.expire_at, draft.intro, None if draft.typed is None else json.dumps(draft.typed),
-                  draft.confirm_cancel, None if draft.switch_to is None else json.dumps(asdict(draft.switch_to)),
-                  draft.submitting)
+    async def save(self, draft: Draft, *, over: Draft | None = None) -> None:
+        """Write the draft, if the member's is still as it was read; else raise DraftChanged. One statement, one
+        commit, after every answer. A new draft (version 0) is written if the member has none, or `over` the
+        one they had (another form, in its place); otherwise what a step changes is written over the draft
+        as it was read (at `draft.version`). It is saved as not yet shown to the member (`asked` 0) until
+        `mark_asked`. An update in place, not a delete and insert, so only the indexes of what changed are
+        rewritten."""
+        state = (json.dumps(draft.answers), draft.current, draft.intro,
+                 None if draft.typed is None else json.dumps(draft.typed), draft.confirm_cancel,
+                 None if draft.switch_to is None else json.dumps(asdict(draft.switch_to)), draft.submitting,
+                 draft.updated_at, draft.remind_at, draft.expire_at)
         # The job need not look at the draft before its nearer deadline, later with every answer: its index
         # entry (`look_at`) is written only when that deadline comes before it (a new draft, shorter settings).
         nearer = min(draft.remind_at or draft.expire_at, draft.expire_at)
-        sooner = not draft.version or nearer < draft.look_at
-        if not draft.version:
-            written = await self._db.execute(_INSERT, (draft.community, draft.member_id, *values, nearer))
-        elif sooner:
-            written = await self._db.execute(_UPDATE_LOOK_AT, (*values, nearer, draft.community, draft.member_id,
-                                                               draft.version))
-        else:
-            written = await self._db.execute(_UPDATE, (*values, draft.community, draft.member_id, draft.version))
-        if not written:
+        key = (draft.community, draft.member_id)
+        if over is None and draft.version:  # a step's change
+            if nearer < draft.look_at:
+                sql, values, look_at = _UPDATE_LOOK_AT, (*state, nearer, *key, draft.version), nearer
+            else:
+                sql, values, look_at = _UPDATE, (*state, *key, draft.version), draft.look_at
+            version = draft.version + 1
+        else:  # a new draft: where the member has none, or over the one they had
+            identity = (draft.member_name, draft.form, draft.submission_id, draft.origin_channel,
+                        json.dumps(draft.context), draft.started_at)
+            if over is None:
+                sql, values, version = _INSERT, (*key, *identity, *state, nearer), 1
+            else:
+                sql, values, version = _REPLACE, (*identity, *state, nearer, *key, over.version), over.version + 1
+            look_at = nearer
+        if not await self._db.execute(sql, values):
             raise DraftChanged()
-        draft.version += 1
-        if sooner:
-            draft.look_at = nearer
+        draft.version, draft.look_at = version, look_at
 
     async def mark_asked(self, draft: Draft, *, tx: Transaction | None = None) -> None:
         """The member was shown where the draft is now (unless it changed since)."""
@@ -148,12 +154,19 @@ class DraftStore:
         return [_draft(row) for row in rows]
 
 
-_INSERT = (f"INSERT INTO form_drafts ({_COLUMNS}, look_at, asked)"
-           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (community, member_id) DO NOTHING")
-_WRITTEN = ", ".join(f"{column} = ?" for column in _COLUMNS.replace(" ", "").split(",")[2:])
+# What a step may change of a draft, and what stays from its start (written once, or over another form).
+_STATE = ("answers", "current", "intro", "typed", "confirm_cancel", "switch_to", "submitting", "updated_at",
+          "remind_at", "expire_at")
+_IDENTITY = ("member_name", "form", "submission_id", "origin_channel", "context", "started_at")
+_INSERT = (f"INSERT INTO form_drafts (community, member_id, {', '.join(_IDENTITY + _STATE)}, look_at, asked)"
+           f" VALUES ({', '.join('?' * (len(_IDENTITY) + len(_STATE) + 3))}, 0)"
+           " ON CONFLICT (community, member_id) DO NOTHING")
 _WHERE_VERSION = ", asked = 0, version = version + 1 WHERE community = ? AND member_id = ? AND version = ?"
-_UPDATE = f"UPDATE form_drafts SET {_WRITTEN}{_WHERE_VERSION}"
-_UPDATE_LOOK_AT = f"UPDATE form_drafts SET {_WRITTEN}, look_at = ?{_WHERE_VERSION}"
+_UPDATE = f"UPDATE form_drafts SET {', '.join(f'{column} = ?' for column in _STATE)}{_WHERE_VERSION}"
+_UPDATE_LOOK_AT = (f"UPDATE form_drafts SET {', '.join(f'{column} = ?' for column in _STATE)}, look_at = ?"
+                   f"{_WHERE_VERSION}")
+_REPLACE = (f"UPDATE form_drafts SET {', '.join(f'{column} = ?' for column in _IDENTITY + _STATE)}, look_at = ?"
+            f"{_WHERE_VERSION}")
 # Shown is not a change of the draft: its version stays (a step under way in another process writes on).
 _MARK_ASKED = "UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND version = ?"
 
