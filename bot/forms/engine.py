@@ -449,6 +449,7 @@ class FormEngine:
 
     async def _attempts(self, turn: _Turn, community_key: str, member_id: str,
                         step: Callable[[Draft | None], Awaitable[T]]) -> T:
+        """The step, taken again from a fresh read for as long as another process writes the draft first."""
         for _ in range(ATTEMPTS):
             draft = await self._read(turn, community_key, member_id)
             try:
