@@ -44,8 +44,8 @@ async def test_of_two_bots_checking_at_once_only_the_limit_gets_through(tmp_path
         community, limits = one.adapter.community.key, (one.bot.limits, two.bot.limits)
         waits = await asyncio.gather(*(limits[i % 2].rate(community, "ava", 5) for i in range(20)))
         assert waits.count(0) == 5 and all(0 < wait <= 60 for wait in waits if wait)
-        minute = timedelta(minutes=1)
-        cooldowns = await asyncio.gather(*(limits[i % 2].cooldown(community, "ava", "/report", minute) for i in range(10)))
+        gap = timedelta(minutes=1)
+        cooldowns = await asyncio.gather(*(limits[i % 2].cooldown(community, "ava", "/report", gap) for i in range(10)))
         assert [c.wait for c in cooldowns].count(0) == 1, "one use starts the cooldown, every other waits for it"
     finally:
         await one.close()
