@@ -22,6 +22,9 @@ time (`FOR UPDATE SKIP LOCKED`: the others pass over them and claim the next one
 (`bot.outbox_lease_seconds`) longer than a send may take; just before each send it checks that the row
 is still its own. So a message is sent by one process, and the rows of a process that died (killed, its
 machine lost) are anybody's once its lease has ended. New rows wake the other processes (`LISTEN/NOTIFY`).
+Should the connection that listens be lost (the server restarted, an administrator ended it), it is opened
+again after a pause that grows to `LOOK_WHILE_DEAF`, and meanwhile the outbox looks for due rows that often,
+so nothing another process queued waits for the next periodic look.
 
 A member whose DMs were closed is tried again the next time they use the bot. A crash *while* a
 message is on its way leaves its outcome unknown: the platform may have taken it before the row was
@@ -69,6 +72,8 @@ CLOSED_CHANNEL_RETRY = (timedelta(minutes=10), timedelta(hours=1), timedelta(hou
 CLAIM = 20  # rows a process claims at a time: the next ones are left for the others meanwhile
 WAKE = "smallstep_outbox"  # notified when rows are queued or a member's DMs are to be tried again
 FILES = "outbox:files"  # the lock taken to queue messages with files (shared), and to tidy the files (alone)
+HEARING = "outbox wake-ups"  # how listening again is named in the log and in `smallstep status`
+LOOK_WHILE_DEAF = 5  # seconds: while not listening, due rows are looked for this often, and listening tried again
 
 
 @dataclass(frozen=True)
@@ -133,14 +138,40 @@ class Outbox:
         self.claimant = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = timedelta(seconds=bot.config.bot.outbox_lease_seconds)
         self._wake_at: asyncio.TimerHandle | None = None
+        self._hearing: asyncio.Task | None = None  # listening again, after the connection that listens was lost
 
     async def start(self) -> None:
+        await self._read_waiting()
+        await self._release_the_departed()
+        await self._db.listen(WAKE, self._woken, self._deaf)
+
+    async def _read_waiting(self) -> None:
         rows = await self._db.fetchall(
             "SELECT DISTINCT community, target_id FROM outbox WHERE status = ? AND target_kind = 'member'",
             (UNREACHABLE,))
         self._waiting = {(row["community"], row["target_id"]) for row in rows}
-        await self._release_the_departed()
-        await self._db.listen(WAKE, self._woken)
+
+    def _deaf(self) -> None:
+        """The connection that hears the other processes was lost: listen again, looking for work meanwhile."""
+        if self._stopping:
+            return
+        log.warning("outbox: lost the database connection that hears of new messages; looking for them every %d s"
+                    " until it is open again", LOOK_WHILE_DEAF)
+        self._hearing = asyncio.create_task(self._hear_again(), name=HEARING)
+
+    async def _hear_again(self) -> None:
+        loops = self._bot.loops
+        while True:
+            self.kick()  # what another process queued meanwhile is found by looking
+            await asyncio.sleep(min(LOOK_WHILE_DEAF, loops.backoff(HEARING)))
+            if await loops.attempt(HEARING, self._listen_again):
+                log.info("outbox: hears of new messages again")
+                return
+
+    async def _listen_again(self) -> None:
+        await self._read_waiting()  # a member's closed DMs, told while nobody listened
+        await self._db.listen(WAKE, self._woken, self._deaf)  # last: once it listens, this attempt has worked
+        self.kick()
 
     async def _release_the_departed(self) -> None:
         """Messages held by a process of this machine that is gone (this one's earlier life, before a crash or a
@@ -169,6 +200,8 @@ class Outbox:
         self._stopping = True
         if self._wake_at is not None:
             self._wake_at.cancel()
+        if self._hearing is not None:
+            self._hearing.cancel()
         if self._task is not None and not self._task.done():
             if self._pausing:  # nothing on its way: no need to wait out the pause
                 self._task.cancel()
@@ -268,8 +301,9 @@ class Outbox:
     # -- delivering -------------------------------------------------------------------
 
     def kick(self) -> None:
-        """Deliver what is due, in the background (one delivery run at a time)."""
-        if self._stopping:
+        """Deliver what is due, in the background (one delivery run at a time); nothing in a process without
+        background work (`Bot.background`), whose messages another process (`smallstep worker`) delivers."""
+        if self._stopping or not self._bot.background:
             return
         self._again = True
         if self._task is None or self._task.done():

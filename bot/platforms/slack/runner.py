@@ -44,12 +44,13 @@ def scopes(needs: frozenset[str] = frozenset()) -> list[str]:
 
 
 async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",
-                    database: Path | None = None) -> None:
-    """Serve the workspace until stopped: over Socket Mode with an app token, else over HTTP."""
+                    database: Path | None = None, background: bool = True) -> None:
+    """Serve the workspace until stopped: over Socket Mode with an app token, else over HTTP; without
+    `background`, only answer members (see `Bot.background`)."""
     if not app_token and not signing_secret:
         # Bolt checks signatures only when it has the secret: HTTP mode without one would trust anyone.
         raise ValueError("HTTP mode needs the signing secret (SLACK_SIGNING_SECRET), or use Socket Mode")
-    bot = await Bot.open(config, database=database)
+    bot = await Bot.open(config, database=database, background=background)
     adapter = SlackAdapter(bot, token=bot_token, signing_secret=signing_secret)
     socket: AsyncSocketModeHandler | None = None
     server: web.AppRunner | None = None
