@@ -18,6 +18,7 @@ from bot.app import Bot
 from bot.config import parse_config
 from bot.core import Channel, Community, Member, Message
 from bot.platforms.discord.runner import over_rest
+from conversation import Chat
 from databases import database_for, query
 from fakes.discord_server import SEND_MESSAGES, FakeDiscord
 from real_process import environment, smallstep
@@ -214,3 +215,26 @@ async def test_a_worker_listens_again_when_the_server_ends_its_listening_connect
         statuses = [await p.stop() for p in (gateway, worker)]
         await fake.close()
     assert statuses == [0, 0], [p.log[-5:] for p in (gateway, worker)]
+
+
+@pytest.mark.postgres_only
+async def test_a_message_for_a_member_being_answered_waits_for_the_answer_in_every_process(tmp_path):
+    """What a command queues for its member (the badge its step earned) comes after the command's own answer.
+    The process answering holds those messages from the others (a worker, which knows nothing of the answer)
+    until the answer is given; then any process sends them, once."""
+    answering, other = await Chat.open(tmp_path), await Chat.open(tmp_path)
+    try:
+        community, alice = answering.adapter.community, answering.adapter.member("alice")
+        async with answering.bot.outbox.answering(community, alice):
+            await answering.bot.outbox.put(community, "badges:test", [(alice, Message(text="a badge for you"))])
+            assert await other.bot.outbox.deliver_due() == 0, "held by the process answering"
+            (holder,), = query(other.database, "SELECT claimed_by FROM outbox WHERE batch = 'badges:test'")
+            assert holder == answering.bot.outbox.claimant
+        await other.bot.outbox.deliver_due()
+        await answering.bot.outbox.idle()
+        sent = [d for chat in (answering, other) for d in chat.transcript if "a badge for you" in d.text]
+        assert len(sent) == 1, sent
+        assert query(other.database, "SELECT status FROM outbox WHERE batch = 'badges:test'")[0][0] == "sent"
+    finally:
+        await answering.close()
+        await other.close()

@@ -22,6 +22,8 @@ time (`FOR UPDATE SKIP LOCKED`: the others pass over them and claim the next one
 (`bot.outbox_lease_seconds`) longer than a send may take; just before each send it checks that the row
 is still its own. So a message is sent by one process, and the rows of a process that died (killed, its
 machine lost) are anybody's once its lease has ended. New rows wake the other processes (`LISTEN/NOTIFY`).
+What is queued for a member while this process answers them (the badge a command earned) is held from the
+other processes until the answer is given, so that it never arrives before the answer.
 Should the connection that listens be lost (the server restarted, an administrator ended it), it is opened
 again after a pause that grows to `LOOK_WHILE_DEAF`, and meanwhile the outbox looks for due rows that often,
 so nothing another process queued waits for the next periodic look.
@@ -53,7 +55,7 @@ from bot.core.context import Channel, Community, Member, Thread
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
 from bot.pace import Pace
-from bot.storage import Transaction
+from bot.storage import StorageError, Transaction
 from bot.values import stamp
 
 if TYPE_CHECKING:
@@ -132,6 +134,9 @@ class Outbox:
         # so "thank you" comes before the badge it earned.
         self._answering: dict[tuple[str, str], int] = {}
         self._held: set[tuple[str, str]] = set()  # of those, the ones a delivery had to pass over
+        # Of those, the ones whose messages queued meanwhile this process holds (claims) from the other processes
+        # of a shared database, which know nothing of the answer: let go once it is given.
+        self._kept: set[tuple[str, str]] = set()
         self._paces: dict[str, Pace] = {}
         # Who claims rows: this process (its host and pid, for an operator reading the table; and a random part,
         # since a pid comes back after a restart).
@@ -227,12 +232,19 @@ class Outbox:
         due = stamp(not_before) if not_before else now
         files: dict[str, bytes] = {}
         stored: dict[int, str] = {}  # one JSON per distinct Message object: a fan-out shares one
+        held_until = stamp(self._lease_clock() + self.lease)
         rows = []
         for to, message in items:
             if id(message) not in stored:
                 stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
-            rows.append((community.key, community.platform, batch, *_row_target(to), stored[id(message)],
-                         PENDING, due, stamp(expires_at) if expires_at else None, now))
+            kind, target_id, name = _row_target(to)
+            # For a member this process is answering, held from the other processes until the answer is given.
+            held = self._db.shared and kind == "member" and (community.key, target_id) in self._answering
+            if held:
+                self._kept.add((community.key, target_id))
+            rows.append((community.key, community.platform, batch, kind, target_id, name, stored[id(message)],
+                         PENDING, due, stamp(expires_at) if expires_at else None, now,
+                         self.claimant if held else None, held_until if held else None))
         if not rows:
             return 0
         if tx is None:
@@ -251,8 +263,8 @@ class Outbox:
             await tx.executemany("INSERT INTO outbox_files (community, hash, data) VALUES (?, ?, ?)"
                                  " ON CONFLICT DO NOTHING", [(community.key, digest, blob) for digest, blob in files.items()])
         return await tx.executemany(
-            "INSERT INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
-            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO outbox (community, platform, batch, target_kind, target_id, target_name, message, status,"
+            " not_before, expires_at, created_at, claimed_by, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING", rows)
 
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
@@ -328,9 +340,26 @@ class Outbox:
             self._answering[key] -= 1
             if not self._answering[key]:
                 del self._answering[key]
+                if key in self._kept:
+                    self._kept.discard(key)
+                    await self._let_go(key)
                 if key in self._held:  # only then is there something to send them now
                     self._held.discard(key)
                     self.kick()
+
+    async def _let_go(self, key: tuple[str, str]) -> None:
+        """The messages held for a member while this process answered them are anybody's now: the other processes
+        are woken to send them (this one too, if it delivers)."""
+        try:
+            async with self._db.transaction() as tx:
+                if await tx.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE community = ?"
+                                    " AND target_kind = 'member' AND target_id = ? AND claimed_by = ? AND status = ?",
+                                    (*key, self.claimant, PENDING)):
+                    await tx.notify(WAKE)
+        except StorageError as exc:  # the answer was given: what it queued goes when the hold's lease ends
+            log.warning("outbox: could not let go of the messages held while a member was answered; they go when"
+                        " the hold ends (%s): %s", self.lease, exc)
+        self.kick()
 
     async def member_active(self, community: Community, member: Member) -> None:
         """A member used the bot: whatever could not reach their DMs is tried again now."""
