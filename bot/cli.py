@@ -112,7 +112,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # No command at all: the console, with the defaults.
     parser.set_defaults(run=run_bot, database_use=MAY_BE_NEW, platform="console", config=None, db=None,
-                        log_level=None, no_background=False)
+                        log_level=None, no_background=False, port=None)
     cli = CommandLine(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
 
     cli.command("console", run_bot, help="run the bot in this terminal (no token needed)",
@@ -120,6 +120,9 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     run = cli.command("run", run_bot, help="serve a community: on the console, on Discord or on Slack",
                       database=MAY_BE_NEW)
     run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
+    run.add_argument("--port", type=_port, metavar="PORT",
+                     help="Slack in HTTP mode: the port to listen on (default: slack.port), one for each of several"
+                          " processes of one machine behind a load balancer")
     run.add_argument("--no-background", action="store_true",
                      help="only answer members: the outbox and the scheduled jobs are left to `smallstep worker`"
                           " (PostgreSQL)")
@@ -155,6 +158,12 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
         "check", config_check, help="validate the config: start every enabled cog on a scratch database, then stop")
 
     return parser, cli
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {value!r}")
+    return int(value)
 
 
 def _location(value: str) -> Location:
@@ -248,6 +257,9 @@ def run_bot(args: argparse.Namespace, config: Config) -> int:
         print("error: --no-background leaves the outbox and the scheduled jobs to `smallstep worker`, which needs"
               " a PostgreSQL database shared with it (SMALLSTEP_DATABASE_URL); on SQLite, or in the console, the one"
               " process does its background work itself: leave --no-background out", file=sys.stderr)
+        return EXIT_USAGE
+    if args.port is not None and args.platform != "slack":
+        print("error: --port is the port Slack's requests come to (HTTP mode); leave it out", file=sys.stderr)
         return EXIT_USAGE
     if args.platform == "discord":
         return _discord(args, config)
@@ -453,7 +465,7 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
             return EXIT_USAGE
         return asyncio.run(until_stopped(run_slack(
             config, bot_token=bot_token, app_token=app_token, signing_secret=signing_secret, database=args.database,
-            background=not args.no_background), args.database))
+            background=not args.no_background, port=args.port), args.database))
 
     return _on_slack(serve, config)
 
