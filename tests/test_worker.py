@@ -7,6 +7,7 @@ messages (LISTEN/NOTIFY) is opened again when the server ends it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sys
 from collections import Counter
@@ -18,12 +19,15 @@ from bot.app import Bot
 from bot.config import parse_config
 from bot.core import Channel, Community, Member, Message
 from bot.platforms.discord.runner import over_rest
+from bot.platforms.worker import run_worker
 from conversation import Chat
 from databases import database_for, query
 from fakes.discord_server import SEND_MESSAGES, FakeDiscord
+from fakes.slack_server import FakeSlack
 from real_process import environment, smallstep
 
 GUILD, GENERAL, CLOSED, ADMIN, ALICE, MODERATOR_ROLE = 2000, 3000, 3001, 5002, 5001, 4000
+SLACK_TEAM, SLACK_GENERAL = "T0001", "C0GENERAL"
 ROOMS = 150
 
 
@@ -68,6 +72,44 @@ async def test_a_worker_reads_its_server_over_rest_and_sends_without_the_gateway
         assert not fake.unknown_requests, fake.unknown_requests
     finally:
         await fake.close()
+
+
+async def test_a_worker_for_discord_and_slack_delivers_each_platforms_messages_and_takes_their_jobs_turns(
+        tmp_path, monkeypatch):
+    """What waited for a worker (messages queued by the processes answering members) goes out when it starts,
+    on each of its platforms; its jobs' turns are those of both platforms together; cancelled (as SIGTERM does),
+    it stops."""
+    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    discord_fake, slack_fake = FakeDiscord(guild_id=GUILD), FakeSlack(team_id=SLACK_TEAM)
+    slack_fake.add_channel(SLACK_GENERAL, "general")
+    await discord_fake.start()
+    await slack_fake.start()
+    config = parse_config(
+        f'[cogs]\nenabled = ["sample_cogs.echo"]\n[discord]\nguild_id = "{GUILD}"\napi_base_url = "{discord_fake.api_base}"\n'
+        f'gateway_url = "{discord_fake.gateway_url}"\n[slack]\napi_base_url = "{slack_fake.api_base}"\n', base_dir=tmp_path)
+    answering = await Bot.open(config, database=database_for(tmp_path))  # a process answering members, meanwhile
+    await answering.start()
+    await answering.outbox.put(Community("discord", str(GUILD)), "waited", [(Channel(str(GENERAL), "general"),
+                                                                           Message(text="for Discord"))])
+    await answering.outbox.put(Community("slack", SLACK_TEAM), "waited", [(Channel(SLACK_GENERAL, "general"),
+                                                                         Message(text="for Slack"))])
+    await answering.close()
+    worker = asyncio.create_task(run_worker(config, tokens={"discord": "fake-token", "slack": "xoxb-test"},
+                                            database=database_for(tmp_path)))
+    try:
+        await discord_fake.wait_for(lambda: any(m["data"]["content"] == "for Discord" for m in discord_fake.channel_messages), 30)
+        await slack_fake.wait_for(lambda: any(m["text"] == "for Slack" for m in slack_fake.messages_in(SLACK_GENERAL)), 30)
+        await until(lambda: query(database_for(tmp_path), "SELECT COUNT(*) FROM scheduled_jobs WHERE name = 'often'")[0][0])
+        assert {row[0] for row in query(database_for(tmp_path), "SELECT platforms FROM scheduled_jobs")} == {"discord slack"}
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+        await discord_fake.close()
+        await slack_fake.close()
+    assert discord_fake.identifies == [], "no gateway connection"
 
 
 @pytest.mark.sqlite_only
