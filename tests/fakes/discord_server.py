@@ -603,7 +603,7 @@ class FakeDiscord:
         channel_id = self._dm_channels.get(user_id)
         return [m for m in self.channel_messages if m["channel_id"] == channel_id]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until predicate() is true. An IndexError or KeyError counts as "not yet", so a
         predicate may simply read `fake.followups[0]["data"]["content"] == ...`.
 
@@ -1048,7 +1048,7 @@ class FakeDiscord:
         """Send an event to the bot, waiting briefly for one to be connected (it may be starting).
         As on Discord, an event behind a gateway intent is dropped if the bot did not ask for it."""
         try:
-            await asyncio.wait_for(self._bot_identified.wait(), timeout=5.0)
+            await asyncio.wait_for(self._bot_identified.wait(), timeout=30.0)
         except TimeoutError:
             raise RuntimeError(f"cannot send {event}: no bot is connected to the fake gateway") from None
         if intent and not self._intents & intent:
