@@ -137,6 +137,10 @@ class Outbox:
         # Of those, the ones whose messages queued meanwhile this process holds (claims) from the other processes
         # of a shared database, which know nothing of the answer: let go once it is given.
         self._kept: set[tuple[str, str]] = set()
+        # Members whose held messages were let go (by this process or another) while a delivery pass was under way:
+        # that pass may have moved past the first of them, so it passes over the rest; the next pass sends them all,
+        # in order.
+        self._freed: set[tuple[str, str]] = set()
         self._paces: dict[str, Pace] = {}
         # Who claims rows: this process (its host and pid, for an operator reading the table; and a random part,
         # since a pid comes back after a restart).
@@ -191,11 +195,16 @@ class Outbox:
                                        " AND status = ?", (claimant, PENDING))
 
     def _woken(self, payload: str) -> None:
-        """Another process queued messages ("" ), or found a member's DMs closed ("closed <community> <member>")."""
+        """Another process queued messages ("" ), found a member's DMs closed ("closed <community> <member>"), or
+        let go of the messages it held while it answered a member ("freed <community> <member>")."""
         kind, _, rest = payload.partition(" ")
         if kind == "closed":
             community, _, member_id = rest.partition(" ")
             self._waiting.add((community, member_id))
+        elif kind == "freed":
+            community, _, member_id = rest.partition(" ")
+            self._freed.add((community, member_id))
+            self.kick()
         elif kind != self.claimant:
             self.kick()
 
@@ -350,12 +359,13 @@ class Outbox:
     async def _let_go(self, key: tuple[str, str]) -> None:
         """The messages held for a member while this process answered them are anybody's now: the other processes
         are woken to send them (this one too, if it delivers)."""
+        self._freed.add(key)  # before they can be claimed
         try:
             async with self._db.transaction() as tx:
                 if await tx.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE community = ?"
                                     " AND target_kind = 'member' AND target_id = ? AND claimed_by = ? AND status = ?",
                                     (*key, self.claimant, PENDING)):
-                    await tx.notify(WAKE)
+                    await tx.notify(WAKE, f"freed {key[0]} {key[1]}")
         except StorageError as exc:  # the answer was given: what it queued goes when the hold's lease ends
             log.warning("outbox: could not let go of the messages held while a member was answered; they go when"
                         " the hold ends (%s): %s", self.lease, exc)
@@ -396,6 +406,7 @@ class Outbox:
         sent = last = 0
         passed_over: set[tuple[str, str]] = set()  # members whose messages wait: their later ones wait too
         async with self._lock:
+            self._freed.clear()  # this pass starts from the first message: it sees theirs in order
             try:
                 while True:
                     platforms = sorted(self._bot.adapters)
@@ -411,10 +422,11 @@ class Outbox:
                             return sent
                         last = row["id"]
                         member_key = (row["community"], row["target_id"])
-                        if row["target_kind"] == "member" and (member_key in self._answering
-                                                               or member_key in passed_over):
+                        if row["target_kind"] == "member" and (member_key in self._answering or member_key in
+                                                               passed_over or member_key in self._freed):
                             # Once one is passed over, so are the rest of this pass: an answer that ends
-                            # meanwhile must not let a later message overtake the one that waited.
+                            # meanwhile must not let a later message overtake the one that waited (nor one
+                            # held meanwhile and let go behind this pass).
                             passed_over.add(member_key)
                             self._held.add(member_key)
                             await self._release([row["id"]])
