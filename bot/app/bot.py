@@ -85,8 +85,12 @@ FALLBACK_APOLOGY = "Sorry, I couldn't do that, and I couldn't explain why either
 class Bot:
     """Config, database, clock, templates, the event bus, the scheduler and the loaded cogs."""
 
-    def __init__(self, config: Config, db: Database, clock: Clock, templates: Templates) -> None:
+    def __init__(self, config: Config, db: Database, clock: Clock, templates: Templates, *,
+                 background: bool = True) -> None:
         self.config = config
+        # Whether this process delivers the outbox and runs the scheduled jobs; without (`smallstep run
+        # --no-background`), it only answers members, and `smallstep worker` does the rest.
+        self.background = background
         self.db = db
         self.clock = clock
         self.templates = templates
@@ -106,9 +110,10 @@ class Bot:
         templates.set_command_namer(self._command_text)
 
     @classmethod
-    async def open(cls, config: Config, *, database: Location | None = None, clock: Clock | None = None) -> Bot:
+    async def open(cls, config: Config, *, database: Location | None = None, clock: Clock | None = None,
+                   background: bool = True) -> Bot:
         """Open the database (`database`, else the config's), apply the migrations of the core and the
-        services, and check every template compiles."""
+        services, and check every template compiles. `background`: see `Bot.background`."""
         overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
         if overrides and not overrides.is_dir():
             raise ConfigError("bot.templates_dir", f"the folder {overrides} does not exist",
@@ -123,7 +128,7 @@ class Bot:
         except StorageError:
             await db.close()
             raise
-        return cls(config, db, clock or Clock(config.bot.timezone), templates)
+        return cls(config, db, clock or Clock(config.bot.timezone), templates, background=background)
 
     def _command_text(self, platform: str, name: str) -> str:
         adapter = self.adapters.get(platform)
@@ -146,8 +151,10 @@ class Bot:
 
     def start_background(self, turn: asyncio.Lock | None = None) -> None:
         """Serve: scheduled jobs every `bot.scheduler_interval_seconds` (taking `turn` while they run,
-        if given), the database's checkpoints, and the watchdog that logs stalls of the event loop."""
-        self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
+        if given; not in a process without background work), the database's checkpoints, and the watchdog
+        that logs stalls of the event loop."""
+        if self.background:
+            self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
         if self.db.needs_checkpoints:
             self.loops.start("checkpoint", self.db.checkpoint, every=CHECKPOINT_SECONDS)
         self.watchdog.start(self.loops)

@@ -192,6 +192,28 @@ class DiscordAdapter(Adapter):
         self.bot.outbox.kick()
         await self.client.connect()
 
+    async def read_servers(self) -> None:
+        """Without the gateway (`smallstep worker`, logged in over REST only), what its READY would have given of
+        each server the bot serves is read over REST instead, so that scheduled jobs find its channels and roles
+        as they would in the gateway's process: the server with its roles (Get Guild), its channels (Get Guild
+        Channels) and the bot's own member (Get Guild Member), put together as the gateway's Guild Create, whose
+        fields these are (gateway-events.mdx). Members are looked up one by one when needed, as without the
+        members intent; threads are addressed by id."""
+        http = self.client.http
+        configured = self.bot.config.discord.guild_id
+        served = [configured] if configured else []
+        while not configured:  # every server the bot is in, 200 a page (Get Current User Guilds)
+            page = await http.get_guilds(200, after=served[-1] if served else None,
+                                         with_counts=False)
+            served += [guild["id"] for guild in page]
+            if len(page) < 200:
+                break
+        for guild_id in served:
+            data = await http.get_guild(guild_id, with_counts=False)
+            channels = await http.get_all_guild_channels(guild_id)
+            me = await http.get_member(guild_id, self.client.user.id)
+            self.client._connection._add_guild_from_data({**data, "channels": channels, "members": [me], "threads": []})
+
     def _hear_interest(self) -> None:
         """GUILD_SCHEDULED_EVENT_USER_ADD carries ids only (gateway-events.mdx), and discord.py passes it on only
         for a user it has cached, which without the members intent is almost no one: its raw payload is
