@@ -42,7 +42,8 @@ from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, Adapter, Delivery, D
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.pace import Pace
-from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
+from bot.platforms.discord.commands import (CommandEntry, application_commands, core_command, focused_option,
+                                           single_subcommand)
 from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
 from bot.privacy import community_left, community_returned
@@ -823,9 +824,9 @@ class DiscordAdapter(Adapter):
 
     def command_text(self, name: str) -> str:
         """A single command whose name is also a group's is one of its subcommands on Discord."""
-        is_group = any(other.startswith(f"{name} ") for other in self.bot.cogs.commands)
-        single = self.bot.cogs.commands.get(name)
-        return f"/{name} {single.spec.alone}" if is_group and single else f"/{name}"
+        commands = self.bot.cogs.commands
+        is_group = any(other.startswith(f"{name} ") for other in commands)
+        return f"/{name} {single_subcommand(name)}" if is_group and name in commands else f"/{name}"
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         guild = self._guild(community)
