@@ -2,10 +2,11 @@
 
     smallstep                         the console (same as `smallstep console`)
     smallstep console [--config FILE] [--db FILE]
-    smallstep run --platform discord  (DISCORD_TOKEN in the environment)
+    smallstep run --platform discord  (DISCORD_TOKEN in the environment) [--no-background]
     smallstep sync-commands [--guild ID]
     smallstep invite-url [--application-id ID]
-    smallstep run --platform slack    (SLACK_BOT_TOKEN, and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET)
+    smallstep run --platform slack    (SLACK_BOT_TOKEN, and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) [--no-background]
+    smallstep worker --platform discord [--platform slack]   (the outbox and the jobs, REST only; PostgreSQL)
     smallstep slack-manifest [--request-url URL]
     smallstep config check [--config FILE]
     smallstep export testimonials [--format csv|json] [--community KEY] [--output FILE]
@@ -111,7 +112,7 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     # No command at all: the console, with the defaults.
     parser.set_defaults(run=run_bot, database_use=MAY_BE_NEW, platform="console", config=None, db=None,
-                        log_level=None)
+                        log_level=None, no_background=False, port=None)
     cli = CommandLine(parser.add_subparsers(dest="command", metavar="COMMAND"), common)
 
     cli.command("console", run_bot, help="run the bot in this terminal (no token needed)",
@@ -119,6 +120,16 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
     run = cli.command("run", run_bot, help="serve a community: on the console, on Discord or on Slack",
                       database=MAY_BE_NEW)
     run.add_argument("--platform", choices=["console", "discord", "slack"], default="console")
+    run.add_argument("--port", type=_port, metavar="PORT",
+                     help="Slack in HTTP mode: the port to listen on (default: slack.port), one for each of several"
+                          " processes of one machine behind a load balancer")
+    run.add_argument("--no-background", action="store_true",
+                     help="only answer members: the outbox and the scheduled jobs are left to `smallstep worker`"
+                          " (PostgreSQL)")
+    worker = cli.command("worker", run_worker, help="deliver the outbox and run the scheduled jobs over REST only,"
+                         " beside the processes that answer members (PostgreSQL)", database=MAY_BE_NEW)
+    worker.add_argument("--platform", choices=["discord", "slack"], action="append", required=True,
+                        help="a platform to work for (give it once for each): its bot token is needed")
 
     sync = cli.command("sync-commands", sync_commands, help="register the bot's slash commands with Discord",
                        database=MAY_BE_NEW)
@@ -147,6 +158,12 @@ def _core_parser() -> tuple[argparse.ArgumentParser, CommandLine]:
         "check", config_check, help="validate the config: start every enabled cog on a scratch database, then stop")
 
     return parser, cli
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {value!r}")
+    return int(value)
 
 
 def _location(value: str) -> Location:
@@ -179,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         # Only a bot serving Discord or Slack logs at the config's level by default. In the console the log
         # would interleave with the conversation, and a one-off command (status, export, ...) should print
         # its answer, not "cog loaded" lines: only warnings there, unless asked.
-        serving = args.run is run_bot and args.platform in ("discord", "slack")
+        serving = args.run is run_worker or (args.run is run_bot and args.platform in ("discord", "slack"))
         level = args.log_level or (config.bot.log_level.upper() if serving else "WARNING")
         logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
         args.database = args.db or config.database()
@@ -236,6 +253,14 @@ def write_out(text: str, output: Path | None) -> int:
 
 def run_bot(args: argparse.Namespace, config: Config) -> int:
     """`smallstep`, `smallstep console` and `smallstep run`: serve until stopped."""
+    if args.no_background and (args.platform == "console" or not is_postgres(args.database)):
+        print("error: --no-background leaves the outbox and the scheduled jobs to `smallstep worker`, which needs"
+              " a PostgreSQL database shared with it (SMALLSTEP_DATABASE_URL); on SQLite, or in the console, the one"
+              " process does its background work itself: leave --no-background out", file=sys.stderr)
+        return EXIT_USAGE
+    if args.port is not None and args.platform != "slack":
+        print("error: --port is the port Slack's requests come to (HTTP mode); leave it out", file=sys.stderr)
+        return EXIT_USAGE
     if args.platform == "discord":
         return _discord(args, config)
     if args.platform == "slack":
@@ -326,7 +351,29 @@ def _discord(args: argparse.Namespace, config: Config) -> int:
     from bot.platforms import discord as on_discord
 
     return _on_discord(lambda token: asyncio.run(until_stopped(
-        on_discord.run_discord(config, token=token, database=args.database), args.database)), config)
+        on_discord.run_discord(config, token=token, database=args.database, background=not args.no_background),
+        args.database)), config)
+
+
+def run_worker(args: argparse.Namespace, config: Config) -> int:
+    """`smallstep worker`: the outbox and the scheduled jobs of the platforms named, over REST, until stopped."""
+    from bot.platforms.worker import run_worker as work
+
+    if not is_postgres(args.database):
+        print("error: smallstep worker needs a PostgreSQL database that the processes answering members share"
+              " (SMALLSTEP_DATABASE_URL). On SQLite, one `smallstep run` process does everything: it delivers the"
+              " outbox and runs the jobs itself", file=sys.stderr)
+        return EXIT_USAGE
+    platforms = set(args.platform)
+
+    def serve(tokens: dict[str, str]) -> int:
+        if "slack" in platforms and "slack" not in tokens:
+            return _on_slack(lambda token: serve({**tokens, "slack": token}), config)
+        return asyncio.run(until_stopped(work(config, tokens=tokens, database=args.database), args.database))
+
+    if "discord" in platforms:
+        return _on_discord(lambda token: serve({"discord": token}), config)
+    return serve({})
 
 
 def sync_commands(args: argparse.Namespace, config: Config) -> int:
@@ -402,31 +449,39 @@ def slack_manifest(args: argparse.Namespace, config: Config) -> int:
 
 def _slack(args: argparse.Namespace, config: Config) -> int:
     """Slack needs the bot token, and an app token (Socket Mode) or the signing secret (HTTP)."""
+    from bot.platforms.slack.runner import run_slack
+
+    def serve(bot_token: str) -> int:
+        app_token = os.environ.get("SLACK_APP_TOKEN", "").strip()
+        signing_secret = os.environ.get("SLACK_SIGNING_SECRET", "").strip()
+        if app_token and not app_token.startswith("xapp-"):
+            print("error: SLACK_APP_TOKEN must be an app-level token (xapp-...), made under Basic Information, "
+                  "App-Level Tokens, with the connections:write scope.", file=sys.stderr)
+            return EXIT_USAGE
+        if not app_token and not signing_secret:
+            print("error: set SLACK_APP_TOKEN (xapp-..., for Socket Mode: Basic Information, App-Level Tokens, "
+                  "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
+                  "Signing Secret).", file=sys.stderr)
+            return EXIT_USAGE
+        return asyncio.run(until_stopped(run_slack(
+            config, bot_token=bot_token, app_token=app_token, signing_secret=signing_secret, database=args.database,
+            background=not args.no_background, port=args.port), args.database))
+
+    return _on_slack(serve, config)
+
+
+def _on_slack(work: Callable[[str], int], config: Config) -> int:
+    """Do `work(bot_token)` with SLACK_BOT_TOKEN; what Slack refuses is said with what to change."""
     import aiohttp
     from slack_sdk.errors import SlackApiError
 
-    from bot.platforms.slack.runner import run_slack
-
     bot_token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
-    app_token = os.environ.get("SLACK_APP_TOKEN", "").strip()
-    signing_secret = os.environ.get("SLACK_SIGNING_SECRET", "").strip()
     if not bot_token:
         print("error: SLACK_BOT_TOKEN is not set. Copy the Bot User OAuth Token (xoxb-...) from your app's "
               "OAuth & Permissions page and run: export SLACK_BOT_TOKEN=...", file=sys.stderr)
         return EXIT_USAGE
-    if app_token and not app_token.startswith("xapp-"):
-        print("error: SLACK_APP_TOKEN must be an app-level token (xapp-...), made under Basic Information, "
-              "App-Level Tokens, with the connections:write scope.", file=sys.stderr)
-        return EXIT_USAGE
-    if not app_token and not signing_secret:
-        print("error: set SLACK_APP_TOKEN (xapp-..., for Socket Mode: Basic Information, App-Level Tokens, "
-              "scope connections:write) or SLACK_SIGNING_SECRET (for HTTP mode: Basic Information, "
-              "Signing Secret).", file=sys.stderr)
-        return EXIT_USAGE
-    database = args.database
     try:
-        return asyncio.run(until_stopped(run_slack(config, bot_token=bot_token, app_token=app_token,
-                                                   signing_secret=signing_secret, database=database), database))
+        return work(bot_token)
     except SlackApiError as exc:
         error = exc.response.get("error", "")
         if error in ("invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"):
@@ -439,7 +494,6 @@ def _slack(args: argparse.Namespace, config: Config) -> int:
         print(f"error: cannot reach Slack at {where}: {exc}. Check the network, or slack.api_base_url.",
               file=sys.stderr)
         return 1
-    return 0
 
 
 async def _started_on_scratch(config: Config) -> tuple[dict[str, str], list[str], frozenset[str]]:

@@ -145,13 +145,15 @@ class Loops:
 
     # -- loops ----------------------------------------------------------------------------
 
-    def start(self, name: str, work: Work, every: float) -> None:
-        """Do `work` every `every` seconds (the first time now) until `close`, surviving anything."""
-        task = asyncio.create_task(self._forever(name, work, every), name=name)
+    def start(self, name: str, work: Work, every: float, *, after: float = 0) -> None:
+        """Do `work` every `every` seconds (the first time `after` seconds from now) until `close`, surviving
+        anything."""
+        task = asyncio.create_task(self._forever(name, work, every, after), name=name)
         self._tasks[name] = task
         task.add_done_callback(partial(self._ended, name, work, every))
 
-    async def _forever(self, name: str, work: Work, every: float) -> None:
+    async def _forever(self, name: str, work: Work, every: float, after: float = 0) -> None:
+        await asyncio.sleep(after)
         while True:
             worked = await self.attempt(name, work)
             await asyncio.sleep(every if worked else self.backoff(name))

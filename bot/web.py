@@ -49,7 +49,11 @@ async def serve(app: web.Application, host: str, port: int, *, head_seconds: flo
     _log_shortages_calmly(asyncio.get_running_loop())
     runner = web.AppRunner(app, access_log=None, keepalive_timeout=head_seconds, lingering_time=LINGER_SECONDS)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:  # the port is taken, the address is not this machine's: nothing is left half open
+        await runner.cleanup()
+        raise
     return runner
 
 

@@ -49,6 +49,12 @@ def database_for(folder: Path, *, empty: bool = False) -> Location:
     return _server().database(folder, empty=empty)
 
 
+def postgresql_database(folder: Path) -> str:
+    """A PostgreSQL database of its own for `folder`, cloned from the migrated template on the tests' server,
+    whichever pass this is: for the benchmarks, which compare PostgreSQL with SQLite in one run."""
+    return _server().database(folder)
+
+
 def query(database: Location, sql: str, params: tuple = ()) -> list[Any]:
     """Run one statement (`?` placeholders) on a test's database from outside the bot; its rows, if any."""
     if not is_postgres(database):

@@ -28,7 +28,7 @@ async def test_broken_cogs_are_reported_and_the_others_run(tmp_path, caplog):
     caplog.set_level(logging.ERROR)
     chat = await Chat.open(tmp_path, WITH_SAMPLES)
     try:
-        assert set(chat.bot.cogs.loaded) == {"core", "forms", "outbox", "privacy", "share", "sample_cogs.echo"}
+        assert set(chat.bot.cogs.loaded) == {"core", "forms", "outbox", "privacy", "limits", "share", "sample_cogs.echo"}
         assert "broken on purpose" in chat.bot.cogs.failed["sample_cogs.broken"]
         assert "setup failed on purpose" in chat.bot.cogs.failed["sample_cogs.broken_setup"]
         assert any("sample_cogs.broken" in r.getMessage() and "not loaded" in r.getMessage() for r in caplog.records)

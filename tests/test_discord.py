@@ -323,6 +323,9 @@ async def test_commands_are_registered_only_when_asked(discord_bot):
     assert sync["guild_id"] == GUILD
     commands = {c["name"]: c for c in sync["commands"]}
     assert [o["name"] for o in commands["testimonial"]["options"]] == ["start", "withdraw"]
+    showing = ("badges", "event", "my-data", "partner", "timezone")
+    assert [commands[name]["options"][0]["name"] for name in showing] == ["show"] * 5, \
+        "a single command that shows something is `show` under its group's name"
     assert commands["testimonials"]["default_member_permissions"] == "32"
     assert commands["share-prompt"]["default_member_permissions"] == "32"
     assert "default_member_permissions" not in commands["share"]
@@ -630,6 +633,20 @@ def test_commands_past_discords_limits_are_refused_before_any_sync():
 
     with pytest.raises(CommandLimitError, match=r"/wide pick offers 26 choices for letter; Discord allows 25"):
         application_commands([CommandEntry(spec) for spec in Wide.commands])
+
+
+def test_a_subcommand_named_as_its_groups_single_command_is_on_discord_is_refused_before_any_sync():
+    class Garden(Cog):
+        """/garden is /garden start on Discord, where /garden start is taken."""
+
+        @command("garden", help="Your garden")
+        async def garden(self, ctx: Invocation) -> None: ...
+
+        @command("garden start", help="Plant a new garden")
+        async def start(self, ctx: Invocation) -> None: ...
+
+    with pytest.raises(CommandLimitError, match=r"/garden and /garden start would have the same name on Discord"):
+        application_commands([CommandEntry(spec) for spec in Garden.commands])
 
 
 async def test_a_moderators_note_is_written_in_a_modal_and_nothing_typed_is_lost(discord_bot):

@@ -260,6 +260,7 @@ async def test_discords_limits_are_kept_long_texts_cut_and_a_full_events_list_re
     assert len(harness.fake.scheduled_events) == 100
     assert any("has 100 events to come" in r.getMessage() for r in caplog.records)
     assert await harness.bot.db.fetchval("SELECT state FROM event_mirrors WHERE event_id = 2") == "refused"
+    await harness.fake.wait_for(lambda: len([m for m in harness.fake.channel_messages if m["channel_id"] == GENERAL]) == 2)
     (answered,) = [m for m in harness.fake.channel_messages if m["channel_id"] == GENERAL][1:]
     assert embed_of(answered["data"])["title"] == "Picnic", "the event is announced all the same"
 

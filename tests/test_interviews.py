@@ -4,6 +4,7 @@ one reminder; answers changed until published; the share prompt; an outside part
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 
@@ -188,6 +189,39 @@ async def test_the_webhook_takes_signed_requests_only(tmp_path, monkeypatch, unu
         assert [d.message.title for d in chat.said("DM alice")] == ["Your interview is ready"]
     finally:
         await chat.close()
+
+
+async def test_a_second_process_finds_the_webhooks_port_taken_says_so_once_and_takes_over_when_it_is_free(
+        tmp_path, monkeypatch, unused_tcp_port, caplog):
+    """Several processes of the bot on one machine: the first holds the port; the others say once that it is
+    taken, and one of them serves the webhook once the first has gone."""
+    monkeypatch.setenv("INTERVIEWS_WEBHOOK_SECRET", SECRET)
+    settings = CONFIG + f'webhook_port = {unused_tcp_port}\nwebhook_community = "console:local"\n'
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first = await Chat.open(tmp_path / "first", settings)
+    second = await Chat.open(tmp_path / "second", settings)
+    address = f"http://127.0.0.1:{unused_tcp_port}/interviews"
+
+    async def unsigned_post() -> int:
+        async with aiohttp.ClientSession() as session, session.post(address, data=b"{}") as reply:
+            return reply.status
+
+    try:
+        later_look = second.bot.cogs.loaded["interviews"].serve_webhook
+        await later_look(second.bot.clock.now())  # the next minute's turn
+        taken = [r for r in caplog.records if "port" in r.getMessage() and "is taken" in r.getMessage()]
+        assert len(taken) == 1 and taken[0].levelno == logging.WARNING, [r.getMessage() for r in taken]
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert await unsigned_post() == 401, "the first process serves it"
+        await first.close()
+        with pytest.raises(aiohttp.ClientConnectionError):
+            await unsigned_post()
+        await later_look(second.bot.clock.now())
+        assert await unsigned_post() == 401, "the second took it over"
+    finally:
+        await first.close()
+        await second.close()
 
 
 async def test_a_webhook_without_its_secret_is_a_config_error(tmp_path, monkeypatch):

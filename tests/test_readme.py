@@ -92,6 +92,10 @@ EXPECTED = {
     "smallstep slack-manifest": (0, '"socket_mode_enabled": true'),
     "smallstep slack-manifest --request-url https://bot.example.org": (0, "https://bot.example.org/slack/events"),
     "smallstep run --platform slack": (2, "SLACK_BOT_TOKEN is not set"),
+    # The README's config is an SQLite file: the roles of several processes are PostgreSQL's, and say so.
+    "smallstep run --platform discord --no-background": (2, "--no-background leaves the outbox"),
+    "smallstep run --platform slack --no-background": (2, "--no-background leaves the outbox"),
+    "smallstep worker --platform discord": (2, "smallstep worker needs a PostgreSQL database"),
     "smallstep purge-community KEY": (2, "run it again with --yes"),  # it asks first, by design
 }
 # Words standing for the reader's own values, and what this test gives for them.

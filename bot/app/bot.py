@@ -29,11 +29,11 @@ from bot.core.clock import Clock
 from bot.core.cog import CommandSpec, check_query_name
 from bot.core.commands import RawArgument, bind_options, closest, find_command, raw_arguments, split_line
 from bot.core.context import Invocation
-from bot.core.cooldowns import Cooldowns
 from bot.core.errors import Refusal, UsageError
 from bot.core.events import EventBus
 from bot.forms.cog import FormsCog
 from bot.forms.engine import FormEngine
+from bot.limits import Limits, LimitsCog
 from bot.loops import Loops, describe
 from bot.outbox import Outbox, OutboxCog
 from bot.privacy import PrivacyCog
@@ -55,7 +55,7 @@ CHECKPOINT_SECONDS = 5  # how often the database's write-ahead log is copied int
 # The services: each a package with its migrations (and, where it has words of its own, its templates) beside
 # it, as a cog's are. Their tables are made at open, after the core's; their words are found after the
 # community's overrides and the cogs' own.
-SERVICES = ("outbox", "audit", "moderation", "privacy", "forms")
+SERVICES = ("outbox", "audit", "moderation", "privacy", "forms", "limits")
 
 
 def migration_folders(cog_names: list[str]) -> dict[str, Traversable]:
@@ -85,8 +85,12 @@ FALLBACK_APOLOGY = "Sorry, I couldn't do that, and I couldn't explain why either
 class Bot:
     """Config, database, clock, templates, the event bus, the scheduler and the loaded cogs."""
 
-    def __init__(self, config: Config, db: Database, clock: Clock, templates: Templates) -> None:
+    def __init__(self, config: Config, db: Database, clock: Clock, templates: Templates, *,
+                 background: bool = True) -> None:
         self.config = config
+        # Whether this process delivers the outbox and runs the scheduled jobs; without (`smallstep run
+        # --no-background`), it only answers members, and `smallstep worker` does the rest.
+        self.background = background
         self.db = db
         self.clock = clock
         self.templates = templates
@@ -99,16 +103,17 @@ class Bot:
         self.adapters: dict[str, Adapter] = {}
         self.outbox = Outbox(self)
         self.audit = AuditLog(db, clock)
-        self.cooldowns = Cooldowns(self.clock)
-        self.forms = FormEngine(db, clock, self.render, self.render_unvarying, self.cooldowns, self.adapters,
+        self.limits = Limits(db, clock)
+        self.forms = FormEngine(db, clock, self.render, self.render_unvarying, self.limits, self.adapters,
                                 self.outbox, config.forms)
         self.workers = Workers()  # processes for CPU-heavy work (a pairing round), off the event loop
         templates.set_command_namer(self._command_text)
 
     @classmethod
-    async def open(cls, config: Config, *, database: Location | None = None, clock: Clock | None = None) -> Bot:
+    async def open(cls, config: Config, *, database: Location | None = None, clock: Clock | None = None,
+                   background: bool = True) -> Bot:
         """Open the database (`database`, else the config's), apply the migrations of the core and the
-        services, and check every template compiles."""
+        services, and check every template compiles. `background`: see `Bot.background`."""
         overrides = config.path(config.bot.templates_dir) if config.bot.templates_dir else None
         if overrides and not overrides.is_dir():
             raise ConfigError("bot.templates_dir", f"the folder {overrides} does not exist",
@@ -123,7 +128,7 @@ class Bot:
         except StorageError:
             await db.close()
             raise
-        return cls(config, db, clock or Clock(config.bot.timezone), templates)
+        return cls(config, db, clock or Clock(config.bot.timezone), templates, background=background)
 
     def _command_text(self, platform: str, name: str) -> str:
         adapter = self.adapters.get(platform)
@@ -140,13 +145,16 @@ class Bot:
         await self.cogs.add_builtin("forms", FormsCog)
         await self.cogs.add_builtin("outbox", OutboxCog)
         await self.cogs.add_builtin("privacy", PrivacyCog)
+        await self.cogs.add_builtin("limits", LimitsCog)
         await self.cogs.load_enabled(self.config.cogs.enabled)
         await self.forms.ask_again()  # once every form is registered
 
     def start_background(self, turn: asyncio.Lock | None = None) -> None:
         """Serve: scheduled jobs every `bot.scheduler_interval_seconds` (taking `turn` while they run,
-        if given), the database's checkpoints, and the watchdog that logs stalls of the event loop."""
-        self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
+        if given; not in a process without background work), the database's checkpoints, and the watchdog
+        that logs stalls of the event loop."""
+        if self.background:
+            self.scheduler.keep_running(self.config.bot.scheduler_interval_seconds, turn)
         if self.db.needs_checkpoints:
             self.loops.start("checkpoint", self.db.checkpoint, every=CHECKPOINT_SECONDS)
         self.watchdog.start(self.loops)
@@ -279,19 +287,22 @@ class Bot:
         ctx.command = spec.name
         ctx.cog = handler.cog.name
         self._require_permission(ctx, handler, f"/{spec.name}")
-        held_back = not ctx.member.is_moderator
-        if held_back:
+        cooldown = None
+        if not ctx.member.is_moderator:
             who = (ctx.community.key, ctx.member.id)
-            wait = self.cooldowns.rate(who, self.config.safety.commands_per_minute)
+            wait = await self.limits.rate(*who, self.config.safety.commands_per_minute)
             if wait:
                 raise UsageError("slow_down", seconds=wait)
-            wait = self.cooldowns.left((*who, spec.name), spec.cooldown) if spec.cooldown else 0
-            if wait:
-                raise UsageError("cooldown", seconds=wait, name=spec.name)
-        ctx.options = await bind_options(spec, arguments, ctx)
-        await handler.callback(ctx, **ctx.options)
-        if held_back and spec.cooldown:  # only what was done counts: a mistake can be fixed at once
-            self.cooldowns.mark((ctx.community.key, ctx.member.id, spec.name))
+            cooldown = await self.limits.cooldown(*who, f"/{spec.name}", spec.cooldown) if spec.cooldown else None
+            if cooldown is not None and cooldown.wait:
+                raise UsageError("cooldown", seconds=cooldown.wait, name=spec.name)
+        try:
+            ctx.options = await bind_options(spec, arguments, ctx)
+            await handler.callback(ctx, **ctx.options)
+        except BaseException:
+            if cooldown is not None:  # only what was done counts: a mistake can be fixed at once
+                await self.limits.lift(cooldown)
+            raise
 
     def _require_permission(self, ctx: Invocation, handler: Handler, what: str) -> None:
         if not handler.spec.moderator or ctx.member.is_moderator:

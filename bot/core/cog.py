@@ -92,19 +92,13 @@ class OptionSpec:
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """A slash command: `name` may be two words, a group and a subcommand (`cogs load`).
-
-    `alone` is what a one-word command is called where a platform allows a group or a command
-    under one name but not both (Discord): `/partner NAME` beside `/partner add` becomes
-    `/partner show NAME` there.
-    """
+    """A slash command: `name` may be two words, a group and a subcommand (`cogs load`)."""
 
     name: str
     help: str
     moderator: bool
     options: tuple[OptionSpec, ...]
     attribute: str
-    alone: str = "start"
     cooldown: timedelta | None = None  # how long a member waits before running it again
 
     @property
@@ -159,11 +153,10 @@ def declare(spec_factory: Callable[[str], Any]) -> Callable[[Callable[..., Any]]
     return lambda fn: _mark(fn, spec_factory)
 
 
-def command(name: str, *, help: str, moderator: bool = False, alone: str = "start", cooldown: str | None = None,
+def command(name: str, *, help: str, moderator: bool = False, cooldown: str | None = None,
             options: Mapping[str, tuple[Any, Option]] | None = None) -> Callable[[Callable[..., Awaitable[None]]], Any]:
     """Declare a slash command. `moderator=True` makes it moderator-only (checked on every run);
-    `alone` names it where it must be a subcommand of its own group (see CommandSpec); `cooldown`
-    ("1m") is how long a member waits before running it again (moderators never wait).
+    `cooldown` ("1m") is how long a member waits before running it again (moderators never wait).
 
     `options` is for options made from a declaration of the cog's own rather than written as
     parameters (an event's fields, the same on /event create and /event edit): name → (type hint,
@@ -177,7 +170,7 @@ def command(name: str, *, help: str, moderator: bool = False, alone: str = "star
     def decorate(fn: Callable[..., Awaitable[None]]) -> Any:
         specs = _options_of(fn, name) if options is None else _declared(fn, name, options)
         wait = parse_duration(cooldown) if cooldown else None
-        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, specs, attr, alone, wait))
+        return _mark(fn, lambda attr: CommandSpec(name, help, moderator, specs, attr, wait))
 
     return decorate
 

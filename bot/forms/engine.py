@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 from bot.config import FormsConfig
 from bot.core.clock import Clock
 from bot.core.context import Community, Invocation
-from bot.core.cooldowns import Cooldowns
 from bot.core.message import Message
 from bot.forms import deadlines, delivery
 from bot.forms.session import Session, Shows, Step
@@ -46,6 +45,7 @@ from bot.values import parse_duration, stamp
 
 if TYPE_CHECKING:
     from bot.core.adapter import Adapter
+    from bot.limits import Limits
     from bot.outbox import Outbox
 
 SubmitHandler = Callable[[Invocation, Submission], Awaitable[None]]
@@ -78,7 +78,7 @@ class _Turn:
 class FormEngine:
     """The forms the cogs declare, asked of members; their drafts in the database."""
 
-    def __init__(self, db: Database, clock: Clock, render: Render, render_unvarying: Render, cooldowns: Cooldowns,
+    def __init__(self, db: Database, clock: Clock, render: Render, render_unvarying: Render, limits: Limits,
                  adapters: dict[str, Adapter], outbox: Outbox, settings: FormsConfig) -> None:
         """`render` renders a template with variables; `render_unvarying` one without, kept while unchanged."""
         self.db = db
@@ -88,7 +88,7 @@ class FormEngine:
         self.store = DraftStore(db)
         self._render = render
         self._unvarying = render_unvarying
-        self._cooldowns = cooldowns
+        self._limits = limits
         self._forms: dict[str, tuple[Form, SubmitHandler]] = {}
         self.remind_after = parse_duration(settings.remind_after)
         self.expire_after = parse_duration(settings.expire_after)
@@ -370,12 +370,12 @@ class FormEngine:
         submissions; a form opened for a purpose (a revision the moderators asked for) never waits. The
         answers wait with the draft."""
         draft, form = session.draft, session.form
-        pace = (ctx.community.key, ctx.member.id, f"form:{form.name}")
         fresh = not ctx.member.is_moderator and not draft.context
-        wait = self._cooldowns.left(pace, self.submit_cooldown) if fresh else 0
-        if wait:
+        cooldown = await self._limits.cooldown(ctx.community.key, ctx.member.id, f"form:{form.name}",
+                                               self.submit_cooldown) if fresh else None
+        if cooldown is not None and cooldown.wait:
             await self._save(draft)
-            await ctx.reply(view.engine(seconds=wait)["submit_cooldown"])
+            await ctx.reply(view.engine(seconds=cooldown.wait)["submit_cooldown"])
             return
         submission = Submission(id=draft.submission_id, form=form, community=ctx.community, member=ctx.member,
                                 answers=session.answers(), context=dict(draft.context))
@@ -389,6 +389,8 @@ class FormEngine:
         try:
             await handler(ctx, submission)
         except BaseException:
+            if cooldown is not None:  # it was not sent: they may send it again at once
+                await self._limits.lift(cooldown)
             # Nothing the member typed is lost: the draft stays, ready to submit again.
             still = await self.store.get(draft.community, draft.member_id)
             if still is not None and still.submission_id == draft.submission_id:
@@ -400,8 +402,6 @@ class FormEngine:
             turn.submitting = None
         # By submission id, whatever its version: a form the handler opened stays.
         await self.store.delete_submission(draft.community, draft.member_id, draft.submission_id)
-        if fresh:
-            self._cooldowns.mark(pace)
 
     def _switch_prompt(self, view: FormView, draft: Draft) -> Message:
         """Asked when a member starts a form while `draft` is open: which one to keep (in `view`'s words)."""

@@ -22,6 +22,11 @@ time (`FOR UPDATE SKIP LOCKED`: the others pass over them and claim the next one
 (`bot.outbox_lease_seconds`) longer than a send may take; just before each send it checks that the row
 is still its own. So a message is sent by one process, and the rows of a process that died (killed, its
 machine lost) are anybody's once its lease has ended. New rows wake the other processes (`LISTEN/NOTIFY`).
+What is queued for a member while this process answers them (the badge a command earned) is held from the
+other processes until the answer is given, so that it never arrives before the answer.
+Should the connection that listens be lost (the server restarted, an administrator ended it), it is opened
+again after a pause that grows to `LOOK_WHILE_DEAF`, and meanwhile the outbox looks for due rows that often,
+so nothing another process queued waits for the next periodic look.
 
 A member whose DMs were closed is tried again the next time they use the bot. A crash *while* a
 message is on its way leaves its outcome unknown: the platform may have taken it before the row was
@@ -50,7 +55,7 @@ from bot.core.context import Channel, Community, Member, Thread
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import Message
 from bot.pace import Pace
-from bot.storage import Transaction
+from bot.storage import StorageError, Transaction
 from bot.values import stamp
 
 if TYPE_CHECKING:
@@ -69,6 +74,8 @@ CLOSED_CHANNEL_RETRY = (timedelta(minutes=10), timedelta(hours=1), timedelta(hou
 CLAIM = 20  # rows a process claims at a time: the next ones are left for the others meanwhile
 WAKE = "smallstep_outbox"  # notified when rows are queued or a member's DMs are to be tried again
 FILES = "outbox:files"  # the lock taken to queue messages with files (shared), and to tidy the files (alone)
+HEARING = "outbox wake-ups"  # how listening again is named in the log and in `smallstep status`
+LOOK_WHILE_DEAF = 5  # seconds: while not listening, due rows are looked for this often, and listening tried again
 
 
 @dataclass(frozen=True)
@@ -127,20 +134,53 @@ class Outbox:
         # so "thank you" comes before the badge it earned.
         self._answering: dict[tuple[str, str], int] = {}
         self._held: set[tuple[str, str]] = set()  # of those, the ones a delivery had to pass over
+        # Of those, the ones whose messages queued meanwhile this process holds (claims) from the other processes
+        # of a shared database, which know nothing of the answer: let go once it is given.
+        self._kept: set[tuple[str, str]] = set()
+        # Members whose held messages were let go (by this process or another) while a delivery pass was under way:
+        # that pass may have moved past the first of them, so it passes over the rest; the next pass sends them all,
+        # in order.
+        self._freed: set[tuple[str, str]] = set()
         self._paces: dict[str, Pace] = {}
         # Who claims rows: this process (its host and pid, for an operator reading the table; and a random part,
         # since a pid comes back after a restart).
         self.claimant = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = timedelta(seconds=bot.config.bot.outbox_lease_seconds)
         self._wake_at: asyncio.TimerHandle | None = None
+        self._hearing: asyncio.Task | None = None  # listening again, after the connection that listens was lost
 
     async def start(self) -> None:
+        await self._read_waiting()
+        await self._release_the_departed()
+        await self._db.listen(WAKE, self._woken, self._deaf)
+
+    async def _read_waiting(self) -> None:
         rows = await self._db.fetchall(
             "SELECT DISTINCT community, target_id FROM outbox WHERE status = ? AND target_kind = 'member'",
             (UNREACHABLE,))
         self._waiting = {(row["community"], row["target_id"]) for row in rows}
-        await self._release_the_departed()
-        await self._db.listen(WAKE, self._woken)
+
+    def _deaf(self) -> None:
+        """The connection that hears the other processes was lost: listen again, looking for work meanwhile."""
+        if self._stopping:
+            return
+        log.warning("outbox: lost the database connection that hears of new messages; looking for them every %d s"
+                    " until it is open again", LOOK_WHILE_DEAF)
+        self._hearing = asyncio.create_task(self._hear_again(), name=HEARING)
+
+    async def _hear_again(self) -> None:
+        loops = self._bot.loops
+        while True:
+            self.kick()  # what another process queued meanwhile is found by looking
+            await asyncio.sleep(min(LOOK_WHILE_DEAF, loops.backoff(HEARING)))
+            if await loops.attempt(HEARING, self._listen_again):
+                log.info("outbox: hears of new messages again")
+                return
+
+    async def _listen_again(self) -> None:
+        await self._read_waiting()  # a member's closed DMs, told while nobody listened
+        await self._db.listen(WAKE, self._woken, self._deaf)  # last: once it listens, this attempt has worked
+        self.kick()
 
     async def _release_the_departed(self) -> None:
         """Messages held by a process of this machine that is gone (this one's earlier life, before a crash or a
@@ -155,11 +195,16 @@ class Outbox:
                                        " AND status = ?", (claimant, PENDING))
 
     def _woken(self, payload: str) -> None:
-        """Another process queued messages ("" ), or found a member's DMs closed ("closed <community> <member>")."""
+        """Another process queued messages ("" ), found a member's DMs closed ("closed <community> <member>"), or
+        let go of the messages it held while it answered a member ("freed <community> <member>")."""
         kind, _, rest = payload.partition(" ")
         if kind == "closed":
             community, _, member_id = rest.partition(" ")
             self._waiting.add((community, member_id))
+        elif kind == "freed":
+            community, _, member_id = rest.partition(" ")
+            self._freed.add((community, member_id))
+            self.kick()
         elif kind != self.claimant:
             self.kick()
 
@@ -169,6 +214,8 @@ class Outbox:
         self._stopping = True
         if self._wake_at is not None:
             self._wake_at.cancel()
+        if self._hearing is not None:
+            self._hearing.cancel()
         if self._task is not None and not self._task.done():
             if self._pausing:  # nothing on its way: no need to wait out the pause
                 self._task.cancel()
@@ -194,12 +241,19 @@ class Outbox:
         due = stamp(not_before) if not_before else now
         files: dict[str, bytes] = {}
         stored: dict[int, str] = {}  # one JSON per distinct Message object: a fan-out shares one
+        held_until = stamp(self._lease_clock() + self.lease)
         rows = []
         for to, message in items:
             if id(message) not in stored:
                 stored[id(message)] = json.dumps(message.to_json(keep=lambda data: _kept(data, files)))
-            rows.append((community.key, community.platform, batch, *_row_target(to), stored[id(message)],
-                         PENDING, due, stamp(expires_at) if expires_at else None, now))
+            kind, target_id, name = _row_target(to)
+            # For a member this process is answering, held from the other processes until the answer is given.
+            held = self._db.shared and kind == "member" and (community.key, target_id) in self._answering
+            if held:
+                self._kept.add((community.key, target_id))
+            rows.append((community.key, community.platform, batch, kind, target_id, name, stored[id(message)],
+                         PENDING, due, stamp(expires_at) if expires_at else None, now,
+                         self.claimant if held else None, held_until if held else None))
         if not rows:
             return 0
         if tx is None:
@@ -218,8 +272,8 @@ class Outbox:
             await tx.executemany("INSERT INTO outbox_files (community, hash, data) VALUES (?, ?, ?)"
                                  " ON CONFLICT DO NOTHING", [(community.key, digest, blob) for digest, blob in files.items()])
         return await tx.executemany(
-            "INSERT INTO outbox (community, platform, batch, target_kind, target_id, target_name,"
-            " message, status, not_before, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO outbox (community, platform, batch, target_kind, target_id, target_name, message, status,"
+            " not_before, expires_at, created_at, claimed_by, claimed_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT DO NOTHING", rows)
 
     async def withdraw(self, community: Community, batch: str, *, prefix: bool = False,
@@ -268,8 +322,9 @@ class Outbox:
     # -- delivering -------------------------------------------------------------------
 
     def kick(self) -> None:
-        """Deliver what is due, in the background (one delivery run at a time)."""
-        if self._stopping:
+        """Deliver what is due, in the background (one delivery run at a time); nothing in a process without
+        background work (`Bot.background`), whose messages another process (`smallstep worker`) delivers."""
+        if self._stopping or not self._bot.background:
             return
         self._again = True
         if self._task is None or self._task.done():
@@ -294,9 +349,27 @@ class Outbox:
             self._answering[key] -= 1
             if not self._answering[key]:
                 del self._answering[key]
+                if key in self._kept:
+                    self._kept.discard(key)
+                    await self._let_go(key)
                 if key in self._held:  # only then is there something to send them now
                     self._held.discard(key)
                     self.kick()
+
+    async def _let_go(self, key: tuple[str, str]) -> None:
+        """The messages held for a member while this process answered them are anybody's now: the other processes
+        are woken to send them (this one too, if it delivers)."""
+        self._freed.add(key)  # before they can be claimed
+        try:
+            async with self._db.transaction() as tx:
+                if await tx.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE community = ?"
+                                    " AND target_kind = 'member' AND target_id = ? AND claimed_by = ? AND status = ?",
+                                    (*key, self.claimant, PENDING)):
+                    await tx.notify(WAKE, f"freed {key[0]} {key[1]}")
+        except StorageError as exc:  # the answer was given: what it queued goes when the hold's lease ends
+            log.warning("outbox: could not let go of the messages held while a member was answered; they go when"
+                        " the hold ends (%s): %s", self.lease, exc)
+        self.kick()
 
     async def member_active(self, community: Community, member: Member) -> None:
         """A member used the bot: whatever could not reach their DMs is tried again now."""
@@ -333,6 +406,7 @@ class Outbox:
         sent = last = 0
         passed_over: set[tuple[str, str]] = set()  # members whose messages wait: their later ones wait too
         async with self._lock:
+            self._freed.clear()  # this pass starts from the first message: it sees theirs in order
             try:
                 while True:
                     platforms = sorted(self._bot.adapters)
@@ -348,10 +422,11 @@ class Outbox:
                             return sent
                         last = row["id"]
                         member_key = (row["community"], row["target_id"])
-                        if row["target_kind"] == "member" and (member_key in self._answering
-                                                               or member_key in passed_over):
+                        if row["target_kind"] == "member" and (member_key in self._answering or member_key in
+                                                               passed_over or member_key in self._freed):
                             # Once one is passed over, so are the rest of this pass: an answer that ends
-                            # meanwhile must not let a later message overtake the one that waited.
+                            # meanwhile must not let a later message overtake the one that waited (nor one
+                            # held meanwhile and let go behind this pass).
                             passed_over.add(member_key)
                             self._held.add(member_key)
                             await self._release([row["id"]])

@@ -33,7 +33,7 @@ def _owner(member: Member) -> str:
 class PrivacyCog(Cog):
     """Loaded with the core: /my-data, and forgetting communities that removed the bot."""
 
-    @command("my-data", help="What the bot keeps about you", alone="show")
+    @command("my-data", help="What the bot keeps about you")
     async def show(self, ctx: Invocation) -> None:
         collected = await self._collect(ctx)
         summary = {part: {table: len(rows) for table, rows in tables.items()} for part, tables in collected.items()}

@@ -4,7 +4,8 @@ Each cog declares the tables holding a member's rows (`Cog.member_rows`) and the
 mention a member in others' rows (`Cog.member_mentions`), and may extend `personal_data` and
 `forget_member` where it has more to do (testimonials edit where they were shown). The core adds
 its own: open forms, the history of domain events (kept as counts: the member's id is taken out),
-messages waiting for or about them, the audit log, and the adapters' records.
+messages waiting for or about them, the audit log, the adapters' records, and the limits they are within
+(which /my-data does not show: they last a minute or so).
 
 A community that removes the bot (it leaves a Discord server, a Slack workspace uninstalls it) is
 forgotten after a grace period (`bot.purge_after`, 30 days), or at once with
@@ -74,6 +75,7 @@ async def forget_in_core(bot: Bot, community: Community, member: Member) -> None
     names = (_containing(member.display_name), _containing(json.dumps(member.display_name)[1:-1]))
     async with bot.db.transaction() as tx:
         await tx.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ?", (key, member.id))
+        await tx.execute("DELETE FROM member_limits WHERE community = ? AND member_id = ?", (key, member.id))
         await tx.execute("UPDATE domain_events SET member_id = NULL, data = '{}' WHERE community = ? AND"
                          " member_id = ?", (key, member.id))
         # Messages for them, and any message that names them (a celebration of their badge).

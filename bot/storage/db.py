@@ -163,10 +163,12 @@ class Database(_Reading):
         """Held while migrations are applied, so that processes starting together apply each once."""
         yield
 
-    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
+    async def listen(self, channel: str, callback: Callable[[str], None], lost: Callable[[], None]) -> None:
         """Call `callback(payload)` whenever another process's transaction notifies `channel`, until the
-        database is closed (PostgreSQL's LISTEN). Nothing on SQLite: no other process writes there for this
-        one to hear of; the periodic jobs find their work."""
+        database is closed (PostgreSQL's LISTEN). Should the connection that listens be lost (the server
+        restarted, an administrator ended the session), `lost()` is called, once, and nothing is heard until
+        `listen` is called again: what was notified meanwhile is missed. Nothing on SQLite: no other process
+        writes there for this one to hear of; the periodic jobs find their work."""
 
     def schema(self, sql: str) -> str:
         """A migration, written for SQLite, in this database's own words (its types)."""

@@ -133,6 +133,7 @@ class PostgresDatabase(Database):
         self._pool = pool
         self.location = url
         self._listening: Any = None  # the connection that LISTENs, made by the first `listen`
+        self._deaf: list[Callable[[], None]] = []  # the `lost` of each `listen` on it
 
     @classmethod
     async def connect(cls, url: str) -> PostgresDatabase:
@@ -152,20 +153,33 @@ class PostgresDatabase(Database):
         return cls(pool, url)
 
     async def close(self) -> None:
-        if self._listening is not None:
+        listening, self._listening = self._listening, None  # closed on purpose: nobody is told it was lost
+        if listening is not None:
             with contextlib.suppress(*ERRORS):
-                await self._listening.close()
+                await listening.close()
         await self._pool.close()
 
-    async def listen(self, channel: str, callback: Callable[[str], None]) -> None:
-        # A connection of its own, outside the pool: it stays in LISTEN for the life of the process. Should it
-        # be lost, the periodic jobs still find the work, later.
+    async def listen(self, channel: str, callback: Callable[[str], None], lost: Callable[[], None]) -> None:
+        # A connection of its own, outside the pool: it stays in LISTEN for the life of the process, or until
+        # the server ends it (asyncpg calls its termination listeners when the socket closes).
         try:
             if self._listening is None:
-                self._listening = await asyncpg.connect(self.location, server_settings={"application_name": APPLICATION})
+                listening = await asyncpg.connect(self.location, server_settings={"application_name": APPLICATION})
+                listening.add_termination_listener(self._ended)
+                self._listening = listening
             await self._listening.add_listener(channel, lambda _conn, _pid, _channel, payload: callback(payload))
         except ERRORS as exc:
             raise translate(exc, self.path) from exc
+        self._deaf.append(lost)
+
+    def _ended(self, connection: Any) -> None:
+        """The listening connection closed: each listener is told, unless the database itself closed it."""
+        if connection is not self._listening:
+            return
+        self._listening = None
+        deaf, self._deaf = self._deaf, []
+        for lost in deaf:
+            lost()
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:

@@ -157,7 +157,7 @@ class Badges(Cog):
 
     # -- members ---------------------------------------------------------------------------------
 
-    @command("badges", help="The badges you hold and those still open (or another member's)", alone="show")
+    @command("badges", help="The badges you hold and those still open (or another member's)")
     async def show(self, ctx: Invocation, member: Member | None = option("Whose badges; leave out for yours")) -> None:
         whose = member or ctx.member
         if whose.id != ctx.member.id and not await self.store.is_public(ctx.community, whose.id):

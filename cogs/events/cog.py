@@ -97,8 +97,7 @@ class Events(Cog):
         buttons = [Button(texts["button_calendar_all"], "events:ics", "all", ButtonStyle.SECONDARY)] if items else []
         await ctx.reply_private(Message(title=texts["list_title"], text=texts["list"], buttons=buttons))
 
-    @command("event", help="One event: when and where, who is going; answer, or take it into your calendar",
-             alone="show")
+    @command("event", help="One event: when and where, who is going; answer, or take it into your calendar")
     async def show(self, ctx: Invocation, event: str = option("The event's number", max_length=120, trim=False,
                                                              autocomplete="event_choices")) -> None:
         found = await self._event(ctx, event)
@@ -145,7 +144,7 @@ class Events(Cog):
         await ctx.reply_private(Message(text=said[f"answered_{recorded}"], buttons=buttons))
         await self._refresh_announcements(ctx.community, event.id)
 
-    @command("timezone", help="Show the time zone your times are shown in", alone="show")
+    @command("timezone", help="Show the time zone your times are shown in")
     async def my_zone(self, ctx: Invocation) -> None:
         own = await self.store.zone_of(ctx.community, ctx.member.id)
         await ctx.reply_private(ctx.render(TEXTS, own=own or "", default=self._default_zone().key)["zone_is"])

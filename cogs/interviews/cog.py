@@ -12,6 +12,8 @@ member gets a text to send them.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +28,8 @@ from bot.storage import Transaction
 from bot.values import host_of, looks_like_link, stamp, web_address
 from cogs.interviews.store import NO, PUBLIC, YES, Interview, InterviewStore
 from cogs.interviews.webhook import NotServed, NotTaken, Webhook
+
+log = logging.getLogger(__name__)
 
 TEXTS = "interviews/messages.j2"
 POSTS = "interviews/posts/"
@@ -58,6 +62,7 @@ class Interviews(Cog):
         self.store = InterviewStore(self.db, self.events)
         self.remind_after = parse_duration(self.settings.remind_after)
         self.webhook: Webhook | None = None
+        self._port_taken_said = False
         self.secret = os.environ.get(SECRET_ENV, "").strip()
         if self.settings.webhook_port and not self.secret:
             raise ConfigError("cogs.interviews.webhook_port", f"the webhook needs its shared secret in {SECRET_ENV}",
@@ -229,10 +234,24 @@ class Interviews(Cog):
 
     @job(every="1m", at_start=True)
     async def serve_webhook(self, now: datetime) -> None:
-        """The webhook opens when the bot serves (its first scheduled run), not when a config is checked."""
-        if self.settings.webhook_port and self.webhook is None:
-            self.webhook = Webhook(self.secret, self.clock, self._from_webhook, self._first_seen)
-            await self.webhook.start(self.settings.webhook_host, self.settings.webhook_port)
+        """The webhook opens when the bot serves (its first scheduled run), not when a config is checked.
+        A process of the bot without it tries each minute it takes this job's turn: of several processes on one
+        machine, the first holds the port, the others find it taken (said once) and take over should it go."""
+        if not self.settings.webhook_port or self.webhook is not None:
+            return
+        webhook = Webhook(self.secret, self.clock, self._from_webhook, self._first_seen)
+        try:
+            await webhook.start(self.settings.webhook_host, self.settings.webhook_port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            if not self._port_taken_said:
+                log.warning("the interviews webhook's port %d is taken (by another process of the bot on this"
+                            " machine, or another program); this process tries again each minute it runs the job",
+                            self.settings.webhook_port)
+                self._port_taken_said = True
+            return
+        self.webhook = webhook
 
     async def _from_webhook(self, data: dict[str, Any]) -> dict[str, Any]:
         result = await self.add_record(self._webhook_community(data), data, "webhook")

@@ -44,7 +44,7 @@ class Partners(Cog):
                            search=search or "")
         await ctx.reply_private(Message(title=texts["directory_title"], text=texts["directory"]))
 
-    @command("partner", help="Show one partner organisation and its upcoming events", alone="show")
+    @command("partner", help="Show one partner organisation and its upcoming events")
     async def show(self, ctx: Invocation, name: str = option("The partner's name", max_length=100,
                                                             autocomplete="names")) -> None:
         partner = await self._named(ctx, name)

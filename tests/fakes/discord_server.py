@@ -373,7 +373,9 @@ class FakeDiscord:
         app.router.add_get(f"{api}/users/{{user_id}}", self._get_user)
         app.router.add_post(f"{api}/users/@me/channels", self._create_dm)
         app.router.add_get(f"{api}/oauth2/applications/@me", self._get_application)
+        app.router.add_get(f"{api}/users/@me/guilds", self._get_my_guilds)
         app.router.add_get(f"{api}/guilds/{{guild_id}}", self._get_guild)
+        app.router.add_get(f"{api}/guilds/{{guild_id}}/channels", self._get_guild_channels)
         app.router.add_get(f"{api}/guilds/{{guild_id}}/members/search", self._search_members)
         app.router.add_get(f"{api}/guilds/{{guild_id}}/members/{{user_id}}", self._get_member)
         app.router.add_put(f"{api}/applications/{{app_id}}/commands", self._sync_commands)
@@ -451,11 +453,13 @@ class FakeDiscord:
         """A voice channel (type 2), or a stage channel (type 13), where a scheduled event can take place."""
         self._channels[channel_id] = name
         self._channel_types[channel_id] = GUILD_STAGE_VOICE if stage else GUILD_VOICE
-    async def deny_bot(self, channel_id: int, permissions: int) -> None:
+    async def deny_bot(self, channel_id: int, permissions: int, *, gateway: bool = True) -> None:
         """A moderator takes permissions from the bot in one channel (a member overwrite), and Discord tells the
-        bot (CHANNEL_UPDATE, gateway-events.mdx) so its cache knows; `permissions` 0 gives them back."""
+        bot (CHANNEL_UPDATE, gateway-events.mdx) so its cache knows; `permissions` 0 gives them back. Without
+        `gateway`, no bot is connected to be told (one that works over REST only reads it again)."""
         self._denied[channel_id] = permissions
-        await self._dispatch("CHANNEL_UPDATE", self._channel_payload(channel_id))
+        if gateway:
+            await self._dispatch("CHANNEL_UPDATE", self._channel_payload(channel_id))
 
     def add_role(self, role_id: int, name: str, permissions: int = 0) -> None:
         self._roles[role_id] = {"name": name, "permissions": permissions, "position": len(self._roles)}
@@ -599,7 +603,7 @@ class FakeDiscord:
         channel_id = self._dm_channels.get(user_id)
         return [m for m in self.channel_messages if m["channel_id"] == channel_id]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until predicate() is true. An IndexError or KeyError counts as "not yet", so a
         predicate may simply read `fake.followups[0]["data"]["content"] == ...`.
 
@@ -1044,7 +1048,7 @@ class FakeDiscord:
         """Send an event to the bot, waiting briefly for one to be connected (it may be starting).
         As on Discord, an event behind a gateway intent is dropped if the bot did not ask for it."""
         try:
-            await asyncio.wait_for(self._bot_identified.wait(), timeout=5.0)
+            await asyncio.wait_for(self._bot_identified.wait(), timeout=30.0)
         except TimeoutError:
             raise RuntimeError(f"cannot send {event}: no bot is connected to the fake gateway") from None
         if intent and not self._intents & intent:
@@ -1220,6 +1224,23 @@ class FakeDiscord:
                     "guild_scheduled_events", "soundboard_sounds", "joined_at", "large", "member_count"):
             guild.pop(key, None)
         return _json_response(guild)
+
+    async def _get_my_guilds(self, request: web.Request) -> web.Response:
+        """Get Current User Guilds (resources/user.mdx): partial guilds, at most `limit` (1 to 200) after `after`."""
+        limit, after = request.query.get("limit", "200"), request.query.get("after", "0")
+        if not limit.isdigit() or not 1 <= int(limit) <= 200 or not after.isdigit():
+            return _error(400, 50035, "Invalid Form Body: limit is 1 to 200")
+        if self.guild_id <= int(after):
+            return _json_response([])
+        return _json_response([{"id": str(self.guild_id), "name": self.guild_name, "icon": None, "banner": None,
+                                "owner": False, "permissions": str(self._permissions(self.bot_user_id)),
+                                "features": []}])
+
+    async def _get_guild_channels(self, request: web.Request) -> web.Response:
+        """Get Guild Channels (resources/guild.mdx): the guild's channels, without threads."""
+        if int(request.match_info["guild_id"]) != self.guild_id:
+            return _error(404, 10004, "Unknown Guild")
+        return _json_response([self._channel_payload(channel_id) for channel_id in self._channels])
 
     async def _search_members(self, request: web.Request) -> web.Response:
         """Search Guild Members (resources/guild.mdx): members whose username or nickname starts with

@@ -638,7 +638,7 @@ class FakeSlack:
         with the payload the matching *_payload builder makes); returns its envelope id.
         Waits briefly for an app to be connected, since it may still be connecting."""
         try:
-            await asyncio.wait_for(self._socket_connected.wait(), timeout=5.0)
+            await asyncio.wait_for(self._socket_connected.wait(), timeout=30.0)
         except TimeoutError:
             raise RuntimeError(f"cannot send {envelope_type}: no app is connected over Socket Mode") from None
         envelope_id = str(uuid.uuid4())
@@ -669,7 +669,7 @@ class FakeSlack:
         """The recorded calls to one Web API method, in order."""
         return [call for call in self.calls if call["method"] == method]
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until predicate() is true. An IndexError or KeyError counts as "not yet", so a
         predicate may simply read `fake.responses[0]["body"]["text"] == ...`.
 

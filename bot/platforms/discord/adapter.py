@@ -42,7 +42,8 @@ from bot.core.adapter import EVENT_MIRRORS, ROOMS, THREADS, Adapter, Delivery, D
 from bot.core.errors import ChannelUnavailable, MemberUnreachable
 from bot.core.message import ButtonStyle
 from bot.pace import Pace
-from bot.platforms.discord.commands import CommandEntry, application_commands, core_command, focused_option
+from bot.platforms.discord.commands import (CommandEntry, application_commands, core_command, focused_option,
+                                           single_subcommand)
 from bot.platforms.rooms import RoomRefusals
 from bot.platforms.text import cut, pieces, readable
 from bot.privacy import community_left, community_returned
@@ -190,6 +191,28 @@ class DiscordAdapter(Adapter):
         # REST works from here: what waited since the last stop goes now, while the gateway connects.
         self.bot.outbox.kick()
         await self.client.connect()
+
+    async def read_servers(self) -> None:
+        """Without the gateway (`smallstep worker`, logged in over REST only), what its READY would have given of
+        each server the bot serves is read over REST instead, so that scheduled jobs find its channels and roles
+        as they would in the gateway's process: the server with its roles (Get Guild), its channels (Get Guild
+        Channels) and the bot's own member (Get Guild Member), put together as the gateway's Guild Create, whose
+        fields these are (gateway-events.mdx). Members are looked up one by one when needed, as without the
+        members intent; threads are addressed by id."""
+        http = self.client.http
+        configured = self.bot.config.discord.guild_id
+        served = [configured] if configured else []
+        while not configured:  # every server the bot is in, 200 a page (Get Current User Guilds)
+            page = await http.get_guilds(200, after=served[-1] if served else None,
+                                         with_counts=False)
+            served += [guild["id"] for guild in page]
+            if len(page) < 200:
+                break
+        for guild_id in served:
+            data = await http.get_guild(guild_id, with_counts=False)
+            channels = await http.get_all_guild_channels(guild_id)
+            me = await http.get_member(guild_id, self.client.user.id)
+            self.client._connection._add_guild_from_data({**data, "channels": channels, "members": [me], "threads": []})
 
     def _hear_interest(self) -> None:
         """GUILD_SCHEDULED_EVENT_USER_ADD carries ids only (gateway-events.mdx), and discord.py passes it on only
@@ -801,9 +824,9 @@ class DiscordAdapter(Adapter):
 
     def command_text(self, name: str) -> str:
         """A single command whose name is also a group's is one of its subcommands on Discord."""
-        is_group = any(other.startswith(f"{name} ") for other in self.bot.cogs.commands)
-        single = self.bot.cogs.commands.get(name)
-        return f"/{name} {single.spec.alone}" if is_group and single else f"/{name}"
+        commands = self.bot.cogs.commands
+        is_group = any(other.startswith(f"{name} ") for other in commands)
+        return f"/{name} {single_subcommand(name)}" if is_group and name in commands else f"/{name}"
 
     async def resolve_channel(self, community: Community, text: str) -> Channel | None:
         guild = self._guild(community)

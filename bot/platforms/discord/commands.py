@@ -2,10 +2,10 @@
 
 Discord allows a command or a group with subcommands under one name, not both. Where a cog
 has both (`/testimonial` and `/testimonial withdraw`), the single command becomes a subcommand
-of the group, named by its `alone` (`start` unless the cog says otherwise): `/testimonial start`,
-`/partner show`. Moderator-only commands (and groups whose every
-subcommand is moderator-only) are hidden from members by default permissions (Manage Server);
-the core still checks the configured role on every use.
+of the group, named by `single_subcommand`: `/testimonial start`, `/partner show`. Only Discord
+needs this: the console and Slack keep `/testimonial` and `/partner NAME`. Moderator-only commands (and
+groups whose every subcommand is moderator-only) are hidden from members by default permissions
+(Manage Server); the core still checks the configured role on every use.
 """
 
 from __future__ import annotations
@@ -23,6 +23,17 @@ SUB_COMMAND = 1
 TEXT_CHANNEL = 0
 # Discord's limits for chat-input commands: a payload past them is refused whole when synced.
 MAX_COMMANDS, MAX_OPTIONS, MAX_CHOICES = 100, 25, 25
+
+# A single command whose name is also a group's (/partner beside /partner add) is a subcommand of that group
+# on Discord: `show` where it shows something (/partner show KQED, /event show 12, /badges show, /timezone show,
+# /my-data show), `start` otherwise (/testimonial start begins the form; /report start, /practice start,
+# /stories start), which is also what a new cog's gets. A name moved here changes what members type on Discord.
+SHOWING = {"badges", "event", "my-data", "partner", "timezone"}
+
+
+def single_subcommand(name: str) -> str:
+    """What the single command /`name` is called on Discord where a group has its name: `start` or `show`."""
+    return "show" if name in SHOWING else "start"
 
 
 @dataclass(frozen=True)
@@ -51,10 +62,11 @@ def application_commands(entries: Iterable[CommandEntry]) -> list[dict[str, Any]
         single = next((e for e in entries if e.spec.name == group), None)
         subcommands = [(e.spec.name.split(" ", 1)[1], e.spec) for e in members]
         if single is not None:
-            if single.spec.alone in {sub for sub, _ in subcommands}:
-                raise CommandLimitError(f"/{group} and /{group} {single.spec.alone} would have the same name on"
-                                        f" Discord: give /{group} another alone= name")
-            subcommands.insert(0, (single.spec.alone, single.spec))
+            alone = single_subcommand(group)
+            if alone in {sub for sub, _ in subcommands}:
+                raise CommandLimitError(f"/{group} and /{group} {alone} would have the same name on Discord, where"
+                                        f" /{group} is /{group} {alone}: give /{group} {alone} another name")
+            subcommands.insert(0, (alone, single.spec))
         specs = [spec for _, spec in subcommands]
         fallback = single.spec.help if single else members[0].spec.help
         payload.append({

@@ -32,10 +32,11 @@ def point_at(settings: DiscordConfig) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-async def run_discord(config: Config, *, token: str, database: Path | None = None) -> None:
-    """Serve the community on Discord until stopped."""
+async def run_discord(config: Config, *, token: str, database: Path | None = None, background: bool = True) -> None:
+    """Serve the community on Discord until stopped; without `background`, only answer members (see
+    `Bot.background`)."""
     point_at(config.discord)
-    bot = await Bot.open(config, database=database)
+    bot = await Bot.open(config, database=database, background=background)
     adapter = DiscordAdapter(bot)
     try:
         await bot.start()
@@ -53,6 +54,29 @@ async def run_discord(config: Config, *, token: str, database: Path | None = Non
         await bot.outbox.close()  # the message on its way is delivered and marked while Discord is still there
         await adapter.close()
         await bot.close()
+
+
+SERVERS = "discord servers"  # the worker's reading of its servers, in the log and in `smallstep status`
+SERVERS_EVERY = 300  # seconds: a channel made meanwhile is found by the worker's jobs within this
+
+
+async def over_rest(bot: Bot, token: str) -> DiscordAdapter:
+    """Discord for `smallstep worker`: logged in over REST (discord.py's `login` without `connect`), no gateway.
+    The servers it serves are read over REST now and every `SERVERS_EVERY` seconds (a loop of `bot.loops`:
+    a failure is logged once and tried again), so jobs find their channels. Discord lets a bot create messages
+    once it has connected to the gateway at least once, which the process holding the gateway does."""
+    point_at(bot.config.discord)
+    adapter = DiscordAdapter(bot)
+    try:
+        await adapter.prepare()
+        await adapter.client.login(token)  # raises LoginFailure for a rejected token
+    except BaseException:
+        await adapter.close()
+        raise
+    read = await bot.loops.attempt(SERVERS, adapter.read_servers)
+    bot.loops.start(SERVERS, adapter.read_servers, every=SERVERS_EVERY,
+                    after=SERVERS_EVERY if read else bot.loops.backoff(SERVERS))
+    return adapter
 
 
 CONNECTION = "discord connection"  # its name in the log and in `smallstep status`

@@ -44,12 +44,13 @@ def scopes(needs: frozenset[str] = frozenset()) -> list[str]:
 
 
 async def run_slack(config: Config, *, bot_token: str, app_token: str = "", signing_secret: str = "",
-                    database: Path | None = None) -> None:
-    """Serve the workspace until stopped: over Socket Mode with an app token, else over HTTP."""
+                    database: Path | None = None, background: bool = True, port: int | None = None) -> None:
+    """Serve the workspace until stopped: over Socket Mode with an app token, else over HTTP (on `port`, else
+    slack.port); without `background`, only answer members (see `Bot.background`)."""
     if not app_token and not signing_secret:
         # Bolt checks signatures only when it has the secret: HTTP mode without one would trust anyone.
         raise ValueError("HTTP mode needs the signing secret (SLACK_SIGNING_SECRET), or use Socket Mode")
-    bot = await Bot.open(config, database=database)
+    bot = await Bot.open(config, database=database, background=background)
     adapter = SlackAdapter(bot, token=bot_token, signing_secret=signing_secret)
     socket: AsyncSocketModeHandler | None = None
     server: web.AppRunner | None = None
@@ -63,9 +64,9 @@ async def run_slack(config: Config, *, bot_token: str, app_token: str = "", sign
             await socket.connect_async()
             bot.loops.start(CONNECTION, partial(_keep_connected, socket), every=CONNECTION_CHECK_SECONDS)
         else:
-            app = adapter.app.web_app(path=EVENTS_PATH, port=config.slack.port)
+            app = adapter.app.web_app(path=EVENTS_PATH, port=port or config.slack.port)
             app.middlewares.append(signed_only(signing_secret))
-            server = await serve(app, config.slack.host, config.slack.port)
+            server = await serve(app, config.slack.host, port or config.slack.port)
         bot.start_background()
         await asyncio.Event().wait()  # until cancelled (SIGTERM, Ctrl-C)
     finally:
