@@ -189,6 +189,8 @@ async def test_one_reminder_then_expiry(survey):
 async def test_answering_pushes_the_deadlines_back(survey):
     await survey.as_member("hal").run("/survey", ":clock +20h", ":dm Hal", ":clock +20h")
     assert "haven't finished" not in dm(survey, "hal")
+    await survey.run(":clock +5h")
+    assert "haven't finished" in dm(survey, "hal"), "a day after the last answer"
 
 
 async def test_a_reminder_and_an_expiry_that_fell_due_while_the_bot_was_down(tmp_path):
@@ -407,6 +409,64 @@ async def test_two_members_answering_at_the_same_moment_do_not_cross(survey):
     assert (await draft(survey, "kit"))["answers"] == {"name": "Kit", "story": f"{STORY} (kit)"}
     assert (await draft(survey, "lou"))["answers"] == {"name": "Lou", "story": f"{STORY} (lou)", "colour": "green"}
 
+
+
+def from_member(chat: Chat, name: str) -> Invocation:
+    """A direct message or a press from `name`, on `chat`'s bot."""
+    return Invocation(bot=chat.bot, adapter=chat.adapter, community=chat.adapter.community,
+                      member=chat.adapter.member(name), channel=None)
+
+
+@pytest.fixture
+async def two_processes(tmp_path):
+    """Two bots on one database, as two processes behind one load balancer would be: a member's messages
+    and presses land on either."""
+    chats = [await Chat.open(tmp_path, WITH_SURVEY) for _ in range(2)]
+    yield chats
+    for chat in chats:
+        await chat.close()
+
+
+async def test_one_members_messages_on_two_processes_at_once_are_taken_once_each_in_one_order(two_processes):
+    """Four quick messages, two on each process at the same moment: each is the answer to the question the
+    member is at when it is taken, in one order. None is lost, none is taken twice, and none is stored as the
+    answer to a question it did not answer (without the turn across processes, two were taken as the name)."""
+    first, second = two_processes
+    await first.as_member("kit").run("/survey")
+    before = [len(chat.said("DM kit")) for chat in two_processes]
+    texts = [f"We met at the library, day {n}." for n in range(4)]  # a name, or a story: 20 to 40 characters
+    await asyncio.gather(*(chat.bot.receive_dm(from_member(chat, "kit"), text)
+                           for chat, text in zip((first, second, first, second), texts)))
+
+    kept = await draft(first, "kit")
+    name, story = kept["answers"].get("name"), kept["answers"].get("story")
+    assert kept["answers"] == {"name": name, "story": story} and kept["current"] == "colour"
+    assert name in texts and story in texts and name != story
+    replies = [d.message for chat, n in zip(two_processes, before) for d in chat.said("DM kit")[n:]]
+    assert sorted(reply.title for reply in replies) == [
+        "The survey: question 2 of 7"] + ["The survey: question 3 of 7"] * 3, "one answer to each message"
+    assert len([r for r in replies if r.text.startswith("Please pick one of: Red, Green, Blue.")]) == 2, \
+        "the two messages after the story were not taken as a colour"
+
+
+async def test_a_form_started_on_two_processes_at_once_is_opened_once(two_processes):
+    await asyncio.gather(*(chat.as_member("max").run("/survey") for chat in two_processes))
+    said = [d.message for chat in two_processes for d in chat.said("DM max")]
+    assert [m.title for m in said] == ["The survey: question 1 of 7"] * 2
+    assert len([m for m in said if m.text.startswith("You're already filling in")]) == 1, "the second finds the first's"
+    assert len(query(two_processes[0].database, "SELECT * FROM form_drafts WHERE member_id = 'max'")) == 1
+
+
+async def test_submit_pressed_on_two_processes_at_once_is_handed_to_the_cog_once(two_processes):
+    first, second = two_processes
+    await first.as_member("quinn").run("/quick", ":dm word")
+    key = (await draft(first, "quinn"))["submission_id"][:12]
+    await asyncio.gather(*(chat.bot.press(from_member(chat, "quinn"), "forms:submit", f"{key}:")
+                           for chat in two_processes * 2))  # pressed twice, and each press sent on twice
+    said = [d.text for chat in two_processes for d in chat.said("DM quinn")]
+    assert said.count("Thanks for the quick answer.") == 1
+    assert said.count("That form is already closed. Nothing else is needed from you.") == 3
+    assert len(await submissions(first)) == 1 and await draft(first, "quinn") is None
 
 HOSTILE_STORY = ("@everyone <@&1> <!channel> **loud** _lean_ `code` [x](https://evil.example) \u202eevil "
                  "👩🏽‍🚀 שלום עולם مرحبا بكم")

@@ -10,6 +10,10 @@ pure state machine over the draft), the view words it (view.py), delivery reache
 dialog (delivery.py), deadlines remind and expire (deadlines.py). This module puts them together: one
 member at a time, the draft read, the step taken, the draft saved, the member answered.
 
+One member at a time, across processes too: in a process, a member's steps take turns (a lock, which keeps
+their order and costs nothing); on a database several processes share, a step writes the draft only if it
+is still as the step read it, and is taken again from what another process wrote meanwhile (see `_turn`).
+
 When a member submits, the cog's `@on_submit(form)` handler receives a `Submission` whose `id` stays
 the same if the submit is retried: handlers use it to record a submission once.
 """
@@ -17,13 +21,13 @@ the same if the submit is retried: handlers use it to record a submission once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 import weakref
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
 from bot.config import FormsConfig
 from bot.core.clock import Clock
@@ -32,11 +36,11 @@ from bot.core.message import Message
 from bot.forms import deadlines, delivery
 from bot.forms.session import Session, Shows, Step
 from bot.forms.spec import Form, Submission
-from bot.forms.store import Draft, DraftStore, WaitingForm
-from bot.forms.view import (ANSWER, CANCEL, CONTINUE, ENGINE, RETRY, SUBMIT, SWITCH, WRITE_AGAIN, FormView, Render,
-                            button_key, control_word, control_words, joined)
+from bot.forms.store import Draft, DraftChanged, DraftStore, WaitingForm
+from bot.forms.view import (ANSWER, CANCEL, CONTINUE, ENGINE, RETRY, SUBMIT, SWITCH, WRITE_AGAIN, FormView, Questions,
+                            Render, button_key, control_word, control_words, joined)
 from bot.render import Rendered
-from bot.storage import Database, StorageError, Transaction
+from bot.storage import Database, DatabaseBusy, StorageError, Transaction
 from bot.values import parse_duration, stamp
 
 if TYPE_CHECKING:
@@ -45,12 +49,20 @@ if TYPE_CHECKING:
     from bot.outbox import Outbox
 
 SubmitHandler = Callable[[Invocation, Submission], Awaitable[None]]
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 # Drafts whose member was shown where they are are marked so together, this often: one statement for
 # all of them rather than a third round trip to the database in each answer.
 MARK_EVERY = 0.05  # seconds
+
+# A step whose draft other processes keep writing meanwhile is taken again, at most this many times in all.
+ATTEMPTS = 10
+# A draft being submitted in another process (its cog's handler running there) is read again this often
+# until it is sent or back, for as long as such a claim holds: one older was left by a process that stopped.
+CLAIM_READ_EVERY = 0.05  # seconds
+CLAIM_HOLDS = timedelta(seconds=10)
 
 
 @dataclass(eq=False)
@@ -60,6 +72,7 @@ class _Turn:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     owner: asyncio.Task | None = None
     saved: Draft | None = None  # the draft as this turn last saved it, to mark it shown at the end
+    submitting: str | None = None  # the submission whose handler this turn runs now
 
 
 class FormEngine:
@@ -87,6 +100,8 @@ class FormEngine:
         self._marking: asyncio.Task | None = None
         # The control words of forms/engine.j2, read once per version of the file on each platform.
         self._spellings: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
+        # The words of questions not yet answered, the same for every member (see FormView._worded).
+        self._questions: Questions = weakref.WeakKeyDictionary()
         # What pressing each of the engine's own buttons (view.BUTTONS) does.
         self._pressed: dict[str, Callable[[Invocation, FormView, Session, str], Awaitable[None]]] = {
             ANSWER.action: self._answered, SUBMIT.action: self._submit_pressed, CANCEL.action: self._cancel_pressed,
@@ -110,16 +125,17 @@ class FormEngine:
         return entry[0] if entry else None
 
     def view(self, platform: str, form: Form, words: Rendered | None = None) -> FormView:
-        return FormView(self._render, platform, form, words, unvarying=self._unvarying)
+        return FormView(self._unvarying, platform, form, words, questions=self._questions)
 
     async def discard(self, community: Community, member_id: str, form: Form, **context: Any) -> bool:
         """Delete a member's open `form` if its context matches (e.g. a revision that no longer applies)."""
-        async with self._member_turn(community.key, member_id):
-            draft = await self.store.get(community.key, member_id)
+        async def step(draft: Draft | None) -> bool:
             if draft is None or draft.form != form.name or any(draft.context.get(k) != v for k, v in context.items()):
                 return False
             await self.store.delete(draft)
             return True
+
+        return await self._turn(community.key, member_id, step)
 
     async def finish(self, tx: Transaction, submission: Submission) -> None:
         """A submit handler's record is in `tx`: the draft goes in the same transaction, so a crash leaves
@@ -136,64 +152,67 @@ class FormEngine:
         Answers may be filled in beforehand, and `intro` is said before the first question.
         A member with another form open is asked first whether to abandon it.
         """
-        async with self._member_turn(ctx.community.key, ctx.member.id):
-            existing = await self.store.get(ctx.community.key, ctx.member.id)
-            if existing is not None and existing.submitting:
-                existing = None  # the form being submitted right now makes way for this one
-            plain = self.view("plain", form)
-            # The same form for the same purpose (the same revision, say): carry on where they were,
-            # with the newest note if there is one.
-            if existing is not None and existing.form == form.name and existing.context == (context or {}):
-                if await delivery.open_dialog(ctx, plain, existing, intro):
-                    return True  # a dialog closed before it was sent opens again, with what was written
-                if intro and intro != existing.intro:
-                    existing.intro = intro
-                    await self._save(existing)
-                view = self.view(ctx.platform, form)
-                note = view.engine(title=view.title)["already_open_same"]
-                return await delivery.first_question(ctx, view, existing, joined(note, existing.intro), resumed=True)
-            if (existing is not None and form.fits_dialog and not existing.answers and not existing.typed
-                    and (old := self.form_of(existing)) and old.fits_dialog):
-                await self.store.delete(existing)  # another dialog, closed with nothing written: make way
-                existing = None
-            if existing is not None:
-                existing.switch_to = WaitingForm(form.name, answers or {}, context or {}, intro)
+        return await self._turn(ctx.community.key, ctx.member.id,
+                                lambda found: self._open(ctx, found, form, answers or {}, context or {}, intro))
+
+    async def _open(self, ctx: Invocation, found: Draft | None, form: Form, answers: dict[str, Any],
+                    context: dict[str, Any], intro: str) -> bool:
+        # The form being submitted right now (its handler opens this one) makes way for this one.
+        existing = None if found is not None and found.submitting else found
+        plain = self.view("plain", form)
+        # The same form for the same purpose (the same revision, say): carry on where they were,
+        # with the newest note if there is one.
+        if existing is not None and existing.form == form.name and existing.context == context:
+            if await delivery.open_dialog(ctx, plain, existing, intro):
+                return True  # a dialog closed before it was sent opens again, with what was written
+            if intro and intro != existing.intro:
+                existing.intro = intro
                 await self._save(existing)
-                view = self.view(ctx.platform, form)
-                return await delivery.to_dms(ctx, view, existing, self._switch_prompt(view, existing))
-            draft = Draft(
-                community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
-                form=form.name, submission_id=uuid.uuid4().hex, answers=dict(answers or {}),
-                origin_channel=ctx.channel.id if ctx.channel else None, context=dict(context or {}), intro=intro,
-                started_at=stamp(self.clock.now()))
-            Session(form, draft).begin()
-            await self._save(draft)  # first: what the dialog sends back finds its draft, even after a restart
-            if await delivery.open_dialog(ctx, plain, draft, intro):
-                return True
-            return await delivery.first_question(ctx, self.view(ctx.platform, form), draft, intro)
+            view = self.view(ctx.platform, form)
+            note = view.engine(title=view.title)["already_open_same"]
+            return await delivery.first_question(ctx, view, existing, joined(note, existing.intro), resumed=True)
+        if (existing is not None and form.fits_dialog and not existing.answers and not existing.typed
+                and (old := self.form_of(existing)) and old.fits_dialog):
+            existing = None  # another dialog, closed with nothing written: it makes way
+        if existing is not None:
+            existing.switch_to = WaitingForm(form.name, answers, context, intro)
+            await self._save(existing)
+            view = self.view(ctx.platform, form)
+            return await delivery.to_dms(ctx, view, existing, self._switch_prompt(view, existing))
+        draft = Draft(
+            community=ctx.community.key, member_id=ctx.member.id, member_name=ctx.member.display_name,
+            form=form.name, submission_id=uuid.uuid4().hex, answers=dict(answers),
+            origin_channel=ctx.channel.id if ctx.channel else None, context=dict(context), intro=intro,
+            started_at=stamp(self.clock.now()))
+        Session(form, draft).begin()
+        await self._save(draft, over=found)  # first: what the dialog sends back finds its draft, even after a restart
+        if await delivery.open_dialog(ctx, plain, draft, intro):
+            return True
+        return await delivery.first_question(ctx, self.view(ctx.platform, form), draft, intro)
 
     # -- what the member says and presses ----------------------------------------------
 
     async def handle_text(self, ctx: Invocation, text: str) -> bool:
         """Take a DM as an answer or a control word; False when the member has no open form."""
-        async with self._member_turn(ctx.community.key, ctx.member.id):
-            draft = await self.store.get(ctx.community.key, ctx.member.id)
-            if draft is None:
-                return False
-            words = self._unvarying(ENGINE, ctx.platform)
-            word, number = control_word(text, self._control_words(words))
-            form = self.form_of(draft)
-            if form is None:  # its cog is switched off: the member may still drop it
-                if word == "cancel":
-                    await self.store.delete(draft)
-                    await ctx.reply(self._render(ENGINE, ctx.platform, title=draft.form)["cancelled"])
-                else:
-                    await ctx.reply(words["form_switched_off"])
-                return True
-            session = Session(form, draft)
-            step = session.said(word, number, text, self.view("plain", form), self.clock.now())
-            await self._take(ctx, self.view(ctx.platform, form, words), session, step)
+        return await self._turn(ctx.community.key, ctx.member.id, lambda draft: self._said(ctx, draft, text))
+
+    async def _said(self, ctx: Invocation, draft: Draft | None, text: str) -> bool:
+        if draft is None:
+            return False
+        words = self._unvarying(ENGINE, ctx.platform)
+        word, number = control_word(text, self._control_words(words))
+        form = self.form_of(draft)
+        if form is None:  # its cog is switched off: the member may still drop it
+            if word == "cancel":
+                await self.store.delete(draft)
+                await ctx.reply(self._render(ENGINE, ctx.platform, title=draft.form)["cancelled"])
+            else:
+                await ctx.reply(words["form_switched_off"])
             return True
+        session = Session(form, draft)
+        step = session.said(word, number, text, self.view("plain", form), self.clock.now())
+        await self._take(ctx, self.view(ctx.platform, form, words), session, step)
+        return True
 
     async def press(self, ctx: Invocation, value: str) -> None:
         """One of the engine's own buttons (`ctx.action`): an answer, submitting, cancelling, carrying on,
@@ -202,19 +221,20 @@ class FormEngine:
         Every button carries its form's submission id: one left on screen from a form that has since
         ended, or from an earlier question, does nothing but show where things are.
         """
-        async with self._member_turn(ctx.community.key, ctx.member.id):
-            draft = await self.store.get(ctx.community.key, ctx.member.id)
-            form = self.form_of(draft) if draft else None
-            key, _, payload = value.partition(":")
-            if draft is None or form is None:
-                await ctx.reply(self._render(ENGINE, ctx.platform)["no_open_form"])
-                return
-            view = self.view(ctx.platform, form)
-            if key != button_key(draft):
-                await ctx.reply(view.where(draft, view.words["old_button"]))
-                return
-            draft.confirm_cancel = False  # pressing anything carries on
-            await self._pressed[ctx.action](ctx, view, Session(form, draft), payload)
+        await self._turn(ctx.community.key, ctx.member.id, lambda draft: self._pressed_in_turn(ctx, draft, value))
+
+    async def _pressed_in_turn(self, ctx: Invocation, draft: Draft | None, value: str) -> None:
+        form = self.form_of(draft) if draft else None
+        key, _, payload = value.partition(":")
+        if draft is None or form is None:
+            await ctx.reply(self._render(ENGINE, ctx.platform)["no_open_form"])
+            return
+        view = self.view(ctx.platform, form)
+        if key != button_key(draft):
+            await ctx.reply(view.where(draft, view.words["old_button"]))
+            return
+        draft.confirm_cancel = False  # pressing anything carries on
+        await self._pressed[ctx.action](ctx, view, Session(form, draft), payload)
 
     async def _answered(self, ctx: Invocation, view: FormView, session: Session, payload: str) -> None:
         key, _, answer = payload.partition("=")
@@ -260,8 +280,7 @@ class FormEngine:
         """Check what was written in a dialog, and keep it in the draft when all is well. Returns what is
         wrong, by question key, in plain words (a platform that can shows each beside its box); {} when
         nothing is."""
-        async with self._member_turn(ctx.community.key, ctx.member.id):
-            draft = await self.store.get(ctx.community.key, ctx.member.id)
+        async def step(draft: Draft | None) -> dict[str, str]:
             form = self.form_of(draft) if draft else None
             if draft is None or form is None or draft.submission_id != dialog_id or not form.fits_dialog:
                 return {}  # sent already, or gone: submit_dialog says so
@@ -271,16 +290,19 @@ class FormEngine:
             await self._save(draft)
             return problems
 
+        return await self._turn(ctx.community.key, ctx.member.id, step)
+
     async def submit_dialog(self, ctx: Invocation, dialog_id: str) -> None:
         """Submit a dialog's form, once its answers were kept (`dialog_answers`)."""
-        async with self._member_turn(ctx.community.key, ctx.member.id):
-            draft = await self.store.get(ctx.community.key, ctx.member.id)
+        async def step(draft: Draft | None) -> None:
             form = self.form_of(draft) if draft else None
             if draft is None or form is None or draft.submission_id != dialog_id:
                 await ctx.reply_private(self._render(ENGINE, ctx.platform)["no_open_form"])
                 return
             session = Session(form, draft)
             await self._take(ctx, self.view(ctx.platform, form), session, session.submit())
+
+        await self._turn(ctx.community.key, ctx.member.id, step)
 
     async def dialog_sent(self, ctx: Invocation, dialog_id: str, values: dict[str, str]) -> None:
         """A dialog sent on a platform whose dialogs close when sent (Discord's modals): its answers
@@ -296,11 +318,13 @@ class FormEngine:
         if not problems:
             await self.submit_dialog(ctx, dialog_id)
             return
-        async with self._member_turn(ctx.community.key, ctx.member.id):
-            draft = await self.store.get(ctx.community.key, ctx.member.id)
+
+        async def step(draft: Draft | None) -> None:
             form = self.form_of(draft) if draft else None
             if form is not None and draft.submission_id == dialog_id:
                 await delivery.dialog_refused(ctx, self.view(ctx.platform, form), draft, problems)
+
+        await self._turn(ctx.community.key, ctx.member.id, step)
 
     # -- deadlines -----------------------------------------------------------------------
 
@@ -356,8 +380,12 @@ class FormEngine:
         submission = Submission(id=draft.submission_id, form=form, community=ctx.community, member=ctx.member,
                                 answers=session.answers(), context=dict(draft.context))
         _, handler = self._forms[form.name]
-        draft.submitting = True  # a form the handler opens for this member may replace it
+        # Claimed: a step of this member in another process waits until the handler is done (see `_read`), and a
+        # form the handler opens for this member may replace it.
+        draft.submitting = True
         await self._save(draft)
+        turn = self._turns[(draft.community, draft.member_id)]
+        turn.submitting = draft.submission_id
         try:
             await handler(ctx, submission)
         except BaseException:
@@ -366,10 +394,14 @@ class FormEngine:
             # Nothing the member typed is lost: the draft stays, ready to submit again.
             still = await self.store.get(draft.community, draft.member_id)
             if still is not None and still.submission_id == draft.submission_id:
-                draft.submitting = False
-                await self._save(draft)
+                still.submitting = False
+                with contextlib.suppress(DraftChanged):  # a process that found the claim too old took it on
+                    await self._save(still)
             raise
-        await self.store.delete(draft)  # by submission id: a form the handler opened stays
+        finally:
+            turn.submitting = None
+        # By submission id, whatever its version: a form the handler opened stays.
+        await self.store.delete_submission(draft.community, draft.member_id, draft.submission_id)
 
     def _switch_prompt(self, view: FormView, draft: Draft) -> Message:
         """Asked when a member starts a form while `draft` is open: which one to keep (in `view`'s words)."""
@@ -386,25 +418,58 @@ class FormEngine:
 
     # -- one member at a time ----------------------------------------------------------
 
-    @asynccontextmanager
-    async def _member_turn(self, community_key: str, member_id: str) -> AsyncIterator[None]:
-        """One member at a time: a double press or two quick messages are handled in order.
-        Re-entrant, for a submit handler that opens another form for the same member."""
-        turn = self._turns.get((community_key, member_id))
+    async def _turn(self, community_key: str, member_id: str, step: Callable[[Draft | None], Awaitable[T]]) -> T:
+        """Take one step of a member's form (`step`, given their draft as read, or None) in their turn.
+
+        In this process, one member's steps take turns (a lock per member, only while one is being answered):
+        a double press or two quick messages are handled in order. Re-entrant, for a submit handler that opens
+        another form for the same member. Another process on the same database may take one of their steps at
+        the same moment (a double press, two quick messages, a retried request, each sent to another process):
+        every write of the draft is conditional on the version the step read, so of two steps that read the
+        same draft, the second to write finds it changed (DraftChanged) and is taken again from the draft as
+        the first left it. A step writes before it answers the member, so one taken again has said nothing
+        yet. What SQLite's single writer gave for free in one process, the same on every database: each
+        answer applied once, in one order, to the question it answers."""
+        key = (community_key, member_id)
+        turn = self._turns.get(key)
         if turn is not None and turn.owner is asyncio.current_task():
-            yield
-            return
+            return await self._attempts(turn, community_key, member_id, step)
         if turn is None:
-            turn = self._turns[(community_key, member_id)] = _Turn()
+            turn = self._turns[key] = _Turn()
         async with turn.lock:
             turn.owner = asyncio.current_task()
             try:
-                yield
+                done = await self._attempts(turn, community_key, member_id, step)
                 if turn.saved is not None:  # the turn answered the member: what they were shown goes on record
                     self._shown(turn.saved)
+                return done
             finally:
                 turn.owner = None
                 turn.saved = None
+
+    async def _attempts(self, turn: _Turn, community_key: str, member_id: str,
+                        step: Callable[[Draft | None], Awaitable[T]]) -> T:
+        """The step, taken again from a fresh read for as long as another process writes the draft first."""
+        for _ in range(ATTEMPTS):
+            draft = await self._read(turn, community_key, member_id)
+            try:
+                return await step(draft)
+            except DraftChanged:
+                continue
+        raise DatabaseBusy(f"a form in {community_key} was written by other processes {ATTEMPTS} times while one"
+                           " step was taken")
+
+    async def _read(self, turn: _Turn, community_key: str, member_id: str) -> Draft | None:
+        """The member's draft, at the start of a step. One whose submit another process is handling (its cog's
+        handler runs there) is waited for, as a step in that process waits its turn: then it is gone, ready to
+        submit again, or replaced by the form the handler opened. Unless the claim is older than
+        `CLAIM_HOLDS`: the process that made it stopped, and the submit is taken on as if retried."""
+        while True:
+            draft = await self.store.get(community_key, member_id)
+            if (draft is None or not draft.submitting or draft.submission_id == turn.submitting
+                    or datetime.fromisoformat(draft.updated_at) + CLAIM_HOLDS <= self.clock.now()):
+                return draft
+            await asyncio.sleep(CLAIM_READ_EVERY)
 
     def _shown(self, draft: Draft) -> None:
         """The member was shown where `draft` is: marked so in the database with the others of the next
@@ -430,13 +495,14 @@ class FormEngine:
         if self._marking is not None:
             await self._marking
 
-    async def _save(self, draft: Draft) -> None:
-        """Every interaction writes the draft and pushes its reminder and expiry back."""
+    async def _save(self, draft: Draft, *, over: Draft | None = None) -> None:
+        """Every interaction writes the draft (a new one `over` the one the member had) and pushes its reminder and
+        expiry back."""
         now = self.clock.now()
         draft.updated_at = stamp(now)
         draft.remind_at = stamp(now + self.remind_after)
         draft.expire_at = stamp(now + self.expire_after)
-        await self.store.save(draft)
+        await self.store.save(draft, over=over)
         turn = self._turns.get((draft.community, draft.member_id))
         if turn is not None and turn.owner is asyncio.current_task():
             turn.saved = draft

@@ -182,6 +182,8 @@ class Session:
 def _as_choice(text: str, labels: dict[str, str], *, numbered: bool) -> str:
     """What a member typed for a question with buttons, as the value of the button they meant:
     its label ("My full name"), its value with spaces ("full name"), or its number ("2")."""
+    if not labels:
+        return text
     typed = _loose(text)
     for number, (value, label) in enumerate(labels.items(), 1):
         if typed in (_loose(label), _loose(value.replace("_", " "))) or (numbered and typed == str(number)):

@@ -1,4 +1,8 @@
-"""Form drafts in the database: one row per member per community, rewritten after every answer."""
+"""Form drafts in the database: one row per member per community, rewritten after every answer.
+
+Each write of a draft is conditional on its `version` as it was read, and moves it on: a draft another
+process wrote since is not written over (`DraftChanged`), so the engine takes the step again from what
+that process wrote."""
 
 from __future__ import annotations
 
@@ -43,11 +47,18 @@ class Draft:
     confirm_cancel: bool = False  # "cancel" was said once: a second ends the form
     switch_to: WaitingForm | None = None
     submitting: bool = False  # its cog's handler runs now: a form the handler opens for this member replaces it
+    version: int = 0  # moved on by each write; 0 until the draft is first stored
+    look_at: str = ""  # when the deadlines job looks at it next: no later than its nearer deadline (see `due`)
+
+
+class DraftChanged(Exception):
+    """The draft was written (or deleted) by another step since it was read: nothing was written."""
 
 
 _COLUMNS = ("community, member_id, member_name, form, submission_id, answers, current, origin_channel,"
             " context, started_at, updated_at, remind_at, expire_at, intro, typed, confirm_cancel, switch_to,"
             " submitting")
+_READ = f"{_COLUMNS}, version, look_at"
 
 
 class DraftStore:
@@ -56,20 +67,41 @@ class DraftStore:
 
     async def get(self, community: str, member_id: str) -> Draft | None:
         row = await self._db.fetchone(
-            f"SELECT {_COLUMNS} FROM form_drafts WHERE community = ? AND member_id = ?", (community, member_id))
+            f"SELECT {_READ} FROM form_drafts WHERE community = ? AND member_id = ?", (community, member_id))
         return _draft(row) if row else None
 
-    async def save(self, draft: Draft) -> None:
-        """Insert the draft, or write it over the member's: one statement, one commit, after every answer. It
-        is saved as not yet shown to the member (`asked` 0) until `mark_asked`. An update in place, not a
-        delete and insert (INSERT OR REPLACE), so only the indexes of what changed are rewritten."""
-        await self._db.execute(_SAVE,
-            (draft.community, draft.member_id, draft.member_name, draft.form, draft.submission_id,
-             json.dumps(draft.answers), draft.current, draft.origin_channel, json.dumps(draft.context),
-             draft.started_at, draft.updated_at, draft.remind_at, draft.expire_at, draft.intro,
-             None if draft.typed is None else json.dumps(draft.typed), draft.confirm_cancel,
-             None if draft.switch_to is None else json.dumps(asdict(draft.switch_to)), draft.submitting),
-        )
+    async def save(self, draft: Draft, *, over: Draft | None = None) -> None:
+        """Write the draft, if the member's is still as it was read; else raise DraftChanged. One statement, one
+        commit, after every answer. A new draft (version 0) is written if the member has none, or `over` the
+        one they had (another form, in its place); otherwise what a step changes is written over the draft
+        as it was read (at `draft.version`). It is saved as not yet shown to the member (`asked` 0) until
+        `mark_asked`. An update in place, not a delete and insert, so only the indexes of what changed are
+        rewritten."""
+        state = (json.dumps(draft.answers), draft.current, draft.intro,
+                 None if draft.typed is None else json.dumps(draft.typed), draft.confirm_cancel,
+                 None if draft.switch_to is None else json.dumps(asdict(draft.switch_to)), draft.submitting,
+                 draft.updated_at, draft.remind_at, draft.expire_at)
+        # The job need not look at the draft before its nearer deadline, later with every answer: its index
+        # entry (`look_at`) is written only when that deadline comes before it (a new draft, shorter settings).
+        nearer = min(draft.remind_at or draft.expire_at, draft.expire_at)
+        key = (draft.community, draft.member_id)
+        if over is None and draft.version:  # a step's change
+            if nearer < draft.look_at:
+                sql, values, look_at = _UPDATE_LOOK_AT, (*state, nearer, *key, draft.version), nearer
+            else:
+                sql, values, look_at = _UPDATE, (*state, *key, draft.version), draft.look_at
+            version = draft.version + 1
+        else:  # a new draft: where the member has none, or over the one they had
+            identity = (draft.member_name, draft.form, draft.submission_id, draft.origin_channel,
+                        json.dumps(draft.context), draft.started_at)
+            if over is None:
+                sql, values, version = _INSERT, (*key, *identity, *state, nearer), 1
+            else:
+                sql, values, version = _REPLACE, (*identity, *state, nearer, *key, over.version), over.version + 1
+            look_at = nearer
+        if not await self._db.execute(sql, values):
+            raise DraftChanged()
+        draft.version, draft.look_at = version, look_at
 
     async def mark_asked(self, draft: Draft, *, tx: Transaction | None = None) -> None:
         """The member was shown where the draft is now (unless it changed since)."""
@@ -81,11 +113,14 @@ class DraftStore:
 
     async def unasked(self) -> list[Draft]:
         """Drafts whose member was not shown where they are: a crash came between the answer and the reply."""
-        rows = await self._db.fetchall(f"SELECT {_COLUMNS} FROM form_drafts WHERE asked = 0")
+        rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE asked = 0")
         return [_draft(row) for row in rows]
 
     async def delete(self, draft: Draft) -> None:
-        await self.delete_submission(draft.community, draft.member_id, draft.submission_id)
+        """Delete the draft if it is still as it was read; else raise DraftChanged."""
+        if not await self._db.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND version = ?",
+                                      (draft.community, draft.member_id, draft.version)):
+            raise DraftChanged()
 
     async def delete_submission(self, community: str, member_id: str, submission_id: str, *,
                                 tx: Transaction | None = None) -> None:
@@ -103,38 +138,48 @@ class DraftStore:
     async def mark_reminded(self, draft: Draft) -> bool:
         """Clear the reminder if the draft has not changed since it was read."""
         return await self._db.execute(
-            "UPDATE form_drafts SET remind_at = NULL WHERE community = ? AND member_id = ? AND submission_id = ?"
-            " AND updated_at = ?", (draft.community, draft.member_id, draft.submission_id, draft.updated_at)) == 1
+            "UPDATE form_drafts SET remind_at = NULL WHERE community = ? AND member_id = ? AND version = ?",
+            (draft.community, draft.member_id, draft.version)) == 1
 
     async def due(self, now: datetime) -> list[Draft]:
-        """Drafts whose reminder or expiry has come (including while the bot was down)."""
+        """Drafts whose reminder or expiry has come (including while the bot was down). Those the job was to look
+        at by now but whose deadlines answers have moved on since are to be looked at then instead."""
         moment = stamp(now)
-        # The nearer deadline, as the index form_drafts_due has it: SQLite's MIN of two values is PostgreSQL's LEAST.
-        least = "LEAST" if self._db.dialect == "postgresql" else "MIN"
-        rows = await self._db.fetchall(
-            f"SELECT {_COLUMNS} FROM form_drafts WHERE {least}(COALESCE(remind_at, expire_at), expire_at) <= ?"
-            " ORDER BY expire_at", (moment,))
+        # The nearer deadline: SQLite's MIN of two values is PostgreSQL's LEAST.
+        nearer = f"{'LEAST' if self._db.dialect == 'postgresql' else 'MIN'}(COALESCE(remind_at, expire_at), expire_at)"
+        await self._db.execute(f"UPDATE form_drafts SET look_at = {nearer} WHERE look_at <= ? AND {nearer} > ?",
+                               (moment, moment))
+        rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE look_at <= ? ORDER BY expire_at",
+                                       (moment,))
         return [_draft(row) for row in rows]
 
 
-_SAVE = (f"INSERT INTO form_drafts ({_COLUMNS}, asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)"
-         " ON CONFLICT (community, member_id) DO UPDATE SET "
-         + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS.replace(" ", "").split(",")[2:])
-         + ", asked = 0")
-_MARK_ASKED = ("UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND submission_id = ?"
-               " AND updated_at = ?")
+# What a step may change of a draft, and what stays from its start (written once, or over another form).
+_STATE = ("answers", "current", "intro", "typed", "confirm_cancel", "switch_to", "submitting", "updated_at",
+          "remind_at", "expire_at")
+_IDENTITY = ("member_name", "form", "submission_id", "origin_channel", "context", "started_at")
+_INSERT = (f"INSERT INTO form_drafts (community, member_id, {', '.join(_IDENTITY + _STATE)}, look_at, asked)"
+           f" VALUES ({', '.join('?' * (len(_IDENTITY) + len(_STATE) + 3))}, 0)"
+           " ON CONFLICT (community, member_id) DO NOTHING")
+_WHERE_VERSION = ", asked = 0, version = version + 1 WHERE community = ? AND member_id = ? AND version = ?"
+_UPDATE = f"UPDATE form_drafts SET {', '.join(f'{column} = ?' for column in _STATE)}{_WHERE_VERSION}"
+_UPDATE_LOOK_AT = (f"UPDATE form_drafts SET {', '.join(f'{column} = ?' for column in _STATE)}, look_at = ?"
+                   f"{_WHERE_VERSION}")
+_REPLACE = (f"UPDATE form_drafts SET {', '.join(f'{column} = ?' for column in _IDENTITY + _STATE)}, look_at = ?"
+            f"{_WHERE_VERSION}")
+# Shown is not a change of the draft: its version stays (a step under way in another process writes on).
+_MARK_ASKED = "UPDATE form_drafts SET asked = 1 WHERE community = ? AND member_id = ? AND version = ?"
 
 
-def _marked(draft: Draft) -> tuple[str, str, str, str]:
-    return draft.community, draft.member_id, draft.submission_id, draft.updated_at
+def _marked(draft: Draft) -> tuple[str, str, int]:
+    return draft.community, draft.member_id, draft.version
 
 
 def _draft(row: Any) -> Draft:
-    values = dict(row)
-    values["answers"] = json.loads(values["answers"])
-    values["context"] = json.loads(values["context"])
-    values["typed"] = None if values["typed"] is None else json.loads(values["typed"])
-    values["confirm_cancel"] = bool(values["confirm_cancel"])
-    values["switch_to"] = None if values["switch_to"] is None else WaitingForm(**json.loads(values["switch_to"]))
-    values["submitting"] = bool(values["submitting"])
-    return Draft(**values)
+    """A draft from its row (`_READ`'s columns, in the order of Draft's fields)."""
+    (community, member_id, member_name, form, submission_id, answers, current, origin_channel, context, started_at,
+     updated_at, remind_at, expire_at, intro, typed, confirm_cancel, switch_to, submitting, version, look_at) = row
+    return Draft(community, member_id, member_name, form, submission_id, json.loads(answers), current, origin_channel,
+                 json.loads(context), started_at, updated_at, remind_at, expire_at, intro,
+                 None if typed is None else json.loads(typed), bool(confirm_cancel),
+                 None if switch_to is None else WaitingForm(**json.loads(switch_to)), bool(submitting), version, look_at)

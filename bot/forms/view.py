@@ -5,6 +5,7 @@ translate, its control words included).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -18,7 +19,9 @@ from bot.render import Rendered
 ENGINE = "forms/engine.j2"
 CONTROL_WORDS = ("back", "skip", "cancel", "review", "edit", "submit", "help")
 
-Render = Callable[..., Rendered]  # Bot.render: (template, platform, **variables)
+Render = Callable[..., Rendered]  # Bot.render_unvarying: (template, platform)
+# The words of questions before they are answered, by the version of the form's template, then of the engine's.
+Questions = weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[Any, dict[tuple[str, int, int], tuple[str, str]]]]
 
 
 @dataclass(frozen=True)
@@ -53,12 +56,13 @@ class FormView:
     """One form's words on one platform (`plain` for what is stored or shown as plain text). Each template
     is rendered once per view, when first needed: a view lives for one answer."""
 
-    def __init__(self, render: Render, platform: str, form: Form, words: Rendered | None = None, *,
-                 unvarying: Render | None = None) -> None:
-        """`unvarying` renders what has no variables (the form's texts, the engine's words), perhaps kept from
-        an earlier view; without it, `render` does."""
-        self._render = render
-        self._unvarying = unvarying or render
+    def __init__(self, unvarying: Render, platform: str, form: Form, words: Rendered | None = None, *,
+                 questions: Questions | None = None) -> None:
+        """`unvarying` renders a template without variables (the form's texts, the engine's words), perhaps kept
+        from an earlier view; the engine's words with variables are rendered from the same version of the file.
+        `questions` keeps the words of questions between views (see `_worded`); without it, none are kept."""
+        self._unvarying = unvarying
+        self._questions = questions
         self.platform = platform
         self.form = form
         self._texts: Rendered | None = None
@@ -84,7 +88,7 @@ class FormView:
 
     def engine(self, **variables: Any) -> Rendered:
         """forms/engine.j2 with these values (a title, a number...)."""
-        return self._render(ENGINE, self.platform, **variables)
+        return self.words.with_values(**variables)
 
     # -- where the member is ------------------------------------------------------------------------
 
@@ -96,21 +100,9 @@ class FormView:
 
     def _question(self, draft: Draft) -> Message:
         question = self.form.question(draft.current)
-        texts = self.texts
-        asked = self.form.applicable(draft.answers)
-        number = [q.key for q in asked].index(question.key) + 1 if question in asked else len(asked)
-        ui = self.engine(title=texts["title"], number=number, total=len(asked),
-                         answer=self.shown(question, draft.answers.get(question.key)))
-        parts = [texts[question.key]]
-        if texts.has(f"{question.key}_help") and texts[f"{question.key}_help"]:
-            parts.append(texts[f"{question.key}_help"])
-        if question.kind is Kind.SEVERAL:
-            parts.append(self.engine(choices=[self.choice_label(question, c)
-                                              for c in question.choices])["several_choices"])
-        if question.optional:
-            parts.append(ui["optional_hint"])
-        if draft.answers.get(question.key) is not None:
-            parts.append(ui["answer_so_far"])
+        asked = [q.key for q in self.form.applicable(draft.answers)]
+        number = asked.index(question.key) + 1 if question.key in asked else len(asked)
+        title, text = self._worded(question, number, len(asked), draft.answers.get(question.key))
         if question.kind is Kind.CHOICE:
             values: tuple[str, ...] = question.choices
         elif question.kind in (Kind.YES_NO, Kind.CONSENT):
@@ -119,7 +111,34 @@ class FormView:
             values = ()
         buttons = [self.button(ANSWER, draft, f"{question.key}={v}", label=self.choice_label(question, v))
                    for v in values]
-        return Message(title=ui["progress"], text="\n\n".join(parts), buttons=buttons)
+        return Message(title=title, text=text, buttons=buttons)
+
+    def _worded(self, question: Question, number: int, total: int, answer: Any) -> tuple[str, str]:
+        """A question's title (where it is in the form) and its text. Before it is answered, both are the same
+        for every member at that point of the form: kept in `questions`, by the version of each template's file
+        (wording them again for each member was a fifth of the engine's work in an answer)."""
+        kept = None
+        if answer is None and self._questions is not None:
+            by_words = self._questions.setdefault(self.texts.compiled, weakref.WeakKeyDictionary())
+            kept = by_words.setdefault(self.words.compiled, {})
+            if (said := kept.get((question.key, number, total))) is not None:
+                return said
+        texts = self.texts
+        ui = self.engine(title=texts["title"], number=number, total=total, answer=self.shown(question, answer))
+        parts = [texts[question.key]]
+        if texts.has(f"{question.key}_help") and texts[f"{question.key}_help"]:
+            parts.append(texts[f"{question.key}_help"])
+        if question.kind is Kind.SEVERAL:
+            parts.append(self.engine(choices=[self.choice_label(question, c)
+                                              for c in question.choices])["several_choices"])
+        if question.optional:
+            parts.append(ui["optional_hint"])
+        if answer is not None:
+            parts.append(ui["answer_so_far"])
+        said = (ui["progress"], "\n\n".join(parts))
+        if kept is not None:
+            kept[(question.key, number, total)] = said
+        return said
 
     def review(self, draft: Draft) -> Message:
         """Every answer so far; with the submit button once all are there."""

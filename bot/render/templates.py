@@ -20,6 +20,7 @@ wrote, whose values were already escaped: print it with `|safe`.
 
 from __future__ import annotations
 
+import time
 import weakref
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,9 @@ import jinja2
 
 from bot.render.escape import ESCAPERS
 from bot.render.times import LOCAL_TIMES, MONTHS, READERS_OWN_ZONE, clock_time, short_date
+
+# Words kept by `Templates.unvarying` are looked up again (their file checked for a change) at most this often.
+LOOK_AGAIN_AFTER = 1.0  # seconds
 
 
 class Escaped(str):
@@ -77,6 +81,11 @@ class Rendered:
     def has(self, block: str) -> bool:
         return block in self._template.blocks
 
+    def with_values(self, **variables: Any) -> Rendered:
+        """The same template rendered again with more variables (or other values for some): the file is not
+        looked up again, so what is said with both is in the words of one version of it."""
+        return Rendered(self._template, {**self._variables, **variables})
+
     @property
     def compiled(self) -> jinja2.Template:
         """The compiled template: the same object until its file changes, so what is read from it can be
@@ -104,6 +113,7 @@ class Templates:
         self._environments: dict[str, jinja2.Environment] = {}
         self._names: list[str] | None = None
         self._kept: weakref.WeakKeyDictionary[jinja2.Template, Rendered] = weakref.WeakKeyDictionary()
+        self._looked_up: dict[tuple[str, str], tuple[float, Rendered]] = {}  # by name and dialect: until when, what
 
     def environment(self, dialect: str) -> jinja2.Environment:
         """One jinja2 environment per platform: they differ in how values are escaped, and in
@@ -123,11 +133,18 @@ class Templates:
 
     def unvarying(self, name: str, dialect: str, /, **variables: Any) -> Rendered:
         """`render` for words that are the same at every call (`variables` too: the program's settings, say):
-        kept, with the blocks already rendered, until the template's file changes."""
+        kept, with the blocks already rendered, until the template's file changes. The file is looked at again
+        at most once every `LOOK_AGAIN_AFTER` (a form's words are asked for in every answer, and looking at
+        their two files each time cost a tenth of the answer)."""
+        now = time.monotonic()
+        looked_up = self._looked_up.get((name, dialect))
+        if looked_up is not None and now < looked_up[0]:
+            return looked_up[1]
         template = self._template(name, dialect)
         kept = self._kept.get(template)
         if kept is None:
             kept = self._kept[template] = Rendered(template, {**template.environment.globals, **variables})
+        self._looked_up[(name, dialect)] = (now + LOOK_AGAIN_AFTER, kept)
         return kept
 
     def _template(self, name: str, dialect: str) -> jinja2.Template:
@@ -152,6 +169,7 @@ class Templates:
     def refresh(self) -> None:
         """Forget the list of template files (after files were added or removed)."""
         self._names = None
+        self._looked_up.clear()
 
     def check(self) -> None:
         """Compile every template now, and check each override keeps the blocks of the file it
