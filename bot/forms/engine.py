@@ -371,11 +371,14 @@ class FormEngine:
         answers wait with the draft."""
         draft, form = session.draft, session.form
         fresh = not ctx.member.is_moderator and not draft.context
-        cooldown = await self._limits.cooldown(ctx.community.key, ctx.member.id, f"form:{form.name}",
-                                               self.submit_cooldown) if fresh else None
-        if cooldown is not None and cooldown.wait:
+        # Only a submit that went through starts the wait: one cut short (a crash in its handler, an error) leaves
+        # the draft ready to send again at once, in this process or the next. The draft's turn keeps two processes
+        # from sending it twice, so the wait is looked at here and marked once the submit is done.
+        wait = await self._limits.left(ctx.community.key, ctx.member.id, f"form:{form.name}",
+                                       self.submit_cooldown) if fresh else 0
+        if wait:
             await self._save(draft)
-            await ctx.reply(view.engine(seconds=cooldown.wait)["submit_cooldown"])
+            await ctx.reply(view.engine(seconds=wait)["submit_cooldown"])
             return
         submission = Submission(id=draft.submission_id, form=form, community=ctx.community, member=ctx.member,
                                 answers=session.answers(), context=dict(draft.context))
@@ -389,8 +392,6 @@ class FormEngine:
         try:
             await handler(ctx, submission)
         except BaseException:
-            if cooldown is not None:  # it was not sent: they may send it again at once
-                await self._limits.lift(cooldown)
             # Nothing the member typed is lost: the draft stays, ready to submit again.
             still = await self.store.get(draft.community, draft.member_id)
             if still is not None and still.submission_id == draft.submission_id:
@@ -400,6 +401,8 @@ class FormEngine:
             raise
         finally:
             turn.submitting = None
+        if fresh:
+            await self._limits.started(ctx.community.key, ctx.member.id, f"form:{form.name}", self.submit_cooldown)
         # By submission id, whatever its version: a form the handler opened stays.
         await self.store.delete_submission(draft.community, draft.member_id, draft.submission_id)
 

@@ -84,6 +84,30 @@ class Limits:
             return Cooldown(community, member_id, what, wait=_seconds_until(window_ends, now, gap))
         return Cooldown(community, member_id, what, wait=0, window_ends=window_ends)
 
+    async def left(self, community: str, member_id: str, what: str, gap: timedelta) -> int:
+        """The seconds before a member may use `what` again (0: now), counting nothing: for a use that marks its
+        cooldown itself once done (`started`), as a form's submit does, so that a submit cut short (a crash in
+        its handler) leaves no cooldown behind while its answers wait to be sent again."""
+        now = self._clock.now().timestamp()
+        try:
+            ends = await self._db.fetchval("SELECT window_ends FROM member_limits WHERE community = ? AND member_id = ?"
+                                           " AND what = ? AND window_ends > ?", (community, member_id, what, now))
+        except StorageError as exc:
+            self._not_answered(exc)
+            return 0
+        return 0 if ends is None else _seconds_until(ends, now, gap)
+
+    async def started(self, community: str, member_id: str, what: str, gap: timedelta) -> None:
+        """`what` was used now, and done: the member waits `gap` before the next use (see `left`)."""
+        now = self._clock.now().timestamp()
+        try:
+            await self._db.execute(
+                "INSERT INTO member_limits (community, member_id, what, used, window_ends) VALUES (?, ?, ?, 1, ?)"
+                " ON CONFLICT (community, member_id, what) DO UPDATE SET used = 1, window_ends = excluded.window_ends",
+                (community, member_id, what, now + gap.total_seconds()))
+        except StorageError as exc:  # done all the same: the member is let off this cooldown
+            self._not_answered(exc)
+
     async def lift(self, cooldown: Cooldown) -> None:
         """The use did not count after all (a mistake, a refusal, an error): the member may try again at once."""
         if cooldown.window_ends is None:
