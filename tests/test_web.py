@@ -56,8 +56,13 @@ async def test_slow_clients_are_let_go_and_the_server_keeps_answering(unused_tcp
             clients.append((reader, writer, asyncio.create_task(trickle(writer))))
         # The server closes each: reading ends. A client kept would trickle on for ever, so the read's own
         # bound shows it was let go, however busy the machine running the tests.
+        # A socket closed with bytes it did not read is reset by the kernel (RFC 2525, 2.17): an RST instead of
+        # an end of stream, whichever reaches the client first. Either is the server letting go.
         for reader, _, _ in clients:
-            assert await asyncio.wait_for(reader.read(), 10) == b""
+            try:
+                assert await asyncio.wait_for(reader.read(), 10) == b""
+            except ConnectionResetError:
+                pass
         assert await post(unused_tcp_port) == (200, "hello, 2 bytes")
     finally:
         for _, writer, task in clients:
