@@ -468,6 +468,17 @@ async def test_submit_pressed_on_two_processes_at_once_is_handed_to_the_cog_once
     assert said.count("That form is already closed. Nothing else is needed from you.") == 3
     assert len(await submissions(first)) == 1 and await draft(first, "quinn") is None
 
+
+async def test_a_submit_claimed_by_a_process_that_stopped_is_let_go(survey):
+    """A process that stopped while its cog's handler ran left the draft claimed: after a while, the member's
+    next step goes on without waiting for it, and the draft is as before the submit."""
+    await survey.as_member("ned").run("/quick", ":dm word")
+    await survey.db.execute("UPDATE form_drafts SET submitting = 1 WHERE member_id = 'ned'")  # as it stopped
+    await survey.run(":clock +11s", ":dm back")
+    assert "One word, please." in dm(survey, "ned") and (await draft(survey, "ned"))["submitting"] == 0
+    await survey.run(":dm word", ":dm submit")
+    assert survey.last_dm("ned").text == "Thanks for the quick answer." and len(await submissions(survey)) == 1
+
 HOSTILE_STORY = ("@everyone <@&1> <!channel> **loud** _lean_ `code` [x](https://evil.example) \u202eevil "
                  "👩🏽‍🚀 שלום עולם مرحبا بكم")
 

@@ -466,11 +466,14 @@ class FormEngine:
         """The member's draft, at the start of a step. One whose submit another process is handling (its cog's
         handler runs there) is waited for, as a step in that process waits its turn: then it is gone, ready to
         submit again, or replaced by the form the handler opened. Unless the claim is older than
-        `CLAIM_HOLDS`: the process that made it stopped, and the submit is taken on as if retried."""
+        `CLAIM_HOLDS`: the process that made it stopped, and the draft is as before the submit (which the
+        member may send again, as a retry)."""
         while True:
             draft = await self.store.get(community_key, member_id)
-            if (draft is None or not draft.submitting or draft.submission_id == turn.submitting
-                    or datetime.fromisoformat(draft.updated_at) + CLAIM_HOLDS <= self.clock.now()):
+            if draft is None or not draft.submitting or draft.submission_id == turn.submitting:
+                return draft
+            if datetime.fromisoformat(draft.updated_at) + CLAIM_HOLDS <= self.clock.now():
+                draft.submitting = False  # written so with the step's change
                 return draft
             await asyncio.sleep(CLAIM_READ_EVERY)
 
