@@ -389,6 +389,7 @@ class FormEngine:
         await self._save(draft)
         turn = self._turns[(draft.community, draft.member_id)]
         turn.submitting = draft.submission_id
+        keeping = asyncio.get_running_loop().create_task(self._keep_claim(draft))
         try:
             await handler(ctx, submission)
         except BaseException:
@@ -400,11 +401,22 @@ class FormEngine:
                     await self._save(still)
             raise
         finally:
+            keeping.cancel()
             turn.submitting = None
         if fresh:
             await self._limits.started(ctx.community.key, ctx.member.id, f"form:{form.name}", self.submit_cooldown)
         # By submission id, whatever its version: a form the handler opened stays.
         await self.store.delete_submission(draft.community, draft.member_id, draft.submission_id)
+
+    async def _keep_claim(self, draft: Draft) -> None:
+        """While a submit's handler runs (a slow platform, a busy database), its claim is renewed well within
+        `CLAIM_HOLDS`, so another process never takes it for one left by a process that stopped."""
+        while True:
+            await asyncio.sleep(CLAIM_HOLDS.total_seconds() / 3)
+            try:
+                await self.store.keep_claim(draft, self.clock.now())
+            except StorageError as exc:  # tried again at the next beat; the claim holds meanwhile
+                log.warning("could not renew a submit's claim on its form (%s)", exc)
 
     def _switch_prompt(self, view: FormView, draft: Draft) -> Message:
         """Asked when a member starts a form while `draft` is open: which one to keep (in `view`'s words)."""

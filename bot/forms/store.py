@@ -116,6 +116,13 @@ class DraftStore:
         rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE asked = 0")
         return [_draft(row) for row in rows]
 
+    async def keep_claim(self, draft: Draft, now: datetime) -> None:
+        """The draft's submit is still being handled here: its claim is renewed (as of `now`), so that no other
+        process takes it for one its process left behind. Its version stays: the steps it guards still match."""
+        await self._db.execute("UPDATE form_drafts SET updated_at = ? WHERE community = ? AND member_id = ?"
+                               " AND submission_id = ? AND submitting <> 0",
+                               (stamp(now), draft.community, draft.member_id, draft.submission_id))
+
     async def delete(self, draft: Draft) -> None:
         """Delete the draft if it is still as it was read; else raise DraftChanged."""
         if not await self._db.execute("DELETE FROM form_drafts WHERE community = ? AND member_id = ? AND version = ?",

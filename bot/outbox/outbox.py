@@ -362,9 +362,11 @@ class Outbox:
         self._freed.add(key)  # before they can be claimed
         try:
             async with self._db.transaction() as tx:
+                # Never one ever tried: a send of this process's own pass may be on its way (it keeps its claim
+                # while it sends), and no other process may take a message whose send may still land.
                 if await tx.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL WHERE community = ?"
-                                    " AND target_kind = 'member' AND target_id = ? AND claimed_by = ? AND status = ?",
-                                    (*key, self.claimant, PENDING)):
+                                    " AND target_kind = 'member' AND target_id = ? AND claimed_by = ? AND status = ?"
+                                    " AND tried_at IS NULL", (*key, self.claimant, PENDING)):
                     await tx.notify(WAKE, f"freed {key[0]} {key[1]}")
         except StorageError as exc:  # the answer was given: what it queued goes when the hold's lease ends
             log.warning("outbox: could not let go of the messages held while a member was answered; they go when"
