@@ -137,3 +137,30 @@ async def test_cogs_load_and_unload_are_refused_while_another_process_shares_the
         if other.process.returncode is None:
             await other.kill()
         await chat.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_process_starting_beside_another_asks_again_only_what_nobody_has_answered_for_a_while(tmp_path):
+    """At start, a process asks again the members whose answer was kept but who were not shown what came next.
+    Beside a live process, a draft written a moment ago may be one that process is answering (it marks it
+    shown just after its reply): asked again only once some time has passed, not at once as after a crash."""
+    chat = await Chat.open(tmp_path, '[cogs]\nenabled = ["sample_cogs.survey"]\n')
+    other = await ConsoleProcess.start(tmp_path, '[cogs]\nenabled = ["sample_cogs.survey"]\n')
+    try:
+        await other.send("/help")
+        await other.wait_for("survey")  # it has started, and holds its connections
+        await chat.as_member("kit").run("/survey", ":dm Kit")
+        await chat.as_member("lou").run("/survey", ":dm Lou")
+        await chat.bot.forms.close()  # what they were shown is on record
+        # kit's answer was written a moment ago, and not yet marked shown (a live process between its write
+        # and its mark); lou's a minute ago, by a process that stopped there.
+        query(chat.database, "UPDATE form_drafts SET asked = 0")
+        query(chat.database, "UPDATE form_drafts SET updated_at = '2000-01-01T00:00:00.000000+00:00'"
+                             " WHERE member_id = 'lou'")
+        await chat.restart()
+        asked_again = query(chat.database, "SELECT target_id FROM outbox WHERE batch LIKE 'forms:asked-again:%'")
+        assert [row[0] for row in asked_again] == ["lou"], "lou asked again (by whichever process sends it); kit not:" \
+                                                          " the other process may be answering kit"
+    finally:
+        await other.stop()
+        await chat.close()

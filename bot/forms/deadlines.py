@@ -49,11 +49,12 @@ async def remind_or_expire(engine: FormEngine, now: datetime) -> None:
             log.info("could not reach a member about their %s form in %s", draft.form, draft.community)
 
 
-async def ask_again(engine: FormEngine) -> int:
+async def ask_again(engine: FormEngine, *, before: datetime | None = None) -> int:
     """Each member whose answer was kept but who was not shown what came next is sent their current question,
-    through the outbox, once; returns how many."""
+    through the outbox, once; returns how many. `before`: only drafts last written before then (see
+    `FormEngine.ask_again`)."""
     asked = 0
-    for draft in await engine.store.unasked():
+    for draft in await engine.store.unasked(before):
         form = engine.form_of(draft)
         if form is None:
             continue  # its cog is off: it waits, untouched

@@ -63,6 +63,8 @@ ATTEMPTS = 10
 # until it is sent or back, for as long as such a claim holds: one older was left by a process that stopped.
 CLAIM_READ_EVERY = 0.05  # seconds
 CLAIM_HOLDS = timedelta(seconds=10)
+# At start beside other processes: drafts written this recently may be theirs to answer (see `ask_again`).
+ASKED_WITHIN = timedelta(seconds=30)
 
 
 @dataclass(eq=False)
@@ -98,6 +100,7 @@ class FormEngine:
         # Drafts whose member was shown where they are, not yet marked so (see `_shown`), and the task marking them.
         self._unmarked: list[Draft] = []
         self._marking: asyncio.Task | None = None
+        self._asking_later: asyncio.Task | None = None  # see ask_again
         # The control words of forms/engine.j2, read once per version of the file on each platform.
         self._spellings: weakref.WeakKeyDictionary[Any, dict[str, str]] = weakref.WeakKeyDictionary()
         # The words of questions not yet answered, the same for every member (see FormView._worded).
@@ -333,8 +336,23 @@ class FormEngine:
         await deadlines.remind_or_expire(self, now)
 
     async def ask_again(self) -> int:
-        """At start: ask again whom the bot stopped before answering (see deadlines.py)."""
-        return await deadlines.ask_again(self)
+        """At start: ask again whom the bot stopped before answering (see deadlines.py). Beside other processes
+        of the bot on one database (a rolling restart, a worker joining), a draft written in the last
+        `ASKED_WITHIN` may be one a live process is answering right now (it marks it shown just after its reply,
+        or is handling its submit): those are looked at again once that time has passed, and asked only if
+        nobody has answered them meanwhile."""
+        if not self.db.shared or not await self.db.other_processes():
+            return await deadlines.ask_again(self)
+        started = self.clock.now()
+        asked = await deadlines.ask_again(self, before=started - ASKED_WITHIN)
+
+        async def the_rest() -> None:
+            await asyncio.sleep(ASKED_WITHIN.total_seconds())
+            with contextlib.suppress(StorageError):  # the next start asks them
+                await deadlines.ask_again(self, before=started)
+
+        self._asking_later = asyncio.get_running_loop().create_task(the_rest())
+        return asked
 
     # -- the steps ---------------------------------------------------------------------
 
@@ -510,6 +528,8 @@ class FormEngine:
 
     async def close(self) -> None:
         """Record who was shown what before the database closes (within `MARK_EVERY` and one write)."""
+        if self._asking_later is not None:
+            self._asking_later.cancel()
         if self._marking is not None:
             await self._marking
 

@@ -111,8 +111,13 @@ class DraftStore:
         """`mark_asked` for many drafts, in one statement and one commit."""
         await self._db.executemany(_MARK_ASKED, [_marked(draft) for draft in drafts])
 
-    async def unasked(self) -> list[Draft]:
-        """Drafts whose member was not shown where they are: a crash came between the answer and the reply."""
+    async def unasked(self, before: datetime | None = None) -> list[Draft]:
+        """Drafts whose member was not shown where they are: a crash came between the answer and the reply.
+        `before`: only those last written before then."""
+        if before is not None:
+            rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE asked = 0 AND updated_at < ?",
+                                           (stamp(before),))
+            return [_draft(row) for row in rows]
         rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE asked = 0")
         return [_draft(row) for row in rows]
 
