@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bot.storage import Location
 from databases import database_for
@@ -107,3 +108,21 @@ class ConsoleProcess:
             self.process.kill()
         await self.process.wait()
         await asyncio.gather(*self._readers)
+
+
+async def announcement_setup(folder: Path, fake: Any, rooms: range | list[int], *, guild: int, admin: int,
+                             moderator_role: int, bot_settings: str = "") -> Location:
+    """The fake Discord started with `rooms` (channels) and a moderator, and a smallstep.toml in `folder` for
+    processes that announce events in every room (and run the sample echo job): the test's database."""
+    for room in rooms:
+        fake.add_channel(room, f"room-{room}")
+    fake.add_role(moderator_role, "Moderators")
+    fake.add_member(admin, "admin", roles=[moderator_role])
+    await fake.start()
+    database = database_for(folder)
+    (folder / "smallstep.toml").write_text(
+        f'[bot]\ndatabase = "{database}"\nscheduler_interval_seconds = 1\n{bot_settings}'
+        f'[discord]\nguild_id = "{guild}"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n'
+        '[cogs]\nenabled = ["events", "sample_cogs.echo"]\n'
+        f'[cogs.events]\nchannels = [{", ".join(f"{chr(34)}{room}{chr(34)}" for room in rooms)}]\n')
+    return database

@@ -20,7 +20,7 @@ import pytest
 from conversation import Chat
 from databases import ON_POSTGRES, database_for, query
 from fakes.discord_server import FakeDiscord
-from real_process import ConsoleProcess, environment
+from real_process import ConsoleProcess, announcement_setup, environment
 
 ROOMS = 1000
 PROCESSES = 3
@@ -39,17 +39,8 @@ async def until(condition, timeout: float = 180) -> None:
 async def test_three_processes_deliver_a_thousand_channel_announcement_once_each_through_a_kill(tmp_path):
     fake = FakeDiscord(guild_id=GUILD)
     rooms = list(range(7000, 7000 + ROOMS))
-    for room in rooms:
-        fake.add_channel(room, f"room-{room}")
-    fake.add_role(MODERATOR_ROLE, "Moderators")
-    fake.add_member(ADMIN, "admin", roles=[MODERATOR_ROLE])
-    await fake.start()
-    database = database_for(tmp_path)
-    (tmp_path / "smallstep.toml").write_text(
-        f'[bot]\ndatabase = "{database}"\nscheduler_interval_seconds = 1\noutbox_lease_seconds = {LEASE_SECONDS}\n'
-        f'[discord]\nguild_id = "{GUILD}"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n'
-        '[cogs]\nenabled = ["events", "sample_cogs.echo"]\n'
-        f'[cogs.events]\nchannels = [{", ".join(f"{chr(34)}{room}{chr(34)}" for room in rooms)}]\n')
+    database = await announcement_setup(tmp_path, fake, rooms, guild=GUILD, admin=ADMIN, moderator_role=MODERATOR_ROLE,
+                                        bot_settings=f"outbox_lease_seconds = {LEASE_SECONDS}\n")
     processes: list[asyncio.subprocess.Process] = []
 
     def posted() -> list[int]:

@@ -24,7 +24,7 @@ from conversation import Chat
 from databases import database_for, query
 from fakes.discord_server import SEND_MESSAGES, FakeDiscord
 from fakes.slack_server import FakeSlack
-from real_process import environment, smallstep
+from real_process import announcement_setup, environment, smallstep
 
 GUILD, GENERAL, CLOSED, ADMIN, ALICE, MODERATOR_ROLE = 2000, 3000, 3001, 5002, 5001, 4000
 SLACK_TEAM, SLACK_GENERAL = "T0001", "C0GENERAL"
@@ -171,18 +171,8 @@ async def until(condition, timeout: float = 120) -> None:
 
 async def gateway_and_workers(tmp_path, fake: FakeDiscord, workers: int) -> tuple[Process, list[Process], str]:
     """`run --platform discord --no-background` (holding the gateway) and `workers` workers on the test's database."""
-    rooms = range(7000, 7000 + ROOMS)
-    for room in rooms:
-        fake.add_channel(room, f"room-{room}")
-    fake.add_role(MODERATOR_ROLE, "Moderators")
-    fake.add_member(ADMIN, "admin", roles=[MODERATOR_ROLE])
-    await fake.start()
-    database = database_for(tmp_path)
-    (tmp_path / "smallstep.toml").write_text(
-        f'[bot]\ndatabase = "{database}"\nscheduler_interval_seconds = 1\n'
-        f'[discord]\nguild_id = "{GUILD}"\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n'
-        '[cogs]\nenabled = ["events", "sample_cogs.echo"]\n'
-        f'[cogs.events]\nchannels = [{", ".join(f"{chr(34)}{room}{chr(34)}" for room in rooms)}]\n')
+    database = await announcement_setup(tmp_path, fake, range(7000, 7000 + ROOMS), guild=GUILD, admin=ADMIN,
+                                        moderator_role=MODERATOR_ROLE)
     gateway = await Process.start(tmp_path, "run", "--platform", "discord", "--no-background")
     started = [await Process.start(tmp_path, "worker", "--platform", "discord") for _ in range(workers)]
     await fake.wait_for(lambda: fake._bot_socket is not None, timeout=60)
