@@ -304,8 +304,9 @@ async def test_a_server_that_removes_the_bot_is_marked_for_deletion(discord_bot)
 
 async def test_member_joins_reach_the_cogs(discord_bot):
     await discord_bot.fake.member_joins(5009, "newcomer")
-    for _ in range(100):  # the event is handled on the bot's side of the socket: wait for its row
-        if await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'member.joined'"):
+    for _ in range(600):  # handled on the bot's side of the socket: wait for its row and the listener's
+        if (await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM domain_events WHERE name = 'member.joined'")
+                and await discord_bot.bot.db.fetchval("SELECT COUNT(*) FROM echo_heard")):
             break
         await asyncio.sleep(0.05)
     row = await discord_bot.bot.db.fetchone("SELECT community, member_id FROM domain_events WHERE name = 'member.joined'")
