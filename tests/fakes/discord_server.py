@@ -1226,11 +1226,14 @@ class FakeDiscord:
         return _json_response(guild)
 
     async def _get_my_guilds(self, request: web.Request) -> web.Response:
-        """Get Current User Guilds (resources/user.mdx): partial guilds, at most `limit` (1 to 200) after `after`."""
-        limit, after = request.query.get("limit", "200"), request.query.get("after", "0")
-        if not limit.isdigit() or not 1 <= int(limit) <= 200 or not after.isdigit():
-            return _error(400, 50035, "Invalid Form Body: limit is 1 to 200")
-        if self.guild_id <= int(after):
+        """Get Current User Guilds (resources/user.mdx): partial guilds, at most `limit` (1 to 200, default 200),
+        those after `after` and before `before` (guild ids)."""
+        limit, after, before = (request.query.get("limit", "200"), request.query.get("after", "0"),
+                                request.query.get("before"))
+        if (not limit.isdigit() or not 1 <= int(limit) <= 200 or not after.isdigit()
+                or (before is not None and not before.isdigit())):
+            return _error(400, 50035, "Invalid Form Body: limit is 1 to 200, after and before are ids")
+        if self.guild_id <= int(after) or (before is not None and self.guild_id >= int(before)):
             return _json_response([])
         return _json_response([{"id": str(self.guild_id), "name": self.guild_name, "icon": None, "banner": None,
                                 "owner": False, "permissions": str(self._permissions(self.bot_user_id)),
