@@ -7,22 +7,25 @@ single period is drawn as one group of bars of the usual width, not stretched ac
 
 Each chart is a `Figure` of its own (never pyplot's shared state). matplotlib's font cache and text
 layout are not thread-safe, and charts are drawn on worker threads, so one is drawn at a time.
+
+matplotlib is imported by the first chart, not with this module: with numpy it is about 55 MB of
+memory, which a bot that never draws a chart should not hold. That first chart pays the import (about
+a second) on its worker thread.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 from datetime import date
-from typing import Sequence
-
-from matplotlib import font_manager
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING, Sequence
 
 from bot.render.images import bundled_faces
 from bot.render.times import MONTHS
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 INK = "#1f2a44"
 SOFT_INK = "#5a647a"
@@ -40,16 +43,16 @@ MARGINS = {"left": 0.07, "right": 0.98, "top": 0.87, "bottom": 0.25}
 _drawing = threading.Lock()
 
 
+@functools.cache
 def _fonts() -> list[str]:
     """The bundled Noto families (the pictures' fonts), then matplotlib's own DejaVu Sans for the rest."""
+    from matplotlib import font_manager  # late: see the module's docstring
+
     families = []
     for face in bundled_faces():
         font_manager.fontManager.addfont(str(face.path))
         families.append(font_manager.FontProperties(fname=str(face.path)).get_name())
     return [*families, "DejaVu Sans"]
-
-
-FONTS = _fonts()
 
 
 def period_label(period: str | date) -> str:
@@ -62,6 +65,13 @@ def period_label(period: str | date) -> str:
 def chart_figure(periods: Sequence[str | date], series: dict[str, list[int]], title: str) -> Figure:
     """The chart as a matplotlib Figure, before it is drawn: `series` maps a label to one number per
     period; `periods` are dates (labelled with their year) or labels of their own ("#3")."""
+    # Late: the first chart imports the plotting library (about 55 MB), see the module's docstring.
+    from matplotlib import font_manager
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    fonts = _fonts()
     figure = Figure(figsize=(SIZE[0] / DPI, SIZE[1] / DPI), dpi=DPI, facecolor=PAPER)
     figure.subplots_adjust(**MARGINS)  # fixed: matplotlib's automatic layouts cost most of a chart's time
     FigureCanvasAgg(figure)
@@ -72,8 +82,8 @@ def chart_figure(periods: Sequence[str | date], series: dict[str, list[int]], ti
         left = [p - BAR_GROUP / 2 + width * (index + 0.5) for p in range(count)]
         bars = axes.bar(left, values, width=width * 0.9, color=COLOURS[index % len(COLOURS)], label=label, zorder=2)
         axes.bar_label(bars, labels=[str(v) if v else "" for v in values], padding=2, color=INK,
-                       fontsize=10, family=FONTS)
-    axes.set_xticks(range(count), [period_label(p) for p in periods], color=SOFT_INK, fontsize=10, family=FONTS)
+                       fontsize=10, family=fonts)
+    axes.set_xticks(range(count), [period_label(p) for p in periods], color=SOFT_INK, fontsize=10, family=fonts)
     middle, half = (count - 1) / 2, max(count, FEWEST_PERIODS) / 2
     axes.set_xlim(middle - half, middle + half)
     highest = max([1, *(v for values in series.values() for v in values)])
@@ -81,16 +91,16 @@ def chart_figure(periods: Sequence[str | date], series: dict[str, list[int]], ti
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.tick_params(axis="y", colors=SOFT_INK, labelsize=10)
     for tick in axes.get_yticklabels():
-        tick.set_family(FONTS)
+        tick.set_family(fonts)
     axes.grid(axis="y", color=GRID, linewidth=1)
     axes.set_axisbelow(True)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
     for side in ("left", "bottom"):
         axes.spines[side].set_color(SOFT_INK)
-    axes.set_title(title, color=INK, fontsize=17, family=FONTS, loc="left", pad=12)
+    axes.set_title(title, color=INK, fontsize=17, family=fonts, loc="left", pad=12)
     figure.legend(loc="lower center", ncols=max(1, len(series)), frameon=False,
-                  prop=font_manager.FontProperties(family=FONTS, size=11), labelcolor=INK)
+                  prop=font_manager.FontProperties(family=fonts, size=11), labelcolor=INK)
     return figure
 
 

@@ -22,6 +22,9 @@ matched in blocks of `block` members who are close in time zone (so most of thei
 are in the block); those left over in each block meet in one more pass. Members who were left
 out of the last round (`waiting`) are first in line: each is given their most different partner
 before anyone else is matched.
+
+networkx is imported when pairs are matched, not with this module: it is about 24 MB of memory that a
+bot that never runs a round should not hold.
 """
 
 from __future__ import annotations
@@ -33,8 +36,6 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
-
-import networkx as nx
 
 # The times a member may say they are free, as local hours [start, end) on weekdays or weekends.
 SLOTS: dict[str, tuple[bool, int, int]] = {
@@ -181,6 +182,8 @@ def too_alike(members: Sequence[Candidate], pairs: Iterable[tuple[str, str]], ru
 
 def exact(members: Sequence[Candidate], rules: Rules) -> list[tuple[str, str]]:
     """The best possible pairs, on every allowed pair: for checking `pair` (slow on a large community)."""
+    import networkx as nx  # late: see the module's docstring
+
     graph = nx.Graph()
     for i, a in enumerate(members):
         for b in members[i + 1:]:
@@ -197,6 +200,8 @@ def _place(member: Candidate) -> tuple:
 
 
 def _matched(members: Sequence[Candidate], rules: Rules, per_member: int, rng: random.Random) -> list[tuple[str, str]]:
+    import networkx as nx  # late: see the module's docstring
+
     graph = nx.Graph()
     graph.add_nodes_from(m.id for m in members)
     by_views: dict[tuple[int, ...], list[Candidate]] = defaultdict(list)
