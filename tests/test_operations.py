@@ -1,5 +1,5 @@
 """Running it for real: a backup while the bot writes, the database check, the status, a database
-that cannot be written, and one log line per command that names no one."""
+that cannot be written, one log line per command that names no one, and what a start loads."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import subprocess
 import sys
 
-from databases import query, read_only, restored
+from databases import database_for, query, read_only, restored
 from conversation import Chat
 
 
@@ -103,3 +103,29 @@ async def test_a_backup_into_a_new_folder_and_quiet_one_off_commands(tmp_path):
     checked = smallstep(tmp_path, "config", "check", "--log-level", "info")
     assert checked.returncode == 0 and "INFO bot.core.registry: cog share loaded" in checked.stderr, \
         "asked in lower case, as the README writes it, the log comes"
+
+
+# The console, run to its end in this process, then the heavy libraries it has imported by then.
+CONSOLE_THEN_IMPORTED = """
+import sys
+from bot.cli import main
+code = main(["console", "--db", sys.argv[1]])
+print("imported:", *[name for name in ("matplotlib", "networkx") if name in sys.modules])
+sys.exit(code)
+"""
+
+
+def console_then_imported(tmp_path, lines: str) -> str:
+    """In a process of its own (the tests' process may have imported anything): the console on the default
+    config, every cog loaded, fed `lines`; the line that says what it imported."""
+    result = subprocess.run([sys.executable, "-c", CONSOLE_THEN_IMPORTED, str(database_for(tmp_path))],
+                            input=lines, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+def test_the_plotting_and_matching_libraries_are_loaded_only_when_used(tmp_path):
+    """matplotlib (about 55 MB with numpy) and networkx (about 24 MB) are held only by a bot that draws a chart
+    or matches pairs (that runs in a worker process): not by one that has started with every cog."""
+    assert console_then_imported(tmp_path, "/help\n") == "imported:"
+    assert console_then_imported(tmp_path, ":as admin\n/community stats\n") == "imported: matplotlib"
