@@ -112,11 +112,16 @@ class ConsoleAdapter(Adapter):
         self._seq = 0
         # Message ids: this run's own prefix, then a count (unique across runs as a random id is, and cheaper:
         # every answer in a form is a message).
-        self._message_ids = (f"{uuid.uuid4().hex[:4]}{n:04x}" for n in itertools.count(1))
+        run = uuid.uuid4().hex[:4]
+        self._message_ids = (f"{run}{n:04x}" for n in itertools.count(1))
         self._names: dict[str, str] = {}
         self._started = False
         self._images_saved: int | None = None
         self.closed_dms: set[str] = set()
+        self._console_commands = {
+            "as": self._as, "mod": self._mod, "unmod": self._unmod, "dm": self._dm, "press": self._press,
+            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms, "join": self._join,
+        }
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -169,10 +174,7 @@ class ConsoleAdapter(Adapter):
             return True
         word, _, rest = line[1:].partition(" ")
         rest = rest.strip()
-        handler = {
-            "as": self._as, "mod": self._mod, "unmod": self._unmod, "dm": self._dm, "press": self._press,
-            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms, "join": self._join,
-        }.get(word.lower())
+        handler = self._console_commands.get(word.lower())
         if word.lower() in ("quit", "exit", "q"):
             return False
         if handler is None:
