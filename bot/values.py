@@ -62,7 +62,9 @@ def _zone_names() -> dict[str, str]:
 
 def stamp(moment: datetime) -> str:
     """A moment as stored in the database: UTC, fixed width, so text order is time order."""
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+    if moment.tzinfo is not timezone.utc:  # the clock's moments are already (three in every form answer)
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="microseconds")
 
 
 # -- web addresses ------------------------------------------------------------------------------

@@ -16,9 +16,8 @@ import os
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable
 
 log = logging.getLogger(__name__)
 
@@ -39,22 +38,9 @@ class Watchdog:
         self._culprit: str | None = None
         self._stopped = threading.Event()
 
-    @contextmanager
-    def doing(self, what: Label) -> Iterator[None]:
-        """Label what the current task does, for as long as the block runs."""
-        task = asyncio.current_task()
-        if task is None:
-            yield
-            return
-        before = self._doing.get(task)
-        self._doing[task] = what
-        try:
-            yield
-        finally:
-            if before is None:
-                self._doing.pop(task, None)
-            else:
-                self._doing[task] = before
+    def doing(self, what: Label) -> _Doing:
+        """Label what the current task does, for as long as the block runs (`with watchdog.doing(...)`)."""
+        return _Doing(self._doing, what)
 
     def start(self, loops) -> None:
         """Start the heartbeat (a loop of `loops`) and the thread that looks in during a stall."""
@@ -107,3 +93,31 @@ class Watchdog:
         if frame is None:
             return "an unknown place"
         return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} {frame.f_code.co_name}"
+
+
+class _Doing:
+    """The block of `Watchdog.doing`. A class, not a generator: it wraps every command and every answer in a
+    form, and a generator's block costs five times as much."""
+
+    __slots__ = ("_labels", "_what", "_task", "_before")
+
+    def __init__(self, labels: dict[asyncio.Task, Label], what: Label) -> None:
+        self._labels = labels
+        self._what = what
+        self._task: asyncio.Task | None = None
+        self._before: Label | None = None
+
+    def __enter__(self) -> None:
+        self._task = task = asyncio.current_task()
+        if task is not None:
+            self._before = self._labels.get(task)
+            self._labels[task] = self._what
+
+    def __exit__(self, *exc: Any) -> None:
+        task = self._task
+        if task is None:
+            return
+        if self._before is None:
+            self._labels.pop(task, None)
+        else:
+            self._labels[task] = self._before

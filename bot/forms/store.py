@@ -59,6 +59,7 @@ _COLUMNS = ("community, member_id, member_name, form, submission_id, answers, cu
             " context, started_at, updated_at, remind_at, expire_at, intro, typed, confirm_cancel, switch_to,"
             " submitting")
 _READ = f"{_COLUMNS}, version, look_at"
+_GET = f"SELECT {_READ} FROM form_drafts WHERE community = ? AND member_id = ?"
 
 
 class DraftStore:
@@ -66,8 +67,7 @@ class DraftStore:
         self._db = db
 
     async def get(self, community: str, member_id: str) -> Draft | None:
-        row = await self._db.fetchone(
-            f"SELECT {_READ} FROM form_drafts WHERE community = ? AND member_id = ?", (community, member_id))
+        row = await self._db.fetchone(_GET, (community, member_id))
         return _draft(row) if row else None
 
     async def save(self, draft: Draft, *, over: Draft | None = None) -> None:

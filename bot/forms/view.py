@@ -119,8 +119,12 @@ class FormView:
         (wording them again for each member was a fifth of the engine's work in an answer)."""
         kept = None
         if answer is None and self._questions is not None:
-            by_words = self._questions.setdefault(self.texts.compiled, weakref.WeakKeyDictionary())
-            kept = by_words.setdefault(self.words.compiled, {})
+            by_words = self._questions.get(self.texts.compiled)
+            if by_words is None:
+                by_words = self._questions[self.texts.compiled] = weakref.WeakKeyDictionary()
+            kept = by_words.get(self.words.compiled)
+            if kept is None:
+                kept = by_words[self.words.compiled] = {}
             if (said := kept.get((question.key, number, total))) is not None:
                 return said
         texts = self.texts

@@ -48,7 +48,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from bot.core.adapter import Delivery
 from bot.core.context import Channel, Community, Member, Thread
@@ -338,23 +338,24 @@ class Outbox:
         if task is not None and task.done() and not task.cancelled():
             task.result()  # a run that died of something no attempt catches says so here
 
-    @contextlib.asynccontextmanager
-    async def answering(self, community: Community, member: Member) -> AsyncIterator[None]:
-        """While the bot answers a member's command, messages queued for that member wait; then they go."""
-        key = (community.key, member.id)
+    def answering(self, community: Community, member: Member) -> _Answering:
+        """While the bot answers a member's command (`async with outbox.answering(...)`), messages queued for that
+        member wait; then they go."""
+        return _Answering(self, (community.key, member.id))
+
+    def _answering_begins(self, key: tuple[str, str]) -> None:
         self._answering[key] = self._answering.get(key, 0) + 1
-        try:
-            yield
-        finally:
-            self._answering[key] -= 1
-            if not self._answering[key]:
-                del self._answering[key]
-                if key in self._kept:
-                    self._kept.discard(key)
-                    await self._let_go(key)
-                if key in self._held:  # only then is there something to send them now
-                    self._held.discard(key)
-                    self.kick()
+
+    async def _answering_ends(self, key: tuple[str, str]) -> None:
+        self._answering[key] -= 1
+        if not self._answering[key]:
+            del self._answering[key]
+            if key in self._kept:
+                self._kept.discard(key)
+                await self._let_go(key)
+            if key in self._held:  # only then is there something to send them now
+                self._held.discard(key)
+                self.kick()
 
     async def _let_go(self, key: tuple[str, str]) -> None:
         """The messages held for a member while this process answered them are anybody's now: the other processes
@@ -614,3 +615,20 @@ def _kept(data: bytes, files: dict[str, bytes]) -> str:
     digest = hashlib.sha256(data).hexdigest()
     files[digest] = data
     return digest
+
+
+class _Answering:
+    """The block of `Outbox.answering`. A class, not an async generator: it wraps every command and every answer
+    in a form, and an async generator's block costs six times as much."""
+
+    __slots__ = ("_outbox", "_key")
+
+    def __init__(self, outbox: Outbox, key: tuple[str, str]) -> None:
+        self._outbox = outbox
+        self._key = key
+
+    async def __aenter__(self) -> None:
+        self._outbox._answering_begins(self._key)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._outbox._answering_ends(self._key)

@@ -24,6 +24,7 @@ given a script on standard input, it runs it line by line.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -109,10 +110,18 @@ class ConsoleAdapter(Adapter):
         self.read_only_channels = {name.lstrip("#").lower() for name in settings.read_only_channels}
         self._pressable: dict[str, deque[Pressable]] = {}  # by viewer: @member or #channel
         self._seq = 0
+        # Message ids: this run's own prefix, then a count (unique across runs as a random id is, and cheaper:
+        # every answer in a form is a message).
+        run = uuid.uuid4().hex[:4]
+        self._message_ids = (f"{run}{n:04x}" for n in itertools.count(1))
         self._names: dict[str, str] = {}
         self._started = False
         self._images_saved: int | None = None
         self.closed_dms: set[str] = set()
+        self._console_commands = {
+            "as": self._as, "mod": self._mod, "unmod": self._unmod, "dm": self._dm, "press": self._press,
+            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms, "join": self._join,
+        }
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -165,10 +174,7 @@ class ConsoleAdapter(Adapter):
             return True
         word, _, rest = line[1:].partition(" ")
         rest = rest.strip()
-        handler = {
-            "as": self._as, "mod": self._mod, "unmod": self._unmod, "dm": self._dm, "press": self._press,
-            "channel": self._channel, "clock": self._clock, "help": self._help, "dms": self._dms, "join": self._join,
-        }.get(word.lower())
+        handler = self._console_commands.get(word.lower())
         if word.lower() in ("quit", "exit", "q"):
             return False
         if handler is None:
@@ -363,7 +369,7 @@ class ConsoleAdapter(Adapter):
     # -- output ------------------------------------------------------------------------
 
     def _show(self, where: str, viewer: str, channel: str | None, message: Message, message_id: str = "") -> str:
-        message_id = message_id or uuid.uuid4().hex[:8]
+        message_id = message_id or next(self._message_ids)
         paths = [self._save_file(item.filename, item.data) for item in [*message.images, *message.files]]
         seq = None
         if message.buttons:
