@@ -9,17 +9,19 @@ import json
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import parse_config
 from bot.core import Clock, Invocation
+from bot.forms.engine import CLAIM_HOLDS
 from bot.platforms.console import run_console
 from bot.render.escape import ZERO_WIDTH_SPACE
 from databases import database_for, query
 from conversation import Chat
+from sample_cogs.survey import QUICK
 
 WITH_SURVEY = '[cogs]\nenabled = ["sample_cogs.survey"]\n'
 STORY = "We talked for an hour about our towns and our parents."
@@ -478,6 +480,52 @@ async def test_a_submit_claimed_by_a_process_that_stopped_is_let_go(survey):
     assert "One word, please." in dm(survey, "ned") and (await draft(survey, "ned"))["submitting"] == 0
     await survey.run(":dm word", ":dm submit")
     assert survey.last_dm("ned").text == "Thanks for the quick answer." and len(await submissions(survey)) == 1
+
+async def test_a_slow_submits_claim_is_kept_so_another_process_waits_for_it(two_processes):
+    """A cog's handler that takes longer than a left claim may last: its process renews the claim while it runs,
+    so a step of the same member on another process, at a moment when the first claim would already count as
+    left behind, waits for the handler rather than taking the draft back (and answering from it)."""
+    first, second = two_processes
+    await first.as_member("kai").run("/quick", ":dm word")
+    release = asyncio.Event()
+    handled = []
+
+    async def slowly(ctx: Invocation, submission) -> None:  # the quick form's handler, on the first process
+        await release.wait()
+        handled.append(submission.id)
+        await ctx.reply("Thanks, slowly.")
+
+    first.bot.forms.register(QUICK, slowly)
+    submitting = asyncio.create_task(first.bot.receive_dm(from_member(first, "kai"), "submit"))
+    claimed = await eventually(lambda: draft(first, "kai"), lambda row: row and row["submitting"],
+                               what="the draft claimed by the submit")
+    renewed = await eventually(lambda: draft(first, "kai"), lambda row: row["updated_at"] > claimed["updated_at"],
+                               within=30, what="the claim renewed while the handler runs")
+    # Half a second past the first claim's hold, on the second process: had it not been renewed, it would be let go.
+    past_first_hold = datetime.fromisoformat(claimed["updated_at"]) + CLAIM_HOLDS + timedelta(seconds=0.5)
+    second.bot.clock.advance(max(past_first_hold - second.bot.clock.now(), timedelta(0)))
+    assert datetime.fromisoformat(renewed["updated_at"]) + CLAIM_HOLDS > second.bot.clock.now()
+    stepping = asyncio.create_task(second.bot.receive_dm(from_member(second, "kai"), "back"))
+    await asyncio.sleep(1)
+    assert not stepping.done(), "the second process waits while the handler runs"
+    release.set()
+    await asyncio.wait_for(asyncio.gather(submitting, stepping), 30)
+    assert len(handled) == 1 and await draft(first, "kai") is None
+    assert first.last_dm("kai").text == "Thanks, slowly."
+    assert "One word, please." not in dm(second, "kai"), "the second did not answer from the draft"
+
+
+async def eventually(read, holds, *, within: float = 10, what: str = "the condition"):
+    """What `read` gives once `holds` is true of it, looked at every 50 ms for up to `within` seconds."""
+    async def poll():
+        while not holds(value := await read()):
+            await asyncio.sleep(0.05)
+        return value
+    try:
+        return await asyncio.wait_for(poll(), within)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"{what}: not seen within {within} s") from None
+
 
 HOSTILE_STORY = ("@everyone <@&1> <!channel> **loud** _lean_ `code` [x](https://evil.example) \u202eevil "
                  "👩🏽‍🚀 שלום עולם مرحبا بكم")
