@@ -518,13 +518,20 @@ class FormEngine:
     async def _mark_shown(self) -> None:
         while self._unmarked:
             await asyncio.sleep(MARK_EVERY)
-            drafts, self._unmarked = self._unmarked, []
-            try:
-                await self.store.mark_all_asked(drafts)
-            except StorageError as exc:
-                log.warning("could not record that %d members were shown their question (%s); they are asked it"
-                            " again at the next start", len(drafts), exc)
+            await self.record_shown()
         self._marking = None
+
+    async def record_shown(self) -> None:
+        """Mark now the drafts whose member was shown where they are, rather than at the end of the `MARK_EVERY`
+        under way (a benchmark's turn ends; closing waits for it anyway)."""
+        drafts, self._unmarked = self._unmarked, []
+        if not drafts:
+            return
+        try:
+            await self.store.mark_all_asked(drafts)
+        except StorageError as exc:
+            log.warning("could not record that %d members were shown their question (%s); they are asked it"
+                        " again at the next start", len(drafts), exc)
 
     async def close(self) -> None:
         """Record who was shown what before the database closes (within `MARK_EVERY` and one write)."""

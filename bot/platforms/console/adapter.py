@@ -110,9 +110,9 @@ class ConsoleAdapter(Adapter):
         self.read_only_channels = {name.lstrip("#").lower() for name in settings.read_only_channels}
         self._pressable: dict[str, deque[Pressable]] = {}  # by viewer: @member or #channel
         self._seq = 0
-        # Message ids: this run's own prefix, then a count (unique across runs as a random id is, and cheaper:
-        # every answer in a form is a message).
-        run = uuid.uuid4().hex[:4]
+        # Message ids: a random prefix for this run, then a count. Cheaper than a random id for each message
+        # (every answer in a form is one); nothing stores them as unique, and within a run none repeats.
+        run = uuid.uuid4().hex[:8]
         self._message_ids = (f"{run}{n:04x}" for n in itertools.count(1))
         self._names: dict[str, str] = {}
         self._started = False
