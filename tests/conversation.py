@@ -108,3 +108,12 @@ class Chat:
 
     def last_in(self, channel: str) -> Delivery:
         return self.last(f"#{channel.lstrip('#')}")
+
+
+def to_the_morning(clock: Clock) -> None:
+    """The clock on to the next 12:00 UTC (morning in the Americas, afternoon in Europe): hours offered from two
+    hours ahead (the pairing cog's `times.AHEAD`) then start with each day's first free hour, whatever time of
+    day the test runs."""
+    now = clock.now()
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    clock.advance((noon if noon > now else noon + timedelta(days=1)) - now)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from conversation import Chat
+from conversation import Chat, to_the_morning
 from test_pairing import CONFIG, join, round_now, told
 
 RECORD_URL = "https://record.example.org/book"
@@ -52,6 +52,7 @@ async def test_next_question_goes_through_the_communitys_questions_one_at_a_time
 
 
 async def test_a_time_picked_reaches_both_in_their_own_zones_with_a_calendar_file_and_one_reminder(chat):
+    to_the_morning(chat.bot.clock)
     await join(chat, "ann", "aaaaa", zone="America/Chicago", times="3")
     await join(chat, "bo", "ddddd", zone="America/New_York", times="3")  # weekday evenings: 17-20 Chicago is shared
     await round_now(chat)

@@ -23,6 +23,7 @@ from bot.platforms.discord import DiscordAdapter, invite_url
 from bot.platforms.discord.runner import point_at
 from bot.platforms.slack import SlackAdapter
 from bot.platforms.slack.runner import manifest, scopes
+from conversation import to_the_morning
 from fakes.discord_server import (CREATE_PRIVATE_THREADS, GUILD_ANNOUNCEMENT, MANAGE_THREADS, VIEW_CHANNEL,
                                   FakeDiscord)
 from fakes.slack_server import FakeSlack, block_action_body, signed_headers
@@ -183,6 +184,7 @@ async def test_discord_a_private_thread_with_both_added_holds_the_introduction(o
 
 async def test_discord_a_time_suggested_in_the_room_reaches_each_in_their_own_zone(on_discord):
     pairs = await on_discord()
+    to_the_morning(pairs.bot.clock)
     await joined(pairs.bot, pairs.community, [(str(BO), "bodhi", "ddddd")], zone="America/New_York")
     await pairs.round()
     await pairs.fake.wait_for(lambda: pairs.fake.threads() and pairs.in_channel(pairs.fake.threads()[0]["id"]))
@@ -340,6 +342,7 @@ async def test_slack_a_group_dm_of_the_two_and_the_bot_holds_the_introduction(on
 
 async def test_slack_a_time_suggested_in_the_group_dm_reaches_each_as_slacks_own_date(on_slack):
     pairs = await on_slack()
+    to_the_morning(pairs.bot.clock)
     await joined(pairs.bot, pairs.community, [(S_BO, "bodhi", "ddddd")], zone="America/New_York")
     await pairs.bot.cogs.loaded["pairing"].run_round(pairs.community, pairs.bot.clock.now(), S_ADMIN)
     await pairs.fake.wait_for(lambda: pairs.fake.group_dms())
