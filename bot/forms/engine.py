@@ -522,8 +522,8 @@ class FormEngine:
         self._marking = None
 
     async def record_shown(self) -> None:
-        """Mark now the drafts whose member was shown where they are, rather than at the end of the `MARK_EVERY`
-        under way (a benchmark's turn ends; closing waits for it anyway)."""
+        """Mark now the drafts whose member was shown where they are, without waiting for the end of the
+        `MARK_EVERY` under way (the background marking calls it each time; bench_forms at the end of a turn)."""
         drafts, self._unmarked = self._unmarked, []
         if not drafts:
             return

@@ -114,12 +114,10 @@ class DraftStore:
     async def unasked(self, before: datetime | None = None) -> list[Draft]:
         """Drafts whose member was not shown where they are: a crash came between the answer and the reply.
         `before`: only those last written before then."""
+        sql, params = f"SELECT {_READ} FROM form_drafts WHERE asked = 0", ()
         if before is not None:
-            rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE asked = 0 AND updated_at < ?",
-                                           (stamp(before),))
-            return [_draft(row) for row in rows]
-        rows = await self._db.fetchall(f"SELECT {_READ} FROM form_drafts WHERE asked = 0")
-        return [_draft(row) for row in rows]
+            sql, params = f"{sql} AND updated_at < ?", (stamp(before),)
+        return [_draft(row) for row in await self._db.fetchall(sql, params)]
 
     async def keep_claim(self, draft: Draft, now: datetime) -> None:
         """The draft's submit is still being handled here: its claim is renewed (as of `now`), so that no other

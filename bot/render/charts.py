@@ -9,8 +9,8 @@ Each chart is a `Figure` of its own (never pyplot's shared state). matplotlib's 
 layout are not thread-safe, and charts are drawn on worker threads, so one is drawn at a time.
 
 matplotlib is imported by the first chart, not with this module: with numpy it is about 55 MB of
-memory, which a bot that never draws a chart should not hold. That first chart pays the import (about
-a second) on its worker thread.
+memory, which a bot that never draws a chart should not hold. That first chart pays the import (half a
+second to a second) on its worker thread, then keeps what it made out of the collector's full passes.
 """
 
 from __future__ import annotations
